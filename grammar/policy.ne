@@ -1,0 +1,80 @@
+# The policy language. The parser is fed ONE top-level statement at a time
+# (src/syntax/parser.ts), so `statement` is the start symbol. Every list is
+# left-recursive and collected in cons cells that are flattened only by a
+# rule ending in ";" or "}" (see ../shared/notes/nearley-performance.md):
+# right recursion or EBNF `:*` would make long lists quadratic.
+# Postprocessors are builder names from src/syntax/build.ts, nothing else.
+
+@preprocessor typescript
+
+@{%
+import { tokenTypes } from "./lexer.js";
+import * as b from "./build.js";
+const lexer = tokenTypes;
+%}
+
+@lexer lexer
+
+statement
+  -> "platform" %word ";"                          {% b.platform %}
+   | listKind %word "=" values ";"                 {% b.listDef %}
+   | "service" %word "{" serviceItems "}"          {% b.service %}
+   | "mail" "{" mailItems "}"                      {% b.mail %}
+
+listKind
+  -> "users" {% b.first %} | "groups" {% b.first %} | "hosts" {% b.first %}
+   | "networks" {% b.first %} | "ttys" {% b.first %} | "shells" {% b.first %}
+   | "domains" {% b.first %}
+
+serviceItems
+  -> null                                          {% b.nil %}
+   | serviceItems serviceItem                      {% b.snoc %}
+
+serviceItem
+  -> setting                                       {% b.first %}
+   | "stack" "{" stackLines "}"                    {% b.stack %}
+   | "acl" %word %word value "{" settings "}"      {% b.acl %}
+
+mailItems
+  -> null                                          {% b.nil %}
+   | mailItems mailItem                            {% b.snoc %}
+
+mailItem
+  -> setting                                       {% b.first %}
+   | "listen" value "{" settings "}"               {% b.listen %}
+
+settings
+  -> null                                          {% b.nil %}
+   | settings setting                              {% b.snoc %}
+
+# NAME;  NAME a, b;  NAME SUB a, b;
+setting
+  -> %word ";"                                     {% b.setting0 %}
+   | %word values ";"                              {% b.setting1 %}
+   | %word %word values ";"                        {% b.setting2 %}
+
+values
+  -> value                                         {% b.one %}
+   | values "," value                              {% b.snoc2 %}
+
+value -> %word {% b.first %} | %string {% b.first %} | %run {% b.first %}
+
+stackLines
+  -> null                                          {% b.nil %}
+   | stackLines stackLine                          {% b.snoc %}
+
+# TYPE CONTROL MODULE ARGS;  or the marker `account acls;`
+stackLine
+  -> %word %word ";"                               {% b.stackAcls %}
+   | %word control %word stackArgs ";"             {% b.stackLine %}
+
+control -> %word {% b.first %} | %bracket {% b.first %}
+
+stackArgs
+  -> null                                          {% b.nil %}
+   | stackArgs stackArg                            {% b.snoc %}
+
+stackArg
+  -> %word {% b.first %} | %string {% b.first %} | %bracket {% b.first %} | %run {% b.first %}
+   | %word "=" %word                               {% b.keyValue %}
+   | %word "=" %string                             {% b.keyValue %}

@@ -1,0 +1,747 @@
+/**
+ * Lowering: AST -> Model. Resolves list names, reads each block's settings
+ * against its schema, validates every value's shape and reports what is
+ * wrong. Invariants that span the whole model are the rules in rules/.
+ */
+import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
+import { Messages } from "../diagnostics/messages.js";
+import type { SourceFile } from "../diagnostics/source.js";
+import type {
+  Acl,
+  Bracket,
+  ListDef,
+  ListKind,
+  Listen,
+  Mail,
+  Policy,
+  Service,
+  Setting,
+  Stack,
+  StackArg,
+  Value,
+  Word,
+} from "../syntax/ast.js";
+import { describeChar, isInvisible } from "../syntax/lexer.js";
+import {
+  type AclModel,
+  type Entry,
+  ITEMS,
+  type Item,
+  type ListenModel,
+  type MailModel,
+  type Model,
+  type PamStackEntry,
+  type PamType,
+  PLATFORMS,
+  type PlatformName,
+  type SaslBackend,
+  type ServiceModel,
+} from "./model.js";
+import { readSettings, type ReadSetting, type Schema } from "./settings.js";
+import { closest } from "./suggest.js";
+import * as v from "./values.js";
+
+/** The list kind whose values an access list item matches. */
+export const KIND_FOR_ITEM: Record<Item, ListKind> = {
+  user: "users",
+  ruser: "users",
+  group: "groups",
+  rhost: "hosts",
+  tty: "ttys",
+  shell: "shells",
+};
+
+const KIND_NOUN: Record<ListKind, string> = {
+  users: "user name",
+  groups: "group name",
+  hosts: "host",
+  networks: "network",
+  ttys: "terminal",
+  shells: "login shell",
+  domains: "domain",
+};
+
+const KIND_REASON: Record<ListKind, (s: string) => string | undefined> = {
+  users: v.userReason,
+  groups: v.groupReason,
+  hosts: v.hostReason,
+  networks: v.networkReason,
+  ttys: v.ttyReason,
+  shells: v.shellReason,
+  domains: v.domainReason,
+};
+
+/** Files other PAM services include: a policy must never replace them. */
+const SHARED_PAM_FILES = new Set([
+  "other",
+  "common-auth",
+  "common-account",
+  "common-password",
+  "common-session",
+  "common-session-noninteractive",
+  "system-auth",
+  "password-auth",
+  "smartcard-auth",
+  "fingerprint-auth",
+  "postlogin",
+  "config-util",
+]);
+
+export const MECHANISMS = [
+  "PLAIN",
+  "LOGIN",
+  "CRAM-MD5",
+  "DIGEST-MD5",
+  "SCRAM-SHA-1",
+  "SCRAM-SHA-256",
+  "GSSAPI",
+  "EXTERNAL",
+  "NTLM",
+  "OTP",
+  "ANONYMOUS",
+] as const;
+
+/** confAUTH_OPTIONS flags by their policy names. */
+export const AUTH_OPTIONS: Record<string, string> = {
+  noplaintext: "p",
+  noanonymous: "y",
+  nodictionary: "d",
+  noactive: "a",
+  forwardsecrecy: "f",
+  mutual: "m",
+};
+
+/** DAEMON_OPTIONS M= modifiers sendmail knows. */
+const LISTEN_MODIFIERS = "aAbcCEfhOsSu";
+
+const SERVICE_SCHEMA: Schema = {
+  pam: { arity: "one", expected: "the PAM service name, e.g. pam login;" },
+  template: { arity: "one", expected: "a template name under templates/<platform>/pam.d, e.g. template local;" },
+};
+const ACL_SCHEMA: Schema = {
+  onerr: { arity: "one", expected: "succeed or fail" },
+  apply: { arity: "one", expected: "a user name or @group" },
+  entries: { arity: "many", expected: "a comma-separated list of values and list names" },
+  quiet: { arity: "none", expected: "no value: quiet;" },
+};
+const MAIL_SCHEMA: Schema = {
+  domain: { arity: "many", expected: "the mail domains this host receives for" },
+  listen: { arity: "one", repeat: true, expected: "a port or service name, e.g. listen smtp;" },
+  "auth mechanisms": { arity: "many", expected: "SASL mechanism names" },
+  "auth backend": { arity: "one", expected: "sasldb or saslauthd" },
+  "auth options": { arity: "many", expected: `option names: ${Object.keys(AUTH_OPTIONS).join(", ")}` },
+  "relay authenticated": { arity: "any", expected: "optionally the trusted mechanisms" },
+  "relay domains": { arity: "many", expected: "domain names or domains lists" },
+  "relay networks": { arity: "many", expected: "networks or networks lists" },
+  accounts: { arity: "many", expected: "SASL account names" },
+};
+const LISTEN_SCHEMA: Schema = {
+  address: { arity: "one", expected: "an IPv4 or IPv6 address" },
+  family: { arity: "one", expected: "inet or inet6" },
+  name: { arity: "one", expected: "a socket name such as MTA" },
+  modifiers: { arity: "many", expected: `modifier letters from ${LISTEN_MODIFIERS}` },
+};
+
+interface ListInfo {
+  def: ListDef;
+  resolved: Entry[] | null;
+  resolving: boolean;
+}
+
+/** Lowers a parsed policy into the model; returns null if the policy has no usable platform. */
+export function lower(policy: Policy, file: SourceFile, diagnostics: DiagnosticBag): Model | null {
+  return new Lowering(policy, file, diagnostics).run();
+}
+
+class Lowering {
+  private readonly lists = new Map<string, ListInfo>();
+
+  constructor(
+    private readonly policy: Policy,
+    private readonly file: SourceFile,
+    private readonly diagnostics: DiagnosticBag,
+  ) {}
+
+  private span(loc: { start: number; end: number }): Span {
+    return { file: this.file, start: loc.start, end: loc.end };
+  }
+
+  run(): Model | null {
+    let platform: PlatformName | null = null;
+    let platformSeen: Word | null = null;
+    const services: ServiceModel[] = [];
+    const serviceNames = new Map<string, Service>();
+    let mail: MailModel | null = null;
+    let mailSeen: Mail | null = null;
+
+    for (const s of this.policy.statements) {
+      if (s.kind !== "ListDef") continue;
+      const prior = this.lists.get(s.name.value);
+      if (prior) {
+        this.diagnostics.report(Messages.DuplicateList, this.span(s.name.loc), { name: s.name.value }, [
+          { message: "First defined here.", span: this.span(prior.def.name.loc) },
+        ]);
+        continue;
+      }
+      this.lists.set(s.name.value, { def: s, resolved: null, resolving: false });
+    }
+    for (const info of this.lists.values()) this.resolveList(info, []);
+
+    for (const s of this.policy.statements) {
+      switch (s.kind) {
+        case "Platform":
+          if (platformSeen) {
+            this.diagnostics.report(Messages.DuplicatePlatform, this.span(s.loc), {}, [
+              { message: "First set here.", span: this.span(platformSeen.loc) },
+            ]);
+            break;
+          }
+          platformSeen = s.name;
+          if ((PLATFORMS as readonly string[]).includes(s.name.value)) platform = s.name.value as PlatformName;
+          else {
+            this.diagnostics.report(Messages.UnknownPlatform, this.span(s.name.loc), {
+              name: s.name.value,
+              expected: PLATFORMS.join(", "),
+            });
+          }
+          break;
+        case "Service": {
+          const prior = serviceNames.get(s.name.value);
+          if (prior) {
+            this.diagnostics.report(Messages.DuplicateService, this.span(s.name.loc), { name: s.name.value }, [
+              { message: "First defined here.", span: this.span(prior.name.loc) },
+            ]);
+            break;
+          }
+          serviceNames.set(s.name.value, s);
+          const svc = this.service(s);
+          if (svc) services.push(svc);
+          break;
+        }
+        case "Mail":
+          if (mailSeen) {
+            this.diagnostics.report(Messages.DuplicateMail, this.span({ start: s.loc.start, end: s.loc.start + 4 }), {}, [
+              { message: "First mail block here.", span: this.span({ start: mailSeen.loc.start, end: mailSeen.loc.start + 4 }) },
+            ]);
+            break;
+          }
+          mailSeen = s;
+          mail = this.mail(s);
+          break;
+        case "ListDef":
+          break;
+      }
+    }
+    if (!platformSeen && this.policy.statements.length > 0) {
+      this.diagnostics.report(Messages.MissingPlatform, this.span({ start: 0, end: 0 }));
+    }
+    if (!platform) return null;
+    return { source: this.file, platform, services, mail };
+  }
+
+  /** Expands a list's values, following references to other lists of the same kind. */
+  private resolveList(info: ListInfo, path: string[]): Entry[] {
+    if (info.resolved) return info.resolved;
+    const name = info.def.name.value;
+    if (info.resolving) {
+      this.diagnostics.report(Messages.ListCycle, this.span(info.def.name.loc), {
+        name,
+        path: [...path.slice(path.indexOf(name)), name].join(" -> "),
+      });
+      info.resolved = [];
+      return info.resolved;
+    }
+    info.resolving = true;
+    const entries = this.expand(info.def.values, info.def.listKind, `list "${name}"`, [...path, name]);
+    info.resolving = false;
+    info.resolved = entries;
+    return entries;
+  }
+
+  /**
+   * Turns values into entries of one kind: a bare word naming a list is
+   * replaced by that list's entries; anything else is a literal, checked for
+   * the kind's shape. Duplicates are dropped, keeping the first.
+   */
+  private expand(values: Value[], kind: ListKind, context: string, path: string[] = []): Entry[] {
+    const out: Entry[] = [];
+    const seen = new Set<string>();
+    const push = (e: Entry) => {
+      if (!seen.has(e.value)) {
+        seen.add(e.value);
+        out.push(e);
+      }
+    };
+    for (const value of values) {
+      const list = value.kind === "Word" ? this.lists.get(value.value) : undefined;
+      if (list) {
+        if (list.def.listKind !== kind) {
+          this.diagnostics.report(Messages.ListKindMismatch, this.span(value.loc), {
+            name: value.value,
+            kind: list.def.listKind,
+            context,
+            expected: kind,
+          });
+          continue;
+        }
+        for (const e of this.resolveList(list, path)) push(e);
+        continue;
+      }
+      if (!this.literalOk(value, kind)) continue;
+      if (value.kind === "Word" && value.value.length >= 4) {
+        const guess = closest(
+          value.value,
+          [...this.lists.values()].filter((l) => l.def.listKind === kind).map((l) => l.def.name.value),
+        );
+        if (guess) {
+          this.diagnostics.report(Messages.LikelyTypo, this.span(value.loc), {
+            value: value.value,
+            what: KIND_NOUN[kind],
+            name: guess,
+          });
+        }
+      }
+      push({ value: value.value, span: this.span(value.loc) });
+    }
+    return out;
+  }
+
+  /** Checks a literal: what any list file line must be, then the kind's own shape. */
+  private literalOk(value: Value, kind: ListKind): boolean {
+    const s = value.value;
+    const span = this.span(value.loc);
+    if (s === "") {
+      this.diagnostics.report(Messages.EmptyEntry, span);
+      return false;
+    }
+    for (const ch of s) {
+      const cp = ch.codePointAt(0)!;
+      if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp < 0xa0) || isInvisible(cp)) {
+        this.diagnostics.report(Messages.EntryControl, span, { char: describeChar(ch) });
+        return false;
+      }
+    }
+    if (s.trim() !== s) {
+      this.diagnostics.report(Messages.EntryWhitespace, span, { value: s });
+      return false;
+    }
+    const reason = KIND_REASON[kind](s);
+    if (reason) {
+      this.diagnostics.report(Messages.InvalidValue, span, { value: s, what: KIND_NOUN[kind], reason });
+      return false;
+    }
+    return true;
+  }
+
+  private service(s: Service): ServiceModel | null {
+    const settings = readSettings(this.file, s.items.filter((i): i is Setting => i.kind === "Setting"), SERVICE_SCHEMA, `service "${s.name.value}"`, this.diagnostics);
+    const pamValue = settings.get("pam")?.[0]?.values[0];
+    const pamService = pamValue ? pamValue.value : s.name.value;
+    const pamSpan = this.span(pamValue ? pamValue.loc : s.name.loc);
+    let ok = true;
+    const pamReason = v.simpleNameReason(pamService, "PAM service name");
+    if (pamReason) {
+      this.diagnostics.report(Messages.InvalidValue, pamSpan, { value: pamService, what: "PAM service name", reason: pamReason });
+      ok = false;
+    } else if (SHARED_PAM_FILES.has(pamService)) {
+      this.diagnostics.report(Messages.InvalidValue, pamSpan, {
+        value: pamService,
+        what: "PAM service name",
+        reason: "other services include /etc/pam.d/" + pamService + ", so a policy must not replace it",
+      });
+      ok = false;
+    }
+    const templateValue = settings.get("template")?.[0]?.values[0];
+    const template = templateValue ? templateValue.value : "service";
+    if (templateValue) {
+      const reason = v.simpleNameReason(template, "template name");
+      if (reason) {
+        this.diagnostics.report(Messages.InvalidValue, this.span(templateValue.loc), { value: template, what: "template name", reason });
+        ok = false;
+      }
+    }
+    let stack: PamStackEntry[] | null = null;
+    const acls: AclModel[] = [];
+    for (const item of s.items) {
+      if (item.kind === "Stack") {
+        if (stack) {
+          this.diagnostics.report(Messages.DuplicateSetting, this.span({ start: item.loc.start, end: item.loc.start + 5 }), {
+            name: "stack",
+            block: `service "${s.name.value}"`,
+          });
+          continue;
+        }
+        stack = this.stack(item);
+      } else if (item.kind === "Acl") {
+        const acl = this.acl(item, s.name.value);
+        if (acl) acls.push(acl);
+      }
+    }
+    if (!ok) return null;
+    return { name: s.name.value, pamService, template, stack, acls, span: this.span(s.name.loc) };
+  }
+
+  private stack(st: Stack): PamStackEntry[] {
+    const out: PamStackEntry[] = [];
+    for (const line of st.lines) {
+      if (line.kind === "StackAcls") {
+        if (line.type.value !== "account" || line.marker.value !== "acls") {
+          this.diagnostics.report(Messages.StackMarker, this.span(line.loc));
+          continue;
+        }
+        out.push({ kind: "acls", span: this.span(line.loc) });
+        continue;
+      }
+      const type = line.type.value.replace(/^-/, "").toLowerCase();
+      if (!["auth", "account", "password", "session"].includes(type)) {
+        this.diagnostics.report(Messages.UnknownPamType, this.span(line.type.loc), { value: line.type.value });
+        continue;
+      }
+      const control = this.control(line.control);
+      if (control === undefined) continue;
+      const args: string[] = [];
+      let ok = true;
+      for (const arg of line.args) {
+        const text = this.pamArg(arg);
+        if (text === undefined) ok = false;
+        else args.push(text);
+      }
+      if (line.module.value.includes("#")) ok = false;
+      if (!ok) continue;
+      out.push({
+        kind: "line",
+        type: (line.type.value.startsWith("-") ? "-" + type : type) as PamType,
+        control,
+        module: line.module.value,
+        args,
+        span: this.span(line.loc),
+      });
+    }
+    return out;
+  }
+
+  private control(c: Word | Bracket): string | undefined {
+    if (c.kind === "Word") {
+      const value = c.value.toLowerCase();
+      if (["required", "requisite", "sufficient", "optional", "include", "substack"].includes(value)) return value;
+      this.diagnostics.report(Messages.InvalidPamControl, this.span(c.loc), {
+        value: c.value,
+        reason: "expected required, requisite, sufficient, optional, include, substack or [value=action ...]",
+      });
+      return undefined;
+    }
+    const inner = c.raw.slice(1, -1).trim();
+    const pairs = inner.split(/\s+/);
+    const bad = pairs.find((p) => !/^[a-z_]+=(ignore|bad|die|ok|done|reset|[1-9]\d*)$/i.test(p));
+    if (inner === "" || bad !== undefined) {
+      this.diagnostics.report(Messages.InvalidPamControl, this.span(c.loc), {
+        value: c.raw,
+        reason: bad ? `"${bad}" is not value=action (actions: ignore, bad, die, ok, done, reset or a number)` : "it is empty",
+      });
+      return undefined;
+    }
+    return "[" + pairs.join(" ") + "]";
+  }
+
+  /** A module argument as pam.d needs it: one token, `[...]` around white space, never '#'. */
+  private pamArg(arg: StackArg): string | undefined {
+    let text: string;
+    if (arg.kind === "Bracket") text = arg.raw;
+    else if (arg.kind === "KeyValue") text = `${arg.key.value}=${arg.value.value}`;
+    else text = arg.value;
+    const span = this.span(arg.loc);
+    if (text.includes("#")) {
+      this.diagnostics.report(Messages.InvalidValue, span, {
+        value: text,
+        what: "PAM module argument",
+        reason: "pam.d ends the line at '#', even inside an argument",
+      });
+      return undefined;
+    }
+    for (const ch of text) {
+      const cp = ch.codePointAt(0)!;
+      if (cp < 0x20 || cp === 0x7f || isInvisible(cp)) {
+        this.diagnostics.report(Messages.EntryControl, span, { char: describeChar(ch) });
+        return undefined;
+      }
+    }
+    if (arg.kind !== "Bracket" && /[\s\]\[]/.test(text)) {
+      text = "[" + text.replace(/\]/g, "\\]") + "]";
+    }
+    return text;
+  }
+
+  private acl(a: Acl, service: string): AclModel | null {
+    let ok = true;
+    const item = a.item.value as Item;
+    if (!(ITEMS as readonly string[]).includes(item)) {
+      const guess = closest(a.item.value, ITEMS);
+      this.diagnostics.report(Messages.UnknownItem, this.span(a.item.loc), {
+        value: a.item.value,
+        expected: ITEMS.join(", ") + (guess ? ` (did you mean "${guess}"?)` : ""),
+      });
+      ok = false;
+    }
+    const sense = a.sense.value;
+    if (sense !== "allow" && sense !== "deny") {
+      this.diagnostics.report(Messages.UnknownSense, this.span(a.sense.loc), { value: sense });
+      ok = false;
+    }
+    const file = a.file.value;
+    const fileReason = listFileReason(file);
+    if (fileReason) {
+      this.diagnostics.report(Messages.BadListFilePath, this.span(a.file.loc), { value: file, reason: fileReason });
+      ok = false;
+    }
+    const settings = readSettings(this.file, a.items, ACL_SCHEMA, `the access list for ${file}`, this.diagnostics);
+    let onerr: "succeed" | "fail" = "fail";
+    const onerrSetting = settings.get("onerr")?.[0];
+    if (onerrSetting) {
+      const value = onerrSetting.values[0]!.value;
+      if (value === "succeed" || value === "fail") onerr = value;
+      else {
+        this.diagnostics.report(Messages.UnknownOnerr, this.span(onerrSetting.values[0]!.loc), { value });
+        ok = false;
+      }
+    }
+    let apply: string | null = null;
+    const applySetting = settings.get("apply")?.[0];
+    if (applySetting) {
+      const value = applySetting.values[0]!;
+      if (ok && (item === "user" || item === "ruser" || item === "group")) {
+        this.diagnostics.report(Messages.ApplyIgnored, this.span(applySetting.setting.loc), { item });
+        ok = false;
+      }
+      const name = value.value.startsWith("@") ? value.value.slice(1) : value.value;
+      const reason = v.simpleNameReason(name, value.value.startsWith("@") ? "group name" : "user name");
+      if (reason) {
+        this.diagnostics.report(Messages.InvalidValue, this.span(value.loc), { value: value.value, what: "apply target", reason });
+        ok = false;
+      }
+      apply = value.value;
+    }
+    const entriesSetting: ReadSetting | undefined = settings.get("entries")?.[0];
+    const kind = KIND_FOR_ITEM[item] ?? "users";
+    const entries = entriesSetting && ok ? this.expand(entriesSetting.values, kind, `item=${item}`) : [];
+    if (!entriesSetting) {
+      if (sense === "allow") this.diagnostics.report(Messages.EmptyAllowList, this.span(a.loc.start === a.loc.end ? a.loc : { start: a.loc.start, end: a.loc.start + 3 }));
+      else this.diagnostics.report(Messages.MissingSetting, this.span({ start: a.loc.start, end: a.loc.start + 3 }), { block: `The access list for ${file}`, name: "entries" });
+      ok = false;
+    }
+    if (!ok) return null;
+    return {
+      service,
+      item,
+      sense: sense as "allow" | "deny",
+      file,
+      onerr,
+      apply,
+      quiet: settings.has("quiet"),
+      entries,
+      span: this.span({ start: a.loc.start, end: a.file.loc.end }),
+      fileSpan: this.span(a.file.loc),
+      onerrSpan: onerrSetting ? this.span(onerrSetting.setting.loc) : null,
+    };
+  }
+
+  private mail(m: Mail): MailModel {
+    const settings = readSettings(this.file, m.items.filter((i): i is Setting => i.kind === "Setting"), MAIL_SCHEMA, "the mail block", this.diagnostics);
+    const get = (key: string) => settings.get(key)?.[0];
+    const domainSetting = get("domain");
+    const localDomains = domainSetting ? this.expand(domainSetting.values, "domains", "domain") : [];
+    if (!domainSetting) {
+      this.diagnostics.report(Messages.MissingSetting, this.span({ start: m.loc.start, end: m.loc.start + 4 }), {
+        block: "The mail block",
+        name: "domain",
+      });
+    }
+
+    const listen: ListenModel[] = [];
+    for (const item of m.items) {
+      if (item.kind === "Listen") {
+        const l = this.listen(item.port, item);
+        if (l) listen.push(l);
+      } else if (item.name.value === "listen" && settings.get("listen")?.some((r) => r.setting === item)) {
+        const l = this.listen(item.values[0]!, null);
+        if (l) listen.push(l);
+      }
+    }
+    if (listen.length === 0) {
+      this.diagnostics.report(Messages.MissingListen, this.span({ start: m.loc.start, end: m.loc.start + 4 }));
+    }
+    const names = new Map<string, ListenModel>();
+    for (const l of listen) {
+      const prior = names.get(l.name);
+      if (prior) {
+        this.diagnostics.report(Messages.DuplicateListen, l.span, { name: l.name }, [{ message: "The other socket.", span: prior.span }]);
+      } else names.set(l.name, l);
+    }
+
+    const mechanisms = this.mechanisms(get("auth mechanisms"));
+    const offered = new Set(mechanisms.map((e) => e.value));
+    const relayAuth = get("relay authenticated");
+    let trusted: Entry[] = [];
+    if (relayAuth) {
+      if (mechanisms.length === 0) {
+        this.diagnostics.report(Messages.RelayAuthWithoutMechanisms, this.span(relayAuth.setting.loc));
+      }
+      if (relayAuth.values.length === 0) trusted = mechanisms;
+      else {
+        trusted = this.mechanisms(relayAuth);
+        for (const t of trusted) {
+          if (!offered.has(t.value)) this.diagnostics.report(Messages.TrustNotOffered, t.span, { value: t.value });
+        }
+      }
+    }
+    let authOptions = "";
+    for (const o of get("auth options")?.values ?? []) {
+      const letter = AUTH_OPTIONS[o.value];
+      if (!letter) {
+        this.diagnostics.report(Messages.UnknownAuthOption, this.span(o.loc), {
+          value: o.value,
+          expected: Object.keys(AUTH_OPTIONS).join(", "),
+        });
+      } else if (!authOptions.includes(letter)) authOptions += letter;
+    }
+    let backend: SaslBackend = "sasldb";
+    const backendSetting = get("auth backend");
+    if (backendSetting) {
+      const value = backendSetting.values[0]!;
+      if (value.value === "sasldb" || value.value === "saslauthd") backend = value.value;
+      else {
+        this.diagnostics.report(Messages.InvalidValue, this.span(value.loc), {
+          value: value.value,
+          what: "SASL backend",
+          reason: "expected sasldb (saslpasswd2 accounts) or saslauthd (system passwords)",
+        });
+      }
+    }
+    const relayDomainsSetting = get("relay domains");
+    const relayDomains = relayDomainsSetting ? this.expand(relayDomainsSetting.values, "domains", "relay domains") : [];
+    const relayNetworks: MailModel["relayNetworks"] = [];
+    const networksSetting = get("relay networks");
+    if (networksSetting) {
+      for (const e of this.expand(networksSetting.values, "networks", "relay networks")) {
+        const net = v.parseIpv4Network(e.value);
+        if (typeof net === "string") {
+          this.diagnostics.report(Messages.InvalidValue, e.span, { value: e.value, what: "relay network", reason: net });
+          continue;
+        }
+        for (const prefix of v.octetPrefixes(net)) relayNetworks.push({ prefix, network: e.value, span: e.span });
+      }
+    }
+    const accountsSetting = get("accounts");
+    const accounts = accountsSetting ? this.expand(accountsSetting.values, "users", "accounts") : [];
+    for (const a of accounts) {
+      const reason = v.simpleNameReason(a.value, "SASL account name");
+      if (reason) this.diagnostics.report(Messages.InvalidValue, a.span, { value: a.value, what: "SASL account name", reason });
+    }
+    if (accounts.length > 0 && mechanisms.length === 0 && accountsSetting) {
+      this.diagnostics.report(Messages.AccountsWithoutAuth, this.span(accountsSetting.setting.loc));
+    }
+    return {
+      localDomains,
+      listen,
+      mechanisms,
+      trusted,
+      authOptions,
+      backend,
+      relayDomains,
+      relayNetworks,
+      accounts,
+      span: this.span({ start: m.loc.start, end: m.loc.start + 4 }),
+      relayAuthenticatedSpan: relayAuth ? this.span(relayAuth.setting.loc) : null,
+    };
+  }
+
+  private mechanisms(setting: ReadSetting | undefined): Entry[] {
+    const out: Entry[] = [];
+    for (const value of setting?.values ?? []) {
+      const name = value.value.toUpperCase();
+      if (!(MECHANISMS as readonly string[]).includes(name)) {
+        this.diagnostics.report(Messages.UnknownMechanism, this.span(value.loc), { value: value.value, expected: MECHANISMS.join(", ") });
+        continue;
+      }
+      if (!out.some((e) => e.value === name)) out.push({ value: name, span: this.span(value.loc) });
+    }
+    return out;
+  }
+
+  private listen(port: Value, block: Listen | null): ListenModel | null {
+    let ok = true;
+    const p = port.value;
+    const portOk = /^[0-9]+$/.test(p) ? Number(p) >= 1 && Number(p) <= 65535 : /^[a-z][a-z0-9-]{0,31}$/.test(p);
+    if (!portOk) {
+      this.diagnostics.report(Messages.InvalidValue, this.span(port.loc), {
+        value: p,
+        what: "port",
+        reason: "expected a number from 1 to 65535 or a service name such as smtp or submission",
+      });
+      ok = false;
+    }
+    const settings = block ? readSettings(this.file, block.items, LISTEN_SCHEMA, `listen ${p}`, this.diagnostics) : new Map<string, ReadSetting[]>();
+    const one = (key: string) => settings.get(key)?.[0]?.values[0];
+    let address: string | null = null;
+    let family: "inet" | "inet6" | null = null;
+    const addr = one("address");
+    if (addr) {
+      if (v.isIpv4(addr.value)) family = "inet";
+      else if (v.isIpv6(addr.value)) family = "inet6";
+      else {
+        this.diagnostics.report(Messages.InvalidValue, this.span(addr.loc), { value: addr.value, what: "listen address", reason: "expected an IPv4 or IPv6 address" });
+        ok = false;
+      }
+      address = addr.value;
+    }
+    const fam = one("family");
+    if (fam) {
+      if (fam.value !== "inet" && fam.value !== "inet6") {
+        this.diagnostics.report(Messages.InvalidValue, this.span(fam.loc), { value: fam.value, what: "address family", reason: "expected inet or inet6" });
+        ok = false;
+      } else if (family && family !== fam.value) {
+        this.diagnostics.report(Messages.InvalidValue, this.span(fam.loc), { value: fam.value, what: "address family", reason: `the address ${address} is ${family}` });
+        ok = false;
+      } else family = fam.value;
+    }
+    const nameValue = one("name");
+    let name = nameValue ? nameValue.value : defaultListenName(p);
+    if (nameValue && !/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(name)) {
+      this.diagnostics.report(Messages.InvalidValue, this.span(nameValue.loc), { value: name, what: "socket name", reason: "expected letters, digits, '_' and '-'" });
+      ok = false;
+    }
+    let modifiers = "";
+    for (const m of settings.get("modifiers")?.[0]?.values ?? []) {
+      const bad = [...m.value].find((c) => !LISTEN_MODIFIERS.includes(c));
+      if (bad !== undefined || m.kind !== "Word") {
+        this.diagnostics.report(Messages.InvalidValue, this.span(m.loc), {
+          value: m.value,
+          what: "listen modifier",
+          reason: `modifiers are letters from ${LISTEN_MODIFIERS}`,
+        });
+        ok = false;
+        continue;
+      }
+      for (const c of m.value) if (!modifiers.includes(c)) modifiers += c;
+    }
+    if (!ok) return null;
+    return { port: p, address, family, name, modifiers, span: this.span(block ? { start: block.loc.start, end: port.loc.end } : port.loc) };
+  }
+}
+
+function defaultListenName(port: string): string {
+  if (port === "smtp" || port === "25") return "MTA";
+  if (port === "submission" || port === "587") return "MSA";
+  if (port === "smtps" || port === "465") return "SMTPS";
+  return `MTA-${port}`;
+}
+
+/** Why a list file path is unusable, or undefined. */
+export function listFileReason(path: string): string | undefined {
+  if (!path.startsWith("/")) return "is not an absolute path";
+  if (path.split("/").some((p) => p === ".." || p === ".")) return 'must not contain "." or ".." components';
+  if (path.endsWith("/")) return "names a directory";
+  if (/[\s#\]\[]/.test(path)) return "has white space, '#' or brackets, which a pam.d argument cannot carry";
+  if (/[\u0000-\u001f\u007f]/.test(path)) return "has a control character";
+  if (path.includes("//")) return 'has an empty component ("//")';
+  return undefined;
+}

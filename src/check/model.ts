@@ -1,0 +1,98 @@
+/**
+ * The checked model: what the policy means, with every name resolved and
+ * every value validated. Targets read only this, never the AST. Each object
+ * keeps the span it came from, for later diagnostics and the manifest.
+ */
+import type { Span } from "../diagnostics/diagnostic.js";
+import type { SourceFile } from "../diagnostics/source.js";
+
+export const PLATFORMS = ["debian", "redhat"] as const;
+export type PlatformName = (typeof PLATFORMS)[number];
+
+export const ITEMS = ["user", "tty", "rhost", "ruser", "group", "shell"] as const;
+export type Item = (typeof ITEMS)[number];
+
+export interface Model {
+  /** The policy file given on the command line; its path is named in every header. */
+  source: SourceFile;
+  platform: PlatformName;
+  services: ServiceModel[];
+  mail: MailModel | null;
+}
+
+/** One PAM-using daemon and its access lists. */
+export interface ServiceModel {
+  name: string;
+  /** The PAM service name, i.e. the file name under /etc/pam.d. */
+  pamService: string;
+  /** templates/<platform>/pam.d/<template>, used when there is no custom stack. */
+  template: string;
+  /** A custom stack replacing the template, or null. */
+  stack: PamStackEntry[] | null;
+  acls: AclModel[];
+  span: Span;
+}
+
+/** A line of a custom PAM stack, or the place of the access lists. */
+export type PamStackEntry =
+  | { kind: "line"; type: PamType; control: string; module: string; args: string[]; span: Span }
+  | { kind: "acls"; span: Span };
+
+export type PamType = "auth" | "account" | "password" | "session";
+
+/** One pam_listfile line and the list file it reads. */
+export interface AclModel {
+  service: string;
+  item: Item;
+  sense: "allow" | "deny";
+  /** Absolute path on the target host. */
+  file: string;
+  onerr: "succeed" | "fail";
+  /** `user` or `@group`, only for tty, rhost and shell. */
+  apply: string | null;
+  quiet: boolean;
+  /** In the order written, named lists expanded in place, duplicates dropped. */
+  entries: Entry[];
+  span: Span;
+  fileSpan: Span;
+  onerrSpan: Span | null;
+}
+
+export interface Entry {
+  value: string;
+  span: Span;
+}
+
+/** A sendmail listening socket: one DAEMON_OPTIONS line. */
+export interface ListenModel {
+  port: string;
+  address: string | null;
+  family: "inet" | "inet6" | null;
+  name: string;
+  modifiers: string;
+  span: Span;
+}
+
+export type SaslBackend = "sasldb" | "saslauthd";
+
+/** The mail relay: everything that goes into sendmail.mc and its data files. */
+export interface MailModel {
+  /** Names this host accepts mail for (local-host-names, class w). */
+  localDomains: Entry[];
+  listen: ListenModel[];
+  /** SMTP AUTH mechanisms offered (confAUTH_MECHANISMS, mech_list). */
+  mechanisms: Entry[];
+  /** Mechanisms whose successful use permits relaying (TRUST_AUTH_MECH); empty: none. */
+  trusted: Entry[];
+  /** confAUTH_OPTIONS letters. */
+  authOptions: string;
+  backend: SaslBackend;
+  /** Recipient domains relayed for anyone (access map To:DOMAIN RELAY). */
+  relayDomains: Entry[];
+  /** Client networks allowed to relay, as sendmail octet prefixes (access map Connect:PREFIX RELAY). */
+  relayNetworks: { prefix: string; network: string; span: Span }[];
+  /** SASL accounts expected in the password database (names only). */
+  accounts: Entry[];
+  span: Span;
+  relayAuthenticatedSpan: Span | null;
+}

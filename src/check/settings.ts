@@ -1,0 +1,98 @@
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { Messages } from "../diagnostics/messages.js";
+import type { SourceFile } from "../diagnostics/source.js";
+import type { Setting, Value, Word } from "../syntax/ast.js";
+import { closest, orList } from "./suggest.js";
+
+/** How many values a setting takes. */
+export type Arity = "none" | "one" | "many" | "any";
+
+/** The settings a block accepts: `name` or `name sub` keys. */
+export type Schema = Record<string, { arity: Arity; repeat?: boolean; expected: string }>;
+
+/** A setting as read against its schema. */
+export interface ReadSetting {
+  key: string;
+  setting: Setting;
+  values: Value[];
+}
+
+/**
+ * Reads the settings of one block against a schema: unknown names (with a
+ * suggestion), settings given twice, and the wrong number of values are
+ * reported; the valid ones are returned by key.
+ */
+export function readSettings(
+  file: SourceFile,
+  settings: Setting[],
+  schema: Schema,
+  block: string,
+  diagnostics: DiagnosticBag,
+): Map<string, ReadSetting[]> {
+  const out = new Map<string, ReadSetting[]>();
+  const names = new Set(Object.keys(schema).map((k) => k.split(" ")[0]!));
+  for (const setting of settings) {
+    const name = setting.name.value;
+    let sub: Word | null = setting.sub;
+    let values = setting.values;
+    const takesSub = Object.keys(schema).some((k) => k.startsWith(name + " "));
+    if (!names.has(name)) {
+      const known = [...names];
+      const guess = closest(name, known);
+      diagnostics.report(Messages.UnknownSetting, { file, ...setting.name.loc }, {
+        name,
+        block,
+        expected: guess ? `${orList(known)} (did you mean "${guess}"?)` : orList(known),
+      });
+      continue;
+    }
+    if (takesSub && !sub) {
+      const first = values[0];
+      if (values.length === 1 && first?.kind === "Word") {
+        sub = first;
+        values = [];
+      } else {
+        const subs = Object.keys(schema).filter((k) => k.startsWith(name + " "));
+        diagnostics.report(Messages.SettingShape, { file, ...setting.loc }, {
+          name,
+          expected: `one of: ${orList(subs.map((s) => `"${s} ..."`))}`,
+        });
+        continue;
+      }
+    }
+    const key = sub && takesSub ? `${name} ${sub.value}` : name;
+    const rule = schema[key];
+    if (!rule || (!takesSub && sub)) {
+      if (takesSub) {
+        const subs = Object.keys(schema).filter((k) => k.startsWith(name + " ")).map((k) => k.slice(name.length + 1));
+        const guess = closest(sub!.value, subs);
+        diagnostics.report(Messages.UnknownSetting, { file, ...sub!.loc }, {
+          name: key,
+          block,
+          expected: orList(subs.map((s) => `${name} ${s}`)) + (guess ? ` (did you mean "${name} ${guess}"?)` : ""),
+        });
+      } else {
+        diagnostics.report(Messages.SettingShape, { file, ...setting.loc }, { name, expected: schema[name]!.expected });
+      }
+      continue;
+    }
+    const n = values.length;
+    const ok =
+      rule.arity === "none" ? n === 0 : rule.arity === "one" ? n === 1 : rule.arity === "many" ? n >= 1 : true;
+    if (!ok) {
+      diagnostics.report(Messages.SettingShape, { file, ...setting.loc }, { name: key, expected: rule.expected });
+      continue;
+    }
+    const list = out.get(key);
+    if (list && !rule.repeat) {
+      diagnostics.report(Messages.DuplicateSetting, { file, ...setting.loc }, { name: key, block }, [
+        { message: "First set here.", span: { file, ...list[0]!.setting.loc } },
+      ]);
+      continue;
+    }
+    const read = { key, setting, values };
+    if (list) list.push(read);
+    else out.set(key, [read]);
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+import type { SourceFile } from "./source.js";
+import { type MessageDef, Messages } from "./messages.js";
+
+export type Severity = "error" | "warning";
+
+/** A span of a source file, in UTF-16 offsets. */
+export interface Span {
+  file: SourceFile;
+  start: number;
+  end: number;
+}
+
+/** One finding about a policy: stable code, severity, a sentence, where. */
+export interface Diagnostic {
+  code: string;
+  severity: Severity;
+  message: string;
+  /** Absent only for findings about the invocation as a whole (e.g. an unreadable file). */
+  span?: Span;
+  /** Further sentences, each optionally pointing elsewhere (e.g. the first definition). */
+  related?: { message: string; span?: Span }[];
+}
+
+/** Fills a catalogue template: `{name}` is replaced by args[name]. */
+export function format(def: MessageDef, args: Record<string, string | number>): string {
+  return def.text.replace(/\{(\w+)\}/g, (_, key: string) => {
+    const value = args[key];
+    if (value === undefined) throw new Error(`policyc bug: message ${def.code} needs argument "${key}"`);
+    return String(value);
+  });
+}
+
+/** The maximum number of diagnostics kept; more are counted, not stored. */
+export const MAX_DIAGNOSTICS = 100;
+
+/** Collects diagnostics of one run, up to a cap, so that all mistakes show at once. */
+export class DiagnosticBag {
+  readonly items: Diagnostic[] = [];
+  private dropped = 0;
+  errorCount = 0;
+  warningCount = 0;
+
+  /** Reports a catalogue message at a span. */
+  report(
+    def: MessageDef,
+    span: Span | undefined,
+    args: Record<string, string | number> = {},
+    related?: Diagnostic["related"],
+  ): void {
+    const d: Diagnostic = { code: def.code, severity: def.severity, message: format(def, args) };
+    if (span) d.span = span;
+    if (related) d.related = related;
+    this.add(d);
+  }
+
+  add(d: Diagnostic): void {
+    if (d.severity === "error") this.errorCount++;
+    else this.warningCount++;
+    if (this.items.length < MAX_DIAGNOSTICS) this.items.push(d);
+    else this.dropped++;
+  }
+
+  get hasErrors(): boolean {
+    return this.errorCount > 0;
+  }
+
+  /** Diagnostics in source order (file, then offset); those without a span first. */
+  sorted(): Diagnostic[] {
+    const out = this.items.slice();
+    out.sort((a, b) => {
+      if (!a.span || !b.span) return a.span ? 1 : b.span ? -1 : 0;
+      if (a.span.file !== b.span.file) return a.span.file.path < b.span.file.path ? -1 : 1;
+      return a.span.start - b.span.start || a.span.end - b.span.end;
+    });
+    if (this.dropped > 0) {
+      out.push({
+        code: Messages.TooManyDiagnostics.code,
+        severity: "warning",
+        message: format(Messages.TooManyDiagnostics, { count: this.dropped }),
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,86 @@
+import type { Severity } from "./diagnostic.js";
+
+/** One entry of the message catalogue: a stable code, a severity and a sentence template. */
+export interface MessageDef {
+  code: string;
+  severity: Severity;
+  text: string;
+}
+
+function def(code: string, severity: Severity, text: string): MessageDef {
+  return { code, severity, text };
+}
+
+/**
+ * Every message policyc prints about a policy. Codes are stable: scripts and
+ * CI annotations may match on them. Ranges: PC1xxx input and syntax, PC2xxx
+ * names, PC3xxx values and structure, PC4xxx safety, PC5xxx templates and
+ * output, PC9xxx about policyc itself. The README lists them all.
+ */
+export const Messages = {
+  // PC1xxx: reading and parsing
+  UnexpectedToken: def("PC1001", "error", "Unexpected {found}; expected {expected}."),
+  UnexpectedEnd: def("PC1002", "error", "The policy ends inside a statement; expected {expected}."),
+  InvalidCharacter: def("PC1003", "error", "Invalid character {char} in the policy."),
+  UnterminatedString: def("PC1004", "error", "This string is not closed with a quote before the end of the line."),
+  InvalidEscape: def("PC1005", "error", "Invalid escape sequence {escape} in a string; valid escapes are \\\\, \\\", \\n, \\t, \\xHH and \\u{HEX}."),
+  EmptyPolicy: def("PC1006", "error", "The policy has no statements."),
+  InvalidUtf8: def("PC1007", "error", "The policy is not valid UTF-8 (first invalid byte at offset {offset})."),
+  ByteOrderMark: def("PC1008", "error", "The policy starts with a byte order mark; save it as UTF-8 without a BOM."),
+  CarriageReturn: def("PC1009", "error", "Carriage return (CR) in the policy; save it with LF line ends."),
+  UnreadableFile: def("PC1010", "error", "Cannot read {path}: {reason}."),
+
+  // PC2xxx: names
+  DuplicateList: def("PC2001", "error", "List \"{name}\" is defined more than once."),
+  DuplicateService: def("PC2002", "error", "Service \"{name}\" is defined more than once."),
+  DuplicatePamService: def("PC2003", "error", "Services \"{first}\" and \"{second}\" both use PAM service \"{pam}\" and would both write /etc/pam.d/{pam}."),
+  DuplicateSetting: def("PC2004", "error", "\"{name}\" is set more than once in {block}."),
+  ListKindMismatch: def("PC2005", "error", "List \"{name}\" is a {kind} list, but {context} takes {expected}."),
+  LikelyTypo: def("PC2006", "warning", "\"{value}\" is not a list, so it is a literal {what}; did you mean the list \"{name}\"?"),
+  DuplicatePlatform: def("PC2007", "error", "The platform is set more than once."),
+  DuplicateMail: def("PC2008", "error", "There is more than one mail block."),
+  ListCycle: def("PC2009", "error", "List \"{name}\" includes itself: {path}."),
+  FirstDefinedHere: def("PC2010", "error", "First defined here."),
+
+  // PC3xxx: values and structure
+  UnknownPlatform: def("PC3001", "error", "Unknown platform \"{name}\"; expected one of: {expected}."),
+  MissingPlatform: def("PC3002", "error", "The policy does not name its platform; add \"platform debian;\" or \"platform redhat;\"."),
+  UnknownSetting: def("PC3003", "error", "Unknown setting \"{name}\" in {block}; expected one of: {expected}."),
+  SettingShape: def("PC3004", "error", "\"{name}\" takes {expected}."),
+  UnknownItem: def("PC3005", "error", "Unknown access list item \"{value}\"; expected one of: {expected}."),
+  UnknownSense: def("PC3006", "error", "Unknown sense \"{value}\"; expected \"allow\" or \"deny\"."),
+  UnknownOnerr: def("PC3007", "error", "onerr takes \"succeed\" or \"fail\", not \"{value}\"."),
+  ApplyIgnored: def("PC3008", "error", "pam_listfile ignores apply with item={item}: apply only restricts tty, rhost and shell lists."),
+  MissingSetting: def("PC3009", "error", "{block} needs \"{name}\"."),
+  InvalidValue: def("PC3010", "error", "\"{value}\" is not a valid {what}: {reason}."),
+  FileConflict: def("PC3011", "error", "{path} is written by {first} and by {second} with different content."),
+  UnknownMechanism: def("PC3012", "error", "Unknown SASL mechanism \"{value}\"; expected one of: {expected}."),
+  TrustNotOffered: def("PC3013", "error", "Mechanism \"{value}\" is trusted for relaying but not offered; add it to \"auth mechanisms\"."),
+  UnknownPamType: def("PC3014", "error", "Unknown PAM type \"{value}\"; expected auth, account, password or session."),
+  InvalidPamControl: def("PC3015", "error", "Invalid PAM control \"{value}\": {reason}."),
+  StackMarker: def("PC3016", "error", "A two-word stack line must be \"account acls;\", which places the access lists."),
+  DuplicateListen: def("PC3017", "error", "Two listen sockets are named \"{name}\"; sendmail needs a unique name for each."),
+  MissingListen: def("PC3018", "error", "The mail block has no \"listen\": sendmail would not accept mail."),
+  UnknownAuthOption: def("PC3019", "error", "Unknown auth option \"{value}\"; expected one of: {expected}."),
+  RelayAuthWithoutMechanisms: def("PC3020", "error", "\"relay authenticated\" needs \"auth mechanisms\" to offer SMTP AUTH."),
+  AccountsWithoutAuth: def("PC3021", "error", "SASL accounts are listed but no \"auth mechanisms\" are offered."),
+  EmptyEntry: def("PC3022", "error", "Empty entry: pam_listfile skips empty lines, so it can never match."),
+  EntryWhitespace: def("PC3023", "error", "Entry \"{value}\" has leading or trailing white space; pam_listfile compares exactly, so it would never match."),
+  EntryControl: def("PC3024", "error", "Entry has a control character ({char}); it would corrupt the list file."),
+  ListKindForItem: def("PC3025", "error", "A {value} value cannot match item={item}: pam_listfile compares {item} exactly."),
+  PathConflict: def("PC3026", "error", "{path} would be written by both {first} and {second}."),
+  BadListFilePath: def("PC3027", "error", "List file \"{value}\" {reason}."),
+
+  // PC4xxx: safety
+  EmptyAllowList: def("PC4001", "error", "This allow list has no entries: pam_listfile would deny everyone."),
+  OnerrSucceed: def("PC4002", "warning", "onerr succeed fails open: if {file} is missing or unreadable, everyone is let in."),
+
+  // PC5xxx: templates and output
+  TemplateMissing: def("PC5001", "error", "Template {path} is missing: {reason}."),
+  TemplatePlaceholder: def("PC5002", "error", "Template {path} line {line} has an unknown placeholder {{{name}}}; known: {expected}."),
+  OutputFailed: def("PC5003", "error", "Cannot write {path}: {reason}."),
+  OutputSymlink: def("PC5004", "error", "Refusing to write through the symbolic link {path} in the output tree."),
+
+  // PC9xxx: about policyc itself
+  TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),
+} satisfies Record<string, MessageDef>;

@@ -1,0 +1,168 @@
+/**
+ * The policy AST. Every node is `{ kind, loc, ... }` and is made only by the
+ * builders in build.ts. Locations are UTF-16 offsets into the source text;
+ * SourceFile maps them to lines and columns.
+ */
+
+export interface Loc {
+  start: number;
+  end: number;
+}
+
+/** A bare word: a name, a keyword argument, or a literal such as a user name or a path. */
+export interface Word {
+  kind: "Word";
+  value: string;
+  loc: Loc;
+}
+
+/** A double-quoted string; `value` has its escapes decoded, `raw` is as written. */
+export interface Str {
+  kind: "String";
+  value: string;
+  raw: string;
+  loc: Loc;
+}
+
+/** A list or setting value. A bare word may name a list; a string never does. */
+export type Value = Word | Str;
+
+/** A `[ ... ]` token of a PAM stack line (control or argument), as written. */
+export interface Bracket {
+  kind: "Bracket";
+  raw: string;
+  loc: Loc;
+}
+
+/** `key=value` argument of a PAM module in a custom stack. */
+export interface KeyValue {
+  kind: "KeyValue";
+  key: Word;
+  value: Value;
+  loc: Loc;
+}
+
+export type StackArg = Value | Bracket | KeyValue;
+
+export interface Comment {
+  kind: "Comment";
+  /** The whole comment including its `#`. */
+  text: string;
+  loc: Loc;
+}
+
+/** `platform debian;` */
+export interface Platform {
+  kind: "Platform";
+  name: Word;
+  loc: Loc;
+}
+
+export const LIST_KINDS = ["users", "groups", "hosts", "networks", "ttys", "shells", "domains"] as const;
+export type ListKind = (typeof LIST_KINDS)[number];
+
+/** `users mail_staff = alice, bob;` */
+export interface ListDef {
+  kind: "ListDef";
+  listKind: ListKind;
+  name: Word;
+  values: Value[];
+  loc: Loc;
+}
+
+/** `NAME;`, `NAME values;` or `NAME SUB values;` inside a block, e.g. `relay domains partners;`. */
+export interface Setting {
+  kind: "Setting";
+  name: Word;
+  sub: Word | null;
+  values: Value[];
+  loc: Loc;
+}
+
+/** `service imap { ... }` */
+export interface Service {
+  kind: "Service";
+  name: Word;
+  items: ServiceItem[];
+  loc: Loc;
+}
+
+export type ServiceItem = Setting | Stack | Acl;
+
+/** `stack { ... }`: a custom PAM stack replacing the platform's template. */
+export interface Stack {
+  kind: "Stack";
+  lines: StackEntry[];
+  loc: Loc;
+}
+
+export type StackEntry = StackLine | StackAcls;
+
+/** `auth required pam_env.so readenv=1;` */
+export interface StackLine {
+  kind: "StackLine";
+  type: Word;
+  control: Word | Bracket;
+  module: Word;
+  args: StackArg[];
+  loc: Loc;
+}
+
+/** `account acls;`: where the access lists go in a custom stack. */
+export interface StackAcls {
+  kind: "StackAcls";
+  type: Word;
+  marker: Word;
+  loc: Loc;
+}
+
+/** `acl user allow "/etc/imapd.acl" { ... }` */
+export interface Acl {
+  kind: "Acl";
+  item: Word;
+  sense: Word;
+  file: Value;
+  items: Setting[];
+  loc: Loc;
+}
+
+/** `mail { ... }` */
+export interface Mail {
+  kind: "Mail";
+  items: MailItem[];
+  loc: Loc;
+}
+
+export type MailItem = Setting | Listen;
+
+/** `listen submission { address 127.0.0.1; modifiers E, a; }` (`listen smtp;` is a Setting). */
+export interface Listen {
+  kind: "Listen";
+  port: Value;
+  items: Setting[];
+  loc: Loc;
+}
+
+export type Statement = Platform | ListDef | Service | Mail;
+
+/** A whole policy file. */
+export interface Policy {
+  kind: "Policy";
+  statements: Statement[];
+  comments: Comment[];
+  loc: Loc;
+}
+
+export type Node =
+  | Policy
+  | Statement
+  | Setting
+  | Stack
+  | StackEntry
+  | Acl
+  | Listen
+  | Word
+  | Str
+  | Bracket
+  | KeyValue
+  | Comment;

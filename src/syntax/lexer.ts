@@ -1,0 +1,160 @@
+import moo from "moo";
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { Messages } from "../diagnostics/messages.js";
+import type { SourceFile } from "../diagnostics/source.js";
+import type { Comment } from "./ast.js";
+
+/** Characters of a bare word: names, user names, paths, host names, addresses, networks. */
+const WORD = String.raw`[A-Za-z0-9_.\/:@+\-]+`;
+
+/**
+ * The moo rules. Order matters: moo takes the first rule that matches.
+ * `run` matches a comma-separated run of bare words as ONE token, so that a
+ * list of a million user names costs the Earley parser a handful of tokens
+ * (nearley spends ~15x what moo does per token); parser.ts splits it again
+ * with the exact offset of every entry.
+ */
+const rules = {
+  ws: { match: /[ \t\n]+/, lineBreaks: true },
+  comment: /#[^\n]*/,
+  string: /"(?:[^"\\\n]|\\[^\n])*"/,
+  badString: /"(?:[^"\\\n]|\\[^\n])*\\?/,
+  bracket: /\[(?:[^\]\\\n]|\\[^\n])*\]/,
+  run: { match: new RegExp(`${WORD}(?:[ \\t\\n]*,[ \\t\\n]*${WORD})+`), lineBreaks: true },
+  word: new RegExp(WORD),
+  lbrace: "{",
+  rbrace: "}",
+  semi: ";",
+  comma: ",",
+  eq: "=",
+  invalid: { match: /[^]/, lineBreaks: true },
+} as const;
+
+/**
+ * What the grammar sees as its lexer: only `has` is used, at load time, and it
+ * rejects a misspelled %token. Tokens are fed by parser.ts, never by nearley.
+ */
+export const tokenTypes = {
+  reset(): void {},
+  next(): undefined {
+    throw new Error("policyc bug: feed the parser through syntax/parser.ts");
+  },
+  save(): object {
+    return {};
+  },
+  formatError(): string {
+    return "";
+  },
+  has(type: string): boolean {
+    if (!(type in rules) || type === "ws" || type === "comment" || type === "invalid" || type === "badString") {
+      throw new Error(`policyc bug: the grammar names token type "${type}", which the lexer does not produce`);
+    }
+    return true;
+  },
+};
+
+export type Token = moo.Token & { decoded?: string };
+
+const lexer = moo.compile(rules as unknown as moo.Rules);
+
+/** The result of lexing a whole file: significant tokens and the comments beside them. */
+export interface Lexed {
+  tokens: Token[];
+  comments: Comment[];
+}
+
+/**
+ * Splits a source text into tokens. White space is dropped; comments go to a
+ * side list (the formatter prints them); lexical errors are reported to the
+ * bag and the offending characters skipped, so parsing can still report the
+ * rest.
+ */
+export function lex(file: SourceFile, diagnostics: DiagnosticBag): Lexed {
+  const tokens: Token[] = [];
+  const comments: Comment[] = [];
+  lexer.reset(file.text);
+  for (let t = lexer.next() as Token | undefined; t; t = lexer.next() as Token | undefined) {
+    switch (t.type) {
+      case "ws":
+        break;
+      case "comment":
+        comments.push({ kind: "Comment", text: t.text, loc: { start: t.offset, end: t.offset + t.text.length } });
+        break;
+      case "invalid":
+        diagnostics.report(Messages.InvalidCharacter, { file, start: t.offset, end: t.offset + t.text.length }, {
+          char: describeChar(t.text),
+        });
+        break;
+      case "badString":
+        diagnostics.report(Messages.UnterminatedString, { file, start: t.offset, end: t.offset + t.text.length });
+        break;
+      case "string": {
+        const decoded = decodeString(t.text, t.offset, file, diagnostics);
+        t.decoded = decoded;
+        tokens.push(t);
+        break;
+      }
+      default:
+        tokens.push(t);
+    }
+  }
+  return { tokens, comments };
+}
+
+/** A character as a diagnostic shows it: printable ones quoted, others as U+XXXX. */
+export function describeChar(ch: string): string {
+  const cp = ch.codePointAt(0)!;
+  const hex = "U+" + cp.toString(16).toUpperCase().padStart(4, "0");
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || isInvisible(cp)) return hex;
+  return `"${ch}" (${hex})`;
+}
+
+/** Format and bidirectional controls, zero-width characters and the BOM: invisible in an editor. */
+export function isInvisible(cp: number): boolean {
+  return (
+    (cp >= 0x200b && cp <= 0x200f) ||
+    (cp >= 0x202a && cp <= 0x202e) ||
+    (cp >= 0x2066 && cp <= 0x2069) ||
+    cp === 0xfeff ||
+    cp === 0x061c ||
+    cp === 0x00ad
+  );
+}
+
+/** Decodes a string literal (with its quotes). Escapes: \\ \" \n \t \xHH \u{HEX}. */
+function decodeString(raw: string, offset: number, file: SourceFile, diagnostics: DiagnosticBag): string {
+  const body = raw.slice(1, -1);
+  if (body.indexOf("\\") === -1) return body;
+  let out = "";
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== "\\") {
+      out += ch;
+      continue;
+    }
+    const next = body[i + 1];
+    const start = offset + 1 + i;
+    let m: RegExpMatchArray | null;
+    if (next === "\\" || next === '"') {
+      out += next;
+      i++;
+    } else if (next === "n") {
+      out += "\n";
+      i++;
+    } else if (next === "t") {
+      out += "\t";
+      i++;
+    } else if (next === "x" && (m = /^[0-9A-Fa-f]{2}/.exec(body.slice(i + 2)))) {
+      out += String.fromCharCode(parseInt(m[0], 16));
+      i += 3;
+    } else if (next === "u" && (m = /^\{([0-9A-Fa-f]{1,6})\}/.exec(body.slice(i + 2))) && parseInt(m[1]!, 16) <= 0x10ffff) {
+      out += String.fromCodePoint(parseInt(m[1]!, 16));
+      i += 1 + m[0].length;
+    } else {
+      const len = next === undefined ? 1 : 2;
+      diagnostics.report(Messages.InvalidEscape, { file, start, end: start + len }, { escape: body.slice(i, i + len) });
+      i += len - 1;
+    }
+  }
+  return out;
+}

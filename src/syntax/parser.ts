@@ -1,0 +1,202 @@
+import nearley from "nearley";
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { Messages } from "../diagnostics/messages.js";
+import { SourceFile } from "../diagnostics/source.js";
+import type { Policy, Statement } from "./ast.js";
+import grammar from "./grammar.generated.js";
+import { lex, type Token } from "./lexer.js";
+
+const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
+
+/**
+ * Decodes policy bytes into a SourceFile, refusing what would make positions
+ * or meaning unclear: invalid UTF-8, a BOM, carriage returns, NUL bytes.
+ * Returns undefined (with a diagnostic) when the text cannot be used.
+ */
+export function decodeSource(path: string, bytes: Uint8Array, diagnostics: DiagnosticBag): SourceFile | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    // Report at the text decoded so far, so the frame shows the line before the bad byte.
+    const prefix = new TextDecoder("utf-8").decode(bytes.subarray(0, offset));
+    const file = new SourceFile(path, prefix);
+    diagnostics.report(Messages.InvalidUtf8, { file, start: prefix.length, end: prefix.length }, { offset });
+    return undefined;
+  }
+  const file = new SourceFile(path, text);
+  if (text.charCodeAt(0) === 0xfeff) {
+    diagnostics.report(Messages.ByteOrderMark, { file, start: 0, end: 1 });
+    return undefined;
+  }
+  const cr = text.indexOf("\r");
+  if (cr !== -1) {
+    diagnostics.report(Messages.CarriageReturn, { file, start: cr, end: cr + 1 });
+    return undefined;
+  }
+  return file;
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let lo = 0;
+  let hi = bytes.length;
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  // The shortest invalid prefix: binary search on "this prefix decodes" (a cut
+  // multi-byte sequence at the end of a valid prefix also fails, so check with stream).
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    try {
+      dec.decode(bytes.subarray(0, mid + 1), { stream: true });
+      dec.decode();
+      lo = mid + 1;
+    } catch {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+/** Parses a policy source into an AST; syntax errors go to the bag. */
+export function parse(file: SourceFile, diagnostics: DiagnosticBag): Policy {
+  const { tokens, comments } = lex(file, diagnostics);
+  const statements: Statement[] = [];
+  for (const [from, to] of splitStatements(tokens)) {
+    const stmt = parseStatement(file, tokens, from, to, diagnostics);
+    if (stmt) statements.push(stmt);
+  }
+  if (tokens.length === 0 && !diagnostics.hasErrors) {
+    diagnostics.report(Messages.EmptyPolicy, { file, start: 0, end: 0 });
+  }
+  return { kind: "Policy", statements, comments, loc: { start: 0, end: file.text.length } };
+}
+
+/**
+ * Top-level statements end at a ";" or at the "}" that closes their block.
+ * Feeding nearley one statement at a time keeps its chart as small as the
+ * largest statement and lets one syntax error not hide the next statements.
+ */
+function* splitStatements(tokens: Token[]): Generator<[number, number]> {
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const type = tokens[i]!.type;
+    if (type === "lbrace") depth++;
+    else if (type === "rbrace") {
+      depth--;
+      if (depth <= 0) {
+        yield [from, i + 1];
+        from = i + 1;
+        depth = 0;
+      }
+    } else if (type === "semi" && depth === 0) {
+      yield [from, i + 1];
+      from = i + 1;
+    }
+  }
+  if (from < tokens.length) yield [from, tokens.length];
+}
+
+/** A nearley lexer over a slice of already-lexed tokens. */
+class SliceLexer {
+  private i: number;
+  constructor(
+    private readonly tokens: Token[],
+    from: number,
+    private readonly to: number,
+  ) {
+    this.i = from;
+  }
+  reset(): void {}
+  next(): Token | undefined {
+    return this.i < this.to ? this.tokens[this.i++] : undefined;
+  }
+  save(): object {
+    return {};
+  }
+  formatError(t: Token): string {
+    return `unexpected ${t.type}`;
+  }
+  has(): boolean {
+    return true;
+  }
+}
+
+function parseStatement(
+  file: SourceFile,
+  tokens: Token[],
+  from: number,
+  to: number,
+  diagnostics: DiagnosticBag,
+): Statement | undefined {
+  const lexer = new SliceLexer(tokens, from, to);
+  const parser = new nearley.Parser(compiled, { lexer: lexer as unknown as nearley.Lexer });
+  try {
+    parser.feed("");
+  } catch (e) {
+    const token = (e as { token?: Token }).token;
+    if (!token) throw e;
+    diagnostics.report(Messages.UnexpectedToken, { file, start: token.offset, end: token.offset + token.text.length }, {
+      found: describeToken(token),
+      expected: expectedTerminals(parser),
+    });
+    return undefined;
+  }
+  if (parser.results.length === 0) {
+    const last = tokens[to - 1]!;
+    const end = last.offset + last.text.length;
+    diagnostics.report(Messages.UnexpectedEnd, { file, start: end, end }, { expected: expectedTerminals(parser) });
+    return undefined;
+  }
+  if (parser.results.length > 1) {
+    throw new Error(`policyc bug: the grammar is ambiguous at ${file.path}:${file.position(tokens[from]!.offset).line}`);
+  }
+  return parser.results[0] as Statement;
+}
+
+/** How a diagnostic names a token. */
+function describeToken(t: Token): string {
+  switch (t.type) {
+    case "string":
+      return `string ${t.text.length > 40 ? t.text.slice(0, 37) + '..."' : t.text}`;
+    case "run":
+      return "list of words";
+    case "word":
+      return `word "${t.text.length > 40 ? t.text.slice(0, 37) + "..." : t.text}"`;
+    case "bracket":
+      return `bracket ${t.text}`;
+    default:
+      return `"${t.text}"`;
+  }
+}
+
+const TERMINAL_NAMES: Record<string, string> = {
+  word: "a word",
+  string: "a string",
+  run: "a list",
+  bracket: "a [...] control",
+  lbrace: '"{"',
+  rbrace: '"}"',
+  semi: '";"',
+  comma: '","',
+  eq: '"="',
+};
+
+/** The terminals the parser could take in its current column, for "expected ..." messages. */
+function expectedTerminals(parser: nearley.Parser): string {
+  const column = (parser as unknown as { table: { states: { rule: { symbols: unknown[] }; dot: number }[] }[]; current: number })
+    .table[(parser as unknown as { current: number }).current];
+  const names = new Set<string>();
+  for (const state of column?.states ?? []) {
+    const sym = state.rule.symbols[state.dot] as { type?: string; literal?: string } | string | undefined;
+    if (!sym || typeof sym === "string") continue;
+    if (sym.literal !== undefined) names.add(`"${sym.literal}"`);
+    else if (sym.type !== undefined) names.add(TERMINAL_NAMES[sym.type] ?? sym.type);
+  }
+  // Keywords first, then token classes, each alphabetically; "a list" is implied by "a word".
+  names.delete("a list");
+  const list = [...names].sort((a, b) => Number(a.startsWith("a ")) - Number(b.startsWith("a ")) || a.localeCompare(b));
+  if (list.length === 0) return "nothing more";
+  if (list.length === 1) return list[0]!;
+  return list.slice(0, -1).join(", ") + " or " + list[list.length - 1];
+}

@@ -1,0 +1,106 @@
+import type { MailModel, PlatformName } from "../../check/model.js";
+import { PLATFORMS } from "../../check/model.js";
+import { type EmitContext, FILE_MODE, type OutputFile, type Target } from "../Target.js";
+
+/** Where each platform's sendmail reads its SASL application config. */
+const SASL_CONFIG: Record<PlatformName, string> = {
+  debian: "etc/mail/sasl/Sendmail.conf.2",
+  redhat: "etc/sasl2/Sendmail.conf",
+};
+
+/**
+ * Only these tokens may reach m4 text: everything in the model that lands in
+ * the .mc was validated against narrower shapes; this is the last guard. m4
+ * expands macros inside quotes and comments, so data (domains, networks,
+ * accounts) never goes into the .mc at all: it goes to the access map and
+ * local-host-names, which sendmail reads as data.
+ */
+const M4_SAFE = /^[A-Za-z0-9.:_-]+$/;
+
+function m4Token(s: string): string {
+  if (!M4_SAFE.test(s)) throw new Error(`policyc bug: unchecked text "${s}" would reach m4`);
+  return s;
+}
+
+/** One DAEMON_OPTIONS line per listening socket. */
+function daemonOptions(mail: MailModel): string {
+  return mail.listen
+    .map((l) => {
+      const parts = [`Port=${m4Token(l.port)}`];
+      if (l.address) parts.push(`Addr=${m4Token(l.address)}`);
+      if (l.family) parts.push(`Family=${m4Token(l.family)}`);
+      parts.push(`Name=${m4Token(l.name)}`);
+      if (l.modifiers) parts.push(`M=${m4Token(l.modifiers)}`);
+      return `DAEMON_OPTIONS(\`${parts.join(", ")}')dnl`;
+    })
+    .join("\n");
+}
+
+function authDefines(mail: MailModel): string {
+  const lines: string[] = [];
+  if (mail.mechanisms.length > 0) {
+    lines.push(`define(\`confAUTH_MECHANISMS', \`${mail.mechanisms.map((m) => m4Token(m.value)).join(" ")}')dnl`);
+  }
+  if (mail.authOptions) lines.push(`define(\`confAUTH_OPTIONS', \`${m4Token(mail.authOptions)}')dnl`);
+  return lines.join("\n");
+}
+
+function trustLine(mail: MailModel): string {
+  if (mail.trusted.length === 0) return "";
+  return `TRUST_AUTH_MECH(\`${mail.trusted.map((m) => m4Token(m.value)).join(" ")}')dnl`;
+}
+
+/** The access map source: relaying by recipient domain and by client network. */
+function accessMap(header: string, mail: MailModel): string {
+  const lines = [`# ${header}`];
+  lines.push("# Build the map with: makemap hash /etc/mail/access < /etc/mail/access");
+  for (const d of mail.relayDomains) lines.push(`To:${d.value}\tRELAY`);
+  for (const n of mail.relayNetworks) lines.push(`Connect:${n.prefix}\tRELAY`);
+  return lines.join("\n") + "\n";
+}
+
+/** sendmail.mc and the data and SASL files it refers to. */
+export const SendmailTarget: Target = {
+  name: "sendmail",
+  platforms: PLATFORMS,
+  emit(ctx: EmitContext): OutputFile[] {
+    const mail = ctx.model.mail;
+    if (!mail) return [];
+    const producer = "the mail block";
+    const origins = [mail.span];
+    const out: OutputFile[] = [];
+    const mc = ctx.templates.render("mail/sendmail.mc", {
+      header: ctx.header,
+      auth: authDefines(mail),
+      daemon_options: daemonOptions(mail),
+      trust: trustLine(mail),
+    });
+    if (mc !== undefined) out.push({ path: "etc/mail/sendmail.mc", content: mc, mode: FILE_MODE, producer, origins });
+    out.push({
+      path: "etc/mail/local-host-names",
+      content: `# ${ctx.header}\n` + mail.localDomains.map((d) => d.value + "\n").join(""),
+      mode: FILE_MODE,
+      producer,
+      origins,
+    });
+    out.push({ path: "etc/mail/access", content: accessMap(ctx.header, mail), mode: FILE_MODE, producer, origins });
+    if (mail.mechanisms.length > 0) {
+      const domain = mail.localDomains[0]?.value ?? "DOMAIN";
+      const accounts = mail.accounts.length
+        ? [`# SASL accounts the policy expects (create each with: saslpasswd2 -c -u ${domain} NAME):`, ...mail.accounts.map((a) => `#   ${a.value}`)].join("\n")
+        : "";
+      const backend =
+        mail.backend === "sasldb" ? "pwcheck_method: auxprop\nauxprop_plugin: sasldb" : "pwcheck_method: saslauthd";
+      const conf = ctx.templates.render("mail/Sendmail.conf", {
+        header: ctx.header,
+        accounts,
+        backend,
+        mech_list: mail.mechanisms.map((m) => m.value).join(" "),
+      });
+      if (conf !== undefined) {
+        out.push({ path: SASL_CONFIG[ctx.model.platform], content: conf, mode: FILE_MODE, producer, origins });
+      }
+    }
+    return out;
+  },
+};

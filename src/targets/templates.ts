@@ -1,0 +1,71 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { Messages } from "../diagnostics/messages.js";
+import type { PlatformName } from "../check/model.js";
+
+const BLOCK = /^[ \t]*\{\{(\w+)\}\}[ \t]*$/;
+const INLINE = /\{\{(\w+)\}\}/g;
+
+/**
+ * The boilerplate files of one platform: templates/<platform>/<name>. A line
+ * that is only `{{name}}` becomes the value's lines (none: the line goes);
+ * `{{name}}` inside a line becomes the value. Templates hold no logic.
+ */
+export class TemplateStore {
+  /** Every template file read, for dependency files. */
+  readonly used = new Set<string>();
+  private readonly cache = new Map<string, string | null>();
+
+  constructor(
+    readonly root: string,
+    readonly platform: PlatformName,
+    private readonly diagnostics: DiagnosticBag,
+  ) {}
+
+  /** Renders templates/<platform>/<name>, or reports why it cannot and returns undefined. */
+  render(name: string, vars: Record<string, string>): string | undefined {
+    const path = join(this.root, this.platform, name);
+    let text = this.cache.get(path);
+    if (text === undefined) {
+      try {
+        text = readFileSync(path, "utf8");
+        this.used.add(path);
+      } catch (e) {
+        text = null;
+        this.diagnostics.report(Messages.TemplateMissing, undefined, { path, reason: (e as Error).message.replace(/^[A-Z]+: /, "") });
+      }
+      this.cache.set(path, text);
+    }
+    if (text === null) return undefined;
+    const out: string[] = [];
+    let ok = true;
+    const lines = text.split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    lines.forEach((line, i) => {
+      const block = BLOCK.exec(line);
+      if (block) {
+        const value = vars[block[1]!];
+        if (value === undefined) ok = this.unknown(path, i + 1, block[1]!, vars);
+        else if (value !== "") out.push(value.replace(/\n$/, ""));
+        return;
+      }
+      out.push(
+        line.replace(INLINE, (_, key: string) => {
+          const value = vars[key];
+          if (value === undefined || value.includes("\n")) {
+            ok = this.unknown(path, i + 1, key, vars);
+            return "";
+          }
+          return value;
+        }),
+      );
+    });
+    return ok ? out.join("\n") + "\n" : undefined;
+  }
+
+  private unknown(path: string, line: number, name: string, vars: Record<string, string>): false {
+    this.diagnostics.report(Messages.TemplatePlaceholder, undefined, { path, line, name, expected: Object.keys(vars).join(", ") });
+    return false;
+  }
+}
