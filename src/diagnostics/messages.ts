@@ -23,7 +23,7 @@ export const Messages = {
   UnexpectedEnd: def("PC1002", "error", "The policy ends inside a statement; expected {expected}."),
   InvalidCharacter: def("PC1003", "error", "Invalid character {char} in the policy."),
   UnterminatedString: def("PC1004", "error", "This string is not closed with a quote before the end of the line."),
-  InvalidEscape: def("PC1005", "error", "Invalid escape sequence {escape} in a string; valid escapes are \\\\, \\\", \\n, \\t, \\xHH and \\u{HEX}."),
+  InvalidEscape: def("PC1005", "error", "Invalid escape sequence {escape} in a string; valid escapes are \\\\, \\\", \\n, \\t, \\xHH and \\u{1 to 6 hex digits}."),
   EmptyPolicy: def("PC1006", "error", "The policy has no statements."),
   InvalidUtf8: def("PC1007", "error", "The policy is not valid UTF-8 (first invalid byte at offset {offset})."),
   ByteOrderMark: def("PC1008", "error", "The policy starts with a byte order mark; save it as UTF-8 without a BOM."),

@@ -61,6 +61,8 @@ const lexer = moo.compile(rules as unknown as moo.Rules);
 export interface Lexed {
   tokens: Token[];
   comments: Comment[];
+  /** Offsets of lexical errors, ascending: the parser stays silent about their statements. */
+  errorOffsets: number[];
 }
 
 /**
@@ -72,6 +74,7 @@ export interface Lexed {
 export function lex(file: SourceFile, diagnostics: DiagnosticBag): Lexed {
   const tokens: Token[] = [];
   const comments: Comment[] = [];
+  const errorOffsets: number[] = [];
   lexer.reset(file.text);
   for (let t = lexer.next() as Token | undefined; t; t = lexer.next() as Token | undefined) {
     switch (t.type) {
@@ -81,16 +84,19 @@ export function lex(file: SourceFile, diagnostics: DiagnosticBag): Lexed {
         comments.push({ kind: "Comment", text: t.text, loc: { start: t.offset, end: t.offset + t.text.length } });
         break;
       case "invalid":
+        errorOffsets.push(t.offset);
         diagnostics.report(Messages.InvalidCharacter, { file, start: t.offset, end: t.offset + t.text.length }, {
           char: describeChar(t.text),
         });
         break;
       case "badString":
+        errorOffsets.push(t.offset);
         diagnostics.report(Messages.UnterminatedString, { file, start: t.offset, end: t.offset + t.text.length });
         break;
       case "string": {
-        const decoded = decodeString(t.text, t.offset, file, diagnostics);
-        t.decoded = decoded;
+        const errors = diagnostics.errorCount;
+        t.decoded = decodeString(t.text, t.offset, file, diagnostics);
+        if (diagnostics.errorCount > errors) errorOffsets.push(t.offset);
         tokens.push(t);
         break;
       }
@@ -98,7 +104,7 @@ export function lex(file: SourceFile, diagnostics: DiagnosticBag): Lexed {
         tokens.push(t);
     }
   }
-  return { tokens, comments };
+  return { tokens, comments, errorOffsets };
 }
 
 /** A character as a diagnostic shows it: printable ones quoted, others as U+XXXX. */

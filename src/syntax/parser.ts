@@ -59,9 +59,19 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 
 /** Parses a policy source into an AST; syntax errors go to the bag. */
 export function parse(file: SourceFile, diagnostics: DiagnosticBag): Policy {
-  const { tokens, comments } = lex(file, diagnostics);
+  const { tokens, comments, errorOffsets } = lex(file, diagnostics);
   const statements: Statement[] = [];
+  let nextError = 0;
   for (const [from, to] of splitStatements(tokens)) {
+    // A statement owns the text up to the next statement; if the lexer already
+    // reported an error there, parse errors would only repeat it.
+    const regionEnd = to < tokens.length ? tokens[to]!.offset : file.text.length;
+    let lexError = false;
+    while (nextError < errorOffsets.length && errorOffsets[nextError]! < regionEnd) {
+      lexError = true;
+      nextError++;
+    }
+    if (lexError) continue;
     const stmt = parseStatement(file, tokens, from, to, diagnostics);
     if (stmt) statements.push(stmt);
   }
