@@ -33,7 +33,9 @@ export class TemplateStore {
         this.used.add(path);
       } catch (e) {
         text = null;
-        this.diagnostics.report(Messages.TemplateMissing, undefined, { path, reason: (e as Error).message.replace(/^[A-Z]+: /, "") });
+        const code = (e as NodeJS.ErrnoException).code;
+        const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
+        this.diagnostics.report(Messages.TemplateMissing, undefined, { path, reason });
       }
       this.cache.set(path, text);
     }
