@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install what the end-to-end tests (test/e2e) need on Debian/Ubuntu: the real
+# m4 + sendmail + Cyrus SASL tools, swaks (with the Perl modules it needs for
+# DIGEST-MD5) and pamtester. Idempotent: does nothing when all are present.
+# Run as root. The tests themselves also need root (unshare -m, mount --bind).
+set -euo pipefail
+
+PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin swaks pamtester libauthen-sasl-perl libdigest-hmac-perl)
+
+have_all() {
+  local t
+  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare timeout; do
+    PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || return 1
+  done
+  [ -f /usr/share/sendmail/cf/m4/cf.m4 ] || return 1
+  perl -MAuthen::SASL -MDigest::HMAC_MD5 -e 1 >/dev/null 2>&1 || return 1
+}
+
+if have_all; then
+  echo "install-e2e-deps: all e2e tools already present; nothing to do."
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-e2e-deps: must run as root (apt-get)." >&2
+  exit 1
+fi
+
+# sendmail-bin's postinst tries to start the daemon; a policy-rc.d that exits
+# 101 forbids service starts during the install. Only written when absent,
+# and removed again afterwards if this script wrote it.
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$POLICY"
+  chmod 0755 "$POLICY"
+  trap 'rm -f "$POLICY"' EXIT
+fi
+
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+
+if have_all; then
+  echo "install-e2e-deps: done."
+else
+  echo "install-e2e-deps: packages installed but some tool is still missing." >&2
+  exit 1
+fi

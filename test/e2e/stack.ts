@@ -1,0 +1,871 @@
+/**
+ * End-to-end harness: runs compiled policyc trees against the REAL Linux-PAM
+ * (via pamtester) and the REAL sendmail (m4 + sendmail -bD + swaks).
+ *
+ * A "tree" is a directory that mirrors a host's root and today holds only
+ * `etc/...` (pam.d files, pam_listfile lists, /etc/mail files).
+ *
+ * Nothing here touches the real /etc: every run copies /etc into a private
+ * temp dir, lays the tree over the copy, adds test users to the COPY, and
+ * bind-mounts the copy on /etc inside a private mount namespace
+ * (`unshare -m --propagation private`, plus a PID namespace so nothing
+ * outlives a run). Needs root (or CAP_SYS_ADMIN).
+ *
+ * This module defines no test cases; see stack-suite.ts and *.e2e.test.ts.
+ * Debugging: E2E_KEEP=1 keeps the sandboxes (their paths are printed).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The command that installs everything this harness needs (Debian). */
+export const INSTALL_COMMAND = 'bash scripts/install-e2e-deps.sh';
+
+/** Tools the PAM half needs. */
+export const PAM_TOOLS = ['unshare', 'mount', 'pamtester', 'mount-namespace'] as const;
+
+/**
+ * Tools the sendmail half needs. swaks needs the two Perl modules for
+ * DIGEST-MD5 (Debian: libauthen-sasl-perl, libdigest-hmac-perl); CRAM-MD5
+ * works without them.
+ */
+export const SMTP_TOOLS = [
+  'unshare',
+  'mount',
+  'mount-namespace',
+  'm4',
+  'sendmail',
+  'makemap',
+  'saslpasswd2',
+  'swaks',
+  'timeout',
+  'perl:Authen::SASL',
+  'perl:Digest::HMAC_MD5',
+  'file:/usr/share/sendmail/cf/m4/cf.m4',
+] as const;
+
+const SEARCH_PATH = [
+  ...(process.env.PATH ?? '').split(':').filter(Boolean),
+  '/usr/local/sbin',
+  '/usr/sbin',
+  '/sbin',
+];
+
+/** PATH given to every command we run (sendmail tools live in /usr/sbin). */
+const RUN_ENV: NodeJS.ProcessEnv = { ...process.env, PATH: [...new Set(SEARCH_PATH)].join(':'), LC_ALL: 'C' };
+
+/**
+ * `unshare` arguments: a private mount namespace (for the /etc bind mount)
+ * and a PID namespace whose init is our script. When that init exits the
+ * kernel kills and reaps everything left inside (no orphaned sendmail
+ * children), and --kill-child SIGKILLs the init if unshare itself dies.
+ */
+const UNSHARE = ['-m', '--propagation', 'private', '-p', '--fork', '--mount-proc', '--kill-child=SIGKILL'];
+
+function hasTool(name: string): boolean {
+  if (name.startsWith('perl:')) {
+    return runSync('perl', [`-M${name.slice(5)}`, '-e', '1']) === 0;
+  }
+  if (name.startsWith('file:')) return existsSync(name.slice(5));
+  if (name === 'mount-namespace') {
+    // Root (or CAP_SYS_ADMIN) and a kernel that allows private mount and PID namespaces.
+    return SEARCH_PATH.some((d) => existsSync(join(d, 'unshare'))) && runSync('unshare', [...UNSHARE, 'true']) === 0;
+  }
+  return SEARCH_PATH.some((d) => existsSync(join(d, name)));
+}
+
+function runSync(cmd: string, args: string[]): number | null {
+  // Synchronous on purpose: requireTools is called while vitest collects tests.
+  const r = spawnSync(cmd, args, { env: RUN_ENV, stdio: 'ignore', timeout: 10_000 });
+  return r.error ? null : r.status;
+}
+
+/**
+ * Check that the given tools exist. Names are executables looked up in PATH
+ * plus /usr/sbin and /sbin, or `perl:Module::Name` (a Perl module), or
+ * `file:/abs/path`, or `mount-namespace` (can we create the private
+ * mount + PID namespaces here: needs root).
+ *
+ * - With env CI=true, any missing tool THROWS (so the test file fails).
+ * - Otherwise returns the list of missing tools (empty when all present), so
+ *   the suite can skip its tests and say so loudly (see {@link skipBanner}).
+ */
+export function requireTools(names: readonly string[]): string[] {
+  const missing = [...new Set(names)].filter((n) => !hasTool(n));
+  if (missing.length > 0 && process.env.CI === 'true') {
+    throw new Error(
+      `e2e: missing tools with CI=true: ${missing.join(', ')}. Install them with: ${INSTALL_COMMAND} (as root)`,
+    );
+  }
+  return missing;
+}
+
+/** A loud multi-line message saying which tests are skipped and how to fix it. */
+export function skipBanner(what: string, missing: readonly string[]): string {
+  const line = '!'.repeat(78);
+  return [
+    line,
+    `!! SKIPPED: ${what}`,
+    `!! missing: ${missing.join(', ')}`,
+    `!! install: ${INSTALL_COMMAND}   (as root; needs root to run, too)`,
+    `!! with CI=true these tests FAIL instead of being skipped`,
+    line,
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------
+// Processes
+// ---------------------------------------------------------------------------
+
+/** Result of a finished command. */
+export interface ExecResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/**
+ * Run a command to completion, with a hard timeout (SIGKILL to the child we
+ * started). Never rejects for a non-zero exit: callers look at `code`.
+ */
+export function exec(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<ExecResult> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: RUN_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Single-quote a string for bash. */
+export function sq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+// ---------------------------------------------------------------------------
+// The /etc sandbox
+// ---------------------------------------------------------------------------
+
+/** A test account, added to the sandbox's passwd/shadow/group only. */
+export interface TestUser {
+  name: string;
+  /** Default: allocated from 61000 up. */
+  uid?: number;
+  /** Login shell. Default /bin/bash. */
+  shell?: string;
+  /** Supplementary groups (created when missing). The primary group is a new group named like the user. */
+  groups?: string[];
+}
+
+/** A test group, added to the sandbox's group/gshadow only. */
+export interface TestGroup {
+  name: string;
+  gid?: number;
+  members?: string[];
+}
+
+/** Options for {@link createSandbox}. */
+export interface SandboxOptions {
+  users?: readonly TestUser[];
+  groups?: readonly TestGroup[];
+  /**
+   * /etc paths removed from the copy BEFORE the tree is laid over it, so that
+   * the host's own files cannot stand in for files the tree should provide.
+   */
+  scrub?: readonly string[];
+}
+
+/**
+ * The files the compiler owns for sendmail; removed from the /etc copy before
+ * the tree is laid over it (the host's Debian defaults must not leak in).
+ */
+export const SENDMAIL_SCRUB = [
+  '/etc/mail/sendmail.mc',
+  '/etc/mail/sendmail.cf',
+  '/etc/mail/access',
+  '/etc/mail/access.db',
+  '/etc/mail/local-host-names',
+  '/etc/mail/relay-domains',
+  '/etc/mail/sasl/Sendmail.conf.2',
+  '/etc/sasldb2',
+] as const;
+
+/**
+ * A private copy of /etc with a tree laid over it. `root` is a 0700 temp dir
+ * holding `etc/` (bind-mounted on /etc by {@link Sandbox.run}) and `run/`
+ * (scratch space visible at the same path inside the namespace).
+ */
+export interface Sandbox {
+  root: string;
+  etc: string;
+  run: string;
+  /** Run a bash script with the copy bind-mounted on /etc, in a fresh private mount (and PID) namespace. */
+  sh(script: string, timeoutMs?: number): Promise<ExecResult>;
+  /** Remove the temp dir. Idempotent. */
+  cleanup(): Promise<void>;
+}
+
+let nextId = 61000;
+
+/** Make a temp dir under the OS temp dir; the caller removes it. */
+export function makeTempDir(prefix = 'policyc-e2e-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * Copy /etc into a temp dir, remove `scrub` paths, lay `tree/etc` over it
+ * (modes kept, owner root), then add the test groups and users to the copy.
+ * Rejects if the tree has anything but `etc/` at its top (nothing else could
+ * be laid over the host hermetically).
+ */
+export async function createSandbox(tree: string, opts: SandboxOptions = {}): Promise<Sandbox> {
+  const top = await readdir(tree);
+  const extra = top.filter((n) => n !== 'etc');
+  if (extra.length > 0) throw new Error(`e2e: tree ${tree} has top-level entries other than etc/: ${extra.join(', ')}`);
+
+  const root = await makeTempDir();
+  const etc = join(root, 'etc');
+  const run = join(root, 'run');
+  try {
+    await mkdir(run, { mode: 0o700 });
+    const c = await exec('cp', ['-a', '/etc', etc], { timeoutMs: 30_000 });
+    if (c.code !== 0) throw new Error(`e2e: cp -a /etc failed: ${c.stderr}`);
+    for (const p of opts.scrub ?? []) {
+      if (!p.startsWith('/etc/')) throw new Error(`e2e: scrub path outside /etc: ${p}`);
+      await rm(join(root, p), { force: true, recursive: true });
+    }
+    if (existsSync(join(tree, 'etc'))) {
+      // Owner: root (we are root); mode and times as the compiler wrote them.
+      const o = await exec('cp', ['-R', '--preserve=mode,timestamps', '--no-dereference', `${join(tree, 'etc')}/.`, `${etc}/`]);
+      if (o.code !== 0) throw new Error(`e2e: laying tree over /etc copy failed: ${o.stderr}`);
+    }
+    await addAccounts(etc, opts.users ?? [], opts.groups ?? []);
+  } catch (e) {
+    await rm(root, { recursive: true, force: true });
+    throw e;
+  }
+
+  return {
+    root,
+    etc,
+    run,
+    sh: (script, timeoutMs = 30_000) => runInNamespace(etc, script, timeoutMs),
+    cleanup: async () => {
+      if (process.env.E2E_KEEP === '1') console.warn(`e2e: E2E_KEEP=1, keeping ${root}`);
+      else await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Bash preamble: private namespace already entered; mount the copy on /etc. */
+function preamble(etcCopy: string): string {
+  return [
+    'set -u',
+    `mount --bind ${sq(etcCopy)} /etc || { echo "e2e: mount --bind failed" >&2; exit 97; }`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Run one bash script inside a private mount (and PID) namespace
+ * (`unshare -m --propagation private ...`), with `etcCopy` bind-mounted on
+ * /etc. One namespace per call: batch many checks in one script for speed.
+ * The mounts and any leftover processes vanish when the script exits.
+ */
+export function runInNamespace(etcCopy: string, script: string, timeoutMs = 30_000): Promise<ExecResult> {
+  return exec('unshare', [...UNSHARE, 'bash', '-c', preamble(etcCopy) + script], { timeoutMs });
+}
+
+async function addAccounts(etc: string, users: readonly TestUser[], groups: readonly TestGroup[]): Promise<void> {
+  const read = async (f: string) => (existsSync(join(etc, f)) ? await readFile(join(etc, f), 'utf8') : '');
+  const names = (text: string) => new Set(text.split('\n').filter(Boolean).map((l) => l.split(':')[0]));
+  const passwd = names(await read('passwd'));
+  const groupLines = (await read('group')).split('\n').filter(Boolean);
+  const gshadowLines = (await read('gshadow')).split('\n').filter(Boolean);
+  const hasGshadow = existsSync(join(etc, 'gshadow'));
+
+  const groupIndex = (name: string) => groupLines.findIndex((l) => l.split(':')[0] === name);
+  const ensureGroup = (name: string, gid?: number): number => {
+    const i = groupIndex(name);
+    if (i >= 0) return Number(groupLines[i].split(':')[2]);
+    const id = gid ?? nextId++;
+    groupLines.push(`${name}:x:${id}:`);
+    gshadowLines.push(`${name}:!::`);
+    return id;
+  };
+  const addMember = (group: string, user: string) => {
+    const i = groupIndex(group);
+    const f = groupLines[i].split(':');
+    const members = f[3] ? f[3].split(',') : [];
+    if (!members.includes(user)) members.push(user);
+    f[3] = members.join(',');
+    groupLines[i] = f.join(':');
+    const j = gshadowLines.findIndex((l) => l.split(':')[0] === group);
+    if (j >= 0) {
+      const g = gshadowLines[j].split(':');
+      g[3] = f[3];
+      gshadowLines[j] = g.join(':');
+    }
+  };
+
+  for (const g of groups) {
+    ensureGroup(g.name, g.gid);
+  }
+  const pw: string[] = [];
+  const sh: string[] = [];
+  const today = Math.floor(Date.now() / 86_400_000);
+  for (const u of users) {
+    if (!/^[a-z_][a-z0-9_.-]*$/.test(u.name)) throw new Error(`e2e: bad test user name ${u.name}`);
+    if (passwd.has(u.name)) throw new Error(`e2e: test user ${u.name} already exists in /etc/passwd`);
+    const uid = u.uid ?? nextId++;
+    const gid = ensureGroup(u.name, uid);
+    pw.push(`${u.name}:x:${uid}:${gid}:e2e test user:/nonexistent:${u.shell ?? '/bin/bash'}`);
+    sh.push(`${u.name}:*:${today - 1}:0:99999:7:::`);
+    passwd.add(u.name);
+  }
+  for (const u of users) {
+    for (const g of u.groups ?? []) {
+      ensureGroup(g);
+      addMember(g, u.name);
+    }
+  }
+  for (const g of groups) for (const m of g.members ?? []) addMember(g.name, m);
+
+  if (pw.length) await appendFile(join(etc, 'passwd'), pw.join('\n') + '\n');
+  if (sh.length) await appendFile(join(etc, 'shadow'), sh.join('\n') + '\n');
+  await writeFile(join(etc, 'group'), groupLines.join('\n') + '\n');
+  if (hasGshadow) await writeFile(join(etc, 'gshadow'), gshadowLines.join('\n') + '\n');
+}
+
+// ---------------------------------------------------------------------------
+// PAM
+// ---------------------------------------------------------------------------
+
+/** What pamtester reported: allowed, refused, or a broken/errored stack. */
+export type PamResult = 'allow' | 'deny' | 'error';
+
+/** How to break a list file for one case (restored after the case). */
+export type FileState = 'missing' | 'world-writable' | 'symlink';
+
+/** One `pamtester SERVICE USER acct_mgmt` run. */
+export interface PamCase {
+  user: string;
+  rhost?: string;
+  tty?: string;
+  ruser?: string;
+  /** Break this file (an /etc path) for this case only. */
+  file?: { path: string; state: FileState };
+}
+
+/** A case's outcome with pamtester's own words. */
+export interface PamCaseResult {
+  case: PamCase;
+  result: PamResult;
+  /** pamtester's output (stdout+stderr). */
+  output: string;
+  exitCode: number;
+}
+
+/**
+ * Classify pamtester output: "account management done" is allow; PAM
+ * refusals (PAM_AUTH_ERR, PAM_PERM_DENIED, PAM_USER_UNKNOWN,
+ * PAM_ACCT_EXPIRED, PAM_NEW_AUTHTOK_REQD) are deny; anything else
+ * (PAM_SERVICE_ERR "Error in service module", missing module, ...) is error.
+ * Note: pam_listfile with onerr=fail returns PAM_SERVICE_ERR on a missing
+ * file, so a missing list is 'error' (a refusal all the same).
+ */
+export function classifyPamtester(output: string): PamResult {
+  if (/account management done/.test(output)) return 'allow';
+  if (
+    /Authentication failure|Permission denied|User not known|User account has expired|Authentication token is no longer valid|Authentication token expired/.test(
+      output,
+    )
+  )
+    return 'deny';
+  return 'error';
+}
+
+/**
+ * Run every case as `pamtester [-I rhost=..] [-I tty=..] [-I ruser=..] SERVICE USER acct_mgmt`
+ * in ONE namespace, against `tree` laid over a copy of /etc with `users`
+ * and `groups` added. Cases with `file` break that list file first and
+ * restore it afterwards, so cases stay independent.
+ */
+export async function pamCases(
+  tree: string,
+  service: string,
+  cases: readonly PamCase[],
+  opts: SandboxOptions & { timeoutMs?: number } = {},
+): Promise<PamCaseResult[]> {
+  if (!/^[A-Za-z0-9._-]+$/.test(service)) throw new Error(`e2e: bad PAM service name ${service}`);
+  const sb = await createSandbox(tree, opts);
+  try {
+    const lines: string[] = [];
+    cases.forEach((c, i) => {
+      const args: string[] = [];
+      if (c.rhost !== undefined) args.push('-I', `rhost=${c.rhost}`);
+      if (c.tty !== undefined) args.push('-I', `tty=${c.tty}`);
+      if (c.ruser !== undefined) args.push('-I', `ruser=${c.ruser}`);
+      args.push(service, c.user, 'acct_mgmt');
+      const bak = join(sb.run, `bak.${i}`);
+      let breakIt = '';
+      let restore = '';
+      if (c.file) {
+        const p = c.file.path;
+        // Safety: only ever touch the copy (anything under /etc inside the namespace).
+        if (!p.startsWith('/etc/') || p.includes('/../')) throw new Error(`e2e: file to break must be under /etc: ${p}`);
+        const P = sq(p);
+        const B = sq(bak);
+        switch (c.file.state) {
+          case 'missing':
+            breakIt = `[ -e ${P} ] && mv -- ${P} ${B}`;
+            restore = `[ -e ${B} ] && mv -- ${B} ${P}`;
+            break;
+          case 'world-writable':
+            breakIt = `m=$(stat -c %a ${P}); chmod o+w ${P}`;
+            restore = `chmod "$m" ${P}`;
+            break;
+          case 'symlink':
+            breakIt = `mv -- ${P} ${B} && ln -s ${B} ${P}`;
+            restore = `rm -f ${P}; mv -- ${B} ${P}`;
+            break;
+        }
+      }
+      lines.push(
+        `echo "@@BEGIN ${i}"`,
+        breakIt,
+        `timeout 15 pamtester ${args.map(sq).join(' ')} 2>&1; echo "@@END ${i} $?"`,
+        restore,
+      );
+    });
+    const r = await sb.sh(lines.join('\n') + '\n', opts.timeoutMs ?? 60_000);
+    if (r.timedOut) throw new Error(`e2e: pamtester batch timed out\n${r.stdout}\n${r.stderr}`);
+    if (r.code === 97) throw new Error(`e2e: could not bind-mount the /etc copy: ${r.stderr}`);
+    return cases.map((c, i) => {
+      const m = new RegExp(`@@BEGIN ${i}\\n([\\s\\S]*?)@@END ${i} (\\d+)`).exec(r.stdout);
+      if (!m) throw new Error(`e2e: no result for PAM case ${i}\n${r.stdout}\n${r.stderr}`);
+      const output = m[1].trim();
+      return { case: c, result: classifyPamtester(output), output, exitCode: Number(m[2]) };
+    });
+  } finally {
+    await sb.cleanup();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// sendmail
+// ---------------------------------------------------------------------------
+
+/** Output of expanding a .mc with the real m4. */
+export interface M4Result {
+  cf: string;
+  stderr: string;
+  exitCode: number | null;
+  /** "*** WARNING"/"*** ERROR" lines found in stdout or stderr. */
+  problems: string[];
+}
+
+/** Expand `mcPath` with the real m4 (the .mc must include cf.m4 itself). */
+export async function expandMc(mcPath: string): Promise<M4Result> {
+  const r = await exec('m4', [mcPath], { timeoutMs: 20_000 });
+  const problems = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /\*\*\* (WARNING|ERROR)/.test(l));
+  return { cf: r.stdout, stderr: r.stderr, exitCode: r.code, problems };
+}
+
+/** A SASL account created in the test sasldb. */
+export interface SaslAccount {
+  user: string;
+  realm: string;
+  password: string;
+}
+
+/** Options for {@link startSendmail}. */
+export interface SendmailOptions {
+  /** Canonical host name given to the test host by the test hosts file (127.0.1.1). */
+  hostName: string;
+  /** Accounts to create with saslpasswd2 in the sasldb the generated Sendmail.conf.2 names. */
+  saslAccounts?: readonly SaslAccount[];
+  /**
+   * The /etc/aliases to use when the tree has none (the host's may be empty,
+   * as on this Debian image). Default: a minimal RFC 5321 baseline
+   * (`postmaster: root`). null keeps the host's.
+   */
+  aliases?: string | null;
+  /** Extra hosts-file entries `ip name...` (the client 127.0.0.2 client.example.test is always there). */
+  extraHosts?: readonly string[];
+  /** Max lifetime of the daemon (watchdog; default 600 s). */
+  maxLifetimeSeconds?: number;
+  /** How long to wait for the 220 greeting (default 20 s). */
+  startTimeoutMs?: number;
+}
+
+/** The SMTP client identity used by the probes (resolvable via the test hosts file). */
+export const CLIENT = { ip: '127.0.0.2', name: 'client.example.test', from: 'tester@client.example.test' } as const;
+
+/** A running test sendmail. */
+export interface Sendmail {
+  host: '127.0.0.1';
+  port: number;
+  /** PID of our child `unshare` (the daemon runs inside its PID namespace). */
+  pid: number;
+  /** m4's expansion of the tree's sendmail.mc (stderr must be empty). */
+  m4: M4Result;
+  sandbox: Sandbox;
+  /** Output of the setup steps (makemap, newaliases, saslpasswd2) and of the daemon. */
+  log(): string;
+  /**
+   * SIGTERM the daemon (by pid: the PID namespace's init, timeout(1), which
+   * forwards it to sendmail), wait for it (SIGKILL after 10 s; the kernel
+   * then kills everything left in the namespace), remove the temp dir.
+   */
+  stop(): Promise<void>;
+}
+
+/** Ask the kernel for a free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Parse `key: value` lines of a Cyrus SASL application config file. */
+export function parseSaslConf(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Za-z0-9_]+)\s*:\s*(.*?)\s*$/.exec(line);
+    if (m && !line.trimStart().startsWith('#')) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** Maps the harness builds with `makemap hash` when the tree has their source. */
+const HASH_MAPS = ['access', 'mailertable', 'virtusertable', 'genericstable', 'domaintable', 'authinfo'];
+
+/**
+ * Start the real sendmail on the tree:
+ * 1. sandbox: copy of /etc, {@link SENDMAIL_SCRUB} removed, tree laid over;
+ * 2. m4 TREE/etc/mail/sendmail.mc -> /etc/mail/sendmail.cf in the copy
+ *    (rejects if m4 exits non-zero; warnings are returned in `m4`);
+ * 3. test /etc/hosts (`127.0.1.1 HOSTNAME realhostname`, the client) and a
+ *    service.switch with `hosts files` (no DNS, no 60 s hostname sleep);
+ * 4. inside the namespace: makemap hash for the maps the tree has, aliases db
+ *    (sendmail -bi), saslpasswd2 for each account at the sasldb_path of the
+ *    tree's Sendmail.conf.2 (default /etc/sasldb2; must be under /etc);
+ * 5. `exec timeout LIFETIME sendmail -bD -C /etc/mail/sendmail.cf
+ *    -O DaemonPortOptions=Port=FREE,Addr=127.0.0.1,Name=MTA` plus queue,
+ *    pid, status, dead-letter and control-socket paths in the temp dir and
+ *    no host-status dir (command-line -O options override the cf's, so the
+ *    cf's own DaemonPortOptions are not bound);
+ * 6. waits for the 220 greeting.
+ */
+export async function startSendmail(tree: string, opts: SendmailOptions): Promise<Sendmail> {
+  const mc = join(tree, 'etc/mail/sendmail.mc');
+  if (!existsSync(mc)) throw new Error(`e2e: ${mc} does not exist`);
+  const sb = await createSandbox(tree, { scrub: SENDMAIL_SCRUB });
+  let child: ChildProcess | undefined;
+  try {
+    const m4 = await expandMc(join(sb.etc, 'mail/sendmail.mc'));
+    if (m4.exitCode !== 0) throw new Error(`e2e: m4 exited ${m4.exitCode}:\n${m4.stderr}`);
+    await writeFile(join(sb.etc, 'mail/sendmail.cf'), m4.cf, { mode: 0o644 });
+
+    const hosts = [
+      '127.0.0.1 localhost',
+      `127.0.1.1 ${opts.hostName} ${hostname()}`,
+      `${CLIENT.ip} ${CLIENT.name}`,
+      ...(opts.extraHosts ?? []),
+    ];
+    await rm(join(sb.etc, 'hosts'), { force: true });
+    await writeFile(join(sb.etc, 'hosts'), hosts.join('\n') + '\n', { mode: 0o644 });
+    const sw = join(sb.run, 'service.switch');
+    await writeFile(sw, 'hosts\tfiles\naliases\tfiles\npasswd\tfiles\n', { mode: 0o644 });
+
+    const setup: string[] = ['set -e', `cd ${sq(sb.run)}`];
+    for (const m of HASH_MAPS) {
+      if (existsSync(join(tree, 'etc/mail', m))) setup.push(`makemap hash /etc/mail/${m} < /etc/mail/${m}`);
+    }
+    if (!existsSync(join(tree, 'etc/aliases')) && opts.aliases !== null) {
+      await rm(join(sb.etc, 'aliases'), { force: true });
+      await writeFile(join(sb.etc, 'aliases'), opts.aliases ?? 'postmaster: root\nMAILER-DAEMON: postmaster\n', { mode: 0o644 });
+    }
+    const common = [`-O`, `ServiceSwitchFile=${sw}`, '-O', 'HostStatusDirectory=', '-O', `StatusFile=${join(sb.run, 'sendmail.st')}`];
+    setup.push(`sendmail -bi -C /etc/mail/sendmail.cf ${common.map(sq).join(' ')} >/dev/null`);
+
+    const confPath = join(sb.etc, 'mail/sasl/Sendmail.conf.2');
+    const conf = existsSync(confPath) ? parseSaslConf(readFileSync(confPath, 'utf8')) : {};
+    const sasldb = conf.sasldb_path ?? '/etc/sasldb2';
+    if ((opts.saslAccounts ?? []).length > 0) {
+      if (!sasldb.startsWith('/etc/')) {
+        throw new Error(`e2e: sasldb_path ${sasldb} is outside /etc; the harness can only create it inside the /etc copy`);
+      }
+      for (const a of opts.saslAccounts ?? []) {
+        setup.push(`printf '%s\\n' ${sq(a.password)} | saslpasswd2 -p -c -f ${sq(sasldb)} -u ${sq(a.realm)} ${sq(a.user)}`);
+      }
+    }
+
+    const qdir = join(sb.run, 'mqueue');
+    await mkdir(qdir, { mode: 0o700 });
+    await chmod(qdir, 0o700);
+    const port = await freePort();
+    const daemonArgs = [
+      '-bD',
+      '-C', '/etc/mail/sendmail.cf',
+      '-O', `DaemonPortOptions=Port=${port},Addr=127.0.0.1,Name=MTA`,
+      '-O', `QueueDirectory=${qdir}`,
+      '-O', `PidFile=${join(sb.run, 'sendmail.pid')}`,
+      '-O', `DeadLetterDrop=${join(sb.run, 'dead.letter')}`,
+      // Debian's DOMAIN(debian-mta) puts a control socket in /var/run/sendmail/mta: keep it in the temp dir.
+      '-O', `ControlSocketName=${join(sb.run, 'smcontrol')}`,
+      ...common,
+    ];
+    setup.push(`exec timeout -s TERM ${opts.maxLifetimeSeconds ?? 600} sendmail ${daemonArgs.map(sq).join(' ')}`);
+
+    let log = '';
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const exitedP = new Promise<void>((resolve) => {
+      child = spawn('unshare', [...UNSHARE, 'bash', '-c', preamble(sb.etc) + setup.join('\n') + '\n'], {
+        env: RUN_ENV,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
+      child.on('exit', (code, signal) => {
+        exited = { code, signal };
+        resolve();
+      });
+      child.on('error', (e) => {
+        log += `spawn error: ${e.message}\n`;
+        exited = { code: null, signal: null };
+        resolve();
+      });
+    });
+    const pid = child!.pid!;
+    // If the test process exits without stop(): SIGKILL unshare; --kill-child takes the namespace down.
+    const onExit = () => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    process.once('exit', onExit);
+
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      process.removeListener('exit', onExit);
+      if (!exited) {
+        // SIGTERM the namespace's init (timeout(1), which forwards it to sendmail and
+        // waits for it); unshare exits when the namespace is gone.
+        const init = nsInitPid(pid);
+        try {
+          process.kill(init ?? pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+        const t = await Promise.race([exitedP.then(() => 'ok'), sleep(10_000).then(() => 'late')]);
+        if (t === 'late') {
+          try {
+            process.kill(pid, 'SIGKILL'); // --kill-child SIGKILLs the namespace init
+          } catch {
+            /* gone */
+          }
+          await Promise.race([exitedP, sleep(5_000)]);
+        }
+      }
+      await sb.cleanup();
+    };
+
+    try {
+      await waitForGreeting(port, opts.startTimeoutMs ?? 20_000, () => exited !== undefined);
+    } catch (e) {
+      await stop();
+      throw new Error(`e2e: sendmail did not start: ${(e as Error).message}\n--- setup/daemon output ---\n${log}${diagnose(log)}`);
+    }
+    return { host: '127.0.0.1', port, pid, m4, sandbox: sb, log: () => log, stop };
+  } catch (e) {
+    if (!child) await sb.cleanup();
+    throw e;
+  }
+}
+
+/** The PID (in our namespace) of the forked child of `unshare --fork` (the namespace's init). */
+function nsInitPid(unsharePid: number): number | undefined {
+  try {
+    const kids = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/);
+    const n = Number(kids[0]);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Explain known setup failures in terms of the generated files. */
+function diagnose(log: string): string {
+  if (/makemap: error opening .* Permission denied/.test(log)) {
+    return (
+      '\n--- hint ---\nOn Debian /etc/mail is owned by smmta:smmsp (package default, kept in the /etc copy).' +
+      ' makemap (as root) only writes there when the cf trusts that owner: the .mc needs' +
+      " define(`confTRUSTED_USER', `smmta') or DOMAIN(`debian-mta') (O TrustedUser=smmta)."
+    );
+  }
+  return '';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** Poll until the port sends an SMTP 220 greeting (then QUIT), or time out. */
+async function waitForGreeting(port: number, timeoutMs: number, dead: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (dead()) throw new Error('daemon exited before listening');
+    const got = await new Promise<string>((resolve) => {
+      const s = createConnection({ host: '127.0.0.1', port });
+      let buf = '';
+      const done = (v: string) => {
+        s.destroy();
+        resolve(v);
+      };
+      s.setTimeout(Math.max(100, Math.min(5_000, deadline - Date.now())), () => done('timeout waiting for greeting'));
+      s.on('error', (e) => done(e.message));
+      s.setEncoding('utf8').on('data', (d: string) => {
+        buf += d;
+        if (/^\d{3} .*\r?\n/m.test(buf)) {
+          s.write('QUIT\r\n');
+          done(buf);
+        }
+      });
+    });
+    if (/^220 /m.test(got)) return;
+    last = got;
+    await sleep(100);
+  }
+  throw new Error(`no 220 greeting on 127.0.0.1:${port} within ${timeoutMs} ms (last: ${last.trim()})`);
+}
+
+// ---------------------------------------------------------------------------
+// SMTP probes (swaks)
+// ---------------------------------------------------------------------------
+
+/** One SMTP reply: code, enhanced status (when given), and the text after them. */
+export interface SmtpReply {
+  code: number;
+  enhanced: string | null;
+  text: string;
+}
+
+/** A probe: MAIL FROM the test client, RCPT TO `to`, optionally after AUTH. */
+export interface SmtpProbe {
+  to: string;
+  from?: string;
+  auth?: { mechanism: string; user: string; password: string };
+}
+
+/** What swaks saw. Missing replies are null (the session stopped earlier). */
+export interface ProbeResult {
+  /** AUTH mechanisms from the EHLO reply (empty when none offered). */
+  ehloAuth: string[];
+  auth: SmtpReply | null;
+  mail: SmtpReply | null;
+  rcpt: SmtpReply | null;
+  transcript: string;
+  exitCode: number | null;
+}
+
+/**
+ * Run swaks from 127.0.0.2 (so the client is NOT local and relaying rules
+ * apply) up to RCPT (`--quit-after RCPT`), and parse the replies.
+ */
+export async function smtpProbe(server: { host: string; port: number }, probe: SmtpProbe): Promise<ProbeResult> {
+  return swaks(server, probe, 'RCPT');
+}
+
+/** The AUTH mechanisms offered in the EHLO reply to a non-local client. */
+export async function ehloAuthMechanisms(server: { host: string; port: number }): Promise<string[]> {
+  const r = await swaks(server, { to: `postmaster@${CLIENT.name}` }, 'EHLO');
+  if (!r.transcript.includes('250')) throw new Error(`e2e: no EHLO reply\n${r.transcript}`);
+  return r.ehloAuth;
+}
+
+async function swaks(server: { host: string; port: number }, p: SmtpProbe, quitAfter: 'RCPT' | 'EHLO'): Promise<ProbeResult> {
+  const args = [
+    '--server', server.host,
+    '--port', String(server.port),
+    '--local-interface', CLIENT.ip,
+    '--helo', CLIENT.name,
+    '--from', p.from ?? CLIENT.from,
+    '--to', p.to,
+    '--quit-after', quitAfter,
+    '--timeout', '15',
+  ];
+  if (p.auth) args.push('--auth', p.auth.mechanism, '--auth-user', p.auth.user, '--auth-password', p.auth.password);
+  const r = await exec('swaks', args, { timeoutMs: 30_000 });
+  if (r.timedOut) throw new Error(`e2e: swaks timed out\n${r.stdout}${r.stderr}`);
+  const transcript = r.stdout + r.stderr;
+  return { ...parseTranscript(transcript), transcript, exitCode: r.code };
+}
+
+/** Parse a swaks transcript into the replies to EHLO (AUTH line), AUTH, MAIL and RCPT. */
+export function parseTranscript(t: string): Omit<ProbeResult, 'transcript' | 'exitCode'> {
+  const lines = t.split('\n');
+  const replyAfter = (cmd: RegExp): SmtpReply | null => {
+    // The reply to the LAST matching command (AUTH has 334 continuations).
+    let i = -1;
+    lines.forEach((l, k) => {
+      if (cmd.test(l)) i = k;
+    });
+    if (i < 0) return null;
+    for (let k = i + 1; k < lines.length; k++) {
+      const m = /^<(?:-|\*\*)\s+(\d{3})([ -])(.*)$/.exec(lines[k]);
+      if (m && m[2] === ' ') {
+        if (m[1] === '334') continue;
+        const e = /^(\d\.\d{1,3}\.\d{1,3})\s+(.*)$/.exec(m[3]);
+        return { code: Number(m[1]), enhanced: e ? e[1] : null, text: e ? e[2] : m[3] };
+      }
+      if (/^ -> (MAIL|RCPT|QUIT|DATA|EHLO|HELO)\b/.test(lines[k])) return null;
+    }
+    return null;
+  };
+  const authLine = lines.map((l) => /^<-\s+250[- ]AUTH[ =](.*)$/.exec(l)).find((m) => m);
+  return {
+    ehloAuth: authLine ? authLine[1].trim().split(/\s+/) : [],
+    auth: replyAfter(/^ -> AUTH\b/),
+    mail: replyAfter(/^ -> MAIL FROM:/),
+    rcpt: replyAfter(/^ -> RCPT TO:/),
+  };
+}
