@@ -30,6 +30,8 @@ import {
   type ListenModel,
   type MailModel,
   type Model,
+  OVERRIDABLE,
+  type UnsafeOverride,
   type PamStackEntry,
   type PamType,
   PLATFORMS,
@@ -155,6 +157,7 @@ export function lower(policy: Policy, file: SourceFile, diagnostics: DiagnosticB
 
 class Lowering {
   private readonly lists = new Map<string, ListInfo>();
+  private readonly overrides: UnsafeOverride[] = [];
 
   constructor(
     private readonly policy: Policy,
@@ -236,7 +239,7 @@ class Lowering {
       this.diagnostics.report(Messages.MissingPlatform, this.span({ start: 0, end: 0 }));
     }
     if (!platform) return null;
-    return { source: this.file, platform, services, mail };
+    return { source: this.file, platform, services, mail, overrides: this.overrides };
   }
 
   /** Expands a list's values, following references to other lists of the same kind. */
@@ -325,6 +328,11 @@ class Lowering {
       this.diagnostics.report(Messages.EntryWhitespace, span, { value: s });
       return false;
     }
+    const bytes = Buffer.byteLength(s);
+    if (bytes >= 255) {
+      this.diagnostics.report(Messages.EntryTooLong, span, { bytes });
+      return false;
+    }
     const reason = KIND_REASON[kind](s);
     if (reason) {
       this.diagnostics.report(Messages.InvalidValue, span, { value: s, what: KIND_NOUN[kind], reason });
@@ -333,8 +341,30 @@ class Lowering {
     return true;
   }
 
+  /**
+   * Takes `unsafe CODE "reason";` out of a block's settings and records it as
+   * an override scoped to the block; returns the other settings.
+   */
+  private unsafe(settings: Setting[], scope: { start: number; end: number }): Setting[] {
+    const rest: Setting[] = [];
+    for (const s of settings) {
+      if (s.name.value !== "unsafe") {
+        rest.push(s);
+        continue;
+      }
+      const reason = s.values[0];
+      if (!s.sub || !(OVERRIDABLE as readonly string[]).includes(s.sub.value) || s.values.length !== 1 || reason?.kind !== "String" || reason.value.trim() === "") {
+        this.diagnostics.report(Messages.BadUnsafe, this.span(s.loc), { expected: OVERRIDABLE.join(", ") });
+        continue;
+      }
+      this.overrides.push({ code: s.sub.value, reason: reason.value, scope: this.span(scope), span: this.span(s.loc), used: false });
+    }
+    return rest;
+  }
+
   private service(s: Service): ServiceModel | null {
-    const settings = readSettings(this.file, s.items.filter((i): i is Setting => i.kind === "Setting"), SERVICE_SCHEMA, `service "${s.name.value}"`, this.diagnostics);
+    const own = this.unsafe(s.items.filter((i): i is Setting => i.kind === "Setting"), s.loc);
+    const settings = readSettings(this.file, own, SERVICE_SCHEMA, `service "${s.name.value}"`, this.diagnostics);
     const pamValue = settings.get("pam")?.[0]?.values[0];
     const pamService = pamValue ? pamValue.value : s.name.value;
     const pamSpan = this.span(pamValue ? pamValue.loc : s.name.loc);
@@ -493,7 +523,7 @@ class Lowering {
       this.diagnostics.report(Messages.BadListFilePath, this.span(a.file.loc), { value: file, reason: fileReason });
       ok = false;
     }
-    const settings = readSettings(this.file, a.items, ACL_SCHEMA, `the access list for ${file}`, this.diagnostics);
+    const settings = readSettings(this.file, this.unsafe(a.items, a.loc), ACL_SCHEMA, `the access list for ${file}`, this.diagnostics);
     let onerr: "succeed" | "fail" = "fail";
     const onerrSetting = settings.get("onerr")?.[0];
     if (onerrSetting) {
@@ -545,7 +575,8 @@ class Lowering {
   }
 
   private mail(m: Mail): MailModel {
-    const settings = readSettings(this.file, m.items.filter((i): i is Setting => i.kind === "Setting"), MAIL_SCHEMA, "the mail block", this.diagnostics);
+    const own = this.unsafe(m.items.filter((i): i is Setting => i.kind === "Setting"), m.loc);
+    const settings = readSettings(this.file, own, MAIL_SCHEMA, "the mail block", this.diagnostics);
     const get = (key: string) => settings.get(key)?.[0];
     const domainSetting = get("domain");
     const localDomains = domainSetting ? this.expand(domainSetting.values, "domains", "domain") : [];
@@ -743,5 +774,6 @@ export function listFileReason(path: string): string | undefined {
   if (/[\s#\]\[]/.test(path)) return "has white space, '#' or brackets, which a pam.d argument cannot carry";
   if (/[\u0000-\u001f\u007f]/.test(path)) return "has a control character";
   if (path.includes("//")) return 'has an empty component ("//")';
+  if (path.startsWith("/etc/pam.d/")) return "is inside /etc/pam.d, where PAM would read it as a service file";
   return undefined;
 }

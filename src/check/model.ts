@@ -18,6 +18,20 @@ export interface Model {
   platform: PlatformName;
   services: ServiceModel[];
   mail: MailModel | null;
+  /** `unsafe CODE "reason";` settings: each turns one safety error in its block into a warning. */
+  overrides: UnsafeOverride[];
+}
+
+/** Safety checks a policy may override, visibly, with `unsafe CODE "reason";`. */
+export const OVERRIDABLE = ["PC4101", "PC4102"] as const;
+
+export interface UnsafeOverride {
+  code: string;
+  reason: string;
+  /** The block it sits in: it covers diagnostics inside this span. */
+  scope: Span;
+  span: Span;
+  used: boolean;
 }
 
 /** One PAM-using daemon and its access lists. */

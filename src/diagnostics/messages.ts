@@ -70,16 +70,29 @@ export const Messages = {
   ListKindForItem: def("PC3025", "error", "A {value} value cannot match item={item}: pam_listfile compares {item} exactly."),
   PathConflict: def("PC3026", "error", "{path} would be written by both {first} and {second}."),
   BadListFilePath: def("PC3027", "error", "List file \"{value}\" {reason}."),
+  EntryTooLong: def("PC3028", "error", "Entry is {bytes} bytes long; Linux-PAM before 1.6 cuts list lines at 255 bytes and would read the rest as another entry."),
+  M4Reserved: def("PC3029", "error", "{what} \"{value}\" would reach m4 text with the word \"{token}\", which m4 or sendmail-cf defines as a macro and would expand."),
 
   // PC4xxx: safety
   EmptyAllowList: def("PC4001", "error", "This allow list has no entries: pam_listfile would deny everyone."),
   OnerrSucceed: def("PC4002", "warning", "onerr succeed fails open: if {file} is missing or unreadable, everyone is let in."),
+  LoginWithoutAdmin: def("PC4003", "warning", "This allow list on the login service \"{pam}\" names no administrator ({admins}): one mistake in it locks out the people who could fix it."),
+  PlaintextWithoutTls: def("PC4004", "warning", "{value} sends the password in clear text; add \"auth options noplaintext;\" so that sendmail offers it only over an encrypted connection."),
+  DigestObsolete: def("PC4005", "warning", "DIGEST-MD5 is obsolete (RFC 6331); prefer SCRAM-SHA-256, or PLAIN over TLS."),
+  CramWeak: def("PC4006", "warning", "CRAM-MD5 is weak: the server keeps the plaintext password and a captured exchange can be attacked offline; prefer SCRAM-SHA-256, or PLAIN over TLS."),
+  BackendCannotVerify: def("PC4007", "warning", "saslauthd checks only plaintext passwords, so {value} cannot work with \"auth backend saslauthd\"; use sasldb for it."),
+  UnsafeAllowed: def("PC4100", "warning", "Allowed by unsafe ({reason}): {message}"),
+  OpenRelay: def("PC4101", "error", "Open relay: {detail}."),
+  AclBypass: def("PC4102", "error", "The account line \"{line}\" comes before the access lists and can end the account stack early, so a request could skip them; move \"account acls;\" above it."),
+  UnusedUnsafe: def("PC4103", "warning", "unsafe {code} overrides nothing in this block."),
+  BadUnsafe: def("PC4104", "error", "unsafe takes the code of a check that can be overridden ({expected}) and a reason in quotes, e.g. unsafe PC4101 \"lab network\";."),
 
   // PC5xxx: templates and output
   TemplateMissing: def("PC5001", "error", "Template {path} is missing: {reason}."),
   TemplatePlaceholder: def("PC5002", "error", "Template {path} line {line} has an unknown placeholder {{{name}}}; known: {expected}."),
   OutputFailed: def("PC5003", "error", "Cannot write {path}: {reason}."),
   OutputSymlink: def("PC5004", "error", "Refusing to write through the symbolic link {path} in the output tree."),
+  OutputNotPlain: def("PC5005", "error", "{path} would contain {what} at line {line}; generated files must be plain text with LF line ends (check the templates)."),
 
   // PC9xxx: about policyc itself
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),

@@ -4,7 +4,7 @@ import { Messages } from "../diagnostics/messages.js";
 import { SourceFile } from "../diagnostics/source.js";
 import type { Policy, Statement } from "./ast.js";
 import grammar from "./grammar.generated.js";
-import { lex, type Token } from "./lexer.js";
+import { describeChar, lex, type Token } from "./lexer.js";
 
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
 
@@ -35,7 +35,15 @@ export function decodeSource(path: string, bytes: Uint8Array, diagnostics: Diagn
     diagnostics.report(Messages.CarriageReturn, { file, start: cr, end: cr + 1 });
     return undefined;
   }
-  return file;
+  // Control characters and invisible or bidirectional format characters make
+  // a policy read differently from what it says ("trojan source"), even in a
+  // comment or a string: refuse them wherever they are.
+  const hidden = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+  let reported = 0;
+  for (let m = hidden.exec(text); m && reported < 10; m = hidden.exec(text), reported++) {
+    diagnostics.report(Messages.InvalidCharacter, { file, start: m.index, end: m.index + 1 }, { char: describeChar(m[0]) });
+  }
+  return reported ? undefined : file;
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {

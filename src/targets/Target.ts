@@ -28,6 +28,8 @@ export interface Target {
   name: string;
   /** Platforms it can render for; emit() is not called for others. */
   platforms: readonly PlatformName[];
+  /** Reports what the model asks of this target that it cannot render safely; runs before any emit. */
+  check?(ctx: EmitContext): void;
   emit(ctx: EmitContext): OutputFile[];
 }
 

@@ -1,6 +1,9 @@
 import type { MailModel, PlatformName } from "../../check/model.js";
 import { PLATFORMS } from "../../check/model.js";
+import type { Span } from "../../diagnostics/diagnostic.js";
+import { Messages } from "../../diagnostics/messages.js";
 import { type EmitContext, FILE_MODE, type OutputFile, type Target } from "../Target.js";
+import { m4MacroIn } from "./m4names.js";
 
 /** Where each platform's sendmail reads its SASL application config. */
 const SASL_CONFIG: Record<PlatformName, string> = {
@@ -18,8 +21,22 @@ const SASL_CONFIG: Record<PlatformName, string> = {
 const M4_SAFE = /^[A-Za-z0-9.:_-]+$/;
 
 function m4Token(s: string): string {
-  if (!M4_SAFE.test(s)) throw new Error(`policyc bug: unchecked text "${s}" would reach m4`);
+  if (!M4_SAFE.test(s) || m4MacroIn(s)) throw new Error(`policyc bug: unchecked text "${s}" would reach m4`);
   return s;
+}
+
+/** Every value of the model that lands in m4 text, with what it is and where it came from. */
+function m4Values(mail: MailModel): { what: string; value: string; span: Span }[] {
+  const out: { what: string; value: string; span: Span }[] = [];
+  for (const l of mail.listen) {
+    out.push({ what: "Port", value: l.port, span: l.span });
+    if (l.address) out.push({ what: "Address", value: l.address, span: l.span });
+    out.push({ what: "Socket name", value: l.name, span: l.span });
+    if (l.modifiers) out.push({ what: "Modifiers", value: l.modifiers, span: l.span });
+  }
+  for (const m of [...mail.mechanisms, ...mail.trusted]) out.push({ what: "Mechanism", value: m.value, span: m.span });
+  if (mail.authOptions) out.push({ what: "Auth options", value: mail.authOptions, span: mail.span });
+  return out;
 }
 
 /** One DAEMON_OPTIONS line per listening socket. */
@@ -63,6 +80,15 @@ function accessMap(header: string, mail: MailModel): string {
 export const SendmailTarget: Target = {
   name: "sendmail",
   platforms: PLATFORMS,
+  /** m4 rescans macro arguments: a value holding a macro's name (a socket named "dnl") would be expanded. */
+  check(ctx: EmitContext): void {
+    const mail = ctx.model.mail;
+    if (!mail) return;
+    for (const v of m4Values(mail)) {
+      const token = m4MacroIn(v.value);
+      if (token) ctx.diagnostics.report(Messages.M4Reserved, v.span, { what: v.what, value: v.value, token });
+    }
+  },
   emit(ctx: EmitContext): OutputFile[] {
     const mail = ctx.model.mail;
     if (!mail) return [];

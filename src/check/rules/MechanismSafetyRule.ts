@@ -1,0 +1,27 @@
+import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import { Messages } from "../../diagnostics/messages.js";
+import type { Model } from "../model.js";
+
+/** Mechanisms saslauthd (and so PAM) cannot verify: they need the secret on the server. */
+const NEEDS_SECRET = new Set(["CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "OTP", "NTLM"]);
+
+/**
+ * README "Safety checks": warns about SMTP AUTH mechanisms that expose
+ * passwords (PLAIN and LOGIN without requiring encryption), that are
+ * obsolete or weak (DIGEST-MD5, CRAM-MD5), or that the chosen SASL backend
+ * cannot verify.
+ */
+export function MechanismSafetyRule(model: Model, diagnostics: DiagnosticBag): void {
+  const mail = model.mail;
+  if (!mail) return;
+  for (const m of mail.mechanisms) {
+    if ((m.value === "PLAIN" || m.value === "LOGIN") && !mail.authOptions.includes("p")) {
+      diagnostics.report(Messages.PlaintextWithoutTls, m.span, { value: m.value });
+    }
+    if (m.value === "DIGEST-MD5") diagnostics.report(Messages.DigestObsolete, m.span);
+    if (m.value === "CRAM-MD5") diagnostics.report(Messages.CramWeak, m.span);
+    if (mail.backend === "saslauthd" && NEEDS_SECRET.has(m.value)) {
+      diagnostics.report(Messages.BackendCannotVerify, m.span, { value: m.value });
+    }
+  }
+}
