@@ -13,6 +13,17 @@ export class OutputError extends Error {
   }
 }
 
+/** Removes temporaries, best effort: cleanup must not hide the error that caused it. */
+function removeAll(staged: { tmp: string }[]): void {
+  for (const s of staged) {
+    try {
+      rmSync(s.tmp, { force: true });
+    } catch {
+      // nothing more can be done; the original error is reported
+    }
+  }
+}
+
 export interface WriteReport {
   written: string[];
   unchanged: string[];
@@ -30,12 +41,14 @@ function lstatOrNull(path: string) {
 /**
  * Writes files under root. First every path is checked (no symbolic link and
  * no non-directory anywhere inside the tree), so a bad tree fails before any
- * byte is written. Then each file whose bytes or mode differ is written to a
- * temporary name in its own directory and renamed into place: a crash leaves
- * either the old file or the new one, never a partial one. Unchanged files
- * are not touched, so their mtime stays and make does not rebuild.
+ * byte is written. Then every file whose bytes or mode differ is written in
+ * full to a temporary name in its own directory, and only when all are
+ * written are they renamed into place: a failure or crash while writing
+ * leaves the previous tree, and a file is always either the old one or the
+ * new one, never partial. Unchanged files are not touched, so their mtime
+ * stays and make does not rebuild.
  */
-export function writeTree(root: string, files: OutputFile[]): WriteReport {
+export function writeTree(root: string, files: OutputFile[], faultBeforeWrite?: (path: string) => void): WriteReport {
   const plan: { file: OutputFile; abs: string; same: boolean }[] = [];
   const checkedDirs = new Set<string>();
   for (const file of files) {
@@ -60,34 +73,51 @@ export function writeTree(root: string, files: OutputFile[]): WriteReport {
     plan.push({ file, abs, same });
   }
   const report: WriteReport = { written: [], unchanged: [] };
+  // Phase 1: every changed file goes to a temporary name beside its target.
+  // Any failure removes the temporaries and leaves the tree as it was.
+  const staged: { tmp: string; abs: string; path: string }[] = [];
   let counter = 0;
-  for (const { file, abs, same } of plan) {
-    if (same) {
-      report.unchanged.push(file.path);
-      continue;
-    }
-    const dir = dirname(abs);
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
-    } catch (e) {
-      throw new OutputError(dir, (e as Error).message);
-    }
-    const tmp = join(dir, `.${abs.slice(dir.length + 1)}.policyc-${process.pid}-${counter++}.tmp`);
-    try {
-      const fd = openSync(tmp, "wx", file.mode);
-      try {
-        writeSync(fd, file.content);
-        fchmodSync(fd, file.mode);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
+  try {
+    for (const { file, abs, same } of plan) {
+      if (same) {
+        report.unchanged.push(file.path);
+        continue;
       }
-      renameSync(tmp, abs);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw new OutputError(abs, (e as Error).message.replace(/^[A-Z]+: /, ""));
+      const dir = dirname(abs);
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o755 });
+      } catch (e) {
+        throw new OutputError(dir, (e as Error).message);
+      }
+      const tmp = join(dir, `.policyc-${process.pid}-${counter++}.tmp`);
+      staged.push({ tmp, abs, path: file.path });
+      try {
+        faultBeforeWrite?.(file.path);
+        const fd = openSync(tmp, "wx", file.mode);
+        try {
+          writeSync(fd, file.content);
+          fchmodSync(fd, file.mode);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      } catch (e) {
+        throw new OutputError(abs, (e as Error).message.replace(/^[A-Z]+: /, ""));
+      }
     }
-    report.written.push(file.path);
+  } catch (e) {
+    removeAll(staged);
+    throw e;
+  }
+  // Phase 2: rename each into place; each rename is atomic.
+  for (const s of staged) {
+    try {
+      renameSync(s.tmp, s.abs);
+    } catch (e) {
+      removeAll(staged);
+      throw new OutputError(s.abs, (e as Error).message.replace(/^[A-Z]+: /, ""));
+    }
+    report.written.push(s.path);
   }
   return report;
 }

@@ -1,0 +1,58 @@
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { OutputError, writeTree } from "../../src/output/write.js";
+import type { OutputFile } from "../../src/targets/Target.js";
+import { readTree, tempDir } from "../helpers.js";
+
+const file = (path: string, content: string): OutputFile => ({ path, content, mode: 0o644, producer: "test", origins: [] });
+
+describe("output: writing the tree", () => {
+  it("writes files with mode 0644 and reports what changed", () => {
+    const out = tempDir();
+    const r = writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B\n")]);
+    expect(r).toEqual({ written: ["etc/a", "etc/pam.d/b"], unchanged: [] });
+    expect((statSync(join(out, "etc/a")).mode & 0o777).toString(8)).toBe("644");
+    expect(writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B2\n")])).toEqual({ written: ["etc/pam.d/b"], unchanged: ["etc/a"] });
+  });
+
+  it("repairs the mode of an unchanged file that became group- or world-writable", () => {
+    const out = tempDir();
+    writeTree(out, [file("etc/a", "A\n")]);
+    chmodSync(join(out, "etc/a"), 0o666);
+    expect(writeTree(out, [file("etc/a", "A\n")]).written).toEqual(["etc/a"]);
+    expect((statSync(join(out, "etc/a")).mode & 0o777).toString(8)).toBe("644");
+  });
+
+  it("leaves the previous tree intact, with no temporary files, when a write fails midway", () => {
+    const out = tempDir();
+    writeTree(out, [file("etc/a", "old a\n"), file("etc/z", "old z\n")]);
+    const before = readTree(out);
+    const fault = (path: string) => {
+      if (path === "etc/m") throw new Error("ENOSPC: no space left on device");
+    };
+    expect(() => writeTree(out, [file("etc/a", "new a\n"), file("etc/m", "n\n"), file("etc/z", "new z\n")], fault)).toThrow(OutputError);
+    expect(readTree(out)).toEqual(before);
+    expect(readdirSync(join(out, "etc")).sort()).toEqual(["a", "z"]);
+  });
+
+  it("writes long file names (temporary names do not grow with them)", () => {
+    const out = tempDir();
+    const long = "x".repeat(250);
+    expect(writeTree(out, [file(`etc/${long}`, "n\n")]).written).toEqual([`etc/${long}`]);
+  });
+
+  it("refuses a non-directory where a directory must be, before writing anything", () => {
+    const out = tempDir();
+    writeFileSync(join(out, "etc"), "not a dir");
+    expect(() => writeTree(out, [file("a", "1\n"), file("etc/x", "2\n")])).toThrow(/exists and is not a directory/);
+    expect(readdirSync(out)).toEqual(["etc"]);
+  });
+
+  it("refuses to replace a directory with a file", () => {
+    const out = tempDir();
+    mkdirSync(join(out, "etc", "a"), { recursive: true });
+    expect(() => writeTree(out, [file("etc/a", "1\n")])).toThrow(/exists and is not a regular file/);
+    expect(statSync(join(out, "etc", "a")).isDirectory()).toBe(true);
+  });
+});
