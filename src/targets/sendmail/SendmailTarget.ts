@@ -84,9 +84,13 @@ export const SendmailTarget: Target = {
   check(ctx: EmitContext): void {
     const mail = ctx.model.mail;
     if (!mail) return;
+    const reported = new Set<string>();
     for (const v of m4Values(mail)) {
       const token = m4MacroIn(v.value);
-      if (token) ctx.diagnostics.report(Messages.M4Reserved, v.span, { what: v.what, value: v.value, token });
+      const key = `${v.span.start}:${token}`;
+      if (!token || reported.has(key)) continue; // a default socket name repeats the port's word
+      reported.add(key);
+      ctx.diagnostics.report(Messages.M4Reserved, v.span, { what: v.what, value: v.value, token });
     }
   },
   emit(ctx: EmitContext): OutputFile[] {
