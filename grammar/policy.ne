@@ -16,10 +16,20 @@ const lexer = tokenTypes;
 @lexer lexer
 
 statement
+  -> hostItem                                      {% b.first %}
+   | "include" %string ";"                         {% b.include %}
+   | "host" %word "{" hostItems "}"                {% b.host %}
+
+# What a host block may hold: everything but include and host.
+hostItem
   -> "platform" %word ";"                          {% b.platform %}
    | listKind %word "=" values ";"                 {% b.listDef %}
    | "service" %word "{" serviceItems "}"          {% b.service %}
    | "mail" "{" mailItems "}"                      {% b.mail %}
+
+hostItems
+  -> null                                          {% b.nil %}
+   | hostItems hostItem                            {% b.snoc %}
 
 listKind
   -> "users" {% b.first %} | "groups" {% b.first %} | "hosts" {% b.first %}

@@ -1,19 +1,37 @@
 // Bundles the CLI into one file (dist/policyc.js): one module to load keeps
 // start-up close to `node -e 0`. prettier stays external and is loaded lazily
 // by the formatter only.
+//
+// The second entry is the prettier plugin (dist/prettier.js, the package's
+// "./prettier" export). `policyc fmt` loads that same file, lazily: its
+// dynamic import of src/format/plugin.ts is left to the sibling bundle, so
+// dist/policyc.js holds no printer and no static import of prettier.
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
+/** Resolves `import("../format/plugin.js")` (src/cli/fmt.ts) to the plugin bundle beside the CLI bundle. */
+const pluginBesideCli = {
+  name: "prettier-plugin-beside-cli",
+  setup(b) {
+    b.onResolve({ filter: /\/format\/plugin\.js$/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: "./prettier.js", external: true } : undefined,
+    );
+  },
+};
+
 await build({
-  entryPoints: { policyc: "src/cli/entry.ts" },
+  entryPoints: { policyc: "src/cli/entry.ts", prettier: "src/format/plugin.ts" },
   outdir: "dist",
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["prettier", "prettier/*"],
+  // Loaded at run time from node_modules, and only by the commands that need
+  // them: prettier by fmt, diff by build --check and diff.
+  external: ["prettier", "prettier/*", "diff"],
+  plugins: [pluginBesideCli],
   define: { __POLICYC_VERSION__: JSON.stringify(version) },
   logLevel: "warning",
   legalComments: "none",

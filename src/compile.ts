@@ -1,45 +1,50 @@
 /**
- * The pipeline, source to files: decode -> lex -> parse -> check (lower +
- * rules) -> emit. Nothing here touches the output tree: writing is the CLI's
- * last step, and only when there is no error.
+ * The pipeline, source to files: load (decode, lex, parse, follow includes)
+ * -> check (lower + rules) -> emit. Nothing here touches the output tree:
+ * writing is the CLI's last step, and only when there is no error.
  */
 import { check } from "./check/check.js";
-import type { Model } from "./check/model.js";
+import type { Build, Model } from "./check/model.js";
 import { DiagnosticBag } from "./diagnostics/diagnostic.js";
-import type { SourceFile } from "./diagnostics/source.js";
-import type { Policy } from "./syntax/ast.js";
-import { decodeSource, parse } from "./syntax/parser.js";
+import { load, type Program, type ReadFile } from "./syntax/load.js";
 import { emit } from "./targets/emit.js";
 import type { OutputFile } from "./targets/Target.js";
 
 export interface CompileResult {
   diagnostics: DiagnosticBag;
-  source?: SourceFile;
-  ast?: Policy;
+  program?: Program;
+  build?: Build;
+  /** The model of a policy without host blocks (tests and tools use it). */
   model?: Model;
-  /** Present only when there is no error. */
+  /** Present only when there is no error. Paths start with HOST/ when the policy has host blocks. */
   files?: OutputFile[];
-  /** Template files read. */
+  /** Template files used (paths as found), for dependency files. */
   templates?: string[];
 }
 
 export interface CompileOptions {
   /** The templates folder (holding one folder per platform). */
   templates: string;
-  /** Stop after checking: no files are rendered. */
-  checkOnly?: boolean;
+  /** How included files are read (default: from disk). */
+  readFile?: ReadFile;
 }
 
 /** Compiles policy bytes; `path` is shown in diagnostics and in every generated header. */
 export function compile(path: string, bytes: Uint8Array, options: CompileOptions): CompileResult {
   const diagnostics = new DiagnosticBag();
-  const source = decodeSource(path, bytes, diagnostics);
-  if (!source) return { diagnostics };
-  const ast = parse(source, diagnostics);
-  if (diagnostics.hasErrors) return { diagnostics, source, ast };
-  const model = check(ast, source, diagnostics) ?? undefined;
-  if (!model || diagnostics.hasErrors || options.checkOnly) return { diagnostics, source, ast, model };
-  const emitted = emit(model, options.templates, diagnostics);
-  if (diagnostics.hasErrors) return { diagnostics, source, ast, model };
-  return { diagnostics, source, ast, model, files: emitted.files, templates: emitted.templates };
+  const program = load(path, bytes, diagnostics, options.readFile);
+  if (!program || diagnostics.hasErrors) return { diagnostics, ...(program && { program }) };
+  const build = check(program, diagnostics);
+  const single = build.hosts.length === 1 && build.hosts[0]!.name === null ? build.hosts[0]!.model : undefined;
+  const result: CompileResult = { diagnostics, program, build, ...(single && { model: single }) };
+  if (diagnostics.hasErrors) return result;
+  const files: OutputFile[] = [];
+  const templates = new Set<string>();
+  for (const { name, model } of build.hosts) {
+    const emitted = emit(model, options.templates, diagnostics);
+    for (const t of emitted.templates) templates.add(t);
+    for (const f of emitted.files) files.push(name === null ? f : { ...f, path: `${name}/${f.path}` });
+  }
+  if (diagnostics.hasErrors) return result;
+  return { ...result, files, templates: [...templates].sort() };
 }

@@ -1,18 +1,15 @@
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
-import type { SourceFile } from "../diagnostics/source.js";
-import type { Policy } from "../syntax/ast.js";
+import type { Program } from "../syntax/load.js";
 import { lower } from "./lower.js";
-import type { Model } from "./model.js";
+import type { Build } from "./model.js";
 import { rules } from "./rules/index.js";
 
 /**
- * Checks a parsed policy: lowers it to the model, then runs every rule.
- * Returns the model even when errors were reported (callers decide by
- * diagnostics.hasErrors), or null when no model could be built at all.
+ * Checks a loaded policy: lowers it to one model per host, then runs every
+ * rule on each. Callers decide by diagnostics.hasErrors.
  */
-export function check(policy: Policy, file: SourceFile, diagnostics: DiagnosticBag): Model | null {
-  const model = lower(policy, file, diagnostics);
-  if (!model) return null;
-  for (const rule of rules) rule(model, diagnostics);
-  return model;
+export function check(program: Program, diagnostics: DiagnosticBag): Build {
+  const build = lower(program, diagnostics);
+  for (const { model } of build.hosts) for (const rule of rules) rule(model, diagnostics);
+  return build;
 }

@@ -6,14 +6,15 @@
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
+import type { Located, Program } from "../syntax/load.js";
 import type {
   Acl,
   Bracket,
+  HostItem,
   ListDef,
   ListKind,
   Listen,
   Mail,
-  Policy,
   Service,
   Setting,
   Stack,
@@ -28,6 +29,7 @@ import {
   ITEMS,
   type Item,
   type ListenModel,
+  type Build,
   type MailModel,
   type Model,
   OVERRIDABLE,
@@ -146,24 +148,59 @@ const LISTEN_SCHEMA: Schema = {
 
 interface ListInfo {
   def: ListDef;
+  file: SourceFile;
   resolved: Entry[] | null;
   resolving: boolean;
 }
 
-/** Lowers a parsed policy into the model; returns null if the policy has no usable platform. */
-export function lower(policy: Policy, file: SourceFile, diagnostics: DiagnosticBag): Model | null {
-  return new Lowering(policy, file, diagnostics).run();
+/**
+ * Lowers a loaded policy into one model per host: the top level is shared by
+ * every host block; without host blocks there is one model, named null.
+ * Findings about shared statements are reported once (the bag drops repeats).
+ */
+export function lower(program: Program, diagnostics: DiagnosticBag): Build {
+  if (program.hosts.length === 0) {
+    const model = new Lowering(program.shared, program.root, null, diagnostics).run();
+    return { hosts: model ? [{ name: null, model }] : [] };
+  }
+  const build: Build = { hosts: [] };
+  const seen = new Map<string, Located<{ name: Word }>>();
+  for (const h of program.hosts) {
+    const name = h.node.name.value;
+    const prior = seen.get(name);
+    if (prior) {
+      diagnostics.report(Messages.DuplicateHost, { file: h.file, ...h.node.name.loc }, { name }, [
+        { message: "First defined here.", span: { file: prior.file, ...prior.node.name.loc } },
+      ]);
+      continue;
+    }
+    seen.set(name, { file: h.file, node: h.node });
+    const reason = v.simpleNameReason(name, "host name");
+    if (reason) {
+      diagnostics.report(Messages.InvalidValue, { file: h.file, ...h.node.name.loc }, { value: name, what: "host name", reason });
+      continue;
+    }
+    const items = [...program.shared, ...h.node.items.map((node) => ({ file: h.file, node }))];
+    const model = new Lowering(items, program.root, { name, span: { file: h.file, ...h.node.name.loc } }, diagnostics).run();
+    if (model) build.hosts.push({ name, model });
+  }
+  return build;
 }
 
 class Lowering {
   private readonly lists = new Map<string, ListInfo>();
   private readonly overrides: UnsafeOverride[] = [];
+  /** The file of the statement being lowered: every span is in it. */
+  private file: SourceFile;
 
   constructor(
-    private readonly policy: Policy,
-    private readonly file: SourceFile,
+    private readonly items: Located<HostItem>[],
+    private readonly root: SourceFile,
+    private readonly host: { name: string; span: Span } | null,
     private readonly diagnostics: DiagnosticBag,
-  ) {}
+  ) {
+    this.file = root;
+  }
 
   private span(loc: { start: number; end: number }): Span {
     return { file: this.file, start: loc.start, end: loc.end };
@@ -177,29 +214,34 @@ class Lowering {
     let mail: MailModel | null = null;
     let mailSeen: Mail | null = null;
 
-    for (const s of this.policy.statements) {
+    for (const { file, node: s } of this.items) {
       if (s.kind !== "ListDef") continue;
+      this.file = file;
       const prior = this.lists.get(s.name.value);
       if (prior) {
         this.diagnostics.report(Messages.DuplicateList, this.span(s.name.loc), { name: s.name.value }, [
-          { message: "First defined here.", span: this.span(prior.def.name.loc) },
+          { message: "First defined here.", span: { file: prior.file, ...prior.def.name.loc } },
         ]);
         continue;
       }
-      this.lists.set(s.name.value, { def: s, resolved: null, resolving: false });
+      this.lists.set(s.name.value, { def: s, file, resolved: null, resolving: false });
     }
     for (const info of this.lists.values()) this.resolveList(info, []);
 
-    for (const s of this.policy.statements) {
+    const spans = new Map<object, SourceFile>();
+    for (const { file, node: s } of this.items) {
+      this.file = file;
+      spans.set(s, file);
       switch (s.kind) {
         case "Platform":
           if (platformSeen) {
             this.diagnostics.report(Messages.DuplicatePlatform, this.span(s.loc), {}, [
-              { message: "First set here.", span: this.span(platformSeen.loc) },
+              { message: "First set here.", span: { file: spans.get(platformSeen)!, ...platformSeen.loc } },
             ]);
             break;
           }
           platformSeen = s.name;
+          spans.set(s.name, file);
           if ((PLATFORMS as readonly string[]).includes(s.name.value)) platform = s.name.value as PlatformName;
           else {
             this.diagnostics.report(Messages.UnknownPlatform, this.span(s.name.loc), {
@@ -212,7 +254,7 @@ class Lowering {
           const prior = serviceNames.get(s.name.value);
           if (prior) {
             this.diagnostics.report(Messages.DuplicateService, this.span(s.name.loc), { name: s.name.value }, [
-              { message: "First defined here.", span: this.span(prior.name.loc) },
+              { message: "First defined here.", span: { file: spans.get(prior)!, ...prior.name.loc } },
             ]);
             break;
           }
@@ -224,7 +266,7 @@ class Lowering {
         case "Mail":
           if (mailSeen) {
             this.diagnostics.report(Messages.DuplicateMail, this.span({ start: s.loc.start, end: s.loc.start + 4 }), {}, [
-              { message: "First mail block here.", span: this.span({ start: mailSeen.loc.start, end: mailSeen.loc.start + 4 }) },
+              { message: "First mail block here.", span: { file: spans.get(mailSeen)!, start: mailSeen.loc.start, end: mailSeen.loc.start + 4 } },
             ]);
             break;
           }
@@ -235,11 +277,11 @@ class Lowering {
           break;
       }
     }
-    if (!platformSeen && this.policy.statements.length > 0) {
-      this.diagnostics.report(Messages.MissingPlatform, this.span({ start: 0, end: 0 }));
+    if (!platformSeen && (this.items.length > 0 || this.host)) {
+      this.diagnostics.report(Messages.MissingPlatform, this.host ? this.host.span : { file: this.root, start: 0, end: 0 });
     }
     if (!platform) return null;
-    return { source: this.file, platform, services, mail, overrides: this.overrides };
+    return { source: this.root, host: this.host?.name ?? null, platform, services, mail, overrides: this.overrides };
   }
 
   /** Expands a list's values, following references to other lists of the same kind. */
@@ -247,7 +289,7 @@ class Lowering {
     if (info.resolved) return info.resolved;
     const name = info.def.name.value;
     if (info.resolving) {
-      this.diagnostics.report(Messages.ListCycle, this.span(info.def.name.loc), {
+      this.diagnostics.report(Messages.ListCycle, { file: info.file, ...info.def.name.loc }, {
         name,
         path: [...path.slice(path.indexOf(name)), name].join(" -> "),
       });
@@ -255,7 +297,10 @@ class Lowering {
       return info.resolved;
     }
     info.resolving = true;
+    const outer = this.file;
+    this.file = info.file;
     const entries = this.expand(info.def.values, info.def.listKind, `list "${name}"`, [...path, name]);
+    this.file = outer;
     info.resolving = false;
     info.resolved = entries;
     return entries;

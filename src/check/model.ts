@@ -12,9 +12,16 @@ export type PlatformName = (typeof PLATFORMS)[number];
 export const ITEMS = ["user", "tty", "rhost", "ruser", "group", "shell"] as const;
 export type Item = (typeof ITEMS)[number];
 
+/** What one policy builds: one model per host, or a single one named null without host blocks. */
+export interface Build {
+  hosts: { name: string | null; model: Model }[];
+}
+
 export interface Model {
   /** The policy file given on the command line; its path is named in every header. */
   source: SourceFile;
+  /** The host block this model is for, or null for a policy without hosts. */
+  host: string | null;
   platform: PlatformName;
   services: ServiceModel[];
   mail: MailModel | null;

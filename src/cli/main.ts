@@ -1,10 +1,12 @@
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { compile } from "../compile.js";
-import { DiagnosticBag } from "../diagnostics/diagnostic.js";
-import { Messages } from "../diagnostics/messages.js";
-import { OutputError, writeTree } from "../output/write.js";
-import { countLine, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, printDiagnostics, readPolicy, UsageError } from "./io.js";
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { buildCommand } from "./build.js";
+import type { Command, CommandContext, Compiled, Options } from "./command.js";
+import { diffCommand } from "./diff.js";
+import { countLine, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
+import { type Format, FORMATS, report } from "./report.js";
 
 declare const __POLICYC_VERSION__: string | undefined;
 const VERSION = typeof __POLICYC_VERSION__ === "string" ? __POLICYC_VERSION__ : "0.0.0-dev";
@@ -13,36 +15,51 @@ const HELP = `policyc ${VERSION}: compile a host access and mail-relay policy in
 Linux-PAM service files, pam_listfile access lists and a sendmail .mc.
 
 Usage:
-  policyc build POLICY -o OUT [--templates DIR]   write the files under OUT
-  policyc check POLICY [--templates DIR]          report problems, write nothing
+  policyc build POLICY -o OUT [-M DEPFILE]   write the files under OUT
+  policyc build POLICY -o OUT --check        show what build would change; exit 1 if anything
+  policyc check POLICY                       report problems, write nothing
+  policyc diff POLICY --root DIR [--host H]  compare with what is deployed under DIR
   policyc --help | --version
 
 POLICY may be "-" for standard input. OUT mirrors the target host's root:
 OUT/etc/pam.d/SERVICE, OUT/<list file path>, OUT/etc/mail/sendmail.mc, ...
+A policy with host blocks writes OUT/HOST/... for each host.
 
 Options:
   -o, --output DIR     the output tree (build)
+  -M, --depfile FILE   also write a make dependency file (build)
+  --check              write nothing; print a diff and exit 1 if OUT is out of date
+  --root DIR           the deployed root to compare with (diff)
+  --host NAME          the host to compare (diff, for policies with hosts)
   --templates DIR      templates folder with one folder per platform
                        (default: the templates shipped with policyc)
+  --format FORMAT      diagnostics as human (default), json or sarif (on stdout)
   -q, --quiet          print only diagnostics
+  -v, --verbose        list every file written, unchanged or removed
   -h, --help           show this help
   -V, --version        show the version
 
-Exit status: 0 success, 1 errors in the policy or in writing the output,
-2 wrong usage or unreadable input.
+Colour is used on a terminal unless NO_COLOR is set; FORCE_COLOR forces it.
+Exit status: 0 success, 1 errors in the policy, a failed write, an
+out-of-date tree (--check) or drift (diff), 2 wrong usage or unreadable input.
 `;
+
+const COMMANDS: Record<string, Command> = {
+  build: buildCommand,
+  check: async (ctx) => {
+    const compiled = ctx.compile();
+    if (!compiled) return ctx.exitCode;
+    const n = compiled.files.length;
+    const warnings = compiled.result.diagnostics.warningCount;
+    ctx.say(`policyc: ${compiled.program.root.path} is valid${warnings ? ` (${countLine(0, warnings)})` : ""}; it produces ${n} file${n === 1 ? "" : "s"}.`);
+    return EXIT_OK;
+  },
+  diff: diffCommand,
+};
 
 /** The templates shipped beside the bundle (dist/../templates). */
 function defaultTemplates(): string {
   return fileURLToPath(new URL("../templates", import.meta.url));
-}
-
-interface Options {
-  output?: string;
-  templates?: string;
-  quiet?: boolean;
-  help?: boolean;
-  version?: boolean;
 }
 
 function parse(argv: string[]): { command: string | undefined; positionals: string[]; options: Options } {
@@ -53,8 +70,14 @@ function parse(argv: string[]): { command: string | undefined; positionals: stri
       strict: true,
       options: {
         output: { type: "string", short: "o" },
+        depfile: { type: "string", short: "M" },
+        check: { type: "boolean" },
+        root: { type: "string" },
+        host: { type: "string" },
         templates: { type: "string" },
+        format: { type: "string" },
         quiet: { type: "boolean", short: "q" },
+        verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -65,10 +88,17 @@ function parse(argv: string[]): { command: string | undefined; positionals: stri
   }
 }
 
-/** Runs policyc with arguments (without node and script); returns the exit code. */
-export function main(argv: string[]): number {
+/** Options each command accepts, besides --format, --quiet, --verbose and --templates. */
+const ACCEPTS: Record<string, (keyof Options)[]> = {
+  build: ["output", "depfile", "check"],
+  check: [],
+  diff: ["root", "host"],
+};
+
+/** Runs policyc with arguments (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
   try {
-    return run(argv);
+    return await run(argv);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`policyc: ${e.message}\nRun "policyc --help" for usage.\n`);
@@ -78,7 +108,7 @@ export function main(argv: string[]): number {
   }
 }
 
-function run(argv: string[]): number {
+async function run(argv: string[]): Promise<number> {
   const { command, positionals, options } = parse(argv);
   if (options.help || command === "help") {
     process.stdout.write(HELP);
@@ -89,52 +119,50 @@ function run(argv: string[]): number {
     return EXIT_OK;
   }
   if (command === undefined) throw new UsageError("no command given.");
-  if (command !== "build" && command !== "check") throw new UsageError(`unknown command "${command}"; expected build or check.`);
+  const handler = COMMANDS[command];
+  if (!handler) throw new UsageError(`unknown command "${command}"; expected ${Object.keys(COMMANDS).join(", ")}.`);
+  for (const key of ["output", "depfile", "check", "root", "host"] as const) {
+    if (options[key] !== undefined && !ACCEPTS[command]!.includes(key)) {
+      throw new UsageError(`--${key === "depfile" ? "depfile" : key} is not an option of ${command}.`);
+    }
+  }
+  if (options.depfile && options.check) throw new UsageError("--check writes nothing, so it takes no --depfile.");
+  const format = (options.format ?? "human") as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`unknown format "${options.format}"; expected ${FORMATS.join(", ")}.`);
+  if (options.quiet && options.verbose) throw new UsageError("--quiet and --verbose contradict each other.");
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? `${command} needs a policy file (or - for standard input).` : `${command} takes one policy file, not ${positionals.length}.`);
   }
-  if (command === "build" && !options.output) throw new UsageError("build needs an output folder: -o OUT.");
-  if (command === "check" && options.output) throw new UsageError("check writes nothing; -o is for build.");
 
-  const input = readPolicy(positionals[0]!);
-  if ("error" in input) {
-    printDiagnostics([input.error]);
-    return EXIT_USAGE;
-  }
-  const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates() });
-  const diagnostics = result.diagnostics;
-  if (!result.files) {
-    printDiagnostics(diagnostics.sorted());
-    process.stderr.write(`policyc: ${countLine(diagnostics.errorCount, diagnostics.warningCount)}; nothing written.\n`);
-    return EXIT_ERRORS;
-  }
-  printDiagnostics(diagnostics.sorted());
-  if (command === "check") {
-    if (!options.quiet) {
-      const n = result.files.length;
-      process.stderr.write(
-        `policyc: ${input.path} is valid${diagnostics.warningCount ? ` (${countLine(0, diagnostics.warningCount)})` : ""}; it produces ${n} file${n === 1 ? "" : "s"}.\n`,
-      );
-    }
-    return EXIT_OK;
-  }
-  const out = options.output!;
-  try {
-    const report = writeTree(out, result.files);
-    if (!options.quiet) {
-      process.stderr.write(
-        `policyc: wrote ${report.written.length} file${report.written.length === 1 ? "" : "s"} to ${out}` +
-          (report.unchanged.length ? ` (${report.unchanged.length} unchanged)` : "") +
-          ".\n",
-      );
-    }
-    return EXIT_OK;
-  } catch (e) {
-    if (!(e instanceof OutputError)) throw e;
-    const bag = new DiagnosticBag();
-    if (e.symlink) bag.report(Messages.OutputSymlink, undefined, { path: e.path });
-    else bag.report(Messages.OutputFailed, undefined, { path: e.path, reason: e.reason });
-    printDiagnostics(bag.items);
-    return EXIT_ERRORS;
-  }
+  const ctx: CommandContext = {
+    options,
+    positionals,
+    format,
+    version: VERSION,
+    exitCode: EXIT_OK,
+    say(line) {
+      if (!options.quiet) process.stderr.write(line + "\n");
+    },
+    report(bag: DiagnosticBag) {
+      report(format, bag.sorted(), bag.errorCount, bag.warningCount, VERSION);
+    },
+    compile(): Compiled | undefined {
+      const input = readPolicy(positionals[0]!);
+      if ("error" in input) {
+        report(format, [input.error], 1, 0, VERSION);
+        ctx.exitCode = EXIT_USAGE;
+        return undefined;
+      }
+      const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates() });
+      const d = result.diagnostics;
+      report(format, d.sorted(), d.errorCount, d.warningCount, VERSION);
+      if (!result.files) {
+        if (format === "human") process.stderr.write(`policyc: ${countLine(d.errorCount, d.warningCount)}; nothing written.\n`);
+        ctx.exitCode = EXIT_ERRORS;
+        return undefined;
+      }
+      return { files: result.files, build: result.build!, program: result.program!, templates: result.templates ?? [], result };
+    },
+  };
+  return handler(ctx);
 }

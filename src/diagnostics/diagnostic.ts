@@ -53,7 +53,13 @@ export class DiagnosticBag {
     this.add(d);
   }
 
+  private readonly seen = new Set<string>();
+
+  /** Adds a diagnostic; an identical one (same code, place and message) is dropped: shared statements are checked once per host. */
   add(d: Diagnostic): void {
+    const key = `${d.code}\0${d.span ? `${d.span.file.path}\0${d.span.start}\0${d.span.end}` : ""}\0${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     if (d.severity === "error") this.errorCount++;
     else this.warningCount++;
     if (this.items.length < MAX_DIAGNOSTICS) this.items.push(d);

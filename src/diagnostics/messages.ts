@@ -29,6 +29,10 @@ export const Messages = {
   ByteOrderMark: def("PC1008", "error", "The policy starts with a byte order mark; save it as UTF-8 without a BOM."),
   CarriageReturn: def("PC1009", "error", "Carriage return (CR) in the policy; save it with LF line ends."),
   UnreadableFile: def("PC1010", "error", "Cannot read {path}: {reason}."),
+  IncludeUnreadable: def("PC1011", "error", "Cannot include \"{path}\": {reason}."),
+  IncludeOutside: def("PC1012", "error", "Cannot include \"{path}\": includes must stay inside {root}, the folder of the policy given on the command line."),
+  IncludeCycle: def("PC1013", "error", "\"{path}\" is already being included: {chain}."),
+  IncludeInHost: def("PC1014", "error", "include is only allowed at the top level of a policy, not inside a host block."),
 
   // PC2xxx: names
   DuplicateList: def("PC2001", "error", "List \"{name}\" is defined more than once."),
@@ -40,7 +44,7 @@ export const Messages = {
   DuplicatePlatform: def("PC2007", "error", "The platform is set more than once."),
   DuplicateMail: def("PC2008", "error", "There is more than one mail block."),
   ListCycle: def("PC2009", "error", "List \"{name}\" includes itself: {path}."),
-  FirstDefinedHere: def("PC2010", "error", "First defined here."),
+  DuplicateHost: def("PC2010", "error", "Host \"{name}\" is defined more than once."),
 
   // PC3xxx: values and structure
   UnknownPlatform: def("PC3001", "error", "Unknown platform \"{name}\"; expected one of: {expected}."),

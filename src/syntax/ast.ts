@@ -143,7 +143,24 @@ export interface Listen {
   loc: Loc;
 }
 
-export type Statement = Platform | ListDef | Service | Mail;
+/** `include "lists/staff.policy";`: the statements of another file, in place. */
+export interface Include {
+  kind: "Include";
+  path: Str;
+  loc: Loc;
+}
+
+/** `host mx1 { ... }`: statements for one host of several; the top level is shared by all. */
+export interface Host {
+  kind: "Host";
+  name: Word;
+  items: HostItem[];
+  loc: Loc;
+}
+
+export type HostItem = Platform | ListDef | Service | Mail;
+
+export type Statement = HostItem | Include | Host;
 
 /** A whole policy file. */
 export interface Policy {
@@ -155,6 +172,8 @@ export interface Policy {
 
 export type Node =
   | Policy
+  | Include
+  | Host
   | Statement
   | Setting
   | Stack

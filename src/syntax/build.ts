@@ -7,6 +7,9 @@
  */
 import type {
   Acl,
+  Host,
+  HostItem,
+  Include,
   Bracket,
   KeyValue,
   ListDef,
@@ -100,7 +103,17 @@ export const one = (d: D): Cons<unknown> => ({ prev: null, item: d[0] });
 export const snoc = (d: D): Cons<unknown> => ({ prev: d[0], item: d[1] });
 export const snoc2 = (d: D): Cons<unknown> => ({ prev: d[0], item: d[2] });
 
-/** statement -> "platform" %word ";" */
+/** statement -> "include" %string ";" */
+export function include(d: D): Include {
+  return { kind: "Include", path: single(d[1]) as Str, loc: span(d[0], d[2]) };
+}
+
+/** statement -> "host" %word "{" hostItems "}" */
+export function host(d: D): Host {
+  return { kind: "Host", name: word(d[1]), items: flatten<HostItem>(d[3]), loc: span(d[0], d[4]) };
+}
+
+/** hostItem -> "platform" %word ";" */
 export function platform(d: D): Platform {
   return { kind: "Platform", name: word(d[1]), loc: span(d[0], d[2]) };
 }

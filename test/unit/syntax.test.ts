@@ -101,7 +101,7 @@ describe("syntax: parser", () => {
 
   it("reports a stray closing brace", () => {
     expect(diagnosticsOf("platform debian;\n}\n")).toEqual([
-      '2:1 PC1001 Unexpected "}"; expected "domains", "groups", "hosts", "mail", "networks", "platform", "service", "shells", "ttys" or "users".',
+      '2:1 PC1001 Unexpected "}"; expected "domains", "groups", "host", "hosts", "include", "mail", "networks", "platform", "service", "shells", "ttys" or "users".',
     ]);
   });
 

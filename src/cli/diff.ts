@@ -1,0 +1,38 @@
+import { renderPatch } from "../output/patch.js";
+import { compareTree } from "../output/tree.js";
+import type { Command } from "./command.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
+
+/** `policyc diff POLICY --root DIR [--host NAME]`: what is deployed under DIR against what the policy produces. */
+export const diffCommand: Command = async (ctx) => {
+  const root = ctx.options.root;
+  if (!root) throw new UsageError("diff needs the deployed root: --root DIR (for example --root /).");
+  const compiled = ctx.compile();
+  if (!compiled) return ctx.exitCode;
+  const hosts = compiled.build.hosts.map((h) => h.name);
+  let files = compiled.files;
+  const host = ctx.options.host;
+  if (hosts[0] !== null) {
+    if (!host) throw new UsageError(`the policy describes several hosts; name one with --host (${hosts.join(", ")}).`);
+    if (!hosts.includes(host)) throw new UsageError(`the policy has no host "${host}"; its hosts are ${hosts.join(", ")}.`);
+    files = files.filter((f) => f.path.startsWith(host + "/")).map((f) => ({ ...f, path: f.path.slice(host.length + 1) }));
+  } else if (host) {
+    throw new UsageError("--host is only for policies with host blocks.");
+  }
+  const changes = compareTree(root, files);
+  if (changes.length === 0) {
+    ctx.say(`policyc: ${root} matches the policy (${files.length} files).`);
+    return EXIT_OK;
+  }
+  process.stdout.write(await renderPatch(changes, { a: "deployed", b: "policy" }));
+  const missing = changes.filter((c) => c.kind === "add").length;
+  const edited = changes.filter((c) => c.kind === "modify").length;
+  const modes = changes.filter((c) => c.kind === "mode").length;
+  const parts = [
+    edited ? `${edited} edited or out of date` : "",
+    missing ? `${missing} missing` : "",
+    modes ? `${modes} with another mode` : "",
+  ].filter(Boolean);
+  process.stderr.write(`policyc: ${root} has drifted from the policy: ${parts.join(", ")}.\n`);
+  return EXIT_ERRORS;
+};

@@ -1,0 +1,69 @@
+import { createHash } from "node:crypto";
+import type { OutputFile } from "../targets/Target.js";
+
+/** Where a build records what it wrote, relative to the output folder. */
+export const MANIFEST_PATH = ".policyc/manifest.json";
+
+/** One generated file, as packaging and configuration management tools need it. */
+export interface ManifestEntry {
+  /** Path under the output folder (HOST/... for policies with host blocks). */
+  path: string;
+  /** The host it is for, or null. */
+  host: string | null;
+  /** Path on the target host. */
+  target: string;
+  mode: string;
+  owner: string;
+  group: string;
+  sha256: string;
+  /** What produced it and the policy lines it comes from. */
+  producer: string;
+  sources: { file: string; line: number; column: number }[];
+}
+
+export interface Manifest {
+  format: "policyc-manifest";
+  version: 1;
+  policy: string;
+  hosts: string[] | null;
+  files: ManifestEntry[];
+}
+
+export function sha256(content: string): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+/** The manifest of a build: deterministic, no timestamps, no absolute paths. */
+export function makeManifest(policy: string, hosts: string[] | null, files: OutputFile[]): Manifest {
+  return {
+    format: "policyc-manifest",
+    version: 1,
+    policy,
+    hosts,
+    files: files.map((f) => {
+      const host = hosts ? f.path.slice(0, f.path.indexOf("/")) : null;
+      return {
+        path: f.path,
+        host,
+        target: "/" + (host ? f.path.slice(host.length + 1) : f.path),
+        mode: "0" + f.mode.toString(8),
+        owner: "root",
+        group: "root",
+        sha256: sha256(f.content),
+        producer: f.producer,
+        sources: f.origins.map((s) => ({ file: s.file.path, ...s.file.position(s.start) })),
+      };
+    }),
+  };
+}
+
+/** Reads a previous manifest's file list; anything unreadable counts as no manifest. */
+export function parseManifest(text: string): Pick<ManifestEntry, "path" | "sha256">[] | undefined {
+  try {
+    const m = JSON.parse(text) as Manifest;
+    if (m.format !== "policyc-manifest" || !Array.isArray(m.files)) return undefined;
+    return m.files.filter((f) => typeof f.path === "string" && typeof f.sha256 === "string" && !f.path.split("/").includes(".."));
+  } catch {
+    return undefined;
+  }
+}
