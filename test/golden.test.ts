@@ -9,16 +9,22 @@ import { readTree, ROOT, runCli, tempDir } from "./helpers.js";
  * on purpose: UPDATE_GOLDEN=1 npx vitest run test/golden.test.ts, then review
  * the diff like code.
  */
-const examples = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".policy"));
+const examples = [
+  ...readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".policy")),
+  // A folder holding NAME.policy (and what it includes) is the example NAME.
+  ...readdirSync(join(ROOT, "examples"), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => `${d.name}/${d.name}.policy`),
+];
 
 describe("golden trees", () => {
   it("has an example for every golden tree and the reverse", () => {
     const golden = readdirSync(join(ROOT, "test", "golden")).sort();
-    expect(golden).toEqual(examples.map((f) => f.replace(/\.policy$/, "")).sort());
+    expect(golden).toEqual(examples.map((f) => f.replace(/^.*\//, "").replace(/\.policy$/, "")).sort());
   });
 
   for (const example of examples) {
-    const name = example.replace(/\.policy$/, "");
+    const name = example.replace(/^.*\//, "").replace(/\.policy$/, "");
     it(`examples/${example} builds to test/golden/${name}/ byte for byte`, () => {
       const out = tempDir();
       const run = runCli(["build", `examples/${example}`, "-o", out]);
