@@ -102,3 +102,21 @@ describe("cli", () => {
     }
   });
 });
+
+describe("cli: fmt", () => {
+  it("finds every example formatted (policyc fmt --check examples)", () => {
+    const r = runCli(["fmt", "--check", "examples"]);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, "", ""]);
+  });
+
+  it("names the files that would change and exits 1, then formats them in place", () => {
+    const dir = tempDir();
+    const file = join(dir, "a.policy");
+    writeFileSync(file, "platform   debian;\nusers a=b,c;\n");
+    const check = runCli(["fmt", "--check", file]);
+    expect(check.status).toBe(1);
+    expect(check.stdout + check.stderr).toContain(file);
+    expect(runCli(["fmt", file]).status).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe("platform debian;\nusers a = b, c;\n");
+  });
+});

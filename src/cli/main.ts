@@ -5,6 +5,7 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { buildCommand } from "./build.js";
 import type { Command, CommandContext, Compiled, Options } from "./command.js";
 import { diffCommand } from "./diff.js";
+import { fmtCommand } from "./fmt.js";
 import { countLine, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
 import { type Format, FORMATS, report } from "./report.js";
 
@@ -19,6 +20,8 @@ Usage:
   policyc build POLICY -o OUT --check        show what build would change; exit 1 if anything
   policyc check POLICY                       report problems, write nothing
   policyc diff POLICY --root DIR [--host H]  compare with what is deployed under DIR
+  policyc fmt [--check] FILE|DIR...          format policies in place; --check lists
+                                             the files that would change (exit 1)
   policyc --help | --version
 
 POLICY may be "-" for standard input. OUT mirrors the target host's root:
@@ -28,7 +31,8 @@ A policy with host blocks writes OUT/HOST/... for each host.
 Options:
   -o, --output DIR     the output tree (build)
   -M, --depfile FILE   also write a make dependency file (build)
-  --check              write nothing; print a diff and exit 1 if OUT is out of date
+  --check              write nothing: build prints a diff and exits 1 if OUT is
+                       out of date; fmt lists files that are not formatted
   --root DIR           the deployed root to compare with (diff)
   --host NAME          the host to compare (diff, for policies with hosts)
   --templates DIR      templates folder with one folder per platform
@@ -55,6 +59,7 @@ const COMMANDS: Record<string, Command> = {
     return EXIT_OK;
   },
   diff: diffCommand,
+  fmt: (ctx) => fmtCommand(ctx.positionals, { check: ctx.options.check === true }),
 };
 
 /** The templates shipped beside the bundle (dist/../templates). */
@@ -93,6 +98,7 @@ const ACCEPTS: Record<string, (keyof Options)[]> = {
   build: ["output", "depfile", "check"],
   check: [],
   diff: ["root", "host"],
+  fmt: ["check"],
 };
 
 /** Runs policyc with arguments (without node and script); resolves to the exit code. */
@@ -130,7 +136,7 @@ async function run(argv: string[]): Promise<number> {
   const format = (options.format ?? "human") as Format;
   if (!FORMATS.includes(format)) throw new UsageError(`unknown format "${options.format}"; expected ${FORMATS.join(", ")}.`);
   if (options.quiet && options.verbose) throw new UsageError("--quiet and --verbose contradict each other.");
-  if (positionals.length !== 1) {
+  if (command !== "fmt" && positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? `${command} needs a policy file (or - for standard input).` : `${command} takes one policy file, not ${positionals.length}.`);
   }
 

@@ -17,13 +17,13 @@
  * Every rule gives the same result on the formatted text, so formatting is
  * idempotent, and the order of comments never changes.
  */
-import type { Acl, Comment, ListDef, Listen, Mail, Node, Policy, Service, Setting, Stack, StackEntry, Statement, Value } from "../syntax/ast.js";
+import type { Acl, Comment, Host, HostItem, ListDef, Listen, Mail, Node, Policy, Service, Setting, Stack, StackEntry, Statement, Value } from "../syntax/ast.js";
 
 /** A node whose body is a sequence of items, each on its own line(s). */
-export type Container = Policy | Service | Mail | Stack | Acl | Listen;
+export type Container = Policy | Host | Service | Mail | Stack | Acl | Listen;
 
 /** One item of a container body, as the layout sees it. */
-export type Item = Statement | Setting | Stack | Acl | Listen | StackEntry;
+export type Item = Statement | HostItem | Setting | Stack | Acl | Listen | StackEntry;
 
 /** A line (or lines) of a container body: an item with its comments, or an own-line comment. */
 export type Row =
@@ -138,6 +138,7 @@ class Placer {
   /** Places the comments inside an item (between its first token and its ";" or "}"). */
   private item(item: Item, inner: Comment[]): void {
     switch (item.kind) {
+      case "Host":
       case "Service":
       case "Mail":
       case "Stack":
@@ -161,6 +162,9 @@ class Placer {
         return;
       case "Platform":
         this.headOrTail(item, inner, item.name.loc.end);
+        return;
+      case "Include":
+        this.headOrTail(item, inner, item.path.loc.end);
         return;
       case "StackAcls":
         this.headOrTail(item, inner, item.marker.loc.end);
@@ -201,6 +205,7 @@ class Placer {
   private openBrace(item: Item): number {
     let i: number;
     switch (item.kind) {
+      case "Host":
       case "Service":
         i = item.name.loc.end;
         break;

@@ -44,6 +44,10 @@ function print(path: AstPath<Node>, options: ParserOptions<Node>, print: Print, 
   switch (node.kind) {
     case "Policy":
       return [printRows(path, options, print), hardline];
+    case "Include":
+      return ["include ", print("path"), ";"];
+    case "Host":
+      return printBlock(path, options, print, ["host ", print("name")]);
     case "Platform":
       return ["platform ", print("name"), ";"];
     case "ListDef":
@@ -188,6 +192,10 @@ function getVisitorKeys(node: Node): string[] {
   switch (node.kind) {
     case "Policy":
       return ["statements"];
+    case "Include":
+      return ["path"];
+    case "Host":
+      return ["name", "items"];
     case "Platform":
       return ["name"];
     case "ListDef":

@@ -1,0 +1,160 @@
+import { type Dirent, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Diagnostic, DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { Messages } from "../diagnostics/messages.js";
+import { decodeSource, parse } from "../syntax/parser.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, printDiagnostics, readPolicy, UsageError } from "./io.js";
+
+/** Options of `policyc fmt`. */
+export interface FmtOptions {
+  /** Write nothing; list the files that would change and exit 1 if any. */
+  check: boolean;
+}
+
+/**
+ * `policyc fmt [--check] FILES...`: formats policy files in place with the
+ * prettier plugin (src/format), honouring a .prettierrc or .editorconfig as
+ * `prettier --plugin policyc/prettier` does. A folder means every *.policy
+ * file under it. Prettier is imported here, on first use, so that no other
+ * command pays for loading it. Returns the exit status: 0 done (or nothing to change), 1 a syntax error,
+ * a file that would change (--check) or a failed write, 2 an unreadable file
+ * or prettier configuration.
+ */
+export async function fmtCommand(files: string[], options: FmtOptions): Promise<number> {
+  if (files.length === 0) throw new UsageError("fmt needs policy files or folders.");
+  if (files.includes("-")) throw new UsageError('fmt rewrites files in place; it does not read standard input ("-").');
+  let status = EXIT_OK;
+  const fail = (code: number) => {
+    status = Math.max(status, code);
+  };
+
+  const paths = new Set<string>();
+  for (const arg of files) {
+    const found = expand(arg);
+    if ("error" in found) {
+      printDiagnostics([found.error]);
+      fail(EXIT_USAGE);
+    } else {
+      for (const p of found.paths) paths.add(p);
+    }
+  }
+
+  let prettier: typeof import("prettier");
+  let plugin: import("prettier").Plugin;
+  try {
+    prettier = await import("prettier");
+    // In dist/policyc.js this is dist/prettier.js: the very plugin prettier users load (scripts/bundle.js).
+    plugin = (await import("../format/plugin.js")).default;
+  } catch (e) {
+    process.stderr.write(`policyc: fmt needs prettier 3 (npm install prettier): ${(e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+
+  for (const path of paths) {
+    const input = readPolicy(path);
+    if ("error" in input) {
+      printDiagnostics([input.error]);
+      fail(EXIT_USAGE);
+      continue;
+    }
+    const bag = new DiagnosticBag();
+    const file = decodeSource(input.path, input.bytes, bag);
+    if (!file) {
+      printDiagnostics(bag.sorted());
+      fail(EXIT_ERRORS);
+      continue;
+    }
+    if (file.text.trim() === "") {
+      // Prettier returns a blank text without parsing it; the compiler rejects it.
+      parse(file, bag);
+      printDiagnostics(bag.sorted());
+      fail(EXIT_ERRORS);
+      continue;
+    }
+    let config: import("prettier").Options | null;
+    try {
+      config = await prettier.resolveConfig(path, { editorconfig: true });
+    } catch (e) {
+      process.stderr.write(`policyc: cannot use the prettier configuration for ${path}: ${(e as Error).message}\n`);
+      fail(EXIT_USAGE);
+      continue;
+    }
+    let formatted: string;
+    try {
+      formatted = await prettier.format(file.text, {
+        ...config,
+        filepath: input.path,
+        parser: "policyc",
+        plugins: [plugin],
+        // The compiler refuses CR: whatever the configuration says, line ends stay LF.
+        endOfLine: "lf",
+      });
+    } catch (e) {
+      const diagnostics = (e as { diagnostics?: Diagnostic[] }).diagnostics;
+      if (!Array.isArray(diagnostics)) throw e;
+      printDiagnostics(diagnostics);
+      fail(EXIT_ERRORS);
+      continue;
+    }
+    if (formatted === file.text) continue;
+    if (options.check) {
+      process.stdout.write(`${path}\n`);
+      fail(EXIT_ERRORS);
+      continue;
+    }
+    try {
+      writeFileSync(path, formatted);
+    } catch (e) {
+      const out = new DiagnosticBag();
+      out.report(Messages.OutputFailed, undefined, { path, reason: reasonOf(e) });
+      printDiagnostics(out.items);
+      fail(EXIT_ERRORS);
+    }
+  }
+  return status;
+}
+
+/** The files an argument names: itself, or for a folder every *.policy file under it, sorted. */
+function expand(arg: string): { paths: string[] } | { error: Diagnostic } {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(arg).isDirectory();
+  } catch {
+    // readPolicy reports why the file cannot be read.
+  }
+  if (!isDirectory) return { paths: [arg] };
+  const paths: string[] = [];
+  const walk = (dir: string): Diagnostic | undefined => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      const bag = new DiagnosticBag();
+      bag.report(Messages.UnreadableFile, undefined, { path: dir, reason: reasonOf(e) });
+      return bag.items[0];
+    }
+    for (const entry of entries) {
+      const p = join(dir, entry.name);
+      // Folders that tools keep to themselves are not the user's policies.
+      if (entry.isDirectory()) {
+        if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+        const error = walk(p);
+        if (error) return error;
+      } else if (entry.name.endsWith(".policy") && (entry.isFile() || entry.isSymbolicLink())) {
+        paths.push(p);
+      }
+    }
+    return undefined;
+  };
+  const error = walk(arg);
+  if (error) return { error };
+  return { paths: paths.sort() };
+}
+
+/** Why a file system call failed, worded like readPolicy's reasons. */
+function reasonOf(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === "EACCES" || err.code === "EPERM") return "permission denied";
+  if (err.code === "ENOENT") return "no such file";
+  return err.message;
+}
