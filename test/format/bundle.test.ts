@@ -14,7 +14,11 @@ function prettier(args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
 }
 
-describe.skipIf(!built)("format: bundles", () => {
+describe("format: bundles", () => {
+  it("exist (npm test runs npm run build first)", () => {
+    expect(built, "dist/policyc.js and dist/prettier.js are missing: run npm run build").toBe(true);
+  });
+
   it("dist/policyc.js never imports prettier or the printer eagerly", () => {
     const cli = readFileSync(CLI_BUNDLE, "utf8");
     expect(cli).not.toMatch(/^\s*import[^;]*["']prettier(\/[^"']*)?["']/m);
