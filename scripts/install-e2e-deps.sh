@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Install what the end-to-end tests (test/e2e) need on Debian/Ubuntu: the real
 # m4 + sendmail + Cyrus SASL tools, swaks (with the Perl modules it needs for
-# DIGEST-MD5) and pamtester. Idempotent: does nothing when all are present.
+# DIGEST-MD5), pamtester, and ip (iproute2) and nsenter (util-linux) for the
+# private network namespace the SMTP tests run in. Idempotent: does nothing
+# when all are present.
 # Run as root. The tests themselves also need root (unshare -m, mount --bind).
 set -euo pipefail
 
-PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin swaks pamtester libauthen-sasl-perl libdigest-hmac-perl)
+PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux)
 
 have_all() {
   local t
-  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare timeout; do
+  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare nsenter ip timeout; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || return 1
   done
   [ -f /usr/share/sendmail/cf/m4/cf.m4 ] || return 1

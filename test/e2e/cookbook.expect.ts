@@ -1,4 +1,8 @@
 /**
+ * Hand-written, as a cross-check of the oracle (oracle.ts): oracle.test.ts
+ * requires the oracle's expectations for examples/cookbook.policy to include
+ * every case here (examples.e2e.test.ts then runs them on the real stack).
+ *
  * What the tree for examples/cookbook.policy must do on the real stack:
  *   platform debian; users alice,bob may use service imap (PAM "imap",
  *   pam_listfile item=user sense=allow file=/etc/imapd.acl onerr=fail);

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CLIENT,
   PAM_TOOLS,
   SMTP_TOOLS,
   ehloAuthMechanisms,
@@ -19,8 +20,11 @@ import {
   type PamCase,
   type PamCaseResult,
   type PamResult,
+  type Platform,
+  type ProbeResult,
   type SaslAccount,
   type Sendmail,
+  type SmtpProbe,
   type TestGroup,
   type TestUser,
 } from './stack.js';
@@ -39,26 +43,55 @@ export interface PamExpectation {
   cases: Array<PamCase & { expect: PamResult; why?: string }>;
 }
 
+/** A listening socket of the daemon, as the probes reach it (address default 127.0.0.1). */
+export interface SmtpSocket {
+  port: number;
+  address?: string;
+}
+
 /** What the generated sendmail files must do. */
 export interface SmtpExpectation {
   /** Canonical host name of the test host (hosts file 127.0.1.1). */
   hostName: string;
-  /** Exact `O DaemonPortOptions=` values in the m4 output, in order (the harness overrides them to listen on a test port). */
+  /**
+   * The `O DaemonPortOptions=` values in the m4 output, in order, compared as
+   * sendmail reads them: comma-separated key=value pairs, keys by their first
+   * letter, ports smtp/submission/smtps as numbers, M= letters as a set;
+   * `Name=*` matches any name. The daemon binds exactly these sockets.
+   */
   daemonPortOptions?: string[];
-  /** Accounts to create in the sasldb; auth cases log in with the first one. */
+  /** The socket for the probes without AUTH (default 127.0.0.1:25). */
+  socket?: SmtpSocket;
+  /** The socket for EHLO and AUTH probes (default: `socket`). */
+  authSocket?: SmtpSocket;
+  /** Sockets that require AUTH (M=a): MAIL without AUTH gets 530 5.7.0; after AUTH relaying works. */
+  authRequired?: SmtpSocket[];
+  /** Addresses the sockets bind to (added to the test namespace's lo before the daemon starts). */
+  serverAddresses?: string[];
+  /** The ordinary client's source address (default 127.0.0.2; must be in no relay network). */
+  clientAddress?: string;
+  /** Accounts to create in the sasldb; auth cases log in with the first one, the others relay once each. */
   saslAccounts: SaslAccount[];
-  /** The login name swaks sends for saslAccounts[0] (e.g. user@realm). */
-  login: string;
-  /** Exactly these mechanisms in the EHLO AUTH line, in this order. */
+  /** The login name swaks sends for saslAccounts[0] (e.g. user@realm). Required when relayMechanisms is not empty. */
+  login?: string;
+  /** Exactly these mechanisms in the EHLO AUTH line (compared as a set: the order is the SASL library's). */
   offeredMechanisms: string[];
-  /** Each: AUTH succeeds (235) and then relaying to foreignRecipients[0] is accepted (250). Wrong password: 535. */
+  /** Each: AUTH succeeds (235) and then relaying to `relayTarget` is accepted (250). Wrong password: 535. */
   relayMechanisms: string[];
+  /** Offered but not trusted for relaying: AUTH succeeds (235) and relaying is still refused (550 5.7.1). */
+  untrustedMechanisms?: string[];
+  /** The recipient the AUTH probes relay to (default foreignRecipients[0]). */
+  relayTarget?: string;
   /** Accepted (250) at RCPT without AUTH from a non-local client. */
   localRecipients: string[];
   /** Refused without AUTH with 550 5.7.1 Relaying denied. */
   foreignRecipients: string[];
   /** Routing tricks that must be refused without AUTH (550 5.7.1). */
   relayTricks: string[];
+  /** In a relay domain: accepted (250) without AUTH from a non-local client (access map To:). */
+  relayDomainRecipients?: string[];
+  /** Clients (source addresses) relaying to `relayTarget` without AUTH: 'relay' accepted (250), 'deny' refused (550 5.7.1). */
+  relayNetworkClients?: Array<{ address: string; expect: 'relay' | 'deny' }>;
   /**
    * When set, a second daemon runs with this (different) canonical host name
    * and localRecipients must still be local: proves local-host-names is used,
@@ -68,22 +101,58 @@ export interface SmtpExpectation {
 }
 
 export interface StackExpectations {
+  /** The tree's platform (default debian): Red Hat trees get Debian stand-ins (see stack.ts). */
+  platform?: Platform;
   pam?: PamExpectation[];
   smtp?: SmtpExpectation;
 }
 
+/** What ran for one tree: pamtester cases and swaks probes (filled in as the tests run). */
+export interface StackStats {
+  pamCases: number;
+  smtpProbes: number;
+}
+
 const BEFORE_ALL_MS = 60_000;
 const TEST_MS = 30_000;
+const PORT_NAMES: Record<string, string> = { smtp: '25', submission: '587', smtps: '465' };
+
+/** A DaemonPortOptions value as sendmail reads it (see {@link SmtpExpectation.daemonPortOptions}). */
+export function normalizeDaemonPortOptions(value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of value.split(',')) {
+    const i = part.indexOf('=');
+    if (i < 0) continue;
+    const key = part.slice(0, i).trim().charAt(0).toUpperCase();
+    let v = part.slice(i + 1).trim();
+    if (key === 'P') v = PORT_NAMES[v] ?? v;
+    if (key === 'M') v = [...new Set(v)].sort().join('');
+    out[key] = v;
+  }
+  return out;
+}
 
 /**
  * Define the e2e suite for one tree. `prepare` runs once (in beforeAll);
- * missing tools skip the tests loudly (or fail them with CI=true).
+ * missing tools skip the tests loudly (or fail them with CI=true). Returns
+ * counters of what actually ran.
  */
-export function describeStack(title: string, prepare: () => Promise<PreparedTree>, exp: StackExpectations): void {
+export function describeStack(title: string, prepare: () => Promise<PreparedTree>, exp: StackExpectations): StackStats {
+  const stats: StackStats = { pamCases: 0, smtpProbes: 0 };
+  const platform = exp.platform ?? 'debian';
   const missingPam = exp.pam ? requireTools(PAM_TOOLS) : [];
   const missingSmtp = exp.smtp ? requireTools(SMTP_TOOLS) : [];
   if (missingPam.length) console.warn(skipBanner(`${title}: PAM e2e tests`, missingPam));
   if (missingSmtp.length) console.warn(skipBanner(`${title}: sendmail e2e tests`, missingSmtp));
+
+  const probe = async (sm: Sendmail, p: SmtpProbe): Promise<ProbeResult> => {
+    stats.smtpProbes++;
+    return smtpProbe(sm, p);
+  };
+  const ehlo = async (sm: Sendmail, p: Pick<SmtpProbe, 'socket' | 'client'>): Promise<string[]> => {
+    stats.smtpProbes++;
+    return ehloAuthMechanisms(sm, p);
+  };
 
   describe(title, () => {
     let tree: PreparedTree | undefined;
@@ -102,7 +171,8 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
       describe.skipIf(missingPam.length > 0)(`PAM service ${pam.service} (pamtester acct_mgmt)`, () => {
         let results: PamCaseResult[] = [];
         beforeAll(async () => {
-          results = await pamCases(treeDir(), pam.service, pam.cases, { users: pam.users, groups: pam.groups });
+          results = await pamCases(treeDir(), pam.service, pam.cases, { users: pam.users, groups: pam.groups, platform });
+          stats.pamCases += results.length;
         }, BEFORE_ALL_MS);
         pam.cases.forEach((c, i) => {
           it(`${describeCase(c)} -> ${c.expect}${c.why ? ` (${c.why})` : ''}`, () => {
@@ -123,7 +193,7 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
           return m4;
         };
         beforeAll(async () => {
-          m4 = await expandMc(join(treeDir(), 'etc/mail/sendmail.mc'));
+          m4 = await expandMc(join(treeDir(), 'etc/mail/sendmail.mc'), platform);
         }, BEFORE_ALL_MS);
 
         it('m4 expands sendmail.mc with exit 0 and nothing on stderr', () => {
@@ -138,68 +208,141 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
             const lines = got()
               .cf.split('\n')
               .filter((l) => l.startsWith('O DaemonPortOptions='))
-              .map((l) => l.slice('O DaemonPortOptions='.length));
-            expect(lines).toEqual(want);
+              .map((l) => normalizeDaemonPortOptions(l.slice('O DaemonPortOptions='.length)));
+            const wanted = want.map(normalizeDaemonPortOptions).map((w, i) => (w.N === '*' && lines[i] ? { ...w, N: lines[i]!.N ?? '*' } : w));
+            expect(lines).toEqual(wanted);
           });
         }
       });
 
-      describe.skipIf(missingSmtp.length > 0)('sendmail daemon (swaks from 127.0.0.2)', () => {
+      const socket = smtp.socket ?? { port: 25 };
+      const authSocket = smtp.authSocket ?? socket;
+      const client = smtp.clientAddress ?? CLIENT.ip;
+      const account = smtp.saslAccounts[0];
+      const relayTarget = smtp.relayTarget ?? smtp.foreignRecipients[0];
+      const netClients = smtp.relayNetworkClients ?? [];
+      const sendmailOptions = (hostName: string) => ({
+        hostName,
+        platform,
+        serverAddresses: smtp.serverAddresses,
+        clientAddresses: [client, ...netClients.map((c) => c.address)],
+        greetSocket: socket,
+      });
+      const login = () => {
+        if (!smtp.login || !account) throw new Error('expectations give relay mechanisms but no login/account');
+        return { user: smtp.login, password: account.password };
+      };
+
+      describe.skipIf(missingSmtp.length > 0)(`sendmail daemon (swaks from ${client}, own network namespace)`, () => {
         let sm: Sendmail | undefined;
         const server = () => {
           if (!sm) throw new Error('sendmail not started');
           return sm;
         };
         beforeAll(async () => {
-          sm = await startSendmail(treeDir(), { hostName: smtp.hostName, saslAccounts: smtp.saslAccounts });
+          sm = await startSendmail(treeDir(), { ...sendmailOptions(smtp.hostName), saslAccounts: smtp.saslAccounts });
         }, BEFORE_ALL_MS);
         afterAll(async () => {
           await sm?.stop();
         }, 20_000);
 
-        const account = smtp.saslAccounts[0];
-
-        it(`EHLO offers exactly AUTH ${smtp.offeredMechanisms.join(' ')}`, async () => {
-          expect(await ehloAuthMechanisms(server())).toEqual(smtp.offeredMechanisms);
+        it(`EHLO on port ${authSocket.port} offers exactly AUTH ${smtp.offeredMechanisms.join(' ') || '(none)'}`, async () => {
+          const got = await ehlo(server(), { socket: authSocket, client });
+          expect([...got].sort()).toEqual([...smtp.offeredMechanisms].sort());
         }, TEST_MS);
 
         for (const to of smtp.localRecipients) {
           it(`local ${to} accepted without AUTH`, async () => {
-            const r = await smtpProbe(server(), { to });
+            const r = await probe(server(), { to, socket, client });
             expect(r.rcpt?.code, r.transcript).toBe(250);
           }, TEST_MS);
         }
 
         for (const to of [...smtp.foreignRecipients, ...smtp.relayTricks]) {
           it(`relay to ${to} refused without AUTH (550 5.7.1 Relaying denied)`, async () => {
-            const r = await smtpProbe(server(), { to });
+            const r = await probe(server(), { to, socket, client });
             expect(r.rcpt, r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
             expect(r.rcpt?.text, r.transcript).toMatch(/Relaying denied/);
           }, TEST_MS);
         }
 
+        for (const to of smtp.relayDomainRecipients ?? []) {
+          it(`relay domain recipient ${to} accepted without AUTH`, async () => {
+            const r = await probe(server(), { to, socket, client });
+            expect(r.mail?.code, r.transcript).toBe(250);
+            expect(r.rcpt?.code, r.transcript).toBe(250);
+          }, TEST_MS);
+        }
+
+        for (const c of netClients) {
+          it(`client ${c.address} ${c.expect === 'relay' ? 'may relay' : 'may not relay'} to ${relayTarget} without AUTH (relay networks)`, async () => {
+            const r = await probe(server(), { to: relayTarget!, socket, client: c.address });
+            expect(r.mail?.code, r.transcript).toBe(250);
+            if (c.expect === 'relay') expect(r.rcpt?.code, r.transcript).toBe(250);
+            else {
+              expect(r.rcpt, r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
+              expect(r.rcpt?.text, r.transcript).toMatch(/Relaying denied/);
+            }
+          }, TEST_MS);
+        }
+
         for (const mechanism of smtp.relayMechanisms) {
-          const to = smtp.foreignRecipients[0];
-          it(`relay to ${to} accepted after AUTH ${mechanism} as ${smtp.login}`, async () => {
-            const r = await smtpProbe(server(), { to, auth: { mechanism, user: smtp.login, password: account.password } });
+          it(`relay to ${relayTarget} accepted after AUTH ${mechanism} as ${smtp.login}`, async () => {
+            const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism, ...login() } });
             expect(r.auth?.code, r.transcript).toBe(235);
             expect(r.rcpt?.code, r.transcript).toBe(250);
           }, TEST_MS);
 
           it(`AUTH ${mechanism} with a wrong password refused (535), no relaying`, async () => {
-            const r = await smtpProbe(server(), { to, auth: { mechanism, user: smtp.login, password: `${account.password}-wrong` } });
+            const l = login();
+            const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism, user: l.user, password: `${l.password}-wrong` } });
             expect(r.auth?.code, r.transcript).toBe(535);
             expect(r.rcpt?.code ?? 0, r.transcript).not.toBe(250);
           }, TEST_MS);
         }
+
+        const firstMech = smtp.relayMechanisms[0];
+        if (firstMech) {
+          for (const a of smtp.saslAccounts.slice(1)) {
+            const user = `${a.user}@${a.realm}`;
+            it(`account ${user} may relay after AUTH ${firstMech}`, async () => {
+              const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism: firstMech, user, password: a.password } });
+              expect(r.auth?.code, r.transcript).toBe(235);
+              expect(r.rcpt?.code, r.transcript).toBe(250);
+            }, TEST_MS);
+          }
+        }
+
+        for (const mechanism of smtp.untrustedMechanisms ?? []) {
+          it(`AUTH ${mechanism} succeeds but is not trusted: relay to ${relayTarget} refused`, async () => {
+            const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism, ...login() } });
+            expect(r.auth?.code, r.transcript).toBe(235);
+            expect(r.rcpt, r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
+          }, TEST_MS);
+        }
+
+        for (const s of smtp.authRequired ?? []) {
+          it(`port ${s.port} requires AUTH: MAIL without it refused (530 5.7.0)`, async () => {
+            const r = await probe(server(), { to: smtp.localRecipients[0] ?? `postmaster@${smtp.hostName}`, socket: s, client });
+            expect(r.mail, r.transcript).toMatchObject({ code: 530, enhanced: '5.7.0' });
+            expect(r.rcpt?.code ?? 0, r.transcript).not.toBe(250);
+          }, TEST_MS);
+          if (firstMech) {
+            it(`port ${s.port}: relay to ${relayTarget} accepted after AUTH ${firstMech}`, async () => {
+              const r = await probe(server(), { to: relayTarget!, socket: s, client, auth: { mechanism: firstMech, ...login() } });
+              expect(r.auth?.code, r.transcript).toBe(235);
+              expect(r.rcpt?.code, r.transcript).toBe(250);
+            }, TEST_MS);
+          }
+        }
       });
 
       const other = smtp.otherHostName;
-      if (other) {
+      if (other && smtp.localRecipients.length > 0) {
         describe.skipIf(missingSmtp.length > 0)(`sendmail on a host named ${other} (local-host-names)`, () => {
           let sm: Sendmail | undefined;
           beforeAll(async () => {
-            sm = await startSendmail(treeDir(), { hostName: other });
+            sm = await startSendmail(treeDir(), sendmailOptions(other));
           }, BEFORE_ALL_MS);
           afterAll(async () => {
             await sm?.stop();
@@ -207,7 +350,7 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
           for (const to of smtp.localRecipients) {
             it(`${to} is still local (accepted without AUTH)`, async () => {
               if (!sm) throw new Error('sendmail not started');
-              const r = await smtpProbe(sm, { to });
+              const r = await probe(sm, { to, socket, client });
               expect(r.rcpt?.code, r.transcript).toBe(250);
             }, TEST_MS);
           }
@@ -215,10 +358,11 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
       }
     }
   });
+  return stats;
 }
 
 function describeCase(c: PamCase): string {
-  const items = [c.rhost && `rhost=${c.rhost}`, c.tty && `tty=${c.tty}`, c.ruser && `ruser=${c.ruser}`].filter(Boolean);
+  const items = [c.rhost !== undefined && `rhost=${c.rhost}`, c.tty !== undefined && `tty=${c.tty}`, c.ruser !== undefined && `ruser=${c.ruser}`].filter(Boolean);
   const file = c.file ? ` with ${c.file.path} ${c.file.state}` : '';
   return `${c.user}${items.length ? ` [${items.join(' ')}]` : ''}${file}`;
 }

@@ -9,17 +9,33 @@
  * temp dir, lays the tree over the copy, adds test users to the COPY, and
  * bind-mounts the copy on /etc inside a private mount namespace
  * (`unshare -m --propagation private`, plus a PID namespace so nothing
- * outlives a run). Needs root (or CAP_SYS_ADMIN).
+ * outlives a run). sendmail and its SMTP clients also get a private NETWORK
+ * namespace (`unshare -n`): the daemon binds the generated DaemonPortOptions
+ * as they are (ports 25, 587, ... are free there), and test client addresses
+ * (relay networks) are added to that namespace's lo, never to the host's
+ * interfaces. Needs root (or CAP_SYS_ADMIN).
+ *
+ * Platforms: a tree for Red Hat is run on this Debian machine with the few
+ * stand-ins Debian lacks (Red Hat-like pam.d/system-auth and password-auth
+ * from fixtures/redhat/, Red Hat's cf.m4 path mapped to Debian's, the SASL
+ * config where Debian's sendmail reads it, /etc/mail root-owned); see
+ * {@link pamCases} and {@link startSendmail}.
  *
  * This module defines no test cases; see stack-suite.ts and *.e2e.test.ts.
  * Debugging: E2E_KEEP=1 keeps the sandboxes (their paths are printed).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { appendFile, chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { appendFile, chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The platforms policyc targets; Red Hat trees get stand-ins for what Debian lacks. */
+export type Platform = 'debian' | 'redhat';
+
+/** Files a platform's trees rely on that this Debian host lacks, laid over the /etc copy (fixtures/<platform>/ mirrors /etc). */
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 /** The command that installs everything this harness needs (Debian). */
 export const INSTALL_COMMAND = 'bash scripts/install-e2e-deps.sh';
@@ -36,6 +52,9 @@ export const SMTP_TOOLS = [
   'unshare',
   'mount',
   'mount-namespace',
+  'net-namespace',
+  'nsenter',
+  'ip',
   'm4',
   'sendmail',
   'makemap',
@@ -74,6 +93,9 @@ function hasTool(name: string): boolean {
     // Root (or CAP_SYS_ADMIN) and a kernel that allows private mount and PID namespaces.
     return SEARCH_PATH.some((d) => existsSync(join(d, 'unshare'))) && runSync('unshare', [...UNSHARE, 'true']) === 0;
   }
+  if (name === 'net-namespace') {
+    return SEARCH_PATH.some((d) => existsSync(join(d, 'unshare'))) && runSync('unshare', [...UNSHARE, '-n', 'true']) === 0;
+  }
   return SEARCH_PATH.some((d) => existsSync(join(d, name)));
 }
 
@@ -87,7 +109,8 @@ function runSync(cmd: string, args: string[]): number | null {
  * Check that the given tools exist. Names are executables looked up in PATH
  * plus /usr/sbin and /sbin, or `perl:Module::Name` (a Perl module), or
  * `file:/abs/path`, or `mount-namespace` (can we create the private
- * mount + PID namespaces here: needs root).
+ * mount + PID namespaces here: needs root), or `net-namespace` (the same
+ * plus a private network namespace).
  *
  * - With env CI=true, any missing tool THROWS (so the test file fails).
  * - Otherwise returns the list of missing tools (empty when all present), so
@@ -177,7 +200,7 @@ export interface TestUser {
   name: string;
   /** Default: allocated from 61000 up. */
   uid?: number;
-  /** Login shell. Default /bin/bash. */
+  /** Login shell. Default /bin/bash; '' leaves the field empty (pam_listfile then reads /bin/sh). */
   shell?: string;
   /** Supplementary groups (created when missing). The primary group is a new group named like the user. */
   groups?: string[];
@@ -199,6 +222,13 @@ export interface SandboxOptions {
    * the host's own files cannot stand in for files the tree should provide.
    */
   scrub?: readonly string[];
+  /**
+   * Directories mirroring /etc laid over the copy after `scrub` and BEFORE the
+   * tree (stand-ins for another platform's files; the tree wins).
+   */
+  overlays?: readonly string[];
+  /** /etc paths made root:root (recursively, setgid bit dropped) after the tree is laid over the copy. */
+  rootOwned?: readonly string[];
 }
 
 /**
@@ -239,14 +269,16 @@ export function makeTempDir(prefix = 'policyc-e2e-'): Promise<string> {
 }
 
 /**
- * Copy /etc into a temp dir, remove `scrub` paths, lay `tree/etc` over it
- * (modes kept, owner root), then add the test groups and users to the copy.
- * Rejects if the tree has anything but `etc/` at its top (nothing else could
- * be laid over the host hermetically).
+ * Copy /etc into a temp dir, remove `scrub` paths, lay `overlays` and then
+ * `tree/etc` over it (modes kept, owner root), make `rootOwned` root's, then
+ * add the test groups and users to the copy. Rejects if the tree has anything
+ * but `etc/` (and the compiler's `.policyc/` metadata, which is not laid
+ * over) at its top: nothing else could be laid over the host hermetically.
  */
 export async function createSandbox(tree: string, opts: SandboxOptions = {}): Promise<Sandbox> {
   const top = await readdir(tree);
-  const extra = top.filter((n) => n !== 'etc');
+  // .policyc/ is the compiler's build metadata (manifest), not a file for the host.
+  const extra = top.filter((n) => n !== 'etc' && n !== '.policyc');
   if (extra.length > 0) throw new Error(`e2e: tree ${tree} has top-level entries other than etc/: ${extra.join(', ')}`);
 
   const root = await makeTempDir();
@@ -260,10 +292,20 @@ export async function createSandbox(tree: string, opts: SandboxOptions = {}): Pr
       if (!p.startsWith('/etc/')) throw new Error(`e2e: scrub path outside /etc: ${p}`);
       await rm(join(root, p), { force: true, recursive: true });
     }
+    for (const dir of opts.overlays ?? []) {
+      const o = await exec('cp', ['-R', '--preserve=mode,timestamps', '--no-dereference', `${dir}/.`, `${etc}/`]);
+      if (o.code !== 0) throw new Error(`e2e: laying ${dir} over /etc copy failed: ${o.stderr}`);
+    }
     if (existsSync(join(tree, 'etc'))) {
       // Owner: root (we are root); mode and times as the compiler wrote them.
       const o = await exec('cp', ['-R', '--preserve=mode,timestamps', '--no-dereference', `${join(tree, 'etc')}/.`, `${etc}/`]);
       if (o.code !== 0) throw new Error(`e2e: laying tree over /etc copy failed: ${o.stderr}`);
+    }
+    for (const p of opts.rootOwned ?? []) {
+      if (!p.startsWith('/etc/')) throw new Error(`e2e: rootOwned path outside /etc: ${p}`);
+      const c = await exec('chown', ['-R', '--no-dereference', 'root:root', join(root, p)]);
+      const m = await exec('chmod', ['g-s', join(root, p)]);
+      if (c.code !== 0 || m.code !== 0) throw new Error(`e2e: chown root ${p} in the copy failed: ${c.stderr}${m.stderr}`);
     }
     await addAccounts(etc, opts.users ?? [], opts.groups ?? []);
   } catch (e) {
@@ -345,7 +387,9 @@ async function addAccounts(etc: string, users: readonly TestUser[], groups: read
     if (passwd.has(u.name)) throw new Error(`e2e: test user ${u.name} already exists in /etc/passwd`);
     const uid = u.uid ?? nextId++;
     const gid = ensureGroup(u.name, uid);
-    pw.push(`${u.name}:x:${uid}:${gid}:e2e test user:/nonexistent:${u.shell ?? '/bin/bash'}`);
+    const shell = u.shell ?? '/bin/bash';
+    if (/[:\n]/.test(shell)) throw new Error(`e2e: bad shell for test user ${u.name}: ${JSON.stringify(shell)}`);
+    pw.push(`${u.name}:x:${uid}:${gid}:e2e test user:/nonexistent:${shell}`);
     sh.push(`${u.name}:*:${today - 1}:0:99999:7:::`);
     passwd.add(u.name);
   }
@@ -416,15 +460,22 @@ export function classifyPamtester(output: string): PamResult {
  * in ONE namespace, against `tree` laid over a copy of /etc with `users`
  * and `groups` added. Cases with `file` break that list file first and
  * restore it afterwards, so cases stay independent.
+ *
+ * Platform redhat: the tree's pam.d files `include system-auth` /
+ * `password-auth`, which Debian does not have; fixtures/redhat/pam.d/ holds
+ * Red Hat-like ones (RHEL's authselect "minimal" profile) and is laid over
+ * the copy first.
  */
 export async function pamCases(
   tree: string,
   service: string,
   cases: readonly PamCase[],
-  opts: SandboxOptions & { timeoutMs?: number } = {},
+  opts: SandboxOptions & { timeoutMs?: number; platform?: Platform } = {},
 ): Promise<PamCaseResult[]> {
   if (!/^[A-Za-z0-9._-]+$/.test(service)) throw new Error(`e2e: bad PAM service name ${service}`);
-  const sb = await createSandbox(tree, opts);
+  const fixtures = join(FIXTURES, opts.platform ?? 'debian');
+  const overlays = [...(existsSync(fixtures) ? [fixtures] : []), ...(opts.overlays ?? [])];
+  const sb = await createSandbox(tree, { ...opts, overlays });
   try {
     const lines: string[] = [];
     cases.forEach((c, i) => {
@@ -491,9 +542,36 @@ export interface M4Result {
   problems: string[];
 }
 
-/** Expand `mcPath` with the real m4 (the .mc must include cf.m4 itself). */
-export async function expandMc(mcPath: string): Promise<M4Result> {
-  const r = await exec('m4', [mcPath], { timeoutMs: 20_000 });
+/** Where each platform's sendmail-cf keeps cf.m4 (the generated .mc includes it by this absolute path). */
+export const CF_M4: Record<Platform, string> = {
+  debian: '/usr/share/sendmail/cf/m4/cf.m4',
+  redhat: '/usr/share/sendmail-cf/m4/cf.m4',
+};
+
+/**
+ * The .mc text m4 is given on this Debian host. Debian trees: unchanged.
+ * Red Hat trees include Red Hat's cf.m4 path, which Debian's sendmail-cf does
+ * not have: the ONE line `include(\`/usr/share/sendmail-cf/m4/cf.m4')dnl` is
+ * rewritten to Debian's path (same sendmail-cf macros, another directory;
+ * cf.m4 derives _CF_DIR_ from its own path). Nothing else is touched, and a
+ * Red Hat .mc without exactly that line is refused: then the tree would not
+ * build on Red Hat either.
+ */
+export function mcForHost(mc: string, platform: Platform = 'debian'): string {
+  if (platform === 'debian') return mc;
+  const line = (path: string) => `include(\`${path}')dnl`;
+  const lines = mc.split('\n');
+  const hits = lines.filter((l) => l === line(CF_M4.redhat)).length;
+  if (hits !== 1) {
+    throw new Error(`e2e: a Red Hat sendmail.mc must have exactly one line ${line(CF_M4.redhat)} (found ${hits})`);
+  }
+  return lines.map((l) => (l === line(CF_M4.redhat) ? line(CF_M4.debian) : l)).join('\n');
+}
+
+/** Expand `mcPath` with the real m4 (the .mc must include cf.m4 itself; see {@link mcForHost} for Red Hat). */
+export async function expandMc(mcPath: string, platform: Platform = 'debian'): Promise<M4Result> {
+  const text = mcForHost(await readFile(mcPath, 'utf8'), platform);
+  const r = await exec('m4', [], { input: text, timeoutMs: 20_000 });
   const problems = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /\*\*\* (WARNING|ERROR)/.test(l));
   return { cf: r.stdout, stderr: r.stderr, exitCode: r.code, problems };
 }
@@ -509,7 +587,9 @@ export interface SaslAccount {
 export interface SendmailOptions {
   /** Canonical host name given to the test host by the test hosts file (127.0.1.1). */
   hostName: string;
-  /** Accounts to create with saslpasswd2 in the sasldb the generated Sendmail.conf.2 names. */
+  /** The tree's platform (default debian); see {@link startSendmail}. */
+  platform?: Platform;
+  /** Accounts to create with saslpasswd2 in the sasldb the generated SASL config names. */
   saslAccounts?: readonly SaslAccount[];
   /**
    * The /etc/aliases to use when the tree has none (the host's may be empty,
@@ -519,6 +599,17 @@ export interface SendmailOptions {
   aliases?: string | null;
   /** Extra hosts-file entries `ip name...` (the client 127.0.0.2 client.example.test is always there). */
   extraHosts?: readonly string[];
+  /** Addresses the server listens on (DaemonPortOptions Addr=): added to the namespace's lo BEFORE the daemon starts. */
+  serverAddresses?: readonly string[];
+  /**
+   * Client addresses (relay-network probes): added to the namespace's lo AFTER
+   * the daemon listens, each with a hosts-file name. sendmail counts the
+   * addresses of its own interfaces at start-up as local (class w) and lets
+   * them relay; a client's address is not the server's.
+   */
+  clientAddresses?: readonly string[];
+  /** The socket to wait on for the 220 greeting (default 127.0.0.1:25). */
+  greetSocket?: { port: number; address?: string };
   /** Max lifetime of the daemon (watchdog; default 600 s). */
   maxLifetimeSeconds?: number;
   /** How long to wait for the 220 greeting (default 20 s). */
@@ -528,12 +619,17 @@ export interface SendmailOptions {
 /** The SMTP client identity used by the probes (resolvable via the test hosts file). */
 export const CLIENT = { ip: '127.0.0.2', name: 'client.example.test', from: 'tester@client.example.test' } as const;
 
+/** The hosts-file name of a test client address (so that its PTR lookup succeeds: a refusal is then never a DNS one). */
+export function clientHostName(address: string): string {
+  return `c-${address.replace(/[.:]/g, '-')}.clients.e2e.test`;
+}
+
 /** A running test sendmail. */
 export interface Sendmail {
-  host: '127.0.0.1';
-  port: number;
-  /** PID of our child `unshare` (the daemon runs inside its PID namespace). */
+  /** PID of our child `unshare` (the daemon runs inside its PID and network namespaces). */
   pid: number;
+  /** The daemon's network namespace (`/proc/PID/ns/net`): probes run in it with nsenter. */
+  netns: string;
   /** m4's expansion of the tree's sendmail.mc (stderr must be empty). */
   m4: M4Result;
   sandbox: Sandbox;
@@ -545,19 +641,6 @@ export interface Sendmail {
    * then kills everything left in the namespace), remove the temp dir.
    */
   stop(): Promise<void>;
-}
-
-/** Ask the kernel for a free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Parse `key: value` lines of a Cyrus SASL application config file. */
@@ -573,37 +656,70 @@ export function parseSaslConf(text: string): Record<string, string> {
 /** Maps the harness builds with `makemap hash` when the tree has their source. */
 const HASH_MAPS = ['access', 'mailertable', 'virtusertable', 'genericstable', 'domaintable', 'authinfo'];
 
+/** Where each platform's sendmail reads its Cyrus SASL config (/etc paths). */
+export const SASL_CONF: Record<Platform, string> = {
+  debian: '/etc/mail/sasl/Sendmail.conf.2',
+  redhat: '/etc/sasl2/Sendmail.conf',
+};
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** The net namespace of a process, refusing our own (nothing may touch the host's network). */
+function foreignNetns(pid: number): string {
+  const path = `/proc/${pid}/ns/net`;
+  const theirs = readlinkSync(path);
+  if (theirs === readlinkSync('/proc/self/ns/net')) throw new Error(`e2e: pid ${pid} is in the host's network namespace; refusing`);
+  return path;
+}
+
 /**
- * Start the real sendmail on the tree:
+ * Start the real sendmail on the tree, in private mount, PID and network namespaces:
  * 1. sandbox: copy of /etc, {@link SENDMAIL_SCRUB} removed, tree laid over;
- * 2. m4 TREE/etc/mail/sendmail.mc -> /etc/mail/sendmail.cf in the copy
- *    (rejects if m4 exits non-zero; warnings are returned in `m4`);
- * 3. test /etc/hosts (`127.0.1.1 HOSTNAME realhostname`, the client) and a
- *    service.switch with `hosts files` (no DNS, no 60 s hostname sleep);
- * 4. inside the namespace: makemap hash for the maps the tree has, aliases db
- *    (sendmail -bi), saslpasswd2 for each account at the sasldb_path of the
- *    tree's Sendmail.conf.2 (default /etc/sasldb2; must be under /etc);
- * 5. `exec timeout LIFETIME sendmail -bD -C /etc/mail/sendmail.cf
- *    -O DaemonPortOptions=Port=FREE,Addr=127.0.0.1,Name=MTA` plus queue,
- *    pid, status, dead-letter and control-socket paths in the temp dir and
- *    no host-status dir (command-line -O options override the cf's, so the
- *    cf's own DaemonPortOptions are not bound);
- * 6. waits for the 220 greeting.
+ *    Red Hat trees: /etc/mail made root-owned (Red Hat's is; Debian's is
+ *    smmta's, which Debian's template trusts with confTRUSTED_USER) and the
+ *    tree's /etc/sasl2/Sendmail.conf copied to /etc/mail/sasl/Sendmail.conf.2,
+ *    where Debian's sendmail reads it (/usr/lib/sasl2/Sendmail.conf links there);
+ * 2. m4 (see {@link mcForHost}) TREE/etc/mail/sendmail.mc -> /etc/mail/sendmail.cf
+ *    in the copy (rejects if m4 exits non-zero; warnings are returned in `m4`);
+ * 3. test /etc/hosts (`127.0.1.1 HOSTNAME realhostname`, the client, the
+ *    client addresses) and a service.switch with `hosts files` (no DNS, no
+ *    60 s hostname sleep);
+ * 4. inside the namespace: lo up plus the server addresses, makemap hash for
+ *    the maps the tree has, aliases db (sendmail -bi), saslpasswd2 for each
+ *    account at the sasldb_path of the tree's SASL config (default
+ *    /etc/sasldb2; must be under /etc);
+ * 5. `exec timeout LIFETIME sendmail -bD -C /etc/mail/sendmail.cf` with the
+ *    cf's OWN DaemonPortOptions, plus queue, pid, status, dead-letter and
+ *    control-socket paths in the temp dir and no host-status dir;
+ * 6. waits for the 220 greeting, then adds the client addresses to lo.
  */
 export async function startSendmail(tree: string, opts: SendmailOptions): Promise<Sendmail> {
+  const platform = opts.platform ?? 'debian';
   const mc = join(tree, 'etc/mail/sendmail.mc');
   if (!existsSync(mc)) throw new Error(`e2e: ${mc} does not exist`);
-  const sb = await createSandbox(tree, { scrub: SENDMAIL_SCRUB });
+  const scrub = [...SENDMAIL_SCRUB, SASL_CONF.redhat];
+  const sb = await createSandbox(tree, { scrub, rootOwned: platform === 'redhat' ? ['/etc/mail'] : [] });
   let child: ChildProcess | undefined;
   try {
-    const m4 = await expandMc(join(sb.etc, 'mail/sendmail.mc'));
+    const m4 = await expandMc(join(sb.etc, 'mail/sendmail.mc'), platform);
     if (m4.exitCode !== 0) throw new Error(`e2e: m4 exited ${m4.exitCode}:\n${m4.stderr}`);
     await writeFile(join(sb.etc, 'mail/sendmail.cf'), m4.cf, { mode: 0o644 });
 
+    const saslConf = join(sb.root, SASL_CONF[platform]);
+    if (platform !== 'debian' && existsSync(saslConf)) {
+      await mkdir(join(sb.root, dirname(SASL_CONF.debian)), { recursive: true });
+      await copyFile(saslConf, join(sb.root, SASL_CONF.debian));
+    }
+
+    const clients = (opts.clientAddresses ?? []).filter((a) => a !== CLIENT.ip);
+    for (const a of [...clients, ...(opts.serverAddresses ?? [])]) {
+      if (!IPV4.test(a)) throw new Error(`e2e: only IPv4 test addresses are supported: ${a}`);
+    }
     const hosts = [
       '127.0.0.1 localhost',
       `127.0.1.1 ${opts.hostName} ${hostname()}`,
       `${CLIENT.ip} ${CLIENT.name}`,
+      ...clients.map((a) => `${a} ${clientHostName(a)}`),
       ...(opts.extraHosts ?? []),
     ];
     await rm(join(sb.etc, 'hosts'), { force: true });
@@ -611,7 +727,8 @@ export async function startSendmail(tree: string, opts: SendmailOptions): Promis
     const sw = join(sb.run, 'service.switch');
     await writeFile(sw, 'hosts\tfiles\naliases\tfiles\npasswd\tfiles\n', { mode: 0o644 });
 
-    const setup: string[] = ['set -e', `cd ${sq(sb.run)}`];
+    const setup: string[] = ['set -e', `cd ${sq(sb.run)}`, 'ip link set lo up'];
+    for (const a of opts.serverAddresses ?? []) if (!a.startsWith('127.')) setup.push(`ip addr add ${sq(`${a}/32`)} dev lo`);
     for (const m of HASH_MAPS) {
       if (existsSync(join(tree, 'etc/mail', m))) setup.push(`makemap hash /etc/mail/${m} < /etc/mail/${m}`);
     }
@@ -622,7 +739,7 @@ export async function startSendmail(tree: string, opts: SendmailOptions): Promis
     const common = [`-O`, `ServiceSwitchFile=${sw}`, '-O', 'HostStatusDirectory=', '-O', `StatusFile=${join(sb.run, 'sendmail.st')}`];
     setup.push(`sendmail -bi -C /etc/mail/sendmail.cf ${common.map(sq).join(' ')} >/dev/null`);
 
-    const confPath = join(sb.etc, 'mail/sasl/Sendmail.conf.2');
+    const confPath = join(sb.root, SASL_CONF.debian);
     const conf = existsSync(confPath) ? parseSaslConf(readFileSync(confPath, 'utf8')) : {};
     const sasldb = conf.sasldb_path ?? '/etc/sasldb2';
     if ((opts.saslAccounts ?? []).length > 0) {
@@ -637,11 +754,9 @@ export async function startSendmail(tree: string, opts: SendmailOptions): Promis
     const qdir = join(sb.run, 'mqueue');
     await mkdir(qdir, { mode: 0o700 });
     await chmod(qdir, 0o700);
-    const port = await freePort();
     const daemonArgs = [
       '-bD',
       '-C', '/etc/mail/sendmail.cf',
-      '-O', `DaemonPortOptions=Port=${port},Addr=127.0.0.1,Name=MTA`,
       '-O', `QueueDirectory=${qdir}`,
       '-O', `PidFile=${join(sb.run, 'sendmail.pid')}`,
       '-O', `DeadLetterDrop=${join(sb.run, 'dead.letter')}`,
@@ -654,7 +769,7 @@ export async function startSendmail(tree: string, opts: SendmailOptions): Promis
     let log = '';
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     const exitedP = new Promise<void>((resolve) => {
-      child = spawn('unshare', [...UNSHARE, 'bash', '-c', preamble(sb.etc) + setup.join('\n') + '\n'], {
+      child = spawn('unshare', [...UNSHARE, '-n', 'bash', '-c', preamble(sb.etc) + setup.join('\n') + '\n'], {
         env: RUN_ENV,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -708,13 +823,20 @@ export async function startSendmail(tree: string, opts: SendmailOptions): Promis
       await sb.cleanup();
     };
 
+    let netns = '';
     try {
-      await waitForGreeting(port, opts.startTimeoutMs ?? 20_000, () => exited !== undefined);
+      netns = await waitForNetns(pid, () => exited !== undefined);
+      await waitForGreeting(netns, pid, opts.greetSocket ?? { port: 25 }, opts.startTimeoutMs ?? 20_000, () => exited !== undefined);
+      for (const a of clients) {
+        if (a.startsWith('127.')) continue; // all of 127/8 is on lo already
+        const r = await exec('nsenter', [`--net=${foreignNetns(pid)}`, 'ip', 'addr', 'add', `${a}/32`, 'dev', 'lo']);
+        if (r.code !== 0) throw new Error(`ip addr add ${a} in the test namespace failed: ${r.stderr}`);
+      }
     } catch (e) {
       await stop();
       throw new Error(`e2e: sendmail did not start: ${(e as Error).message}\n--- setup/daemon output ---\n${log}${diagnose(log)}`);
     }
-    return { host: '127.0.0.1', port, pid, m4, sandbox: sb, log: () => log, stop };
+    return { pid, netns, m4, sandbox: sb, log: () => log, stop };
   } catch (e) {
     if (!child) await sb.cleanup();
     throw e;
@@ -730,6 +852,19 @@ function nsInitPid(unsharePid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Wait until `unshare` has entered its new network namespace (it unshares before it forks the script). */
+async function waitForNetns(pid: number, dead: () => boolean): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    if (dead()) throw new Error('daemon exited before listening');
+    try {
+      return foreignNetns(pid);
+    } catch {
+      await sleep(20);
+    }
+  }
+  throw new Error('unshare never entered a new network namespace');
 }
 
 /** Explain known setup failures in terms of the generated files. */
@@ -748,34 +883,35 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
-/** Poll until the port sends an SMTP 220 greeting (then QUIT), or time out. */
-async function waitForGreeting(port: number, timeoutMs: number, dead: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (dead()) throw new Error('daemon exited before listening');
-    const got = await new Promise<string>((resolve) => {
-      const s = createConnection({ host: '127.0.0.1', port });
-      let buf = '';
-      const done = (v: string) => {
-        s.destroy();
-        resolve(v);
-      };
-      s.setTimeout(Math.max(100, Math.min(5_000, deadline - Date.now())), () => done('timeout waiting for greeting'));
-      s.on('error', (e) => done(e.message));
-      s.setEncoding('utf8').on('data', (d: string) => {
-        buf += d;
-        if (/^\d{3} .*\r?\n/m.test(buf)) {
-          s.write('QUIT\r\n');
-          done(buf);
-        }
-      });
-    });
-    if (/^220 /m.test(got)) return;
-    last = got;
-    await sleep(100);
-  }
-  throw new Error(`no 220 greeting on 127.0.0.1:${port} within ${timeoutMs} ms (last: ${last.trim()})`);
+/** Poll, inside the daemon's network namespace, until the socket sends an SMTP 220 greeting (then QUIT), or time out. */
+async function waitForGreeting(
+  netns: string,
+  pid: number,
+  socket: { port: number; address?: string },
+  timeoutMs: number,
+  dead: () => boolean,
+): Promise<void> {
+  const addr = socket.address ?? '127.0.0.1';
+  if (!IPV4.test(addr) || !Number.isInteger(socket.port)) throw new Error(`e2e: bad greeting socket ${addr}:${socket.port}`);
+  const script = [
+    `end=$(( $(date +%s) + ${Math.ceil(timeoutMs / 1000)} ))`,
+    'while [ "$(date +%s)" -lt "$end" ]; do',
+    `  [ -d /proc/${pid} ] || { echo "daemon exited"; exit 2; }`,
+    `  if exec 3<>/dev/tcp/${addr}/${socket.port}; then`,
+    '    line=; IFS= read -r -t 5 line <&3 || true',
+    "    printf 'QUIT\\r\\n' >&3 || true",
+    '    exec 3<&- 3>&-',
+    '    case "$line" in 220*) echo "$line"; exit 0;; esac',
+    '    echo "last: $line"',
+    '  fi 2>/dev/null',
+    '  sleep 0.1',
+    'done',
+    'exit 1',
+  ].join('\n');
+  const r = await exec('nsenter', [`--net=${netns}`, 'bash', '-c', script], { timeoutMs: timeoutMs + 5_000 });
+  if (r.code === 0) return;
+  if (dead()) throw new Error('daemon exited before listening');
+  throw new Error(`no 220 greeting on ${addr}:${socket.port} within ${timeoutMs} ms (${(r.stdout + r.stderr).trim().split('\n').pop() ?? ''})`);
 }
 
 // ---------------------------------------------------------------------------
@@ -794,6 +930,10 @@ export interface SmtpProbe {
   to: string;
   from?: string;
   auth?: { mechanism: string; user: string; password: string };
+  /** The socket to connect to (default 127.0.0.1:25). */
+  socket?: { port: number; address?: string };
+  /** The client's source address (default {@link CLIENT}.ip, 127.0.0.2: not local, so relaying rules apply). */
+  client?: string;
 }
 
 /** What swaks saw. Missing replies are null (the session stopped earlier). */
@@ -808,25 +948,30 @@ export interface ProbeResult {
 }
 
 /**
- * Run swaks from 127.0.0.2 (so the client is NOT local and relaying rules
- * apply) up to RCPT (`--quit-after RCPT`), and parse the replies.
+ * Run swaks inside the daemon's network namespace, from the client address,
+ * up to RCPT (`--quit-after RCPT`), and parse the replies.
  */
-export async function smtpProbe(server: { host: string; port: number }, probe: SmtpProbe): Promise<ProbeResult> {
+export async function smtpProbe(server: Pick<Sendmail, 'netns'>, probe: SmtpProbe): Promise<ProbeResult> {
   return swaks(server, probe, 'RCPT');
 }
 
 /** The AUTH mechanisms offered in the EHLO reply to a non-local client. */
-export async function ehloAuthMechanisms(server: { host: string; port: number }): Promise<string[]> {
-  const r = await swaks(server, { to: `postmaster@${CLIENT.name}` }, 'EHLO');
+export async function ehloAuthMechanisms(
+  server: Pick<Sendmail, 'netns'>,
+  p: Pick<SmtpProbe, 'socket' | 'client'> = {},
+): Promise<string[]> {
+  const r = await swaks(server, { ...p, to: `postmaster@${CLIENT.name}` }, 'EHLO');
   if (!r.transcript.includes('250')) throw new Error(`e2e: no EHLO reply\n${r.transcript}`);
   return r.ehloAuth;
 }
 
-async function swaks(server: { host: string; port: number }, p: SmtpProbe, quitAfter: 'RCPT' | 'EHLO'): Promise<ProbeResult> {
+async function swaks(server: Pick<Sendmail, 'netns'>, p: SmtpProbe, quitAfter: 'RCPT' | 'EHLO'): Promise<ProbeResult> {
   const args = [
-    '--server', server.host,
-    '--port', String(server.port),
-    '--local-interface', CLIENT.ip,
+    `--net=${server.netns}`,
+    'swaks',
+    '--server', p.socket?.address ?? '127.0.0.1',
+    '--port', String(p.socket?.port ?? 25),
+    '--local-interface', p.client ?? CLIENT.ip,
     '--helo', CLIENT.name,
     '--from', p.from ?? CLIENT.from,
     '--to', p.to,
@@ -834,7 +979,7 @@ async function swaks(server: { host: string; port: number }, p: SmtpProbe, quitA
     '--timeout', '15',
   ];
   if (p.auth) args.push('--auth', p.auth.mechanism, '--auth-user', p.auth.user, '--auth-password', p.auth.password);
-  const r = await exec('swaks', args, { timeoutMs: 30_000 });
+  const r = await exec('nsenter', args, { timeoutMs: 30_000 });
   if (r.timedOut) throw new Error(`e2e: swaks timed out\n${r.stdout}${r.stderr}`);
   const transcript = r.stdout + r.stderr;
   return { ...parseTranscript(transcript), transcript, exitCode: r.code };
