@@ -149,8 +149,14 @@ const LISTEN_SCHEMA: Schema = {
 interface ListInfo {
   def: ListDef;
   file: SourceFile;
-  resolved: Entry[] | null;
+  resolved: Expansion | null;
   resolving: boolean;
+}
+
+/** Entries and the sets that hold their values: a list copied whole shares its sets instead of rehashing them. */
+interface Expansion {
+  entries: Entry[];
+  sets: Set<string>[];
 }
 
 /**
@@ -285,7 +291,7 @@ class Lowering {
   }
 
   /** Expands a list's values, following references to other lists of the same kind. */
-  private resolveList(info: ListInfo, path: string[]): Entry[] {
+  private resolveList(info: ListInfo, path: string[]): Expansion {
     if (info.resolved) return info.resolved;
     const name = info.def.name.value;
     if (info.resolving) {
@@ -293,17 +299,32 @@ class Lowering {
         name,
         path: [...path.slice(path.indexOf(name)), name].join(" -> "),
       });
-      info.resolved = [];
+      info.resolved = { entries: [], sets: [] };
       return info.resolved;
     }
     info.resolving = true;
     const outer = this.file;
     this.file = info.file;
-    const entries = this.expand(info.def.values, info.def.listKind, `list "${name}"`, [...path, name]);
+    const expansion = this.expansion(info.def.values, info.def.listKind, `list "${name}"`, [...path, name]);
     this.file = outer;
     info.resolving = false;
-    info.resolved = entries;
-    return entries;
+    info.resolved = expansion;
+    return expansion;
+  }
+
+  /** Candidate list names for typo suggestions, by kind (computed once). */
+  private namesByKind: Map<ListKind, string[]> | null = null;
+
+  private listNames(kind: ListKind): string[] {
+    if (!this.namesByKind) {
+      this.namesByKind = new Map();
+      for (const l of this.lists.values()) {
+        const names = this.namesByKind.get(l.def.listKind) ?? [];
+        names.push(l.def.name.value);
+        this.namesByKind.set(l.def.listKind, names);
+      }
+    }
+    return this.namesByKind.get(kind) ?? [];
   }
 
   /**
@@ -311,15 +332,25 @@ class Lowering {
    * replaced by that list's entries; anything else is a literal, checked for
    * the kind's shape. Duplicates are dropped, keeping the first.
    */
-  private expand(values: Value[], kind: ListKind, context: string, path: string[] = []): Entry[] {
-    const out: Entry[] = [];
-    const seen = new Set<string>();
-    const push = (e: Entry) => {
-      if (!seen.has(e.value)) {
-        seen.add(e.value);
-        out.push(e);
-      }
+  private expand(values: Value[], kind: ListKind, context: string): Entry[] {
+    return this.expansion(values, kind, context, []).entries;
+  }
+
+  private expansion(values: Value[], kind: ListKind, context: string, path: string[]): Expansion {
+    let entries: Entry[] = [];
+    const own = new Set<string>();
+    const sets: Set<string>[] = [own];
+    const known = (v: string) => {
+      for (let i = 1; i < sets.length; i++) if (sets[i]!.has(v)) return true;
+      return false;
     };
+    const add = (e: Entry) => {
+      if (sets.length > 1 && known(e.value)) return;
+      const n = own.size;
+      own.add(e.value);
+      if (own.size !== n) entries.push(e);
+    };
+    const typoCandidates = this.listNames(kind);
     for (const value of values) {
       const list = value.kind === "Word" ? this.lists.get(value.value) : undefined;
       if (list) {
@@ -332,15 +363,19 @@ class Lowering {
           });
           continue;
         }
-        for (const e of this.resolveList(list, path)) push(e);
+        const other = this.resolveList(list, path);
+        if (entries.length === 0) {
+          // The first contribution: take the list whole, sharing its sets.
+          entries = other.entries.slice();
+          sets.push(...other.sets);
+        } else {
+          for (const e of other.entries) add(e);
+        }
         continue;
       }
       if (!this.literalOk(value, kind)) continue;
-      if (value.kind === "Word" && value.value.length >= 4) {
-        const guess = closest(
-          value.value,
-          [...this.lists.values()].filter((l) => l.def.listKind === kind).map((l) => l.def.name.value),
-        );
+      if (typoCandidates.length > 0 && value.kind === "Word" && value.value.length >= 4) {
+        const guess = closest(value.value, typoCandidates);
         if (guess) {
           this.diagnostics.report(Messages.LikelyTypo, this.span(value.loc), {
             value: value.value,
@@ -349,15 +384,15 @@ class Lowering {
           });
         }
       }
-      push({ value: value.value, span: this.span(value.loc) });
+      add({ value: value.value, file: this.file, start: value.loc.start, end: value.loc.end });
     }
-    return out;
+    return { entries, sets };
   }
 
   /** Checks a literal: what any list file line must be, then the kind's own shape. */
   private literalOk(value: Value, kind: ListKind): boolean {
     const s = value.value;
-    const span = this.span(value.loc);
+    const span = { file: this.file, start: value.loc.start, end: value.loc.end };
     if (s === "") {
       this.diagnostics.report(Messages.EmptyEntry, span);
       return false;
@@ -583,7 +618,9 @@ class Lowering {
     const applySetting = settings.get("apply")?.[0];
     if (applySetting) {
       const value = applySetting.values[0]!;
-      if (ok && (item === "user" || item === "ruser" || item === "group")) {
+      // pam_listfile drops apply= whenever the item it reads is PAM_USER, and
+      // item=shell reads PAM_USER too (seen on the real module, Linux-PAM 1.5.2).
+      if (ok && (item === "user" || item === "ruser" || item === "group" || item === "shell")) {
         this.diagnostics.report(Messages.ApplyIgnored, this.span(applySetting.setting.loc), { item });
         ok = false;
       }
@@ -665,7 +702,7 @@ class Lowering {
       else {
         trusted = this.mechanisms(relayAuth);
         for (const t of trusted) {
-          if (!offered.has(t.value)) this.diagnostics.report(Messages.TrustNotOffered, t.span, { value: t.value });
+          if (!offered.has(t.value)) this.diagnostics.report(Messages.TrustNotOffered, t, { value: t.value });
         }
       }
     }
@@ -700,17 +737,17 @@ class Lowering {
       for (const e of this.expand(networksSetting.values, "networks", "relay networks")) {
         const net = v.parseIpv4Network(e.value);
         if (typeof net === "string") {
-          this.diagnostics.report(Messages.InvalidValue, e.span, { value: e.value, what: "relay network", reason: net });
+          this.diagnostics.report(Messages.InvalidValue, e, { value: e.value, what: "relay network", reason: net });
           continue;
         }
-        for (const prefix of v.octetPrefixes(net)) relayNetworks.push({ prefix, network: e.value, span: e.span });
+        for (const prefix of v.octetPrefixes(net)) relayNetworks.push({ prefix, network: e.value, span: e });
       }
     }
     const accountsSetting = get("accounts");
     const accounts = accountsSetting ? this.expand(accountsSetting.values, "users", "accounts") : [];
     for (const a of accounts) {
       const reason = v.simpleNameReason(a.value, "SASL account name");
-      if (reason) this.diagnostics.report(Messages.InvalidValue, a.span, { value: a.value, what: "SASL account name", reason });
+      if (reason) this.diagnostics.report(Messages.InvalidValue, a, { value: a.value, what: "SASL account name", reason });
     }
     if (accounts.length > 0 && mechanisms.length === 0 && accountsSetting) {
       this.diagnostics.report(Messages.AccountsWithoutAuth, this.span(accountsSetting.setting.loc));
@@ -738,7 +775,7 @@ class Lowering {
         this.diagnostics.report(Messages.UnknownMechanism, this.span(value.loc), { value: value.value, expected: MECHANISMS.join(", ") });
         continue;
       }
-      if (!out.some((e) => e.value === name)) out.push({ value: name, span: this.span(value.loc) });
+      if (!out.some((e) => e.value === name)) out.push({ value: name, ...this.span(value.loc) });
     }
     return out;
   }

@@ -54,7 +54,7 @@ export const Messages = {
   UnknownItem: def("PC3005", "error", "Unknown access list item \"{value}\"; expected one of: {expected}."),
   UnknownSense: def("PC3006", "error", "Unknown sense \"{value}\"; expected \"allow\" or \"deny\"."),
   UnknownOnerr: def("PC3007", "error", "onerr takes \"succeed\" or \"fail\", not \"{value}\"."),
-  ApplyIgnored: def("PC3008", "error", "pam_listfile ignores apply with item={item}: apply only restricts tty, rhost and shell lists."),
+  ApplyIgnored: def("PC3008", "error", "pam_listfile ignores apply with item={item}: apply only restricts tty and rhost lists."),
   MissingSetting: def("PC3009", "error", "{block} needs \"{name}\"."),
   InvalidValue: def("PC3010", "error", "\"{value}\" is not a valid {what}: {reason}."),
   FileConflict: def("PC3011", "error", "{path} is written by {first} and by {second} with different content."),

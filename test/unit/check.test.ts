@@ -70,12 +70,17 @@ describe("check: access lists", () => {
 
   it("rejects apply where pam_listfile ignores it", () => {
     expect(diagnosticsOf(svc('acl user allow "/f" { apply @staff; entries a; }'))).toEqual([
-      "3:25 PC3008 pam_listfile ignores apply with item=user: apply only restricts tty, rhost and shell lists.",
+      "3:25 PC3008 pam_listfile ignores apply with item=user: apply only restricts tty and rhost lists.",
+    ]);
+    // The module reads the user for item=shell too, and drops apply there (seen on the real Linux-PAM).
+    expect(diagnosticsOf(svc('acl shell allow "/f" { apply @staff; entries /bin/sh; }'))).toEqual([
+      "3:26 PC3008 pam_listfile ignores apply with item=shell: apply only restricts tty and rhost lists.",
     ]);
   });
 
-  it("accepts apply with tty, rhost and shell", () => {
+  it("accepts apply with tty and rhost", () => {
     expect(diagnosticsOf(svc('acl tty deny "/f" { apply @staff; entries tty1; }'))).toEqual([]);
+    expect(diagnosticsOf(svc('acl rhost deny "/f" { apply alice; entries bad.example; }'))).toEqual([]);
   });
 
   it("requires entries, and calls an allow list without them a lockout", () => {

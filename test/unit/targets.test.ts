@@ -11,13 +11,13 @@ const file = (text: string, path: string) => compileText(text).files!.find((f) =
 describe("target: pam", () => {
   it("puts pam_listfile lines in the account stack in policy order, with every parameter", () => {
     const pam = file(
-      P + 'service sshd {\n acl group allow "/g" { entries wheel; }\n acl shell deny "/s" { apply @staff; onerr succeed; quiet; entries /bin/false; }\n}\n',
+      P + 'service sshd {\n acl group allow "/g" { entries wheel; }\n acl tty deny "/s" { apply @staff; onerr succeed; quiet; entries ttyS1; }\n}\n',
       "etc/pam.d/sshd",
     );
     expect(pam.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
       "@include common-auth",
       "account required pam_listfile.so item=group sense=allow file=/g onerr=fail",
-      "account required pam_listfile.so item=shell sense=deny file=/s onerr=succeed apply=@staff quiet",
+      "account required pam_listfile.so item=tty sense=deny file=/s onerr=succeed apply=@staff quiet",
       "@include common-account",
       "@include common-session",
       "@include common-password",

@@ -16,12 +16,12 @@ export function MechanismSafetyRule(model: Model, diagnostics: DiagnosticBag): v
   if (!mail) return;
   for (const m of mail.mechanisms) {
     if ((m.value === "PLAIN" || m.value === "LOGIN") && !mail.authOptions.includes("p")) {
-      diagnostics.report(Messages.PlaintextWithoutTls, m.span, { value: m.value });
+      diagnostics.report(Messages.PlaintextWithoutTls, m, { value: m.value });
     }
-    if (m.value === "DIGEST-MD5") diagnostics.report(Messages.DigestObsolete, m.span);
-    if (m.value === "CRAM-MD5") diagnostics.report(Messages.CramWeak, m.span);
+    if (m.value === "DIGEST-MD5") diagnostics.report(Messages.DigestObsolete, m);
+    if (m.value === "CRAM-MD5") diagnostics.report(Messages.CramWeak, m);
     if (mail.backend === "saslauthd" && NEEDS_SECRET.has(m.value)) {
-      diagnostics.report(Messages.BackendCannotVerify, m.span, { value: m.value });
+      diagnostics.report(Messages.BackendCannotVerify, m, { value: m.value });
     }
   }
 }

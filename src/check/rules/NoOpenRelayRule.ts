@@ -29,14 +29,14 @@ export function NoOpenRelayRule(model: Model, diagnostics: DiagnosticBag): void 
   }
   for (const d of mail.relayDomains) {
     if (!d.value.replace(/\.$/, "").includes(".")) {
-      reportSafety(model, diagnostics, Messages.OpenRelay, d.span, {
+      reportSafety(model, diagnostics, Messages.OpenRelay, d, {
         detail: `relaying to "${d.value}" relays for anyone to every address under that top-level domain`,
       });
     }
   }
   for (const m of mail.trusted) {
     if (m.value === "ANONYMOUS") {
-      reportSafety(model, diagnostics, Messages.OpenRelay, m.span, {
+      reportSafety(model, diagnostics, Messages.OpenRelay, m, {
         detail: "trusting ANONYMOUS for relaying lets anyone relay, since anyone can authenticate with it",
       });
     }

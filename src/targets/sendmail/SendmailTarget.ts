@@ -34,7 +34,7 @@ function m4Values(mail: MailModel): { what: string; value: string; span: Span }[
     out.push({ what: "Socket name", value: l.name, span: l.span });
     if (l.modifiers) out.push({ what: "Modifiers", value: l.modifiers, span: l.span });
   }
-  for (const m of [...mail.mechanisms, ...mail.trusted]) out.push({ what: "Mechanism", value: m.value, span: m.span });
+  for (const m of [...mail.mechanisms, ...mail.trusted]) out.push({ what: "Mechanism", value: m.value, span: m });
   if (mail.authOptions) out.push({ what: "Auth options", value: mail.authOptions, span: mail.span });
   return out;
 }
