@@ -50,7 +50,7 @@ describe("cli", () => {
   it("checks a policy without writing", () => {
     const r = runCli(["check", "examples/cookbook.policy"]);
     expect(r.status).toBe(0);
-    expect(lastLine(r.stderr)).toBe("policyc: examples/cookbook.policy is valid (2 warnings); it produces 6 files.");
+    expect(lastLine(r.stderr)).toBe("policyc: examples/cookbook.policy is valid (2 warnings); it produces 7 files.");
   });
 
   it('reads the policy from standard input with "-"', () => {
@@ -76,7 +76,7 @@ describe("cli", () => {
     expect((statSync(file).mode & 0o777).toString(8)).toBe("644");
     const before = statSync(file).mtimeMs;
     const again = runCli(["build", "examples/cookbook.policy", "-o", out]);
-    expect(lastLine(again.stderr)).toBe(`policyc: wrote 0 files to ${out} (6 unchanged).`);
+    expect(lastLine(again.stderr)).toBe(`policyc: wrote 0 files to ${out} (7 unchanged).`);
     expect(statSync(file).mtimeMs).toBe(before);
   });
 

@@ -43,6 +43,7 @@ import {
 } from "./model.js";
 import { readSettings, type ReadSetting, type Schema } from "./settings.js";
 import { closest } from "./suggest.js";
+import { uniqueBy } from "./unique.js";
 import * as v from "./values.js";
 
 /** The list kind whose values an access list item matches. */
@@ -149,14 +150,8 @@ const LISTEN_SCHEMA: Schema = {
 interface ListInfo {
   def: ListDef;
   file: SourceFile;
-  resolved: Expansion | null;
+  resolved: Entry[] | null;
   resolving: boolean;
-}
-
-/** Entries and the sets that hold their values: a list copied whole shares its sets instead of rehashing them. */
-interface Expansion {
-  entries: Entry[];
-  sets: Set<string>[];
 }
 
 /**
@@ -291,7 +286,7 @@ class Lowering {
   }
 
   /** Expands a list's values, following references to other lists of the same kind. */
-  private resolveList(info: ListInfo, path: string[]): Expansion {
+  private resolveList(info: ListInfo, path: string[]): Entry[] {
     if (info.resolved) return info.resolved;
     const name = info.def.name.value;
     if (info.resolving) {
@@ -299,17 +294,17 @@ class Lowering {
         name,
         path: [...path.slice(path.indexOf(name)), name].join(" -> "),
       });
-      info.resolved = { entries: [], sets: [] };
+      info.resolved = [];
       return info.resolved;
     }
     info.resolving = true;
     const outer = this.file;
     this.file = info.file;
-    const expansion = this.expansion(info.def.values, info.def.listKind, `list "${name}"`, [...path, name]);
+    const entries = this.expand(info.def.values, info.def.listKind, `list "${name}"`, [...path, name]);
     this.file = outer;
     info.resolving = false;
-    info.resolved = expansion;
-    return expansion;
+    info.resolved = entries;
+    return entries;
   }
 
   /** Candidate list names for typo suggestions, by kind (computed once). */
@@ -332,24 +327,9 @@ class Lowering {
    * replaced by that list's entries; anything else is a literal, checked for
    * the kind's shape. Duplicates are dropped, keeping the first.
    */
-  private expand(values: Value[], kind: ListKind, context: string): Entry[] {
-    return this.expansion(values, kind, context, []).entries;
-  }
-
-  private expansion(values: Value[], kind: ListKind, context: string, path: string[]): Expansion {
+  private expand(values: Value[], kind: ListKind, context: string, path: string[] = []): Entry[] {
     let entries: Entry[] = [];
-    const own = new Set<string>();
-    const sets: Set<string>[] = [own];
-    const known = (v: string) => {
-      for (let i = 1; i < sets.length; i++) if (sets[i]!.has(v)) return true;
-      return false;
-    };
-    const add = (e: Entry) => {
-      if (sets.length > 1 && known(e.value)) return;
-      const n = own.size;
-      own.add(e.value);
-      if (own.size !== n) entries.push(e);
-    };
+    let sources = 0;
     const typoCandidates = this.listNames(kind);
     for (const value of values) {
       const list = value.kind === "Word" ? this.lists.get(value.value) : undefined;
@@ -364,13 +344,9 @@ class Lowering {
           continue;
         }
         const other = this.resolveList(list, path);
-        if (entries.length === 0) {
-          // The first contribution: take the list whole, sharing its sets.
-          entries = other.entries.slice();
-          sets.push(...other.sets);
-        } else {
-          for (const e of other.entries) add(e);
-        }
+        if (entries.length === 0) entries = other.slice();
+        else for (const e of other) entries.push(e);
+        sources++;
         continue;
       }
       if (!this.literalOk(value, kind)) continue;
@@ -384,15 +360,26 @@ class Lowering {
           });
         }
       }
-      add({ value: value.value, file: this.file, start: value.loc.start, end: value.loc.end });
+      entries.push({ value: value.value, file: this.file, start: value.loc.start, end: value.loc.end });
+      if (sources === 0 || entries.length === 1) sources++;
     }
-    return { entries, sets };
+    // A single list taken whole is already free of repeats.
+    return sources <= 1 && values.length === 1 ? entries : uniqueBy(entries, (e) => e.value);
   }
 
   /** Checks a literal: what any list file line must be, then the kind's own shape. */
   private literalOk(value: Value, kind: ListKind): boolean {
     const s = value.value;
     const span = { file: this.file, start: value.loc.start, end: value.loc.end };
+    // A bare word is ASCII letters, digits and _ . / : @ + - (the lexer saw to
+    // it): only strings can be empty, hold white space or control characters.
+    if (value.kind === "Word") {
+      if (s.length >= 255) {
+        this.diagnostics.report(Messages.EntryTooLong, span, { bytes: s.length });
+        return false;
+      }
+      return this.shapeOk(s, kind, span);
+    }
     if (s === "") {
       this.diagnostics.report(Messages.EmptyEntry, span);
       return false;
@@ -413,6 +400,10 @@ class Lowering {
       this.diagnostics.report(Messages.EntryTooLong, span, { bytes });
       return false;
     }
+    return this.shapeOk(s, kind, span);
+  }
+
+  private shapeOk(s: string, kind: ListKind, span: Span): boolean {
     const reason = KIND_REASON[kind](s);
     if (reason) {
       this.diagnostics.report(Messages.InvalidValue, span, { value: s, what: KIND_NOUN[kind], reason });

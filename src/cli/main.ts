@@ -6,6 +6,7 @@ import { buildCommand } from "./build.js";
 import type { Command, CommandContext, Compiled, Options } from "./command.js";
 import { diffCommand } from "./diff.js";
 import { fmtCommand } from "./fmt.js";
+import { verifyCommand } from "./verify.js";
 import { countLine, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
 import { type Format, FORMATS, report } from "./report.js";
 
@@ -20,6 +21,9 @@ Usage:
   policyc build POLICY -o OUT --check        show what build would change; exit 1 if anything
   policyc check POLICY                       report problems, write nothing
   policyc diff POLICY --root DIR [--host H]  compare with what is deployed under DIR
+  policyc verify OUT [--cf-dir DIR]          run OUT's sendmail files in sendmail's own
+                                             address test mode: no open relay, trusted
+                                             AUTH relays (policyc verify --help)
   policyc fmt [--check] FILE|DIR...          format policies in place; --check lists
                                              the files that would change (exit 1)
   policyc --help | --version
@@ -103,6 +107,8 @@ const ACCEPTS: Record<string, (keyof Options)[]> = {
 
 /** Runs policyc with arguments (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // verify takes a built tree, not a policy, and options of its own.
+  if (argv[0] === "verify") return verifyCommand(argv.slice(1));
   try {
     return await run(argv);
   } catch (e) {
@@ -126,7 +132,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (command === undefined) throw new UsageError("no command given.");
   const handler = COMMANDS[command];
-  if (!handler) throw new UsageError(`unknown command "${command}"; expected ${Object.keys(COMMANDS).join(", ")}.`);
+  if (!handler) throw new UsageError(`unknown command "${command}"; expected ${[...Object.keys(COMMANDS), "verify"].join(", ")}.`);
   for (const key of ["output", "depfile", "check", "root", "host"] as const) {
     if (options[key] !== undefined && !ACCEPTS[command]!.includes(key)) {
       throw new UsageError(`--${key === "depfile" ? "depfile" : key} is not an option of ${command}.`);

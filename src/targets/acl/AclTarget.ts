@@ -14,8 +14,11 @@ export const AclTarget: Target = {
     const out: OutputFile[] = [];
     for (const service of ctx.model.services) {
       for (const acl of service.acls) {
-        let content = `# ${ctx.header}\n`;
-        for (const e of acl.entries) content += e.value + "\n";
+        const lines = new Array<string>(acl.entries.length + 2);
+        lines[0] = `# ${ctx.header}`;
+        for (let i = 0; i < acl.entries.length; i++) lines[i + 1] = acl.entries[i]!.value;
+        lines[lines.length - 1] = "";
+        const content = lines.join("\n");
         out.push({
           path: acl.file.slice(1),
           content,

@@ -114,6 +114,15 @@ export const SendmailTarget: Target = {
       origins,
     });
     out.push({ path: "etc/mail/access", content: accessMap(ctx.header, mail), mode: FILE_MODE, producer, origins });
+    // sendmail.cf always reads class R from relay-domains, and every host listed
+    // there may relay: the policy owns the file, so a stale one cannot open the relay.
+    out.push({
+      path: "etc/mail/relay-domains",
+      content: `# ${ctx.header}\n# Relaying is granted only in /etc/mail/access (see the policy); keep this file empty.\n`,
+      mode: FILE_MODE,
+      producer,
+      origins,
+    });
     if (mail.mechanisms.length > 0) {
       const domain = mail.localDomains[0]?.value ?? "DOMAIN";
       const accounts = mail.accounts.length
