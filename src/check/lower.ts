@@ -22,6 +22,7 @@ import type {
   Value,
   Word,
 } from "../syntax/ast.js";
+import { eachValue } from "../syntax/build.js";
 import { describeChar, isInvisible } from "../syntax/lexer.js";
 import {
   type AclModel,
@@ -300,7 +301,7 @@ class Lowering {
     info.resolving = true;
     const outer = this.file;
     this.file = info.file;
-    const entries = this.expand(info.def.values, info.def.listKind, `list "${name}"`, [...path, name]);
+    const entries = this.expand(info.def, info.def.listKind, `list "${name}"`, [...path, name]);
     this.file = outer;
     info.resolving = false;
     info.resolved = entries;
@@ -327,11 +328,13 @@ class Lowering {
    * replaced by that list's entries; anything else is a literal, checked for
    * the kind's shape. Duplicates are dropped, keeping the first.
    */
-  private expand(values: Value[], kind: ListKind, context: string, path: string[] = []): Entry[] {
+  private expand(source: { values: Value[] }, kind: ListKind, context: string, path: string[] = []): Entry[] {
     let entries: Entry[] = [];
-    let sources = 0;
+    let listRefs = 0;
+    const literals = new Set<string>();
+    let literalCount = 0;
     const typoCandidates = this.listNames(kind);
-    for (const value of values) {
+    eachValue(source, (value) => {
       const list = value.kind === "Word" ? this.lists.get(value.value) : undefined;
       if (list) {
         if (list.def.listKind !== kind) {
@@ -341,15 +344,15 @@ class Lowering {
             context,
             expected: kind,
           });
-          continue;
+          return;
         }
         const other = this.resolveList(list, path);
         if (entries.length === 0) entries = other.slice();
         else for (const e of other) entries.push(e);
-        sources++;
-        continue;
+        listRefs++;
+        return;
       }
-      if (!this.literalOk(value, kind)) continue;
+      if (!this.literalOk(value, kind)) return;
       if (typoCandidates.length > 0 && value.kind === "Word" && value.value.length >= 4) {
         const guess = closest(value.value, typoCandidates);
         if (guess) {
@@ -361,10 +364,28 @@ class Lowering {
         }
       }
       entries.push({ value: value.value, file: this.file, start: value.loc.start, end: value.loc.end });
-      if (sources === 0 || entries.length === 1) sources++;
+      if (++literalCount <= 64) literals.add(value.value);
+    });
+    // A list's own entries are already free of repeats: with one list and a
+    // few literals, a repeat must involve a literal, so only those are tracked.
+    if (listRefs === 1 && literalCount === 0) return entries;
+    if (listRefs <= 1 && literalCount <= 64) {
+      const emitted = new Set<string>();
+      let out: Entry[] | null = null; // made only when something is dropped
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        if (literals.has(e.value)) {
+          if (emitted.has(e.value)) {
+            out ??= entries.slice(0, i);
+            continue;
+          }
+          emitted.add(e.value);
+        }
+        out?.push(e);
+      }
+      return out ?? entries;
     }
-    // A single list taken whole is already free of repeats.
-    return sources <= 1 && values.length === 1 ? entries : uniqueBy(entries, (e) => e.value);
+    return uniqueBy(entries, (e) => e.value);
   }
 
   /** Checks a literal: what any list file line must be, then the kind's own shape. */
@@ -625,7 +646,7 @@ class Lowering {
     }
     const entriesSetting: ReadSetting | undefined = settings.get("entries")?.[0];
     const kind = KIND_FOR_ITEM[item] ?? "users";
-    const entries = entriesSetting && ok ? this.expand(entriesSetting.values, kind, `item=${item}`) : [];
+    const entries = entriesSetting && ok ? this.expand(entriesSetting.source, kind, `item=${item}`) : [];
     if (!entriesSetting) {
       if (sense === "allow") this.diagnostics.report(Messages.EmptyAllowList, this.span(a.loc.start === a.loc.end ? a.loc : { start: a.loc.start, end: a.loc.start + 3 }));
       else this.diagnostics.report(Messages.MissingSetting, this.span({ start: a.loc.start, end: a.loc.start + 3 }), { block: `The access list for ${file}`, name: "entries" });
@@ -652,7 +673,7 @@ class Lowering {
     const settings = readSettings(this.file, own, MAIL_SCHEMA, "the mail block", this.diagnostics);
     const get = (key: string) => settings.get(key)?.[0];
     const domainSetting = get("domain");
-    const localDomains = domainSetting ? this.expand(domainSetting.values, "domains", "domain") : [];
+    const localDomains = domainSetting ? this.expand(domainSetting.source, "domains", "domain") : [];
     if (!domainSetting) {
       this.diagnostics.report(Messages.MissingSetting, this.span({ start: m.loc.start, end: m.loc.start + 4 }), {
         block: "The mail block",
@@ -721,11 +742,11 @@ class Lowering {
       }
     }
     const relayDomainsSetting = get("relay domains");
-    const relayDomains = relayDomainsSetting ? this.expand(relayDomainsSetting.values, "domains", "relay domains") : [];
+    const relayDomains = relayDomainsSetting ? this.expand(relayDomainsSetting.source, "domains", "relay domains") : [];
     const relayNetworks: MailModel["relayNetworks"] = [];
     const networksSetting = get("relay networks");
     if (networksSetting) {
-      for (const e of this.expand(networksSetting.values, "networks", "relay networks")) {
+      for (const e of this.expand(networksSetting.source, "networks", "relay networks")) {
         const net = v.parseIpv4Network(e.value);
         if (typeof net === "string") {
           this.diagnostics.report(Messages.InvalidValue, e, { value: e.value, what: "relay network", reason: net });
@@ -735,7 +756,7 @@ class Lowering {
       }
     }
     const accountsSetting = get("accounts");
-    const accounts = accountsSetting ? this.expand(accountsSetting.values, "users", "accounts") : [];
+    const accounts = accountsSetting ? this.expand(accountsSetting.source, "users", "accounts") : [];
     for (const a of accounts) {
       const reason = v.simpleNameReason(a.value, "SASL account name");
       if (reason) this.diagnostics.report(Messages.InvalidValue, a, { value: a.value, what: "SASL account name", reason });

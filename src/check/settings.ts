@@ -2,6 +2,7 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
 import type { Setting, Value, Word } from "../syntax/ast.js";
+import { valueCount } from "../syntax/build.js";
 import { closest, orList } from "./suggest.js";
 
 /** How many values a setting takes. */
@@ -14,7 +15,10 @@ export type Schema = Record<string, { arity: Arity; repeat?: boolean; expected: 
 export interface ReadSetting {
   key: string;
   setting: Setting;
+  /** Its values (for a long list, read them with eachValue(read.source)). */
   values: Value[];
+  /** What to pass to eachValue(): the setting itself, or no values when its only word was the sub-keyword. */
+  source: { values: Value[] };
 }
 
 /**
@@ -34,7 +38,8 @@ export function readSettings(
   for (const setting of settings) {
     const name = setting.name.value;
     let sub: Word | null = setting.sub;
-    let values = setting.values;
+    let source: { values: Value[] } = setting;
+    let count = valueCount(setting);
     const takesSub = Object.keys(schema).some((k) => k.startsWith(name + " "));
     if (!names.has(name)) {
       const known = [...names];
@@ -47,10 +52,11 @@ export function readSettings(
       continue;
     }
     if (takesSub && !sub) {
-      const first = values[0];
-      if (values.length === 1 && first?.kind === "Word") {
+      const first = count === 1 ? setting.values[0] : undefined;
+      if (first?.kind === "Word") {
         sub = first;
-        values = [];
+        source = { values: [] };
+        count = 0;
       } else {
         const subs = Object.keys(schema).filter((k) => k.startsWith(name + " "));
         diagnostics.report(Messages.SettingShape, { file, ...setting.loc }, {
@@ -76,7 +82,7 @@ export function readSettings(
       }
       continue;
     }
-    const n = values.length;
+    const n = count;
     const ok =
       rule.arity === "none" ? n === 0 : rule.arity === "one" ? n === 1 : rule.arity === "many" ? n >= 1 : true;
     if (!ok) {
@@ -90,7 +96,14 @@ export function readSettings(
       ]);
       continue;
     }
-    const read = { key, setting, values };
+    const read: ReadSetting = {
+      key,
+      setting,
+      source,
+      get values() {
+        return source.values;
+      },
+    };
     if (list) list.push(read);
     else out.set(key, [read]);
   }

@@ -13,6 +13,21 @@ export class OutputError extends Error {
   }
 }
 
+/** Chunk size for converting a string to bytes: a 12 MB list is not copied into one 12 MB buffer. */
+export const CHUNK = 1 << 20;
+
+/** Writes a string as UTF-8 in pieces (never splitting a surrogate pair). */
+function writeChunked(fd: number, content: string): void {
+  for (let i = 0; i < content.length; ) {
+    let end = Math.min(content.length, i + CHUNK);
+    const last = content.charCodeAt(end - 1);
+    if (end < content.length && last >= 0xd800 && last <= 0xdbff) end--;
+    const buf = Buffer.from(content.slice(i, end), "utf8");
+    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    i = end;
+  }
+}
+
 /** Removes temporaries, best effort: cleanup must not hide the error that caused it. */
 function removeAll(staged: { tmp: string }[]): void {
   for (const s of staged) {
@@ -95,7 +110,7 @@ export function writeTree(root: string, files: OutputFile[], faultBeforeWrite?: 
         faultBeforeWrite?.(file.path);
         const fd = openSync(tmp, "wx", file.mode);
         try {
-          writeSync(fd, file.content);
+          writeChunked(fd, file.content);
           fchmodSync(fd, file.mode);
           fsyncSync(fd);
         } finally {

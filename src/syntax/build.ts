@@ -41,13 +41,34 @@ export interface Cons<T> {
 
 type D = any[];
 
-const RUN_WORD = /[A-Za-z0-9_.\/:@+\-]+/g;
-
 /** Flattens a cons list into an array, in source order. */
 export function flatten<T>(list: Cons<T> | null): T[] {
   const out: T[] = [];
   for (let c = list; c; c = c.prev) out.push(c.item);
   return out.reverse();
+}
+
+/**
+ * The words of a run token (words separated by commas and white space), by
+ * scanning characters: a global regex would allocate a match array per word.
+ */
+function splitRun(t: Token, fn: (w: Word) => void): void {
+  scanRun(t, (value, start, end) => fn({ kind: "Word", value, loc: { start, end } }));
+}
+
+function scanRun(t: Token, fn: (value: string, start: number, end: number) => void): void {
+  const text = t.text;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    let c = text.charCodeAt(i);
+    while (c === 44 || c === 32 || c === 9 || c === 10) c = text.charCodeAt(++i);
+    if (i >= n) break;
+    const from = i;
+    while (i < n && c !== 44 && c !== 32 && c !== 9 && c !== 10) c = text.charCodeAt(++i);
+    const start = t.offset + from;
+    fn(text.slice(from, i), start, start + (i - from));
+  }
 }
 
 function tokenEnd(t: Token): number {
@@ -71,22 +92,79 @@ function pushValues(t: Token, out: Value[]): void {
     const s: Str = { kind: "String", value: t.decoded ?? t.value.slice(1, -1), raw: t.text, loc: { start: t.offset, end: tokenEnd(t) } };
     out.push(s);
   } else if (t.type === "run") {
-    const text = t.text;
-    RUN_WORD.lastIndex = 0;
-    for (let m = RUN_WORD.exec(text); m; m = RUN_WORD.exec(text)) {
-      const start = t.offset + m.index;
-      out.push({ kind: "Word", value: m[0], loc: { start, end: start + m[0].length } });
-    }
+    splitRun(t, (w) => out.push(w));
   } else {
     out.push(word(t));
   }
 }
 
-/** values: a cons list of value tokens, flattened into Value nodes. */
-function values(list: Cons<Token> | null): Value[] {
-  const out: Value[] = [];
-  for (const t of flatten(list)) pushValues(t, out);
-  return out;
+/** The tokens behind a node's `values`, for eachValue(); not enumerable, so invisible to tools. */
+const RAW = Symbol("policyc.valueTokens");
+
+/**
+ * Gives a node a `values` property built from its tokens on first read. The
+ * compiler itself never reads it for long lists: it walks the tokens with
+ * eachValue(), so a million entries never exist as a million AST nodes at
+ * once (they would take ~130 bytes each, most of the peak memory). Tools
+ * (the formatter, tests) read `values` and get ordinary Value nodes.
+ */
+function withValues<T extends object>(node: T, list: Cons<Token> | null): T & { values: Value[] } {
+  const tokens = flatten(list);
+  let cache: Value[] | undefined;
+  Object.defineProperty(node, "values", {
+    enumerable: true,
+    get(): Value[] {
+      if (!cache) {
+        cache = [];
+        for (const t of tokens) pushValues(t, cache);
+      }
+      return cache;
+    },
+  });
+  Object.defineProperty(node, RAW, { value: tokens });
+  return node as T & { values: Value[] };
+}
+
+/**
+ * Calls fn for each value of a node, in order, without making the node's
+ * `values`. The words of a comma run are passed as ONE reused Word object:
+ * fn must copy what it keeps (value, loc.start, loc.end), never the object.
+ */
+export function eachValue(node: { values: Value[] }, fn: (value: Value) => void): void {
+  const tokens = (node as { [RAW]?: Token[] })[RAW];
+  if (!tokens) {
+    for (const v of node.values) fn(v);
+    return;
+  }
+  const one: Value[] = [];
+  const loc = { start: 0, end: 0 };
+  const flyweight: Word = { kind: "Word", value: "", loc };
+  for (const t of tokens) {
+    if (t.type !== "run") {
+      one.length = 0;
+      pushValues(t, one);
+      fn(one[0]!);
+      continue;
+    }
+    scanRun(t, (value, start, end) => {
+      flyweight.value = value;
+      loc.start = start;
+      loc.end = end;
+      fn(flyweight);
+    });
+  }
+}
+
+/** How many values a node has, counted without making them. */
+export function valueCount(node: { values: Value[] }): number {
+  const tokens = (node as { [RAW]?: Token[] })[RAW];
+  if (!tokens) return node.values.length;
+  let n = 0;
+  for (const t of tokens) {
+    if (t.type !== "run") n++;
+    else for (let i = 0, text = t.text; i !== -1; i = text.indexOf(",", i + 1)) n++;
+  }
+  return n;
 }
 
 /** A single value token as a Value (the file of an acl, the port of a listen). */
@@ -121,7 +199,7 @@ export function platform(d: D): Platform {
 /** statement -> listKind %word "=" values ";" */
 export function listDef(d: D): ListDef {
   const kw: Token = d[0];
-  return { kind: "ListDef", listKind: kw.value as ListKind, name: word(d[1]), values: values(d[3]), loc: span(kw, d[4]) };
+  return withValues({ kind: "ListDef" as const, listKind: kw.value as ListKind, name: word(d[1]), loc: span(kw, d[4]) }, d[3]);
 }
 
 /** statement -> "service" %word "{" serviceItems "}" */
@@ -163,12 +241,12 @@ export function setting0(d: D): Setting {
 
 /** setting -> %word values ";" */
 export function setting1(d: D): Setting {
-  return { kind: "Setting", name: word(d[0]), sub: null, values: values(d[1]), loc: span(d[0], d[2]) };
+  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: null, loc: span(d[0], d[2]) }, d[1]);
 }
 
 /** setting -> %word %word values ";" */
 export function setting2(d: D): Setting {
-  return { kind: "Setting", name: word(d[0]), sub: word(d[1]), values: values(d[2]), loc: span(d[0], d[3]) };
+  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: word(d[1]), loc: span(d[0], d[3]) }, d[2]);
 }
 
 /** stackLine -> %word %word ";" */
