@@ -11,18 +11,26 @@ import { readFileSync } from "node:fs";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
-/** Resolves `import("../format/plugin.js")` (src/cli/fmt.ts) to the plugin bundle beside the CLI bundle. */
+/**
+ * Resolves lazy imports to the bundles beside the CLI bundle:
+ * `import("../format/plugin.js")` (src/cli/fmt.ts) to ./prettier.js, and
+ * `import("./verify.js")` (src/cli/main.ts) to ./verify.js, so that build and
+ * check never parse the formatter or verify.
+ */
 const pluginBesideCli = {
-  name: "prettier-plugin-beside-cli",
+  name: "lazy-bundles-beside-cli",
   setup(b) {
     b.onResolve({ filter: /\/format\/plugin\.js$/ }, (args) =>
       args.kind === "dynamic-import" ? { path: "./prettier.js", external: true } : undefined,
+    );
+    b.onResolve({ filter: /^\.\/verify\.js$/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: "./verify.js", external: true } : undefined,
     );
   },
 };
 
 await build({
-  entryPoints: { policyc: "src/cli/entry.ts", prettier: "src/format/plugin.ts" },
+  entryPoints: { policyc: "src/cli/entry.ts", prettier: "src/format/plugin.ts", verify: "src/cli/verify.ts" },
   outdir: "dist",
   bundle: true,
   platform: "node",

@@ -6,7 +6,6 @@ import { buildCommand } from "./build.js";
 import type { Command, CommandContext, Compiled, Options } from "./command.js";
 import { diffCommand } from "./diff.js";
 import { fmtCommand } from "./fmt.js";
-import { verifyCommand } from "./verify.js";
 import { countLine, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
 import { type Format, FORMATS, report } from "./report.js";
 
@@ -108,7 +107,7 @@ const ACCEPTS: Record<string, (keyof Options)[]> = {
 /** Runs policyc with arguments (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   // verify takes a built tree, not a policy, and options of its own.
-  if (argv[0] === "verify") return verifyCommand(argv.slice(1));
+  if (argv[0] === "verify") return (await import("./verify.js")).verifyCommand(argv.slice(1));
   try {
     return await run(argv);
   } catch (e) {
