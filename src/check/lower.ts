@@ -27,6 +27,7 @@ import { describeChar, isInvisible } from "../syntax/lexer.js";
 import {
   type AclModel,
   type Entry,
+  EntryList,
   ITEMS,
   type Item,
   type ListenModel,
@@ -44,7 +45,7 @@ import {
 } from "./model.js";
 import { readSettings, type ReadSetting, type Schema } from "./settings.js";
 import { closest } from "./suggest.js";
-import { uniqueBy } from "./unique.js";
+import { repeats } from "./unique.js";
 import * as v from "./values.js";
 
 /** The list kind whose values an access list item matches. */
@@ -151,7 +152,7 @@ const LISTEN_SCHEMA: Schema = {
 interface ListInfo {
   def: ListDef;
   file: SourceFile;
-  resolved: Entry[] | null;
+  resolved: EntryList | null;
   resolving: boolean;
 }
 
@@ -287,7 +288,7 @@ class Lowering {
   }
 
   /** Expands a list's values, following references to other lists of the same kind. */
-  private resolveList(info: ListInfo, path: string[]): Entry[] {
+  private resolveList(info: ListInfo, path: string[]): EntryList {
     if (info.resolved) return info.resolved;
     const name = info.def.name.value;
     if (info.resolving) {
@@ -295,7 +296,7 @@ class Lowering {
         name,
         path: [...path.slice(path.indexOf(name)), name].join(" -> "),
       });
-      info.resolved = [];
+      info.resolved = new EntryList();
       return info.resolved;
     }
     info.resolving = true;
@@ -328,8 +329,19 @@ class Lowering {
    * replaced by that list's entries; anything else is a literal, checked for
    * the kind's shape. Duplicates are dropped, keeping the first.
    */
-  private expand(source: { values: Value[] }, kind: ListKind, context: string, path: string[] = []): Entry[] {
-    let entries: Entry[] = [];
+  private expand(source: { values: Value[] }, kind: ListKind, context: string, path: string[] = []): EntryList {
+    // A list taken whole as the first value is shared, not copied, until
+    // something is added after it.
+    let shared: EntryList | null = null;
+    let own: EntryList | null = null;
+    const target = (): EntryList => {
+      if (!own) {
+        own = new EntryList();
+        if (shared) own.append(shared);
+        shared = null;
+      }
+      return own;
+    };
     let listRefs = 0;
     const literals = new Set<string>();
     let literalCount = 0;
@@ -347,8 +359,8 @@ class Lowering {
           return;
         }
         const other = this.resolveList(list, path);
-        if (entries.length === 0) entries = other.slice();
-        else for (const e of other) entries.push(e);
+        if (!own && !shared) shared = other;
+        else target().append(other);
         listRefs++;
         return;
       }
@@ -363,71 +375,70 @@ class Lowering {
           });
         }
       }
-      entries.push({ value: value.value, file: this.file, start: value.loc.start, end: value.loc.end });
+      target().push(this.file, value.loc.start, value.loc.end, value.kind === "String" ? value.value : null);
       if (++literalCount <= 64) literals.add(value.value);
     });
+    const entries: EntryList = own ?? shared ?? new EntryList();
     // A list's own entries are already free of repeats: with one list and a
     // few literals, a repeat must involve a literal, so only those are tracked.
     if (listRefs === 1 && literalCount === 0) return entries;
+    let drop: Uint8Array | null;
     if (listRefs <= 1 && literalCount <= 64) {
+      drop = null;
       const emitted = new Set<string>();
-      let out: Entry[] | null = null; // made only when something is dropped
       for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]!;
-        if (literals.has(e.value)) {
-          if (emitted.has(e.value)) {
-            out ??= entries.slice(0, i);
-            continue;
-          }
-          emitted.add(e.value);
-        }
-        out?.push(e);
+        const v = entries.value(i);
+        if (!literals.has(v)) continue;
+        if (emitted.has(v)) (drop ??= new Uint8Array(entries.length))[i] = 1;
+        else emitted.add(v);
       }
-      return out ?? entries;
+    } else {
+      const list = entries;
+      drop = repeats(list.length, (i) => list.value(i), (i) => list.hash(i));
     }
-    return uniqueBy(entries, (e) => e.value);
+    return drop ? entries.without(drop) : entries;
   }
 
   /** Checks a literal: what any list file line must be, then the kind's own shape. */
   private literalOk(value: Value, kind: ListKind): boolean {
     const s = value.value;
-    const span = { file: this.file, start: value.loc.start, end: value.loc.end };
+    // Called for every entry of every list: a span is made only for a report.
     // A bare word is ASCII letters, digits and _ . / : @ + - (the lexer saw to
     // it): only strings can be empty, hold white space or control characters.
     if (value.kind === "Word") {
       if (s.length >= 255) {
-        this.diagnostics.report(Messages.EntryTooLong, span, { bytes: s.length });
+        this.diagnostics.report(Messages.EntryTooLong, this.span(value.loc), { bytes: s.length });
         return false;
       }
-      return this.shapeOk(s, kind, span);
+      return this.shapeOk(s, kind, value);
     }
     if (s === "") {
-      this.diagnostics.report(Messages.EmptyEntry, span);
+      this.diagnostics.report(Messages.EmptyEntry, this.span(value.loc));
       return false;
     }
     for (const ch of s) {
       const cp = ch.codePointAt(0)!;
       if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp < 0xa0) || isInvisible(cp)) {
-        this.diagnostics.report(Messages.EntryControl, span, { char: describeChar(ch) });
+        this.diagnostics.report(Messages.EntryControl, this.span(value.loc), { char: describeChar(ch) });
         return false;
       }
     }
     if (s.trim() !== s) {
-      this.diagnostics.report(Messages.EntryWhitespace, span, { value: s });
+      this.diagnostics.report(Messages.EntryWhitespace, this.span(value.loc), { value: s });
       return false;
     }
     const bytes = Buffer.byteLength(s);
     if (bytes >= 255) {
-      this.diagnostics.report(Messages.EntryTooLong, span, { bytes });
+      this.diagnostics.report(Messages.EntryTooLong, this.span(value.loc), { bytes });
       return false;
     }
-    return this.shapeOk(s, kind, span);
+    return this.shapeOk(s, kind, value);
   }
 
-  private shapeOk(s: string, kind: ListKind, span: Span): boolean {
+  private shapeOk(s: string, kind: ListKind, value: Value): boolean {
     const reason = KIND_REASON[kind](s);
     if (reason) {
-      this.diagnostics.report(Messages.InvalidValue, span, { value: s, what: KIND_NOUN[kind], reason });
+      this.diagnostics.report(Messages.InvalidValue, this.span(value.loc), { value: s, what: KIND_NOUN[kind], reason });
       return false;
     }
     return true;
@@ -646,7 +657,7 @@ class Lowering {
     }
     const entriesSetting: ReadSetting | undefined = settings.get("entries")?.[0];
     const kind = KIND_FOR_ITEM[item] ?? "users";
-    const entries = entriesSetting && ok ? this.expand(entriesSetting.source, kind, `item=${item}`) : [];
+    const entries = entriesSetting && ok ? this.expand(entriesSetting.source, kind, `item=${item}`) : new EntryList();
     if (!entriesSetting) {
       if (sense === "allow") this.diagnostics.report(Messages.EmptyAllowList, this.span(a.loc.start === a.loc.end ? a.loc : { start: a.loc.start, end: a.loc.start + 3 }));
       else this.diagnostics.report(Messages.MissingSetting, this.span({ start: a.loc.start, end: a.loc.start + 3 }), { block: `The access list for ${file}`, name: "entries" });
@@ -673,7 +684,7 @@ class Lowering {
     const settings = readSettings(this.file, own, MAIL_SCHEMA, "the mail block", this.diagnostics);
     const get = (key: string) => settings.get(key)?.[0];
     const domainSetting = get("domain");
-    const localDomains = domainSetting ? this.expand(domainSetting.source, "domains", "domain") : [];
+    const localDomains = domainSetting ? this.expand(domainSetting.source, "domains", "domain").toArray() : [];
     if (!domainSetting) {
       this.diagnostics.report(Messages.MissingSetting, this.span({ start: m.loc.start, end: m.loc.start + 4 }), {
         block: "The mail block",
@@ -742,11 +753,11 @@ class Lowering {
       }
     }
     const relayDomainsSetting = get("relay domains");
-    const relayDomains = relayDomainsSetting ? this.expand(relayDomainsSetting.source, "domains", "relay domains") : [];
+    const relayDomains = relayDomainsSetting ? this.expand(relayDomainsSetting.source, "domains", "relay domains").toArray() : [];
     const relayNetworks: MailModel["relayNetworks"] = [];
     const networksSetting = get("relay networks");
     if (networksSetting) {
-      for (const e of this.expand(networksSetting.source, "networks", "relay networks")) {
+      for (const e of this.expand(networksSetting.source, "networks", "relay networks").toArray()) {
         const net = v.parseIpv4Network(e.value);
         if (typeof net === "string") {
           this.diagnostics.report(Messages.InvalidValue, e, { value: e.value, what: "relay network", reason: net });
@@ -756,7 +767,7 @@ class Lowering {
       }
     }
     const accountsSetting = get("accounts");
-    const accounts = accountsSetting ? this.expand(accountsSetting.source, "users", "accounts") : [];
+    const accounts = accountsSetting ? this.expand(accountsSetting.source, "users", "accounts").toArray() : [];
     for (const a of accounts) {
       const reason = v.simpleNameReason(a.value, "SASL account name");
       if (reason) this.diagnostics.report(Messages.InvalidValue, a, { value: a.value, what: "SASL account name", reason });

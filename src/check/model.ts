@@ -5,6 +5,7 @@
  */
 import type { Span } from "../diagnostics/diagnostic.js";
 import type { SourceFile } from "../diagnostics/source.js";
+import { fnv1a } from "./unique.js";
 
 export const PLATFORMS = ["debian", "redhat"] as const;
 export type PlatformName = (typeof PLATFORMS)[number];
@@ -73,7 +74,7 @@ export interface AclModel {
   apply: string | null;
   quiet: boolean;
   /** In the order written, named lists expanded in place, duplicates dropped. */
-  entries: Entry[];
+  entries: EntryList;
   span: Span;
   fileSpan: Span;
   onerrSpan: Span | null;
@@ -85,6 +86,79 @@ export interface AclModel {
  */
 export interface Entry extends Span {
   value: string;
+}
+
+/**
+ * Entries held compactly: where each was written, its text made on demand.
+ * A site's list of a million user names would otherwise be a million
+ * objects and a million strings alive at once; here it is three arrays of
+ * small integers over the source text the compiler holds anyway.
+ */
+export class EntryList {
+  private readonly files: SourceFile[] = [];
+  private fileOf: number[] = [];
+  private starts: number[] = [];
+  private ends: number[] = [];
+  /** Values that are not their source text (quoted strings), by index. */
+  private decoded: Map<number, string> | null = null;
+
+  get length(): number {
+    return this.starts.length;
+  }
+
+  /** Adds an entry; `value` is null when it is exactly the source text between start and end. */
+  push(file: SourceFile, start: number, end: number, value: string | null): void {
+    let f = this.files.length > 0 && this.files[this.files.length - 1] === file ? this.files.length - 1 : this.files.indexOf(file);
+    if (f === -1) f = this.files.push(file) - 1;
+    if (value !== null) (this.decoded ??= new Map()).set(this.starts.length, value);
+    this.fileOf.push(f);
+    this.starts.push(start);
+    this.ends.push(end);
+  }
+
+  /** Adds every entry of another list, in order. */
+  append(other: EntryList): void {
+    for (let i = 0; i < other.length; i++) other.copyTo(this, i);
+  }
+
+  private copyTo(target: EntryList, i: number): void {
+    const d = this.decoded?.get(i);
+    target.push(this.files[this.fileOf[i]!]!, this.starts[i]!, this.ends[i]!, d === undefined ? null : d);
+  }
+
+  /** A copy without the entries whose index is set in drop. */
+  without(drop: Uint8Array): EntryList {
+    const out = new EntryList();
+    for (let i = 0; i < this.length; i++) if (!drop[i]) this.copyTo(out, i);
+    return out;
+  }
+
+  /** FNV-1a of value(i), read from the source text without making the string. */
+  hash(i: number): number {
+    const d = this.decoded?.get(i);
+    return d !== undefined ? fnv1a(d) : fnv1a(this.files[this.fileOf[i]!]!.text, this.starts[i], this.ends[i]);
+  }
+
+  value(i: number): string {
+    const d = this.decoded?.get(i);
+    return d ?? this.files[this.fileOf[i]!]!.text.slice(this.starts[i], this.ends[i]);
+  }
+
+  at(i: number): Entry {
+    return { value: this.value(i), file: this.files[this.fileOf[i]!]!, start: this.starts[i]!, end: this.ends[i]! };
+  }
+
+  /** Every entry as an object: for the short lists of the mail block and for tests. */
+  toArray(): Entry[] {
+    return Array.from({ length: this.length }, (_, i) => this.at(i));
+  }
+
+  /** Every value, in order. */
+  values(): string[] {
+    const out = new Array<string>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.value(i);
+    return out;
+  }
 }
 
 /** A sendmail listening socket: one DAEMON_OPTIONS line. */

@@ -6,22 +6,30 @@
  * in garbage collection; this costs a few tens and allocates four arrays.
  */
 export function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
-  const n = items.length;
+  const drop = repeats(items.length, (i) => key(items[i]!));
+  if (!drop) return items;
+  return items.filter((_, i) => !drop[i]);
+}
+
+/**
+ * Which of n values repeat an earlier one: a mask with 1 at each later
+ * copy, or null when there is none.
+ */
+export function repeats(n: number, key: (i: number) => string, hash: (i: number) => number = (i) => fnv1a(key(i))): Uint8Array | null {
   if (n < 4096) {
     const seen = new Set<string>();
-    const out: T[] = [];
-    for (const item of items) {
-      const k = key(item);
+    let drop: Uint8Array | null = null;
+    for (let i = 0; i < n; i++) {
       const size = seen.size;
-      seen.add(k);
-      if (seen.size !== size) out.push(item);
+      seen.add(key(i));
+      if (seen.size === size) (drop ??= new Uint8Array(n))[i] = 1;
     }
-    return out;
+    return drop;
   }
   let hashes = new Uint32Array(n);
   let index = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    hashes[i] = fnv1a(key(items[i]!));
+    hashes[i] = hash(i);
     index[i] = i;
   }
   // LSD radix sort on the hash, 16 bits a pass; stable, so equal hashes keep index order.
@@ -51,23 +59,20 @@ export function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
     while (end < n && hashes[end] === hashes[g]) end++;
     for (let a = g; a < end - 1; a++) {
       if (drop?.[index[a]!]) continue;
-      const ka = key(items[index[a]!]!);
+      const ka = key(index[a]!);
       for (let b = a + 1; b < end; b++) {
-        if (key(items[index[b]!]!) === ka) (drop ??= new Uint8Array(n))[index[b]!] = 1;
+        if (key(index[b]!) === ka) (drop ??= new Uint8Array(n))[index[b]!] = 1;
       }
     }
     g = end;
   }
-  if (!drop) return items;
-  const out: T[] = [];
-  for (let i = 0; i < n; i++) if (!drop[i]) out.push(items[i]!);
-  return out;
+  return drop;
 }
 
-/** 32-bit FNV-1a over UTF-16 code units. */
-function fnv1a(s: string): number {
+/** 32-bit FNV-1a over the UTF-16 code units of s[from, to). */
+export function fnv1a(s: string, from = 0, to = s.length): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = from; i < to; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }

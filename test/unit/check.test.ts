@@ -41,7 +41,7 @@ describe("check: names", () => {
 
   it("expands lists of lists in order and drops duplicates", () => {
     const r = compileText(P + 'users a = x, y;\nusers b = y, a, z;\nservice s { acl user allow "/f" { entries b, x; } }\n');
-    expect(r.model!.services[0]!.acls[0]!.entries.map((e) => e.value)).toEqual(["y", "x", "z"]);
+    expect(r.model!.services[0]!.acls[0]!.entries.values()).toEqual(["y", "x", "z"]);
   });
 
   it("rejects a platform set twice or not at all", () => {

@@ -18,7 +18,7 @@ export function LoginServiceAdminRule(model: Model, diagnostics: DiagnosticBag):
     for (const acl of service.acls) {
       if (acl.sense !== "allow") continue;
       const admins = acl.item === "user" ? ADMIN_USERS : acl.item === "group" ? ADMIN_GROUPS : null;
-      if (!admins || acl.entries.some((e) => admins.includes(e.value))) continue;
+      if (!admins || acl.entries.values().some((v) => admins.includes(v))) continue;
       diagnostics.report(Messages.LoginWithoutAdmin, acl.span, {
         pam: service.pamService,
         admins: acl.item === "user" ? "root" : `one of the groups ${ADMIN_GROUPS.join(", ")}`,

@@ -16,7 +16,7 @@ export const AclTarget: Target = {
       for (const acl of service.acls) {
         const lines = new Array<string>(acl.entries.length + 2);
         lines[0] = `# ${ctx.header}`;
-        for (let i = 0; i < acl.entries.length; i++) lines[i + 1] = acl.entries[i]!.value;
+        for (let i = 0; i < acl.entries.length; i++) lines[i + 1] = acl.entries.value(i);
         lines[lines.length - 1] = "";
         const content = lines.join("\n");
         out.push({

@@ -1,0 +1,235 @@
+// npm run bench: policyc's speed and memory against the floors of its design,
+// measured side by side in one run on this machine. Prints a table with each
+// goal of issue 7 and whether it is met; exits 1 if one is not.
+//
+//   node scripts/bench.js [--quick]     (--quick: fewer runs, no 1M case)
+//
+// Every figure is a whole process, as make runs it: node's start-up, reading
+// the policy and writing the output included. Wall times are medians; peak
+// memory is the child's maxRSS (process.resourceUsage, reported at exit).
+import { build } from "esbuild";
+import { spawnSync } from "node:child_process";
+import { cpus, totalmem, tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const QUICK = process.argv.includes("--quick");
+const work = mkdtempSync(join(tmpdir(), "policyc-bench-"));
+
+// A child that runs one job and reports its own peak RSS on fd 3.
+const probe = join(work, "probe.mjs");
+writeFileSync(
+  probe,
+  `import { writeSync } from "node:fs";
+process.on("exit", () => writeSync(3, String(process.resourceUsage().maxRSS)));
+const [job, ...args] = process.argv.slice(2);
+if (job === "policyc") { process.argv = [process.argv[0], "policyc", ...args]; await import(${JSON.stringify(join(ROOT, "dist/policyc.js"))}); }
+else { const m = await import(job); await m.default(...args); }
+`,
+);
+
+// The floors, bundled from the compiler's own lexer so the rules are the same.
+const floors = join(work, "floors.mjs");
+await build({
+  stdin: {
+    contents: `
+import moo from "moo";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { lex } from "./src/syntax/lexer.ts";
+import { SourceFile } from "./src/diagnostics/source.ts";
+import { DiagnosticBag } from "./src/diagnostics/diagnostic.ts";
+const WORD = String.raw\`[A-Za-z0-9_.\\/:@+\\-]+\`;
+// moo with one token per word: what a lexer without comma runs would do.
+const perWord = moo.compile({
+  ws: { match: /[ \\t\\n]+/, lineBreaks: true }, comment: /#[^\\n]*/, string: /"(?:[^"\\\\\\n]|\\\\[^\\n])*"/,
+  word: new RegExp(WORD), punct: /[{};,=]/, invalid: { match: /[^]/, lineBreaks: true },
+});
+export default function (kind, file, out) {
+  const text = readFileSync(file, "utf8");
+  if (kind === "moo-word") { perWord.reset(text); let n = 0; while (perWord.next()) n++; return n; }
+  if (kind === "moo-policyc") return lex(new SourceFile(file, text), new DiagnosticBag()).tokens.length;
+  if (kind === "copy") {
+    // Read the policy, then write the files policyc writes, the same bytes in the same folders.
+    const tree = JSON.parse(readFileSync(out + ".json", "utf8"));
+    for (const [path, content] of tree) { mkdirSync(dirname(join(out, path)), { recursive: true }); writeFileSync(join(out, path), content); }
+    return text.length;
+  }
+  if (kind === "node") return 0;
+}
+`,
+    resolveDir: ROOT,
+    loader: "ts",
+  },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  outfile: floors,
+  logLevel: "error",
+});
+
+function run(argv, { stdio } = {}) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, argv, { stdio: ["ignore", "ignore", "pipe", "pipe"], encoding: "utf8", ...stdio });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (${r.status}):\n${r.stderr}`);
+  return { ms, rssKB: Number(r.output[3]) };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Runs each job `runs` times, interleaved so that load on the machine hits all alike. */
+function measure(jobs, runs) {
+  const results = jobs.map(() => ({ ms: [], rss: [] }));
+  for (let r = 0; r < runs; r++) {
+    jobs.forEach((job, i) => {
+      const m = job();
+      results[i].ms.push(m.ms);
+      results[i].rss.push(m.rssKB);
+    });
+  }
+  return results.map((r) => ({ ms: median(r.ms), rssMB: Math.max(...r.rss) / 1024 }));
+}
+
+function listPolicy(n) {
+  const lines = ["platform debian;", "users big ="];
+  for (let i = 0; i < n; i += 10) {
+    const chunk = [];
+    for (let j = i; j < Math.min(n, i + 10); j++) chunk.push(`user${j}`);
+    lines.push("  " + chunk.join(", ") + (i + 10 < n ? "," : ";"));
+  }
+  lines.push("service imapd {", "  pam imap;", '  acl user allow "/etc/imapd.acl" { entries big, root; }', "}");
+  return lines.join("\n") + "\n";
+}
+
+function servicesPolicy(n) {
+  const lines = ["platform debian;", "users staff = root, alice, bob, carol, dave, erin, frank, grace, heidi, ivan;"];
+  for (let i = 0; i < n; i++) {
+    lines.push(`service svc${i} {`, `  acl user allow "/etc/security/svc${i}.users" { entries staff; }`, "}");
+  }
+  return lines.join("\n") + "\n";
+}
+
+const cases = [
+  ...[1_000, 10_000, 100_000, ...(QUICK ? [] : [1_000_000])].map((n) => ({ name: `${n.toLocaleString("en")} list entries`, text: listPolicy(n), n, series: "entries" })),
+  ...[100, 1_000, 10_000].map((n) => ({ name: `${n.toLocaleString("en")} services`, text: servicesPolicy(n), n, series: "services" })),
+];
+
+const out = (name) => join(work, name);
+
+/** The files of a tree, for the copy floor to write again. */
+function snapshot(dir) {
+  const files = [];
+  const walk = (d, rel) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), rel + e.name + "/");
+      else files.push([rel + e.name, readFileSync(join(d, e.name), "utf8")]);
+    }
+  };
+  walk(dir, "");
+  return files;
+}
+const fmt = (x, d = 0) => x.toFixed(d);
+console.log(`policyc bench on ${cpus()[0]?.model ?? "?"} (${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB), node ${process.version}`);
+console.log("");
+console.log("build: policyc build; moo/word: moo tokenizing the policy, a token per word; moo/run: policyc's own lexer");
+console.log("(moo, comma runs as one token); copy: reading the policy and writing the same files policyc writes.");
+console.log("");
+console.log("case                     input     build  moo/word  moo/run    copy  build/moo  build/copy  build RSS  RSS/input");
+const goals = [];
+const rows = [];
+for (const c of cases) {
+  const file = out(`${c.series}-${c.n}.policy`);
+  writeFileSync(file, c.text);
+  const size = statSync(file).size;
+  const runs = QUICK ? 1 : c.n >= 1_000_000 || (c.series === "services" && c.n >= 10_000) ? 3 : 5;
+  const first = out("first");
+  run([probe, "policyc", "build", file, "-o", first, "-q"]);
+  const copyTarget = out("copy");
+  writeFileSync(copyTarget + ".json", JSON.stringify(snapshot(first)));
+  rmSync(first, { recursive: true, force: true });
+  let k = 0;
+  const [b, word, mrun, copy] = measure(
+    [
+      () => {
+        const dir = out(`o${k++}`);
+        const m = run([probe, "policyc", "build", file, "-o", dir, "-q"]);
+        rmSync(dir, { recursive: true, force: true });
+        return m;
+      },
+      () => run([probe, floors, "moo-word", file]),
+      () => run([probe, floors, "moo-policyc", file]),
+      () => {
+        const m = run([probe, floors, "copy", file, copyTarget]);
+        rmSync(copyTarget, { recursive: true, force: true });
+        return m;
+      },
+    ],
+    runs,
+  );
+  const row = { ...c, size, build: b, word, mrun, copy };
+  rows.push(row);
+  console.log(
+    `${c.name.padEnd(22)} ${fmt(size / 1e6, 2).padStart(6)} MB ${fmt(b.ms).padStart(6)} ms ${fmt(word.ms).padStart(6)} ms ${fmt(mrun.ms).padStart(5)} ms ${fmt(copy.ms).padStart(5)} ms ${fmt(b.ms / word.ms, 2).padStart(8)}x ${fmt(b.ms / copy.ms, 2).padStart(10)}x ${fmt(b.rssMB).padStart(7)} MB ${fmt((b.rssMB * 2 ** 20) / size, 1).padStart(8)}x`,
+  );
+}
+
+console.log("");
+const big = rows.find((r) => r.series === "entries" && r.n === 1_000_000) ?? rows.filter((r) => r.series === "entries").pop();
+goals.push([`${big.name}: build <= 5x moo tokenizing the file (one token per word)`, big.build.ms / big.word.ms, 5]);
+goals.push([`${big.name}: peak RSS <= 25x the input size`, (big.build.rssMB * 2 ** 20) / big.size, 25]);
+for (const series of ["entries", "services"]) {
+  const rs = rows.filter((r) => r.series === series);
+  for (let i = 1; i < rs.length; i++) {
+    const step = rs[i].n / rs[i - 1].n;
+    // Start-up is a constant, not part of the input's cost: compare time above an empty policy's.
+    goals.push([`${series} ${rs[i - 1].n.toLocaleString("en")} -> ${rs[i].n.toLocaleString("en")}: ${step}x input, time above start-up grows <= ${fmt(step * 1.1)}x`, 0, 0, rs[i - 1], rs[i], step]);
+  }
+}
+
+// Cold start: the cookbook next to node itself and to the m4 step that follows a build.
+const cookOut = out("cookbook");
+run([probe, "policyc", "build", join(ROOT, "examples/cookbook.policy"), "-o", cookOut, "-q"]);
+const mc = join(cookOut, "etc/mail/sendmail.mc");
+const hasM4 = spawnSync("m4", ["--version"]).status === 0;
+const startRuns = QUICK ? 5 : 21;
+const startJobs = [
+  () => run([join(ROOT, "bin/policyc.js"), "build", join(ROOT, "examples/cookbook.policy"), "-o", cookOut, "-q"]),
+  () => run(["-e", "0"]),
+];
+const [cold, nodeOnly] = measure(startJobs, startRuns);
+let m4ms = NaN;
+if (hasM4) {
+  const xs = [];
+  for (let i = 0; i < startRuns; i++) {
+    const t = process.hrtime.bigint();
+    spawnSync("m4", [mc], { stdio: "ignore" });
+    xs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  m4ms = median(xs);
+}
+console.log(`cold start (median of ${startRuns}): policyc build examples/cookbook.policy ${fmt(cold.ms, 1)} ms, node -e 0 ${fmt(nodeOnly.ms, 1)} ms, m4 sendmail.mc ${hasM4 ? fmt(m4ms, 1) + " ms" : "(m4 not installed)"}`);
+goals.push(["cold start of build examples/cookbook.policy <= 1.5x node -e 0", cold.ms / nodeOnly.ms, 1.5]);
+
+console.log("");
+console.log("goal                                                                              measured   limit  met");
+let failed = 0;
+for (const [name, value, limit, a, b, step] of goals) {
+  let v = value;
+  let lim = limit;
+  if (a) {
+    const base = nodeOnly.ms;
+    v = Math.max(0, b.build.ms - base) / Math.max(1, a.build.ms - base);
+    lim = step * 1.1;
+  }
+  const ok = v <= lim;
+  if (!ok) failed++;
+  console.log(`${name.padEnd(80)} ${fmt(v, 2).padStart(7)}x ${fmt(lim, 1).padStart(6)}x  ${ok ? "yes" : "NO"}`);
+}
+rmSync(work, { recursive: true, force: true });
+process.exitCode = failed ? 1 : 0;
