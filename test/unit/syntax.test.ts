@@ -154,3 +154,36 @@ describe("syntax: decoding the file", () => {
     expect(diagnosticsOf("platform debian;\u0000")).toEqual(["1:17 PC1003 Invalid character U+0000 in the policy."]);
   });
 });
+
+describe("syntax: one parse, exact positions at any size", () => {
+  it("parses every example with exactly one parse per statement", async () => {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const root = join(__dirname, "..", "..", "examples");
+    const files = [
+      ...readdirSync(root).filter((f) => f.endsWith(".policy")),
+      ...["fleet/fleet.policy", "fleet/lists/staff.policy", "fleet/lists/networks.policy"],
+    ];
+    for (const f of files) {
+      // parser.ts throws on a second parse ("policyc bug: the grammar is ambiguous").
+      const { ast, bag } = parseText(readFileSync(join(root, f), "utf8"));
+      expect(bag.items, f).toEqual([]);
+      expect(ast.statements.length, f).toBeGreaterThan(0);
+    }
+  });
+
+  it("points at the exact line and column of a bad entry deep in a list of 100,000", () => {
+    const lines = ["platform debian;", "users big ="];
+    for (let i = 0; i < 100_000; i += 10) {
+      const chunk = Array.from({ length: 10 }, (_, j) => (i + j === 77_777 ? '"bad entry "' : `user${i + j}`));
+      lines.push("  " + chunk.join(", ") + (i + 10 < 100_000 ? "," : ";"));
+    }
+    lines.push('service s { acl user allow "/f" { entries big, root; } }');
+    // Entry 77,777 is the eighth of the 7,778th line of entries (line 7,780).
+    const line = 2 + 7_778;
+    const column = lines[line - 1]!.indexOf('"bad entry "') + 1;
+    expect(diagnosticsOf(lines.join("\n") + "\n")).toEqual([
+      `${line}:${column} PC3023 Entry "bad entry " has leading or trailing white space; pam_listfile compares exactly, so it would never match.`,
+    ]);
+  });
+});
