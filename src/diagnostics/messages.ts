@@ -71,8 +71,6 @@ export const Messages = {
   EmptyEntry: def("PC3022", "error", "Empty entry: pam_listfile skips empty lines, so it can never match."),
   EntryWhitespace: def("PC3023", "error", "Entry \"{value}\" has leading or trailing white space; pam_listfile compares exactly, so it would never match."),
   EntryControl: def("PC3024", "error", "Entry has a control character ({char}); it would corrupt the list file."),
-  ListKindForItem: def("PC3025", "error", "A {value} value cannot match item={item}: pam_listfile compares {item} exactly."),
-  PathConflict: def("PC3026", "error", "{path} would be written by both {first} and {second}."),
   BadListFilePath: def("PC3027", "error", "List file \"{value}\" {reason}."),
   EntryTooLong: def("PC3028", "error", "Entry is {bytes} bytes long; Linux-PAM before 1.6 cuts list lines at 255 bytes and would read the rest as another entry."),
   M4Reserved: def("PC3029", "error", "{what} \"{value}\" would reach m4 text with the word \"{token}\", which m4 or sendmail-cf defines as a macro and would expand."),
