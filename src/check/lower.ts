@@ -22,7 +22,7 @@ import type {
   Value,
   Word,
 } from "../syntax/ast.js";
-import { eachValue } from "../syntax/build.js";
+import { eachValue, valueCount } from "../syntax/build.js";
 import { describeChar, isInvisible } from "../syntax/lexer.js";
 import {
   type AclModel,
@@ -337,6 +337,9 @@ class Lowering {
     const target = (): EntryList => {
       if (!own) {
         own = new EntryList();
+        // Room for the shared list and one entry per value (a list reference
+        // among them grows it once more).
+        own.reserve((shared?.length ?? 0) + valueCount(source));
         if (shared) own.append(shared);
         shared = null;
       }

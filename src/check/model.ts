@@ -96,40 +96,72 @@ export interface Entry extends Span {
  */
 export class EntryList {
   private readonly files: SourceFile[] = [];
-  private fileOf: number[] = [];
-  private starts: number[] = [];
-  private ends: number[] = [];
+  private fileOf = new Uint32Array(8);
+  private starts = new Int32Array(8);
+  private ends = new Int32Array(8);
+  private n = 0;
   /** Values that are not their source text (quoted strings), by index. */
   private decoded: Map<number, string> | null = null;
 
   get length(): number {
-    return this.starts.length;
+    return this.n;
+  }
+
+  /** Makes room for `extra` more entries (exactly, when told the size ahead). */
+  reserve(extra: number): void {
+    const need = this.n + extra;
+    if (need <= this.starts.length) return;
+    const size = Math.max(need, Math.floor(this.starts.length * 1.5));
+    const grow = <T extends Uint32Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    this.fileOf = grow(this.fileOf, (k) => new Uint32Array(k));
+    this.starts = grow(this.starts, (k) => new Int32Array(k));
+    this.ends = grow(this.ends, (k) => new Int32Array(k));
+  }
+
+  private fileIndex(file: SourceFile): number {
+    const last = this.files.length - 1;
+    if (last >= 0 && this.files[last] === file) return last;
+    const f = this.files.indexOf(file);
+    return f === -1 ? this.files.push(file) - 1 : f;
   }
 
   /** Adds an entry; `value` is null when it is exactly the source text between start and end. */
   push(file: SourceFile, start: number, end: number, value: string | null): void {
-    let f = this.files.length > 0 && this.files[this.files.length - 1] === file ? this.files.length - 1 : this.files.indexOf(file);
-    if (f === -1) f = this.files.push(file) - 1;
-    if (value !== null) (this.decoded ??= new Map()).set(this.starts.length, value);
-    this.fileOf.push(f);
-    this.starts.push(start);
-    this.ends.push(end);
+    this.reserve(1);
+    const i = this.n++;
+    if (value !== null) (this.decoded ??= new Map()).set(i, value);
+    this.fileOf[i] = this.fileIndex(file);
+    this.starts[i] = start;
+    this.ends[i] = end;
   }
 
   /** Adds every entry of another list, in order. */
   append(other: EntryList): void {
-    for (let i = 0; i < other.length; i++) other.copyTo(this, i);
-  }
-
-  private copyTo(target: EntryList, i: number): void {
-    const d = this.decoded?.get(i);
-    target.push(this.files[this.fileOf[i]!]!, this.starts[i]!, this.ends[i]!, d === undefined ? null : d);
+    this.reserve(other.n);
+    const map = other.files.map((f) => this.fileIndex(f));
+    const base = this.n;
+    for (let i = 0; i < other.n; i++) this.fileOf[base + i] = map[other.fileOf[i]!]!;
+    this.starts.set(other.starts.subarray(0, other.n), base);
+    this.ends.set(other.ends.subarray(0, other.n), base);
+    if (other.decoded) for (const [i, v] of other.decoded) (this.decoded ??= new Map()).set(base + i, v);
+    this.n += other.n;
   }
 
   /** A copy without the entries whose index is set in drop. */
   without(drop: Uint8Array): EntryList {
     const out = new EntryList();
-    for (let i = 0; i < this.length; i++) if (!drop[i]) this.copyTo(out, i);
+    let kept = 0;
+    for (let i = 0; i < this.n; i++) if (!drop[i]) kept++;
+    out.reserve(kept);
+    for (let i = 0; i < this.n; i++) {
+      if (drop[i]) continue;
+      const d = this.decoded?.get(i);
+      out.push(this.files[this.fileOf[i]!]!, this.starts[i]!, this.ends[i]!, d === undefined ? null : d);
+    }
     return out;
   }
 
@@ -150,13 +182,13 @@ export class EntryList {
 
   /** Every entry as an object: for the short lists of the mail block and for tests. */
   toArray(): Entry[] {
-    return Array.from({ length: this.length }, (_, i) => this.at(i));
+    return Array.from({ length: this.n }, (_, i) => this.at(i));
   }
 
   /** Every value, in order. */
   values(): string[] {
-    const out = new Array<string>(this.length);
-    for (let i = 0; i < this.length; i++) out[i] = this.value(i);
+    const out = new Array<string>(this.n);
+    for (let i = 0; i < this.n; i++) out[i] = this.value(i);
     return out;
   }
 }
