@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import "../dist/policyc.js";
+// CommonJS (see bin/package.json): a CommonJS entry starts faster than an ES module.
+require("../dist/policyc.cjs");

@@ -43,7 +43,7 @@ export async function fmtCommand(files: string[], options: FmtOptions): Promise<
   let plugin: import("prettier").Plugin;
   try {
     prettier = await import("prettier");
-    // In dist/policyc.js this is dist/prettier.js: the very plugin prettier users load (scripts/bundle.js).
+    // In dist/policyc.cjs this is dist/prettier.js: the very plugin prettier users load (scripts/bundle.js).
     plugin = (await import("../format/plugin.js")).default;
   } catch (e) {
     process.stderr.write(`policyc: fmt needs prettier 3 (npm install prettier): ${(e as Error).message}\n`);

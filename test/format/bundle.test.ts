@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ROOT, tempDir } from "../helpers.js";
 
 /** The bundles `npm run build` makes (npm test builds them first). */
-const CLI_BUNDLE = join(ROOT, "dist", "policyc.js");
+const CLI_BUNDLE = join(ROOT, "dist", "policyc.cjs");
 const PLUGIN_BUNDLE = join(ROOT, "dist", "prettier.js");
 const built = existsSync(CLI_BUNDLE) && existsSync(PLUGIN_BUNDLE);
 
@@ -16,12 +16,13 @@ function prettier(args: string[]) {
 
 describe("format: bundles", () => {
   it("exist (npm test runs npm run build first)", () => {
-    expect(built, "dist/policyc.js and dist/prettier.js are missing: run npm run build").toBe(true);
+    expect(built, "dist/policyc.cjs and dist/prettier.js are missing: run npm run build").toBe(true);
   });
 
-  it("dist/policyc.js never imports prettier or the printer eagerly", () => {
+  it("dist/policyc.cjs never imports prettier or the printer eagerly", () => {
     const cli = readFileSync(CLI_BUNDLE, "utf8");
     expect(cli).not.toMatch(/^\s*import[^;]*["']prettier(\/[^"']*)?["']/m);
+    expect(cli).not.toMatch(/require\(["'](prettier|diff)(\/[^"']*)?["']\)/);
     expect(cli).not.toContain("doc.builders");
   });
 
