@@ -1,6 +1,5 @@
 import type { Diagnostic, Span } from "../diagnostics/diagnostic.js";
-import { renderDiagnostic } from "../diagnostics/render.js";
-import { palette } from "./io.js";
+import { printDiagnostics } from "./io.js";
 
 export type Format = "human" | "json" | "sarif";
 export const FORMATS: readonly Format[] = ["human", "json", "sarif"];
@@ -86,8 +85,5 @@ export function toSarif(diagnostics: Diagnostic[], version: string): string {
 export function report(format: Format, diagnostics: Diagnostic[], errors: number, warnings: number, version: string): void {
   if (format === "json") process.stdout.write(toJson(diagnostics, errors, warnings));
   else if (format === "sarif") process.stdout.write(toSarif(diagnostics, version));
-  else if (diagnostics.length) {
-    const colours = palette();
-    process.stderr.write(diagnostics.map((d) => renderDiagnostic(d, colours)).join("\n\n") + "\n");
-  }
+  else printDiagnostics(diagnostics);
 }
