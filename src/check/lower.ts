@@ -41,6 +41,7 @@ import {
   PLATFORMS,
   type PlatformName,
   type SaslBackend,
+  type TlsModel,
   type ServiceModel,
 } from "./model.js";
 import { readSettings, type ReadSetting, type Schema } from "./settings.js";
@@ -140,6 +141,10 @@ const MAIL_SCHEMA: Schema = {
   "relay authenticated": { arity: "any", expected: "optionally the trusted mechanisms" },
   "relay domains": { arity: "many", expected: "domain names or domains lists" },
   "relay networks": { arity: "many", expected: "networks or networks lists" },
+  "tls certificate": { arity: "one", expected: "the PEM certificate's absolute path" },
+  "tls key": { arity: "one", expected: "the private key's absolute path" },
+  "tls ca": { arity: "one", expected: "the CA certificates file's absolute path" },
+  "tls ca-path": { arity: "one", expected: "the CA certificates folder's absolute path" },
   accounts: { arity: "many", expected: "SASL account names" },
 };
 const LISTEN_SCHEMA: Schema = {
@@ -790,7 +795,35 @@ class Lowering {
       accounts,
       span: this.span({ start: m.loc.start, end: m.loc.start + 4 }),
       relayAuthenticatedSpan: relayAuth ? this.span(relayAuth.setting.loc) : null,
+      tls: this.tls(get, m),
     };
+  }
+
+  /** `tls certificate/key/ca/ca-path PATH;`: certificate and key go together. */
+  private tls(get: (key: string) => ReadSetting | undefined, m: Mail): TlsModel | null {
+    const path = (key: string): string | null => {
+      const value = get(key)?.values[0];
+      if (!value) return null;
+      const reason = tlsPathReason(value.value);
+      if (reason) {
+        this.diagnostics.report(Messages.InvalidValue, this.span(value.loc), { value: value.value, what: `${key} path`, reason });
+        return null;
+      }
+      return value.value;
+    };
+    const certificate = path("tls certificate");
+    const key = path("tls key");
+    const ca = path("tls ca");
+    const caPath = path("tls ca-path");
+    const any = ["tls certificate", "tls key", "tls ca", "tls ca-path"].map(get).find(Boolean);
+    if (!any) return null;
+    for (const [name, v] of [["tls certificate", certificate], ["tls key", key]] as const) {
+      if (v === null && !get(name)) {
+        this.diagnostics.report(Messages.MissingSetting, this.span(any.setting.loc), { block: "STARTTLS", name });
+      }
+    }
+    if (certificate === null || key === null) return null;
+    return { certificate, key, ca, caPath, span: this.span({ start: m.loc.start, end: m.loc.start + 4 }) };
   }
 
   private mechanisms(setting: ReadSetting | undefined): Entry[] {
@@ -872,6 +905,14 @@ function defaultListenName(port: string): string {
   if (port === "submission" || port === "587") return "MSA";
   if (port === "smtps" || port === "465") return "SMTPS";
   return `MTA-${port}`;
+}
+
+/** Why a TLS file path is unusable: it goes into the .mc, so only plain path characters. */
+export function tlsPathReason(path: string): string | undefined {
+  if (!path.startsWith("/")) return "it is not an absolute path";
+  if (path.split("/").some((p) => p === ".." || p === ".")) return 'it must not contain "." or ".." components';
+  if (!/^[A-Za-z0-9_.\/-]+$/.test(path)) return "it may hold only letters, digits, '_', '.', '-' and '/'";
+  return undefined;
 }
 
 /** Why a list file path is unusable, or undefined. */

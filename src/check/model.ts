@@ -205,6 +205,15 @@ export interface ListenModel {
 
 export type SaslBackend = "sasldb" | "saslauthd";
 
+/** Paths on the target host; they reach the .mc, so they are checked against m4 too. */
+export interface TlsModel {
+  certificate: string;
+  key: string;
+  ca: string | null;
+  caPath: string | null;
+  span: Span;
+}
+
 /** The mail relay: everything that goes into sendmail.mc and its data files. */
 export interface MailModel {
   /** Names this host accepts mail for (local-host-names, class w). */
@@ -216,6 +225,8 @@ export interface MailModel {
   trusted: Entry[];
   /** confAUTH_OPTIONS letters. */
   authOptions: string;
+  /** STARTTLS certificate, key and CAs (paths on the host), or null: no STARTTLS. */
+  tls: TlsModel | null;
   backend: SaslBackend;
   /** Recipient domains relayed for anyone (access map To:DOMAIN RELAY). */
   relayDomains: Entry[];

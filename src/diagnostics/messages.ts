@@ -79,7 +79,8 @@ export const Messages = {
   EmptyAllowList: def("PC4001", "error", "This allow list has no entries: pam_listfile would deny everyone."),
   OnerrSucceed: def("PC4002", "warning", "onerr succeed fails open: if {file} is missing or unreadable, everyone is let in."),
   LoginWithoutAdmin: def("PC4003", "warning", "This allow list on the login service \"{pam}\" names no administrator ({admins}): one mistake in it locks out the people who could fix it."),
-  PlaintextWithoutTls: def("PC4004", "warning", "{value} sends the password in clear text; add \"auth options noplaintext;\" so that sendmail offers it only over an encrypted connection."),
+  PlaintextWithoutTls: def("PC4004", "warning", "{value} sends the password in clear text; add \"auth options noplaintext;\" and a \"tls certificate\" and \"tls key\", so that sendmail offers it only over an encrypted connection."),
+  NoUsableMechanism: def("PC4008", "warning", "With \"auth options noplaintext\" sendmail offers {value} only after STARTTLS, and the policy sets no \"tls certificate\": clients will be offered no AUTH mechanism."),
   DigestObsolete: def("PC4005", "warning", "DIGEST-MD5 is obsolete (RFC 6331); prefer SCRAM-SHA-256, or PLAIN over TLS."),
   CramWeak: def("PC4006", "warning", "CRAM-MD5 is weak: the server keeps the plaintext password and a captured exchange can be attacked offline; prefer SCRAM-SHA-256, or PLAIN over TLS."),
   BackendCannotVerify: def("PC4007", "warning", "saslauthd checks only plaintext passwords, so {value} cannot work with \"auth backend saslauthd\"; use sasldb for it."),
@@ -94,6 +95,7 @@ export const Messages = {
   TemplatePlaceholder: def("PC5002", "error", "Template {path} line {line} has an unknown placeholder {{{name}}}; known: {expected}."),
   OutputFailed: def("PC5003", "error", "Cannot write {path}: {reason}."),
   OutputSymlink: def("PC5004", "error", "Refusing to write through the symbolic link {path} in the output tree."),
+  TemplateMissesPlaceholder: def("PC5006", "error", "Template {path} has no {{{name}}}, but the policy has lines for it; they would be left out."),
   OutputNotPlain: def("PC5005", "error", "{path} would contain {what} at line {line}; generated files must be plain text with LF line ends (check the templates)."),
 
   // PC9xxx: about policyc itself

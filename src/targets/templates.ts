@@ -23,8 +23,13 @@ export class TemplateStore {
     private readonly diagnostics: DiagnosticBag,
   ) {}
 
-  /** Renders templates/<platform>/<name>, or reports why it cannot and returns undefined. */
-  render(name: string, vars: Record<string, string>): string | undefined {
+  /**
+   * Renders templates/<platform>/<name>, or reports why it cannot and returns
+   * undefined. A name in `required` whose value is not empty must appear in
+   * the template: a site template that lost {{acls}} must not quietly drop
+   * the access lists.
+   */
+  render(name: string, vars: Record<string, string>, required: readonly string[] = []): string | undefined {
     const path = join(this.root, this.platform, name);
     let text = this.cache.get(path);
     if (text === undefined) {
@@ -63,6 +68,12 @@ export class TemplateStore {
         }),
       );
     });
+    for (const key of required) {
+      if (vars[key] && !text.includes(`{{${key}}}`)) {
+        this.diagnostics.report(Messages.TemplateMissesPlaceholder, undefined, { path, name: key });
+        ok = false;
+      }
+    }
     return ok ? out.join("\n") + "\n" : undefined;
   }
 

@@ -81,6 +81,25 @@ describe("target: sendmail", () => {
   });
 });
 
+describe("target: sendmail STARTTLS", () => {
+  it("defines the certificate and key for server and client, and the CAs when given", () => {
+    const mc = file(P + "mail { domain d.example; listen smtp; tls certificate /etc/ssl/certs/mail.pem; tls key /etc/ssl/private/mail.key; tls ca /etc/ssl/certs/ca.pem; }\n", "etc/mail/sendmail.mc");
+    expect(mc).toContain(
+      "define(`confSERVER_CERT', `/etc/ssl/certs/mail.pem')dnl\ndefine(`confSERVER_KEY', `/etc/ssl/private/mail.key')dnl\n" +
+        "define(`confCLIENT_CERT', `/etc/ssl/certs/mail.pem')dnl\ndefine(`confCLIENT_KEY', `/etc/ssl/private/mail.key')dnl\n" +
+        "define(`confCACERT', `/etc/ssl/certs/ca.pem')dnl\n",
+    );
+  });
+
+  it("needs both certificate and key, as plain absolute paths", () => {
+    expect(compileText(P + "mail { domain d.example; listen smtp; tls certificate /etc/c.pem; }\n").diagnostics.sorted().map((d) => d.message)).toEqual([
+      'STARTTLS needs "tls key".',
+    ]);
+    expect(compileText(P + 'mail { domain d.example; listen smtp; tls certificate "/etc/my cert.pem"; tls key /k; }\n').diagnostics.sorted().map((d) => d.code)).toEqual(["PC3010"]);
+    expect(compileText(P + "mail { domain d.example; listen smtp; tls certificate /etc/ssl/dnl.pem; tls key /k; }\n").diagnostics.sorted().map((d) => d.code)).toEqual(["PC3029"]);
+  });
+});
+
 describe("templates", () => {
   it("can be overridden by a site's own folder", () => {
     const dir = tempDir();
@@ -91,6 +110,17 @@ describe("templates", () => {
       "# site template",
       "account required pam_listfile.so item=user sense=allow file=/f onerr=fail",
       "",
+    ]);
+  });
+
+  it("refuses a site template that leaves out the access lists or the stack", () => {
+    const dir = tempDir();
+    cpSync(TEMPLATES, dir, { recursive: true });
+    writeFileSync(join(dir, "debian/pam.d/service"), "# {{header}}\n@include common-account\n");
+    const r = compile("t.policy", new TextEncoder().encode(P + 'service s { acl user allow "/f" { entries root; } }\n'), { templates: dir });
+    expect(r.files).toBeUndefined();
+    expect(r.diagnostics.sorted().map((d) => `${d.code} ${d.message.replaceAll(dir, "DIR")}`)).toEqual([
+      "PC5006 Template DIR/debian/pam.d/service has no {{acls}}, but the policy has lines for it; they would be left out.",
     ]);
   });
 

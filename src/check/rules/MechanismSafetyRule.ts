@@ -9,7 +9,8 @@ const NEEDS_SECRET = new Set(["CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SH
  * README "Safety checks": warns about SMTP AUTH mechanisms that expose
  * passwords (PLAIN and LOGIN without requiring encryption), that are
  * obsolete or weak (DIGEST-MD5, CRAM-MD5), or that the chosen SASL backend
- * cannot verify.
+ * cannot verify, and about plaintext-only AUTH hidden behind a STARTTLS the
+ * policy does not configure.
  */
 export function MechanismSafetyRule(model: Model, diagnostics: DiagnosticBag): void {
   const mail = model.mail;
@@ -23,5 +24,10 @@ export function MechanismSafetyRule(model: Model, diagnostics: DiagnosticBag): v
     if (mail.backend === "saslauthd" && NEEDS_SECRET.has(m.value)) {
       diagnostics.report(Messages.BackendCannotVerify, m, { value: m.value });
     }
+  }
+  // noplaintext hides PLAIN and LOGIN until STARTTLS, which needs a certificate.
+  const plaintext = mail.mechanisms.filter((m) => m.value === "PLAIN" || m.value === "LOGIN");
+  if (mail.authOptions.includes("p") && !mail.tls && plaintext.length > 0 && plaintext.length === mail.mechanisms.length) {
+    diagnostics.report(Messages.NoUsableMechanism, plaintext[0]!, { value: plaintext.map((m) => m.value).join(" and ") });
   }
 }

@@ -42,8 +42,8 @@ export const PamTarget: Target = {
         stack: "",
       };
       const content = service.stack
-        ? ctx.templates.render("pam.d/custom", { ...vars, stack: customStack(service, acls) })
-        : ctx.templates.render(`pam.d/${service.template}`, vars);
+        ? ctx.templates.render("pam.d/custom", { ...vars, stack: customStack(service, acls) }, ["stack"])
+        : ctx.templates.render(`pam.d/${service.template}`, vars, ["acls"]);
       if (content === undefined) continue;
       out.push({
         path: `etc/pam.d/${service.pamService}`,

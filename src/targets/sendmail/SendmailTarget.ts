@@ -18,7 +18,7 @@ const SASL_CONFIG: Record<PlatformName, string> = {
  * accounts) never goes into the .mc at all: it goes to the access map and
  * local-host-names, which sendmail reads as data.
  */
-const M4_SAFE = /^[A-Za-z0-9.:_-]+$/;
+const M4_SAFE = /^[A-Za-z0-9.:_\/-]+$/;
 
 function m4Token(s: string): string {
   if (!M4_SAFE.test(s) || m4MacroIn(s)) throw new Error(`policyc bug: unchecked text "${s}" would reach m4`);
@@ -36,6 +36,11 @@ function m4Values(mail: MailModel): { what: string; value: string; span: Span }[
   }
   for (const m of [...mail.mechanisms, ...mail.trusted]) out.push({ what: "Mechanism", value: m.value, span: m });
   if (mail.authOptions) out.push({ what: "Auth options", value: mail.authOptions, span: mail.span });
+  if (mail.tls) {
+    for (const [what, value] of [["TLS certificate", mail.tls.certificate], ["TLS key", mail.tls.key], ["TLS CA file", mail.tls.ca], ["TLS CA folder", mail.tls.caPath]] as const) {
+      if (value) out.push({ what, value, span: mail.tls.span });
+    }
+  }
   return out;
 }
 
@@ -59,6 +64,21 @@ function authDefines(mail: MailModel): string {
     lines.push(`define(\`confAUTH_MECHANISMS', \`${mail.mechanisms.map((m) => m4Token(m.value)).join(" ")}')dnl`);
   }
   if (mail.authOptions) lines.push(`define(\`confAUTH_OPTIONS', \`${m4Token(mail.authOptions)}')dnl`);
+  return lines.join("\n");
+}
+
+/** STARTTLS: the server's and (for relaying onward) the client's certificate and key. */
+function tlsDefines(mail: MailModel): string {
+  const tls = mail.tls;
+  if (!tls) return "";
+  const lines = [
+    `define(\`confSERVER_CERT', \`${m4Token(tls.certificate)}')dnl`,
+    `define(\`confSERVER_KEY', \`${m4Token(tls.key)}')dnl`,
+    `define(\`confCLIENT_CERT', \`${m4Token(tls.certificate)}')dnl`,
+    `define(\`confCLIENT_KEY', \`${m4Token(tls.key)}')dnl`,
+  ];
+  if (tls.ca) lines.push(`define(\`confCACERT', \`${m4Token(tls.ca)}')dnl`);
+  if (tls.caPath) lines.push(`define(\`confCACERT_PATH', \`${m4Token(tls.caPath)}')dnl`);
   return lines.join("\n");
 }
 
@@ -99,12 +119,17 @@ export const SendmailTarget: Target = {
     const producer = "the mail block";
     const origins = [mail.span];
     const out: OutputFile[] = [];
-    const mc = ctx.templates.render("mail/sendmail.mc", {
-      header: ctx.header,
-      auth: authDefines(mail),
-      daemon_options: daemonOptions(mail),
-      trust: trustLine(mail),
-    });
+    const mc = ctx.templates.render(
+      "mail/sendmail.mc",
+      {
+        header: ctx.header,
+        auth: authDefines(mail),
+        tls: tlsDefines(mail),
+        daemon_options: daemonOptions(mail),
+        trust: trustLine(mail),
+      },
+      ["auth", "tls", "daemon_options", "trust"],
+    );
     if (mc !== undefined) out.push({ path: "etc/mail/sendmail.mc", content: mc, mode: FILE_MODE, producer, origins });
     out.push({
       path: "etc/mail/local-host-names",
