@@ -7,11 +7,11 @@
 # Run as root. The tests themselves also need root (unshare -m, mount --bind).
 set -euo pipefail
 
-PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux)
+PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl)
 
 have_all() {
   local t
-  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare nsenter ip timeout; do
+  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare nsenter ip timeout openssl; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || return 1
   done
   [ -f /usr/share/sendmail/cf/m4/cf.m4 ] || return 1

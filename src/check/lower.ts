@@ -817,12 +817,14 @@ class Lowering {
     const caPath = path("tls ca-path");
     const any = ["tls certificate", "tls key", "tls ca", "tls ca-path"].map(get).find(Boolean);
     if (!any) return null;
-    for (const [name, v] of [["tls certificate", certificate], ["tls key", key]] as const) {
+    // sendmail starts server TLS only with all four (syslog: "STARTTLS:
+    // CACertPath missing", then "CACertFile missing"; seen on 8.17).
+    for (const [name, v] of [["tls certificate", certificate], ["tls key", key], ["tls ca", ca], ["tls ca-path", caPath]] as const) {
       if (v === null && !get(name)) {
         this.diagnostics.report(Messages.MissingSetting, this.span(any.setting.loc), { block: "STARTTLS", name });
       }
     }
-    if (certificate === null || key === null) return null;
+    if (certificate === null || key === null || ca === null || caPath === null) return null;
     return { certificate, key, ca, caPath, span: this.span({ start: m.loc.start, end: m.loc.start + 4 }) };
   }
 

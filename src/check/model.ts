@@ -209,8 +209,8 @@ export type SaslBackend = "sasldb" | "saslauthd";
 export interface TlsModel {
   certificate: string;
   key: string;
-  ca: string | null;
-  caPath: string | null;
+  ca: string;
+  caPath: string;
   span: Span;
 }
 

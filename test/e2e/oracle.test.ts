@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
 import { cookbookExpectations } from './cookbook.expect.js';
-import { expectationsFor, readHostAccounts, relayNetworkClients, type HostAccounts } from './oracle.js';
-import { normalizeDaemonPortOptions, type PamExpectation } from './stack-suite.js';
+import { expectationsByHost, expectationsFor, readHostAccounts, relayNetworkClients, type HostAccounts } from './oracle.js';
+import { normalizeDaemonPortOptions, type PamExpectation, type StackExpectations } from './stack-suite.js';
 
 const host = readHostAccounts();
 const caseKey = (c: PamExpectation['cases'][number]) =>
@@ -108,5 +108,84 @@ describe('oracle: relay networks', () => {
       { address: '198.51.99.254', expect: 'deny' },
       { address: '198.51.102.1', expect: 'deny' },
     ]);
+  });
+});
+
+describe('oracle: includes and host blocks', () => {
+  const files: Record<string, string> = {
+    '/p/main.policy': 'platform debian;\ninclude "lists/staff.policy";\nservice sshd { acl user allow "/etc/u" { entries staff; } }\nhost a { service imap { acl user allow "/etc/i" { entries more; } } }\nhost b { mail { domain b.example.test; listen smtp; } }\n',
+    '/p/lists/staff.policy': 'users staff = alice;\ninclude "more.policy";\n',
+    '/p/lists/more.policy': 'users more = staff, bob;\n',
+  };
+  const read = (p: string) => {
+    if (!(p in files)) throw new Error(`no such file ${p}`);
+    return new TextEncoder().encode(files[p]!);
+  };
+  const trees = expectationsByHost('/p/main.policy', bareHost, read('/p/main.policy'), read);
+  const users = (e: StackExpectations, service: string) =>
+    new Set(e.pam!.find((p) => p.service === service)!.cases.filter((c) => c.expect === 'allow').map((c) => c.user));
+
+  it('one tree per host, in policy order', () => {
+    expect(trees.map((t) => t.host)).toEqual(['a', 'b']);
+  });
+
+  it('includes resolve relative to the including file, lists across files', () => {
+    const a = trees[0]!.expectations;
+    expect(users(a, 'sshd')).toEqual(new Set(['alice']));
+    expect(users(a, 'imap')).toEqual(new Set(['alice', 'bob']));
+  });
+
+  it('a host gets the shared top level plus its own block, not the other hosts\'', () => {
+    const [a, b] = trees.map((t) => t.expectations);
+    expect(a!.pam!.map((p) => p.service).sort()).toEqual(['imap', 'sshd']);
+    expect(a!.smtp).toBeUndefined();
+    expect(b!.pam!.map((p) => p.service)).toEqual(['sshd']);
+    expect(b!.smtp?.hostName).toBe('b.example.test');
+  });
+
+  it('a policy with hosts needs a host name; one without has a single tree', () => {
+    expect(() => expectationsFor('/p/main.policy', bareHost, read('/p/main.policy'), read)).toThrow(/host blocks/);
+    const one = expectationsByHost('t.policy', bareHost, new TextEncoder().encode('platform debian; service s { acl user allow "/etc/u" { entries alice; } }'));
+    expect(one.map((t) => t.host)).toEqual([null]);
+  });
+
+  it('an include cycle or an include outside the folder is refused', () => {
+    const cyc = (p: string) => new TextEncoder().encode(p.endsWith('x.policy') ? 'include "y.policy";' : 'include "x.policy";');
+    expect(() => expectationsByHost('/q/x.policy', bareHost, cyc('/q/x.policy'), cyc)).toThrow(/cycle/);
+    expect(() => expectationsByHost('/q/x.policy', bareHost, new TextEncoder().encode('include "../etc/p.policy";'), cyc)).toThrow(/outside/);
+  });
+});
+
+describe('oracle: auth options noplaintext (confAUTH_OPTIONS p)', () => {
+  const mail = (extra: string) =>
+    oracleFor(`platform debian; mail { domain mx.example.test; listen smtp; auth mechanisms ${extra}; auth options noplaintext; relay authenticated; accounts alice; }`).smtp!;
+
+  it('PLAIN and LOGIN are withheld without TLS: not offered, AUTH refused with 503 when nothing is offered', () => {
+    const s = mail('PLAIN, LOGIN');
+    expect(s.offeredMechanisms).toEqual([]);
+    expect(s.relayMechanisms).toEqual([]);
+    expect(s.withheldMechanisms).toEqual(['PLAIN', 'LOGIN']);
+    expect(s.withheldAuthReply).toBe(503);
+    expect(s.tls).toBeUndefined();
+  });
+
+  it('504 when another mechanism is still offered', () => {
+    const s = mail('PLAIN, CRAM-MD5');
+    expect(s.offeredMechanisms).toEqual(['CRAM-MD5']);
+    expect(s.withheldMechanisms).toEqual(['PLAIN']);
+    expect(s.withheldAuthReply).toBe(504);
+  });
+
+  it('with a certificate and key they are offered and trusted after STARTTLS, at the policy\'s paths', () => {
+    const s = oracleFor(
+      'platform debian; mail { domain mx.example.test; listen smtp; tls certificate /etc/ssl/c.pem; tls key /etc/ssl/k.key; auth mechanisms PLAIN, LOGIN; auth options noplaintext; relay authenticated PLAIN; accounts alice; }',
+    ).smtp!;
+    expect(s.offeredMechanisms).toEqual([]);
+    expect(s.tls).toEqual({
+      files: { certificate: '/etc/ssl/c.pem', key: '/etc/ssl/k.key' },
+      offeredMechanisms: ['PLAIN', 'LOGIN'],
+      relayMechanisms: ['PLAIN'],
+      untrustedMechanisms: ['LOGIN'],
+    });
   });
 });

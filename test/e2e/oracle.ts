@@ -34,6 +34,7 @@
  * semantics above give; and for mail the SMTP behaviour the README promises.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import { DiagnosticBag } from '../../src/diagnostics/diagnostic.js';
 import type * as Ast from '../../src/syntax/ast.js';
 import { decodeSource, parse } from '../../src/syntax/parser.js';
@@ -90,6 +91,8 @@ export interface MailMeaning {
   relayDomains: string[];
   relayNetworks: string[];
   accounts: string[];
+  /** `tls certificate/key/ca/ca-path`: the STARTTLS files on the host. */
+  tls: { certificate?: string; key?: string; ca?: string; caPath?: string };
 }
 
 export interface PolicyMeaning {
@@ -109,16 +112,87 @@ const ITEM_KIND: Record<Item, Ast.ListKind> = {
   tty: 'ttys',
 };
 
-/** Parse a policy and give its meaning. Throws on syntax errors or anything the oracle cannot model. */
-export function readPolicy(path: string, bytes: Uint8Array = readFileSync(path)): PolicyMeaning {
+/** Reads an included file (default: from disk). */
+export type ReadFile = (path: string) => Uint8Array;
+
+/** Parse one file (syntax only). */
+function parseFile(path: string, bytes: Uint8Array): Ast.Policy {
   const bag = new DiagnosticBag();
   const file = decodeSource(path, bytes, bag);
   if (!file) throw new Error(`oracle: ${path} cannot be decoded`);
   const ast = parse(file, bag);
   if (bag.hasErrors) throw new Error(`oracle: ${path} has syntax errors: ${bag.items.map((d) => d.message).join('; ')}`);
+  return ast;
+}
 
+/**
+ * A policy's statements with every `include` replaced by the included file's
+ * statements, in place (README: PATH is relative to the including file; an
+ * include cycle or a file outside the root policy's folder is an error).
+ */
+export function flattenIncludes(path: string, bytes: Uint8Array, read: ReadFile = (p) => readFileSync(p)): Ast.Statement[] {
+  const root = dirname(resolvePath(path));
+  const expand = (file: string, data: Uint8Array, chain: string[]): Ast.Statement[] => {
+    const out: Ast.Statement[] = [];
+    for (const s of parseFile(file, data).statements) {
+      if (s.kind !== 'Include') {
+        out.push(s);
+        continue;
+      }
+      const target = resolvePath(dirname(file), s.path.value);
+      const rel = relative(root, target);
+      if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`oracle: ${file} includes ${s.path.value}, outside ${root}`);
+      if (chain.includes(target)) throw new Error(`oracle: include cycle: ${[...chain, target].join(' -> ')}`);
+      out.push(...expand(target, read(target), [...chain, target]));
+    }
+    return out;
+  };
+  const start = resolvePath(path);
+  return expand(start, bytes, [start]);
+}
+
+/**
+ * The host blocks of a policy (after includes), in order; empty when it has
+ * none. README: "The top level is shared by every host; a host adds to it".
+ */
+export function hostsOf(statements: readonly Ast.Statement[]): Ast.Host[] {
+  const hosts = statements.filter((s): s is Ast.Host => s.kind === 'Host');
+  const names = hosts.map((h) => h.name.value);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new Error(`oracle: host ${dup} defined twice`);
+  return hosts;
+}
+
+/**
+ * Parse a policy (following its includes) and give its meaning. For a policy
+ * with host blocks, `host` names the host: its meaning is the shared top
+ * level plus that host's block. Throws on syntax errors or anything the
+ * oracle cannot model.
+ */
+export function readPolicy(path: string, bytes: Uint8Array = readFileSync(path), host?: string, read?: ReadFile): PolicyMeaning {
+  const all = flattenIncludes(path, bytes, read);
+  const hosts = hostsOf(all);
+  const top = all.filter((s): s is Ast.HostItem => s.kind !== 'Host' && s.kind !== 'Include');
+  let statements: Ast.HostItem[];
+  if (host === undefined) {
+    if (hosts.length) throw new Error(`oracle: ${path} has host blocks (${hosts.map((h) => h.name.value).join(', ')}): name the host`);
+    statements = top;
+  } else {
+    const block = hosts.find((h) => h.name.value === host);
+    if (!block) throw new Error(`oracle: ${path} has no host ${host}`);
+    statements = [...top, ...block.items];
+  }
+  return meaningOf(path, statements);
+}
+
+function meaningOf(path: string, statements: readonly Ast.HostItem[]): PolicyMeaning {
   const lists = new Map<string, Ast.Value[]>(); // "kind name" -> values
-  for (const s of ast.statements) if (s.kind === 'ListDef') lists.set(`${s.listKind} ${s.name.value}`, s.values);
+  for (const s of statements) {
+    if (s.kind !== 'ListDef') continue;
+    const key = `${s.listKind} ${s.name.value}`;
+    if (lists.has(key)) throw new Error(`oracle: list ${key} defined twice`);
+    lists.set(key, s.values);
+  }
   const userNames = new Set<string>();
   const resolve = (kind: Ast.ListKind, values: readonly Ast.Value[], seen: string[] = []): string[] => {
     const out: string[] = [];
@@ -133,21 +207,25 @@ export function readPolicy(path: string, bytes: Uint8Array = readFileSync(path))
     if (kind === 'users') unique.forEach((u) => userNames.add(u));
     return unique;
   };
-  for (const s of ast.statements) if (s.kind === 'ListDef' && s.listKind === 'users') resolve('users', s.values);
+  for (const s of statements) if (s.kind === 'ListDef' && s.listKind === 'users') resolve('users', s.values);
 
   let platform: Platform | undefined;
   const services: ServiceMeaning[] = [];
   let mail: MailMeaning | undefined;
-  for (const s of ast.statements) {
+  for (const s of statements) {
     if (s.kind === 'Platform') {
+      if (platform) throw new Error(`oracle: ${path}: platform set twice`);
       if (s.name.value !== 'debian' && s.name.value !== 'redhat') throw new Error(`oracle: unknown platform ${s.name.value}`);
       platform = s.name.value;
     }
   }
   if (!platform) throw new Error(`oracle: ${path} has no platform`);
-  for (const s of ast.statements) {
+  for (const s of statements) {
     if (s.kind === 'Service') services.push(readService(s, platform, resolve));
-    if (s.kind === 'Mail') mail = readMail(s, resolve);
+    if (s.kind === 'Mail') {
+      if (mail) throw new Error(`oracle: ${path}: more than one mail block`);
+      mail = readMail(s, resolve);
+    }
   }
   return { platform, services, mail, userNames };
 }
@@ -259,6 +337,7 @@ function readMail(m: Ast.Mail, resolve: Resolve): MailMeaning {
     relayDomains: [],
     relayNetworks: [],
     accounts: [],
+    tls: {},
   };
   const literal = (vs: readonly Ast.Value[]) => vs.map((v) => v.value);
   for (const it of m.items) {
@@ -295,6 +374,16 @@ function readMail(m: Ast.Mail, resolve: Resolve): MailMeaning {
         else if (head === 'networks') mail.relayNetworks = resolve('networks', w.slice(1));
         else throw new Error(`oracle: cannot model relay ${head}`);
         break;
+      case 'tls': {
+        const v = w[1]?.value;
+        if (v === undefined || w.length !== 2) throw new Error(`oracle: cannot model tls ${head}`);
+        if (head === 'certificate') mail.tls.certificate = v;
+        else if (head === 'key') mail.tls.key = v;
+        else if (head === 'ca') mail.tls.ca = v;
+        else if (head === 'ca-path') mail.tls.caPath = v;
+        else throw new Error(`oracle: cannot model tls ${head}`);
+        break;
+      }
       case 'accounts':
         // Account names; a bare word naming a users list is that list (same rule as everywhere).
         mail.accounts = resolve('users', w);
@@ -674,6 +763,10 @@ const PORTS: Record<string, number> = { smtp: 25, submission: 587, smtps: 465 };
 const DEFAULT_NAMES: Record<string, string> = { smtp: 'MTA', submission: 'MSA', smtps: 'SMTPS' };
 /** Mechanisms swaks can authenticate with (DIGEST-MD5 needs Authen::SASL). */
 const SWAKS_MECHS = new Set(['CRAM-MD5', 'DIGEST-MD5', 'PLAIN', 'LOGIN', 'CRAM-SHA1']);
+/** What confAUTH_OPTIONS `p` withholds without a security layer (Cyrus SASL: the mechanisms without SASL_SEC_NOPLAINTEXT). */
+const PLAINTEXT_MECHS = new Set(['PLAIN', 'LOGIN']);
+/** Mechanisms the raw SMTP client (stack.ts smtpSession) can authenticate with. */
+const SESSION_MECHS = new Set(['PLAIN', 'LOGIN']);
 export const FOREIGN = 'foreign.example';
 export const PASSWORD = 'e2e-Secret-1';
 
@@ -737,15 +830,20 @@ function smtpExpectation(mail: MailMeaning): SmtpExpectation {
   const authSocket = sockets.find((s) => !s.mods.includes('A'));
   if (!authSocket && mail.mechanisms.length) throw new Error('oracle: no socket offers AUTH');
 
-  // EHLO: sendmail does not offer plaintext mechanisms without TLS when confAUTH_OPTIONS has p; nor ANONYMOUS with y.
-  let offered = [...mail.mechanisms];
-  if (mail.options.includes('noplaintext')) offered = offered.filter((m) => m !== 'PLAIN' && m !== 'LOGIN');
-  if (mail.options.includes('noanonymous')) offered = offered.filter((m) => m !== 'ANONYMOUS');
+  // EHLO. confAUTH_OPTIONS (sendmail's AuthOptions, cf/README): `p` "don't permit mechanisms
+  // susceptible to simple passive attack (e.g., PLAIN, LOGIN), unless a security layer is active";
+  // `y` "don't permit mechanisms that allow anonymous login". On a connection without STARTTLS no
+  // security layer is active: with noplaintext, PLAIN and LOGIN are withheld (not offered, and an
+  // AUTH with them is refused). After STARTTLS (only with `tls certificate` and `tls key`) every
+  // usable mechanism is offered, and the trusted ones relay.
+  const usable = mail.mechanisms.filter((m) => !(mail.options.includes('noanonymous') && m === 'ANONYMOUS'));
+  const withheld = mail.options.includes('noplaintext') ? usable.filter((m) => PLAINTEXT_MECHS.has(m)) : [];
+  const offered = usable.filter((m) => !withheld.includes(m));
   const trusted = mail.relayAuthenticated ?? [];
   const relayMechanisms = offered.filter((m) => trusted.includes(m) && SWAKS_MECHS.has(m));
   const untrustedMechanisms = offered.filter((m) => !trusted.includes(m) && SWAKS_MECHS.has(m));
 
-  const accountNames = mail.accounts.length ? mail.accounts : offered.length ? ['e2e-relay'] : [];
+  const accountNames = mail.accounts.length ? mail.accounts : offered.length || withheld.length ? ['e2e-relay'] : [];
   const saslAccounts = accountNames.map((user) => ({ user, realm: host, password: PASSWORD }));
 
   // Recipient domains: local (class w, exact), relay domains (and their subdomains).
@@ -785,6 +883,23 @@ function smtpExpectation(mail: MailMeaning): SmtpExpectation {
     serverAddresses: [...new Set(sockets.flatMap((s) => (s.address && !s.address.startsWith('127.') ? [s.address] : [])))],
     otherHostName: 'e2e-host.harness.test',
   };
+  if (withheld.length) {
+    // Without a security layer an AUTH with them anyway is refused: 503 5.3.3 "AUTH not available"
+    // when nothing is offered at all, else 504 5.3.3 "AUTH mechanism X not available".
+    exp.withheldMechanisms = withheld.filter((m) => SESSION_MECHS.has(m));
+    exp.withheldAuthReply = offered.length ? 504 : 503;
+  }
+  const { certificate, key, ca, caPath } = mail.tls;
+  if (certificate && key) {
+    // STARTTLS is offered; after it every usable mechanism is, and the trusted ones relay
+    // (the raw TLS client speaks PLAIN and LOGIN).
+    exp.tls = {
+      files: { certificate, key, ...(ca ? { ca } : {}), ...(caPath ? { caPath } : {}) },
+      offeredMechanisms: usable,
+      relayMechanisms: usable.filter((m) => trusted.includes(m) && SESSION_MECHS.has(m)),
+      untrustedMechanisms: usable.filter((m) => !trusted.includes(m) && SESSION_MECHS.has(m)),
+    };
+  }
   if (saslAccounts.length) exp.login = `${saslAccounts[0]!.user}@${saslAccounts[0]!.realm}`;
   if (open) exp.socket = strip(open);
   if (authSocket) exp.authSocket = strip(authSocket);
@@ -795,11 +910,39 @@ function smtpExpectation(mail: MailMeaning): SmtpExpectation {
 // Entry points
 // ---------------------------------------------------------------------------
 
-/** The expectations for the policy at `path` (its compiled tree must behave like this on the real stack). */
-export function expectationsFor(path: string, host: HostAccounts = readHostAccounts(), bytes?: Uint8Array): StackExpectations {
-  const policy = readPolicy(path, bytes);
+function expectationsOf(policy: PolicyMeaning, host: HostAccounts): StackExpectations {
   const exp: StackExpectations = { platform: policy.platform };
   if (policy.services.length) exp.pam = policy.services.map((s) => pamExpectation(s, policy, host));
   if (policy.mail) exp.smtp = smtpExpectation(policy.mail);
   return exp;
+}
+
+/**
+ * The expectations for the policy at `path` (its compiled tree must behave like this on the real stack).
+ * For a policy without host blocks; one with hosts: {@link expectationsByHost}.
+ */
+export function expectationsFor(path: string, host: HostAccounts = readHostAccounts(), bytes?: Uint8Array, read?: ReadFile): StackExpectations {
+  return expectationsOf(readPolicy(path, bytes, undefined, read), host);
+}
+
+/** One tree of a build: `host` null for a policy without host blocks (the tree is OUT itself), else OUT/<host>. */
+export interface TreeExpectations {
+  host: string | null;
+  expectations: StackExpectations;
+}
+
+/**
+ * The expectations for every tree `build -o OUT` writes for the policy at
+ * `path`: one per host block (the shared top level plus that block), in
+ * policy order, or a single tree (host null) when there are none.
+ */
+export function expectationsByHost(
+  path: string,
+  host: HostAccounts = readHostAccounts(),
+  bytes: Uint8Array = readFileSync(path),
+  read?: ReadFile,
+): TreeExpectations[] {
+  const hosts = hostsOf(flattenIncludes(path, bytes, read)).map((h) => h.name.value);
+  if (hosts.length === 0) return [{ host: null, expectations: expectationsOf(readPolicy(path, bytes, undefined, read), host) }];
+  return hosts.map((name) => ({ host: name, expectations: expectationsOf(readPolicy(path, bytes, name, read), host) }));
 }

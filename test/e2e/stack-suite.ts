@@ -9,12 +9,15 @@ import {
   CLIENT,
   PAM_TOOLS,
   SMTP_TOOLS,
+  TLS_TOOLS,
+  authCommands,
   ehloAuthMechanisms,
   expandMc,
   pamCases,
   requireTools,
   skipBanner,
   smtpProbe,
+  smtpSession,
   startSendmail,
   type M4Result,
   type PamCase,
@@ -24,9 +27,12 @@ import {
   type ProbeResult,
   type SaslAccount,
   type Sendmail,
+  type SessionResult,
+  type SmtpReply,
   type SmtpProbe,
   type TestGroup,
   type TestUser,
+  type TlsFiles,
 } from './stack.js';
 
 /** A tree to test, and how to remove it afterwards. */
@@ -93,6 +99,27 @@ export interface SmtpExpectation {
   /** Clients (source addresses) relaying to `relayTarget` without AUTH: 'relay' accepted (250), 'deny' refused (550 5.7.1). */
   relayNetworkClients?: Array<{ address: string; expect: 'relay' | 'deny' }>;
   /**
+   * Mechanisms the policy configures but sendmail withholds while no security
+   * layer is active (confAUTH_OPTIONS `p`): not in EHLO (offeredMechanisms
+   * leaves them out), and an AUTH with them anyway (raw client: swaks sends
+   * none the server did not offer) gets {@link withheldAuthReply} 5.3.3 on
+   * every AUTH socket; relaying stays refused.
+   */
+  withheldMechanisms?: string[];
+  /** 503 (no AUTH offered at all: "AUTH not available") or 504 ("AUTH mechanism X not available"). */
+  withheldAuthReply?: 503 | 504;
+  /**
+   * STARTTLS (the policy's `tls certificate` and `tls key`): the harness
+   * creates a throwaway certificate, key and CA file/folder at `files` (the
+   * policy's paths, as a deployment would) and the probes run over STARTTLS
+   * (openssl s_client). Without STARTTLS, EHLO offers STARTTLS and exactly
+   * offeredMechanisms; after it, EHLO offers exactly these mechanisms on every
+   * AUTH socket, relayMechanisms authenticate (235) and relay (250), a wrong
+   * password gets 535, untrustedMechanisms authenticate and are refused
+   * relaying, and authRequired sockets take mail only after AUTH.
+   */
+  tls?: { files: TlsFiles; offeredMechanisms: string[]; relayMechanisms: string[]; untrustedMechanisms?: string[] };
+  /**
    * When set, a second daemon runs with this (different) canonical host name
    * and localRecipients must still be local: proves local-host-names is used,
    * not just the host's own name.
@@ -141,7 +168,8 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
   const stats: StackStats = { pamCases: 0, smtpProbes: 0 };
   const platform = exp.platform ?? 'debian';
   const missingPam = exp.pam ? requireTools(PAM_TOOLS) : [];
-  const missingSmtp = exp.smtp ? requireTools(SMTP_TOOLS) : [];
+  // openssl: the throwaway certificate and the STARTTLS client (only where the policy configures TLS).
+  const missingSmtp = exp.smtp ? requireTools(exp.smtp.tls ? [...SMTP_TOOLS, ...TLS_TOOLS] : SMTP_TOOLS) : [];
   if (missingPam.length) console.warn(skipBanner(`${title}: PAM e2e tests`, missingPam));
   if (missingSmtp.length) console.warn(skipBanner(`${title}: sendmail e2e tests`, missingSmtp));
 
@@ -152,6 +180,10 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
   const ehlo = async (sm: Sendmail, p: Pick<SmtpProbe, 'socket' | 'client'>): Promise<string[]> => {
     stats.smtpProbes++;
     return ehloAuthMechanisms(sm, p);
+  };
+  const session = async (sm: Sendmail, p: Parameters<typeof smtpSession>[1]): Promise<SessionResult> => {
+    stats.smtpProbes++;
+    return smtpSession(sm, p);
   };
 
   describe(title, () => {
@@ -240,7 +272,7 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
           return sm;
         };
         beforeAll(async () => {
-          sm = await startSendmail(treeDir(), { ...sendmailOptions(smtp.hostName), saslAccounts: smtp.saslAccounts });
+          sm = await startSendmail(treeDir(), { ...sendmailOptions(smtp.hostName), saslAccounts: smtp.saslAccounts, tlsFiles: smtp.tls?.files });
         }, BEFORE_ALL_MS);
         afterAll(async () => {
           await sm?.stop();
@@ -321,6 +353,100 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
           }, TEST_MS);
         }
 
+        const withheldSockets = uniqueSockets([authSocket, ...(smtp.authRequired ?? [])]);
+        for (const mechanism of smtp.withheldMechanisms ?? []) {
+          for (const s of withheldSockets) {
+            const required = (smtp.authRequired ?? []).some((r) => sameSocket(r, s));
+            it(`port ${s.port} without TLS: AUTH ${mechanism} refused (${smtp.withheldAuthReply} 5.3.3, withheld by AuthOptions p), ${required ? 'MAIL refused (530 5.7.0)' : `relay to ${relayTarget} refused`}`, async () => {
+              const l = login();
+              const r = await session(server(), {
+                socket: s,
+                client,
+                commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, l.password), `MAIL FROM:<${CLIENT.from}>`, `RCPT TO:<${relayTarget}>`, 'QUIT'],
+              });
+              expect([...r.ehloAuth].sort(), r.transcript).toEqual([...smtp.offeredMechanisms].sort());
+              expect(r.ehloStarttls, r.transcript).toBe(smtp.tls !== undefined);
+              expect(step(r, /^AUTH /), r.transcript).toMatchObject({ code: smtp.withheldAuthReply, enhanced: '5.3.3' });
+              if (required) expect(step(r, /^MAIL /), r.transcript).toMatchObject({ code: 530, enhanced: '5.7.0' });
+              else {
+                expect(step(r, /^MAIL /)?.code, r.transcript).toBe(250);
+                expect(step(r, /^RCPT /), r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
+              }
+            }, TEST_MS);
+          }
+        }
+
+        const tls = smtp.tls;
+        if (tls) {
+          const mail = [`MAIL FROM:<${CLIENT.from}>`, `RCPT TO:<${relayTarget}>`, 'QUIT'];
+
+          it(`port ${authSocket.port} without STARTTLS: EHLO offers STARTTLS and exactly AUTH ${smtp.offeredMechanisms.join(' ') || '(none)'}`, async () => {
+            const r = await session(server(), { socket: authSocket, client, commands: [`EHLO ${CLIENT.name}`, 'QUIT'] });
+            expect(r.ehloStarttls, r.transcript).toBe(true);
+            expect([...r.ehloAuth].sort(), r.transcript).toEqual([...smtp.offeredMechanisms].sort());
+          }, TEST_MS);
+
+          for (const s of uniqueSockets([authSocket, ...(smtp.authRequired ?? [])])) {
+            it(`port ${s.port} after STARTTLS: EHLO offers exactly AUTH ${tls.offeredMechanisms.join(' ') || '(none)'}`, async () => {
+              const r = await session(server(), { socket: s, client, tls: true, commands: [`EHLO ${CLIENT.name}`, 'QUIT'] });
+              expect(step(r, /^EHLO /)?.code, r.transcript).toBe(250);
+              expect([...r.ehloAuth].sort(), r.transcript).toEqual([...tls.offeredMechanisms].sort());
+            }, TEST_MS);
+          }
+
+          for (const mechanism of tls.relayMechanisms) {
+            it(`after STARTTLS: relay to ${relayTarget} accepted after AUTH ${mechanism} as ${smtp.login}`, async () => {
+              const l = login();
+              const r = await session(server(), { socket: authSocket, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, l.password), ...mail] });
+              expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
+              expect(step(r, /^RCPT /)?.code, r.transcript).toBe(250);
+            }, TEST_MS);
+
+            it(`after STARTTLS: AUTH ${mechanism} with a wrong password refused (535), no relaying`, async () => {
+              const l = login();
+              const r = await session(server(), { socket: authSocket, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, `${l.password}-wrong`), ...mail] });
+              expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(535);
+              expect(step(r, /^RCPT /)?.code ?? 0, r.transcript).not.toBe(250);
+            }, TEST_MS);
+          }
+
+          const first = tls.relayMechanisms[0];
+          if (first) {
+            for (const a of smtp.saslAccounts.slice(1)) {
+              const user = `${a.user}@${a.realm}`;
+              it(`after STARTTLS: account ${user} may relay after AUTH ${first}`, async () => {
+                const r = await session(server(), { socket: authSocket, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(first, user, a.password), ...mail] });
+                expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
+                expect(step(r, /^RCPT /)?.code, r.transcript).toBe(250);
+              }, TEST_MS);
+            }
+          }
+
+          for (const mechanism of tls.untrustedMechanisms ?? []) {
+            it(`after STARTTLS: AUTH ${mechanism} succeeds but is not trusted: relay to ${relayTarget} refused`, async () => {
+              const l = login();
+              const r = await session(server(), { socket: authSocket, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, l.password), ...mail] });
+              expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
+              expect(step(r, /^RCPT /), r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
+            }, TEST_MS);
+          }
+
+          for (const s of smtp.authRequired ?? []) {
+            it(`port ${s.port} after STARTTLS: MAIL without AUTH still refused (530 5.7.0)`, async () => {
+              const r = await session(server(), { socket: s, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...mail] });
+              expect(step(r, /^MAIL /), r.transcript).toMatchObject({ code: 530, enhanced: '5.7.0' });
+            }, TEST_MS);
+            if (first) {
+              it(`port ${s.port} after STARTTLS: relay to ${relayTarget} accepted after AUTH ${first}`, async () => {
+                const l = login();
+                const r = await session(server(), { socket: s, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(first, l.user, l.password), ...mail] });
+                expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
+                expect(step(r, /^RCPT /)?.code, r.transcript).toBe(250);
+              }, TEST_MS);
+            }
+          }
+        }
+
         for (const s of smtp.authRequired ?? []) {
           it(`port ${s.port} requires AUTH: MAIL without it refused (530 5.7.0)`, async () => {
             const r = await probe(server(), { to: smtp.localRecipients[0] ?? `postmaster@${smtp.hostName}`, socket: s, client });
@@ -359,6 +485,23 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
     }
   });
   return stats;
+}
+
+const sameSocket = (a: SmtpSocket, b: SmtpSocket) => a.port === b.port && (a.address ?? '127.0.0.1') === (b.address ?? '127.0.0.1');
+const uniqueSockets = (list: readonly SmtpSocket[]): SmtpSocket[] => list.filter((s, i) => list.findIndex((t) => sameSocket(s, t)) === i);
+
+/**
+ * The final reply to the first command of a session matching `cmd`; with
+ * `last`, to the last command of that AUTH exchange (the reply after the
+ * 334 continuations: 235, 535, ...).
+ */
+function step(r: SessionResult, cmd: RegExp, last = false): SmtpReply | null {
+  const i = r.steps.findIndex((s) => cmd.test(s.command));
+  if (i < 0) return null;
+  if (!last) return r.steps[i]!.reply;
+  let j = i;
+  while (r.steps[j]?.reply?.code === 334 && r.steps[j + 1]) j++;
+  return r.steps[j]!.reply;
 }
 
 function describeCase(c: PamCase): string {

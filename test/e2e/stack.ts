@@ -610,6 +610,17 @@ export interface SendmailOptions {
   clientAddresses?: readonly string[];
   /** The socket to wait on for the 220 greeting (default 127.0.0.1:25). */
   greetSocket?: { port: number; address?: string };
+  /**
+   * TLS files to create in the /etc copy before the daemon starts, at the
+   * paths the policy names (`tls certificate/key/ca/ca-path`): a throwaway
+   * self-signed certificate for the host name (made with openssl), its key
+   * (0600), the CA file (the same certificate) and the CA folder (holding it
+   * under its hash name). Like the SASL accounts, these are what the policy
+   * expects to be deployed next to the generated files; the daemon reads
+   * them only through the generated cf. Paths must be under /etc.
+   * Needs {@link TLS_TOOLS}.
+   */
+  tlsFiles?: TlsFiles;
   /** Max lifetime of the daemon (watchdog; default 600 s). */
   maxLifetimeSeconds?: number;
   /** How long to wait for the 220 greeting (default 20 s). */
@@ -750,6 +761,8 @@ export async function startSendmail(tree: string, opts: SendmailOptions): Promis
         setup.push(`printf '%s\\n' ${sq(a.password)} | saslpasswd2 -p -c -f ${sq(sasldb)} -u ${sq(a.realm)} ${sq(a.user)}`);
       }
     }
+
+    if (opts.tlsFiles) await createTlsFiles(sb.root, opts.tlsFiles, opts.hostName);
 
     const qdir = join(sb.run, 'mqueue');
     await mkdir(qdir, { mode: 0o700 });
@@ -953,6 +966,182 @@ export interface ProbeResult {
  */
 export async function smtpProbe(server: Pick<Sendmail, 'netns'>, probe: SmtpProbe): Promise<ProbeResult> {
   return swaks(server, probe, 'RCPT');
+}
+
+/** Tools {@link startSendmail} with `tlsFiles` and {@link smtpSession} with `tls` need. */
+export const TLS_TOOLS = ['openssl'] as const;
+
+/** Where the policy says the TLS files are on the host (absolute paths). */
+export interface TlsFiles {
+  certificate: string;
+  key: string;
+  ca?: string;
+  caPath?: string;
+}
+
+/** Create a throwaway certificate, key and CA file/folder at `files` inside the sandbox root (see SendmailOptions.tlsFiles). */
+async function createTlsFiles(root: string, files: TlsFiles, hostName: string): Promise<void> {
+  const inEtc = (p: string) => {
+    if (!p.startsWith('/etc/') || p.split('/').includes('..')) throw new Error(`e2e: TLS path ${p} is outside /etc; the harness can only create it inside the /etc copy`);
+    return join(root, p);
+  };
+  const cert = inEtc(files.certificate);
+  const key = inEtc(files.key);
+  for (const f of [cert, key]) await mkdir(dirname(f), { recursive: true, mode: 0o755 });
+  await rm(cert, { force: true });
+  await rm(key, { force: true });
+  const r = await exec('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${hostName}`,
+  ]);
+  if (r.code !== 0) throw new Error(`e2e: openssl could not make a test certificate: ${r.stderr}`);
+  await chmod(key, 0o600);
+  await chmod(cert, 0o644);
+  if (files.ca) {
+    const ca = inEtc(files.ca);
+    await mkdir(dirname(ca), { recursive: true, mode: 0o755 });
+    await rm(ca, { force: true });
+    await copyFile(cert, ca);
+    await chmod(ca, 0o644);
+  }
+  if (files.caPath) {
+    const dir = inEtc(files.caPath);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const h = await exec('openssl', ['x509', '-noout', '-hash', '-in', cert]);
+    if (h.code !== 0) throw new Error(`e2e: openssl x509 -hash failed: ${h.stderr}`);
+    const named = join(dir, `${h.stdout.trim()}.0`);
+    await rm(named, { force: true });
+    await copyFile(cert, named);
+    await chmod(named, 0o644);
+  }
+}
+
+/** One SMTP session of {@link smtpSession}: the final reply to each command sent (null: none). */
+export interface SessionResult {
+  /** The commands actually sent (continuations are left out when the reply before was not 334), with their final replies. */
+  steps: Array<{ command: string; reply: SmtpReply | null }>;
+  /** AUTH mechanisms of the last EHLO reply in the session (after STARTTLS when `tls`). */
+  ehloAuth: string[];
+  /** The last EHLO reply listed STARTTLS. */
+  ehloStarttls: boolean;
+  transcript: string;
+  exitCode: number | null;
+}
+
+/**
+ * A raw SMTP session, for what swaks will not do: send AUTH for a mechanism
+ * the server did not advertise, or run over STARTTLS without Perl's TLS
+ * modules. Plain: a small Perl client (core IO::Socket::INET) from the
+ * client address; `tls`: `openssl s_client -starttls smtp -bind CLIENT`
+ * (it sends its own EHLO and STARTTLS), synchronised with a NOOP. Each
+ * command waits for its final reply; a command starting with `+` is an AUTH
+ * continuation, sent (without the `+`) only when the reply before was 334.
+ */
+export async function smtpSession(
+  server: Pick<Sendmail, 'netns'>,
+  p: { socket?: { port: number; address?: string }; client?: string; tls?: boolean; commands: readonly string[] },
+): Promise<SessionResult> {
+  const addr = p.socket?.address ?? '127.0.0.1';
+  const port = String(p.socket?.port ?? 25);
+  const client = p.client ?? CLIENT.ip;
+  for (const c of p.commands) if (/[\r\n]/.test(c)) throw new Error(`e2e: SMTP command with a line break: ${JSON.stringify(c)}`);
+  const args = p.tls
+    ? ['bash', '-c', TLS_SESSION, 'smtp-tls', addr, port, client, CLIENT.name, ...p.commands]
+    : ['perl', '-e', PLAIN_SESSION, addr, port, client, ...p.commands];
+  const r = await exec('nsenter', [`--net=${server.netns}`, ...args], { timeoutMs: 60_000 });
+  if (r.timedOut) throw new Error(`e2e: SMTP session timed out\n${r.stdout}${r.stderr}`);
+  const transcript = r.stdout + r.stderr;
+  return { ...parseSession(r.stdout), transcript, exitCode: r.code };
+}
+
+/** Perl: connect from ARGV[2], read the greeting, send each command and print its reply lines. */
+const PLAIN_SESSION = String.raw`
+use strict; use IO::Socket::INET;
+$| = 1;
+my ($server, $port, $local, @cmds) = @ARGV;
+my $s = IO::Socket::INET->new(PeerAddr => $server, PeerPort => $port, LocalAddr => $local, Proto => 'tcp', Timeout => 15)
+  or do { print "*** connect: $!\n"; exit 2 };
+sub reply { my $code = '';
+  while (defined(my $l = <$s>)) { $l =~ s/\r?\n$//; print "<- $l\n"; if ($l =~ /^(\d{3}) /) { $code = $1; last } }
+  print "*** no reply\n" if $code eq '';
+  return $code }
+my $last = reply();
+for my $c (@cmds) {
+  if ($c =~ s/^\+//) { next unless $last eq '334' }
+  print " -> $c\n"; print $s "$c\r\n"; $last = reply();
+  last if $last eq '';
+}
+close $s;
+`;
+
+/** Bash: openssl s_client does EHLO + STARTTLS; a NOOP marks where the TLS session's replies start. */
+const TLS_SESSION = `
+set -u
+server=$1 port=$2 local=$3 helo=$4; shift 4
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
+coproc C { exec openssl s_client -quiet -verify_quiet -starttls smtp -name "$helo" -bind "$local:0" -connect "$server:$port" 2>"$err"; }
+in=\${C[0]} out=\${C[1]} pid=$C_PID
+reply() { local l; last=
+  while IFS= read -r -t 15 -u "$in" l; do l=\${l%$'\\r'}; echo "<- $l"
+    case $l in [0-9][0-9][0-9]' '*) last=\${l:0:3}; return 0;; esac
+  done; echo "*** no reply"; return 1; }
+printf 'NOOP\\r\\n' >&"$out"
+ok=
+while IFS= read -r -t 15 -u "$in" l; do case \${l%$'\\r'} in '250 2.0.0 OK'*) ok=1; break;; esac; done
+if [ -z "$ok" ]; then echo "*** no TLS session"; cat "$err"; kill "$pid" 2>/dev/null; exit 2; fi
+echo "=== TLS session started"
+last=250
+for c in "$@"; do
+  case $c in +*) [ "$last" = 334 ] || continue; c=\${c#+};; esac
+  echo " -> $c"; printf '%s\\r\\n' "$c" >&"$out"
+  reply || break
+done
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+exit 0
+`;
+
+/** Parse a {@link smtpSession} transcript (` -> CMD` and `<- REPLY` lines). */
+export function parseSession(t: string): Pick<SessionResult, 'steps' | 'ehloAuth' | 'ehloStarttls'> {
+  const steps: SessionResult['steps'] = [];
+  let ehloAuth: string[] = [];
+  let ehloStarttls = false;
+  let current: SessionResult['steps'][number] | undefined;
+  let inEhlo = false;
+  for (const line of t.split('\n')) {
+    const cmd = /^ -> (.*)$/.exec(line);
+    if (cmd) {
+      current = { command: cmd[1]!, reply: null };
+      steps.push(current);
+      inEhlo = /^EHLO\b/i.test(cmd[1]!);
+      if (inEhlo) {
+        ehloAuth = [];
+        ehloStarttls = false;
+      }
+      continue;
+    }
+    const m = /^<-\s+(\d{3})([ -])(.*)$/.exec(line);
+    if (!m) continue;
+    if (inEhlo && m[1] === '250') {
+      const auth = /^AUTH[ =](.*)$/.exec(m[3]!);
+      if (auth) ehloAuth = auth[1]!.trim().split(/\s+/);
+      if (/^STARTTLS\b/.test(m[3]!)) ehloStarttls = true;
+    }
+    if (m[2] === ' ' && current) {
+      const e = /^(\d\.\d{1,3}\.\d{1,3})\s+(.*)$/.exec(m[3]!);
+      current.reply = { code: Number(m[1]), enhanced: e ? e[1]! : null, text: e ? e[2]! : m[3]! };
+    }
+  }
+  return { steps, ehloAuth, ehloStarttls };
+}
+
+/** AUTH commands for {@link smtpSession}: PLAIN with an initial response, LOGIN as continuations. */
+export function authCommands(mechanism: string, user: string, password: string): string[] {
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+  if (mechanism === 'PLAIN') return [`AUTH PLAIN ${b64(`\0${user}\0${password}`)}`];
+  if (mechanism === 'LOGIN') return ['AUTH LOGIN', `+${b64(user)}`, `+${b64(password)}`];
+  throw new Error(`e2e: smtpSession cannot authenticate with ${mechanism} (only PLAIN and LOGIN)`);
 }
 
 /** The AUTH mechanisms offered in the EHLO reply to a non-local client. */

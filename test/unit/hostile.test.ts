@@ -55,8 +55,8 @@ const FIELDS: Record<string, (v: string) => string> = {
   modifiers: (v) => `mail { domain d.example; listen smtp { modifiers "${v}"; } }\n`,
   mechanism: (v) => `mail { domain d.example; listen smtp; auth mechanisms "${v}"; }\n`,
   "auth option": (v) => `mail { domain d.example; listen smtp; auth mechanisms PLAIN; auth options "${v}"; }\n`,
-  "tls certificate": (v) => `mail { domain d.example; listen smtp; tls certificate "/etc/ssl/${v}.pem"; tls key /etc/ssl/k.pem; }\n`,
-  "tls ca": (v) => `mail { domain d.example; listen smtp; tls certificate /etc/c.pem; tls key /etc/k.pem; tls ca "/${v}"; }\n`,
+  "tls certificate": (v) => `mail { domain d.example; listen smtp; tls certificate "/etc/ssl/${v}.pem"; tls key /etc/ssl/k.pem; tls ca /etc/ca.pem; tls ca-path /etc; }\n`,
+  "tls ca": (v) => `mail { domain d.example; listen smtp; tls certificate /etc/c.pem; tls key /etc/k.pem; tls ca "/${v}"; tls ca-path /etc; }\n`,
   "unsafe reason": (v) => `mail { domain d.example; listen smtp; relay networks 0.0.0.0/0; unsafe PC4101 "${v}"; }\n`,
 };
 

@@ -90,7 +90,7 @@ describe("check: mechanism warnings", () => {
 
   it("warns about plaintext mechanisms unless encryption is required (PC4004)", () => {
     expect(codes(auth("PLAIN, LOGIN"))).toEqual(["PC4004", "PC4004"]);
-    expect(codes(auth("PLAIN, LOGIN", "auth options noplaintext; tls certificate /etc/c.pem; tls key /etc/k.pem;"))).toEqual([]);
+    expect(codes(auth("PLAIN, LOGIN", "auth options noplaintext; tls certificate /etc/c.pem; tls key /etc/k.pem; tls ca /etc/ca.pem; tls ca-path /etc;"))).toEqual([]);
   });
 
   it("warns about DIGEST-MD5 (PC4005) and CRAM-MD5 (PC4006)", () => {
@@ -99,12 +99,12 @@ describe("check: mechanism warnings", () => {
 
   it("warns when noplaintext leaves only plaintext mechanisms and no STARTTLS certificate (PC4008)", () => {
     expect(codes(auth("PLAIN, LOGIN", "auth options noplaintext;"))).toEqual(["PC4008"]);
-    expect(codes(auth("PLAIN", "auth options noplaintext; tls certificate /etc/ssl/mail.pem; tls key /etc/ssl/private/mail.key;"))).toEqual([]);
+    expect(codes(auth("PLAIN", "auth options noplaintext; tls certificate /etc/ssl/mail.pem; tls key /etc/ssl/private/mail.key; tls ca /etc/ssl/certs/ca-certificates.crt; tls ca-path /etc/ssl/certs;"))).toEqual([]);
   });
 
   it("warns about mechanisms saslauthd cannot verify (PC4007)", () => {
     expect(codes(auth("SCRAM-SHA-256", "auth backend saslauthd;"))).toEqual(["PC4007"]);
-    expect(codes(auth("PLAIN", "auth backend saslauthd; auth options noplaintext; tls certificate /etc/c.pem; tls key /etc/k.pem;"))).toEqual([]);
+    expect(codes(auth("PLAIN", "auth backend saslauthd; auth options noplaintext; tls certificate /etc/c.pem; tls key /etc/k.pem; tls ca /etc/ca.pem; tls ca-path /etc;"))).toEqual([]);
   });
 });
 

@@ -83,20 +83,23 @@ describe("target: sendmail", () => {
 
 describe("target: sendmail STARTTLS", () => {
   it("defines the certificate and key for server and client, and the CAs when given", () => {
-    const mc = file(P + "mail { domain d.example; listen smtp; tls certificate /etc/ssl/certs/mail.pem; tls key /etc/ssl/private/mail.key; tls ca /etc/ssl/certs/ca.pem; }\n", "etc/mail/sendmail.mc");
+    const mc = file(P + "mail { domain d.example; listen smtp; tls certificate /etc/ssl/certs/mail.pem; tls key /etc/ssl/private/mail.key; tls ca /etc/ssl/certs/ca.pem; tls ca-path /etc/ssl/certs; }\n", "etc/mail/sendmail.mc");
     expect(mc).toContain(
       "define(`confSERVER_CERT', `/etc/ssl/certs/mail.pem')dnl\ndefine(`confSERVER_KEY', `/etc/ssl/private/mail.key')dnl\n" +
         "define(`confCLIENT_CERT', `/etc/ssl/certs/mail.pem')dnl\ndefine(`confCLIENT_KEY', `/etc/ssl/private/mail.key')dnl\n" +
-        "define(`confCACERT', `/etc/ssl/certs/ca.pem')dnl\n",
+        "define(`confCACERT', `/etc/ssl/certs/ca.pem')dnl\ndefine(`confCACERT_PATH', `/etc/ssl/certs')dnl\n",
     );
   });
 
-  it("needs both certificate and key, as plain absolute paths", () => {
+  it("needs certificate, key, CA file and CA folder together (sendmail starts TLS only with all four), as plain absolute paths", () => {
     expect(compileText(P + "mail { domain d.example; listen smtp; tls certificate /etc/c.pem; }\n").diagnostics.sorted().map((d) => d.message)).toEqual([
       'STARTTLS needs "tls key".',
+      'STARTTLS needs "tls ca".',
+      'STARTTLS needs "tls ca-path".',
     ]);
-    expect(compileText(P + 'mail { domain d.example; listen smtp; tls certificate "/etc/my cert.pem"; tls key /k; }\n').diagnostics.sorted().map((d) => d.code)).toEqual(["PC3010"]);
-    expect(compileText(P + "mail { domain d.example; listen smtp; tls certificate /etc/ssl/dnl.pem; tls key /k; }\n").diagnostics.sorted().map((d) => d.code)).toEqual(["PC3029"]);
+    const CA = "tls ca /etc/ssl/certs/ca-certificates.crt; tls ca-path /etc/ssl/certs;";
+    expect(compileText(P + `mail { domain d.example; listen smtp; tls certificate "/etc/my cert.pem"; tls key /k; ${CA} }\n`).diagnostics.sorted().map((d) => d.code)).toEqual(["PC3010"]);
+    expect(compileText(P + `mail { domain d.example; listen smtp; tls certificate /etc/ssl/dnl.pem; tls key /k; ${CA} }\n`).diagnostics.sorted().map((d) => d.code)).toEqual(["PC3029"]);
   });
 });
 

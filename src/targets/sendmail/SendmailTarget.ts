@@ -77,8 +77,8 @@ function tlsDefines(mail: MailModel): string {
     `define(\`confCLIENT_CERT', \`${m4Token(tls.certificate)}')dnl`,
     `define(\`confCLIENT_KEY', \`${m4Token(tls.key)}')dnl`,
   ];
-  if (tls.ca) lines.push(`define(\`confCACERT', \`${m4Token(tls.ca)}')dnl`);
-  if (tls.caPath) lines.push(`define(\`confCACERT_PATH', \`${m4Token(tls.caPath)}')dnl`);
+  lines.push(`define(\`confCACERT', \`${m4Token(tls.ca)}')dnl`);
+  lines.push(`define(\`confCACERT_PATH', \`${m4Token(tls.caPath)}')dnl`);
   return lines.join("\n");
 }
 
