@@ -138,6 +138,14 @@ describe.skipIf(missing.length > 0)("verify on the real sendmail", () => {
     expect([...leftovers()].filter((d) => !before.has(d))).toEqual([]);
   });
 
+  it.each(["mx1", "mx2"])("passes for host %s of examples/fleet/fleet.policy (PLAIN and LOGIN trusted after STARTTLS)", (host) => {
+    const out = build("fleet/fleet.policy");
+    const r = verify([join(out, host)]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ok {4}AUTH PLAIN \(TRUST_AUTH_MECH\).*: accepted/m);
+    expect(r.stdout).toMatch(/^ok {4}relay network client 192\.0\.2\.\d+ \(Connect:192\.0\.2 RELAY\)/m);
+  });
+
   it("checks each relay domain and network of the tree, and keeps the foreign client outside them", () => {
     const out = build("site.policy");
     // Take the first two documentation networks too: the foreign client must move on.
