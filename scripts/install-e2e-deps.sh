@@ -7,7 +7,9 @@
 # Run as root. The tests themselves also need root (unshare -m, mount --bind).
 set -euo pipefail
 
-PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl)
+# libsasl2-modules holds the PLAIN, LOGIN, CRAM-MD5 and DIGEST-MD5 plugins:
+# only a Recommends of libsasl2-2, so named here (some images lack it).
+PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl)
 
 have_all() {
   local t
@@ -15,6 +17,8 @@ have_all() {
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || return 1
   done
   [ -f /usr/share/sendmail/cf/m4/cf.m4 ] || return 1
+  compgen -G "/usr/lib/*/sasl2/libcrammd5.so*" >/dev/null || return 1
+  compgen -G "/usr/lib/*/sasl2/libplain.so*" >/dev/null || return 1
   perl -MAuthen::SASL -MDigest::HMAC_MD5 -e 1 >/dev/null 2>&1 || return 1
 }
 
