@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { OutputFile } from "../targets/Target.js";
+import { chunks } from "./chunks.js";
 
 /** Where a build records what it wrote, relative to the output folder. */
 export const MANIFEST_PATH = ".policyc/manifest.json";
@@ -32,13 +33,7 @@ export interface Manifest {
 export function sha256(content: string): string {
   // In pieces: hashing a 12 MB string at once copies it into a 12 MB buffer first.
   const hash = createHash("sha256");
-  for (let i = 0; i < content.length; ) {
-    let end = Math.min(content.length, i + (1 << 20));
-    const last = content.charCodeAt(end - 1);
-    if (end < content.length && last >= 0xd800 && last <= 0xdbff) end--;
-    hash.update(content.slice(i, end), "utf8");
-    i = end;
-  }
+  for (const piece of chunks(content)) hash.update(piece, "utf8");
   return hash.digest("hex");
 }
 

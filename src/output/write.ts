@@ -1,6 +1,7 @@
 import { closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
+import { chunks } from "./chunks.js";
 
 /** A reason the tree cannot be written; the CLI turns it into a diagnostic. */
 export class OutputError extends Error {
@@ -13,18 +14,11 @@ export class OutputError extends Error {
   }
 }
 
-/** Chunk size for converting a string to bytes: a 12 MB list is not copied into one 12 MB buffer. */
-export const CHUNK = 1 << 20;
-
-/** Writes a string as UTF-8 in pieces (never splitting a surrogate pair). */
+/** Writes a string as UTF-8, piece by piece. */
 function writeChunked(fd: number, content: string): void {
-  for (let i = 0; i < content.length; ) {
-    let end = Math.min(content.length, i + CHUNK);
-    const last = content.charCodeAt(end - 1);
-    if (end < content.length && last >= 0xd800 && last <= 0xdbff) end--;
-    const buf = Buffer.from(content.slice(i, end), "utf8");
+  for (const piece of chunks(content)) {
+    const buf = Buffer.from(piece, "utf8");
     for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
-    i = end;
   }
 }
 

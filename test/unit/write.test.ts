@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chunks } from "../../src/output/chunks.js";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OutputError, writeTree } from "../../src/output/write.js";
@@ -54,5 +55,17 @@ describe("output: writing the tree", () => {
     mkdirSync(join(out, "etc", "a"), { recursive: true });
     expect(() => writeTree(out, [file("etc/a", "1\n")])).toThrow(/exists and is not a regular file/);
     expect(statSync(join(out, "etc", "a")).isDirectory()).toBe(true);
+  });
+});
+
+describe("output: large files in pieces", () => {
+  it("never splits a surrogate pair between pieces, and writes the exact UTF-8", () => {
+    const text = "a".repeat((1 << 20) - 1) + "\u{1F600}" + "b".repeat(10) + "\n";
+    const pieces = [...chunks(text)];
+    expect(pieces.join("")).toBe(text);
+    expect(pieces[0]!.length).toBe((1 << 20) - 1);
+    const out = tempDir();
+    writeTree(out, [file("etc/big.acl", text)]);
+    expect(readFileSync(join(out, "etc/big.acl"), "utf8")).toBe(text);
   });
 });
