@@ -1,19 +1,10 @@
 /**
- * Drops repeated values, keeping the first of each, in order. Long lists are
- * deduplicated by radix-sorting 32-bit hashes with their indexes in typed
- * arrays, and only values whose hashes collide are compared as strings: a
- * Set of a million strings costs hundreds of milliseconds plus as much again
- * in garbage collection; this costs a few tens and allocates four arrays.
- */
-export function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
-  const drop = repeats(items.length, (i) => key(items[i]!));
-  if (!drop) return items;
-  return items.filter((_, i) => !drop[i]);
-}
-
-/**
- * Which of n values repeat an earlier one: a mask with 1 at each later
- * copy, or null when there is none.
+ * Which of n values repeat an earlier one: a mask with 1 at each later copy
+ * (the first of each is kept), or null when there is none. Long lists are
+ * checked by radix-sorting 32-bit hashes with their indexes in typed arrays,
+ * and only values whose hashes collide are compared as strings: a Set of a
+ * million strings costs hundreds of milliseconds plus as much again in
+ * garbage collection; this costs a few tens and allocates four arrays.
  */
 export function repeats(n: number, key: (i: number) => string, hash: (i: number) => number = (i) => fnv1a(key(i))): Uint8Array | null {
   if (n < 4096) {

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, posix, relative, resolve, sep } from "node:path";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
-import type { HostItem, Policy, Statement } from "./ast.js";
+import type { HostItem, Statement } from "./ast.js";
 import { decodeSource, parse } from "./parser.js";
 
 /** A statement and the file it was written in. */
@@ -19,12 +19,8 @@ export interface Program {
   shared: Located<HostItem>[];
   /** Host blocks, with their files. */
   hosts: Located<Extract<Statement, { kind: "Host" }>>[];
-  /** Every policy file read (real paths), the root first. */
-  inputs: string[];
   /** Every policy file read, as shown (the root's path as given, joined with include paths). */
   files: SourceFile[];
-  /** The ASTs, by file, for tools that want them (the formatter, tests). */
-  asts: Map<SourceFile, Policy>;
 }
 
 /** How the loader reads an included file; tests may give their own. */
@@ -52,14 +48,12 @@ export function load(
     root,
     shared: [],
     hosts: [],
-    inputs: rootPath === "<stdin>" ? [] : [realRoot],
     files: rootPath === "<stdin>" ? [] : [root],
-    asts: new Map(),
   };
 
+  const read = new Set<string>([realRoot]); // real paths already read, for program.files
   const visit = (file: SourceFile, realPath: string, chain: string[]) => {
     const ast = parse(file, diagnostics);
-    program.asts.set(file, ast);
     for (const s of ast.statements) {
       if (s.kind === "Host") {
         for (const item of s.items) {
@@ -102,8 +96,8 @@ export function load(
           continue;
         }
         const included = decodeSource(shown, bytes, diagnostics);
-        if (!program.inputs.includes(real)) {
-          program.inputs.push(real);
+        if (!read.has(real)) {
+          read.add(real);
           if (included) program.files.push(included);
         }
         if (included) visit(included, real, [...chain, real]);
