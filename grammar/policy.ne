@@ -27,9 +27,12 @@ hostItem
    | "service" %word "{" serviceItems "}"          {% b.service %}
    | "mail" "{" mailItems "}"                      {% b.mail %}
 
+# An include inside a host block parses, so that the loader can say why it
+# is not allowed there (PC1014) instead of a bare "unexpected include".
 hostItems
   -> null                                          {% b.nil %}
    | hostItems hostItem                            {% b.snoc %}
+   | hostItems "include" %string ";"               {% b.snocInclude %}
 
 listKind
   -> "users" {% b.first %} | "groups" {% b.first %} | "hosts" {% b.first %}

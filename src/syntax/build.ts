@@ -186,6 +186,9 @@ export function include(d: D): Include {
   return { kind: "Include", path: single(d[1]) as Str, loc: span(d[0], d[2]) };
 }
 
+/** hostItems -> hostItems "include" %string ";": kept in the host's items for the loader to refuse (PC1014). */
+export const snocInclude = (d: D): Cons<unknown> => ({ prev: d[0], item: include(d.slice(1)) });
+
 /** statement -> "host" %word "{" hostItems "}" */
 export function host(d: D): Host {
   return { kind: "Host", name: word(d[1]), items: flatten<HostItem>(d[3]), loc: span(d[0], d[4]) };

@@ -1,0 +1,53 @@
+/**
+ * Error baselines, TypeScript-style: test/baselines/<CODE>-<slug>/ holds a
+ * policy (main.policy, and any files it needs) that makes the compiler report
+ * CODE, and expected.txt, the CLI's whole output for it: exit status, stderr
+ * with its code frames, stdout. The CLI runs in the case's folder with the
+ * arguments in its `args` file (default: check main.policy), so every path
+ * shown is relative and the output is the same on any machine.
+ *
+ * A new code is one catalogue line, one README row and one folder here;
+ * `UPDATE_BASELINES=1 npx vitest run test/baselines.test.ts` writes the
+ * expected.txt files: review them like code.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Messages } from "../src/diagnostics/messages.js";
+import { ROOT, runCli } from "./helpers.js";
+
+const DIR = join(ROOT, "test", "baselines");
+const cases = readdirSync(DIR, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
+
+function run(name: string): string {
+  const dir = join(DIR, name);
+  const argsFile = join(dir, "args");
+  const args = existsSync(argsFile) ? readFileSync(argsFile, "utf8").trim().split(/\s+/) : ["check", "main.policy"];
+  const r = runCli(args, { cwd: dir });
+  return `$ policyc ${args.join(" ")}\nexit ${r.status}\n--- stderr\n${r.stderr}--- stdout\n${r.stdout}`;
+}
+
+describe("error baselines: one policy per diagnostic code and its rendered output", () => {
+  it.each(cases)("%s", (name) => {
+    const code = name.slice(0, 6);
+    const output = run(name);
+    const expectedFile = join(DIR, name, "expected.txt");
+    if (process.env.UPDATE_BASELINES) writeFileSync(expectedFile, output);
+    expect(output).toBe(readFileSync(expectedFile, "utf8"));
+    // The case really reports its code, as an error or a warning of the catalogue's severity.
+    const def = Object.values(Messages).find((d) => d.code === code);
+    expect(def, `${code} is not in the catalogue`).toBeDefined();
+    expect(output).toContain(`${def!.severity} ${code}: `);
+  });
+
+  it("has a case for every code in the catalogue", () => {
+    const covered = new Set(cases.map((c) => c.slice(0, 6)));
+    const missing = Object.values(Messages)
+      .map((d) => d.code)
+      .filter((c) => !covered.has(c));
+    expect(missing).toEqual([]);
+  });
+});
