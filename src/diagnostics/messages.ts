@@ -33,6 +33,10 @@ export const Messages = {
   IncludeOutside: def("PC1012", "error", "Cannot include \"{path}\": includes must stay inside {root}, the folder of the policy given on the command line."),
   IncludeCycle: def("PC1013", "error", "\"{path}\" is already being included: {chain}."),
   IncludeInHost: def("PC1014", "error", "include is only allowed at the top level of a policy, not inside a host block."),
+  NotRegularFile: def("PC1015", "error", "Cannot read {path}: it is {what}, not a regular file; a policy and the files it includes must be regular files."),
+  FileTooLarge: def("PC1016", "error", "Cannot read {path}: it is larger than {limit}, the most policyc reads from one policy file."),
+  PolicyTooLarge: def("PC1017", "error", "Cannot include \"{path}\": the policy with its includes would be larger than {limit} in all (a file included again counts again)."),
+  TooManyIncludes: def("PC1018", "error", "Cannot include \"{path}\": the policy already includes files {limit} times, the most policyc follows."),
 
   // PC2xxx: names
   DuplicateList: def("PC2001", "error", "List \"{name}\" is defined more than once."),
