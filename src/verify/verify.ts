@@ -35,6 +35,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { checkCf, describeFindings, M4_PROLOGUE, scanMc } from "./untrusted.js";
 
 /** A recipient domain that can never be ours (RFC 6761 reserves .invalid). */
 export const FOREIGN_DOMAIN = "relay-test.invalid";
@@ -116,6 +117,8 @@ export interface TreeFacts {
   mc: string;
   /** The cf.m4 path of the .mc's include line, or null. */
   include: string | null;
+  /** That include's line (0-based), or null. */
+  includeLine: number | null;
   offered: string[];
   /** TRUST_AUTH_MECH's mechanisms, or null when the .mc has no TRUST_AUTH_MECH. */
   trustLine: string[] | null;
@@ -129,9 +132,9 @@ export interface TreeFacts {
 const IPV4_PREFIX = /^\d{1,3}(\.\d{1,3}){0,3}$/;
 const DOMAIN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/;
 
-/** m4 lines that are not commented out with dnl. */
-function liveMcLines(mc: string): string[] {
-  return mc.split("\n").filter((l) => !/^\s*dnl\b/.test(l) && !/^\s*#/.test(l));
+/** Is an m4 line not commented out with dnl? */
+function isLiveMcLine(l: string): boolean {
+  return !/^\s*dnl\b/.test(l) && !/^\s*#/.test(l);
 }
 
 /** Words of a class file (sendmail reads up to `#`, then splits on white space). */
@@ -180,13 +183,17 @@ export function readTreeFacts(tree: string): TreeFacts {
       code === "ENOENT" ? `${mcPath} does not exist: give the folder "policyc build -o" wrote (it must hold etc/mail/sendmail.mc).` : `cannot read ${mcPath}: ${(e as Error).message}`,
     );
   }
-  const live = liveMcLines(mc);
   let include: string | null = null;
+  let includeLine: number | null = null;
   const offered: string[] = [];
   let trustLine: string[] | null = null;
-  for (const l of live) {
+  for (const [i, l] of mc.split("\n").entries()) {
+    if (!isLiveMcLine(l)) continue;
     const inc = /^\s*include\(\s*`([^`']*\/m4\/cf\.m4)'\s*\)/.exec(l);
-    if (inc && include === null) include = inc[1]!;
+    if (inc && include === null) {
+      include = inc[1]!;
+      includeLine = i;
+    }
     const mech = /define\(\s*`confAUTH_MECHANISMS'\s*,\s*`([^`']*)'\s*\)/.exec(l);
     if (mech) offered.splice(0, offered.length, ...mech[1]!.trim().split(/\s+/).filter(Boolean));
     const trust = /^\s*TRUST_AUTH_MECH\(\s*`([^`']*)'\s*\)/.exec(l);
@@ -200,7 +207,7 @@ export function readTreeFacts(tree: string): TreeFacts {
     if (IPV4_PREFIX.test(w)) relayPrefixes.push(w);
     else if (DOMAIN.test(w)) relayDomains.push(w.toLowerCase().replace(/\.$/, ""));
   }
-  return { mc, include, offered, trustLine, localDomains: unique(localDomains), relayDomains: unique(relayDomains), relayPrefixes: unique(relayPrefixes) };
+  return { mc, include, includeLine, offered, trustLine, localDomains: unique(localDomains), relayDomains: unique(relayDomains), relayPrefixes: unique(relayPrefixes) };
 }
 
 function unique(xs: string[]): string[] {
@@ -422,6 +429,20 @@ function chooseRunner(sendmail: string, cf: string, opts: VerifyOptions, notes: 
       "  - pass --allow-hostname-delay to accept the wait (about 2 minutes with sendmail 8.17: it pauses more than once).",
     ].join("\n"),
   );
+}
+
+/** The uid and gid m4 runs as when verify is root (nobody and nogroup on Debian and Red Hat). */
+const NOBODY = 65534;
+
+/** cmd and args run as nobody (setpriv) when this process is root; as they are otherwise. */
+function unprivileged(cmd: string, args: readonly string[], notes: string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [cmd, [...args]];
+  const setpriv = which("setpriv");
+  if (!setpriv) {
+    notes.push("setpriv (util-linux) is not installed: m4 ran as root (its commands are disabled, but it could read any file).");
+    return [cmd, [...args]];
+  }
+  return [setpriv, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--no-new-privs", "--", cmd, ...args]];
 }
 
 // ---------------------------------------------------------------------------
@@ -674,6 +695,9 @@ export function verifyTree(tree: string, opts: VerifyOptions = {}): VerifyReport
   const mcPath = join(tree, "etc/mail/sendmail.mc");
   if (!existsSync(tree)) throw new VerifySetupError(`${tree} does not exist.`);
   const facts = readTreeFacts(tree);
+  // Before anything runs: the .mc may come from someone else.
+  const findings = scanMc(facts.mc, facts.includeLine);
+  if (findings.length) throw new VerifySetupError(describeFindings(mcPath, findings));
   const bins = tools();
   const cfDir = resolveCfDir(facts, mcPath, opts.cfDir);
   const version = sendmailVersion(bins.sendmail);
@@ -695,17 +719,23 @@ export function verifyTree(tree: string, opts: VerifyOptions = {}): VerifyReport
   try {
     // 1. m4, on a copy whose include names the chosen cf folder.
     const include = `include(\`${cfDir}/m4/cf.m4')`;
-    const mcCopy =
-      facts.include !== null
-        ? facts.mc.replace(/include\(\s*`[^`']*\/m4\/cf\.m4'\s*\)/, () => include)
-        : `${include}dnl\n${facts.mc}`;
-    writeFileSync(join(tmp, "sendmail.mc"), mcCopy);
-    const m4 = run(bins.m4, ["sendmail.mc"], { cwd: tmp, timeoutMs: TIMEOUT_MS.m4 });
+    let mcCopy: string;
+    if (facts.includeLine !== null) {
+      const lines = facts.mc.split("\n");
+      lines[facts.includeLine] = lines[facts.includeLine]!.replace(/include\(\s*`[^`']*\/m4\/cf\.m4'\s*\)/, () => include);
+      mcCopy = lines.join("\n");
+    } else mcCopy = `${include}dnl\n${facts.mc}`;
+    // m4 reads the prologue (no builtin that runs a command or writes a file) and then the .mc,
+    // from standard input, as nobody when verify runs as root.
+    const [m4Cmd, m4Args] = unprivileged(bins.m4, ["-"], notes);
+    const m4 = run(m4Cmd, m4Args, { cwd: tmp, timeoutMs: TIMEOUT_MS.m4, input: M4_PROLOGUE + mcCopy });
     problems.push(...m4Problems(m4));
     if (!/^S/m.test(m4.stdout)) {
       problems.push("m4 produced no sendmail.cf (no rulesets in its output).");
       return finish();
     }
+    const unsafeCf = checkCf(m4.stdout);
+    if (unsafeCf.length) throw new VerifySetupError(`${mcPath} expands to a sendmail.cf that could run programs; verify does not run sendmail on it:\n${indent(unsafeCf.join("\n"))}`);
 
     // 2. The tree's data instead of the host's.
     const cfPath = join(tmp, "sendmail.cf");
