@@ -100,6 +100,8 @@ export const Messages = {
   OutputFailed: def("PC5003", "error", "Cannot write {path}: {reason}."),
   OutputSymlink: def("PC5004", "error", "Refusing to write through the symbolic link {path} in the output tree."),
   TemplateMissesPlaceholder: def("PC5006", "error", "Template {path} has no {{{name}}}, but the policy has lines for it; they would be left out."),
+  TemplatePlaceholderInComment: def("PC5020", "error", "Template {path} line {line} has {{{name}}} inside a comment, so the lines it stands for would be commented out; put it on a line of its own."),
+  TemplatePlaceholderNotAlone: def("PC5021", "error", "Template {path} line {line} has {{{name}}} inside a line, but it stands for several lines; put it on a line of its own."),
   OutputNotPlain: def("PC5005", "error", "{path} would contain {what} at line {line}; generated files must be plain text with LF line ends (check the templates)."),
 
   // PC9xxx: about policyc itself
