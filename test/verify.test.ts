@@ -2,9 +2,9 @@
  * `policyc verify OUT` on the real m4, makemap and sendmail (-bt): every shipped example passes,
  * and trees made into open relays (or missing their AUTH relaying) fail, naming the failing case.
  */
-import { spawnSync } from "node:child_process";
 import fc from "fast-check";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync as spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -335,7 +335,7 @@ describe.skipIf(missing.length > 0)("verify: a tree from someone else runs nothi
   it.each(Object.entries(BUILT))("runs no command for %s (the payload works on plain m4)", (_name, payload) => {
     // The payload is live: plain m4 runs it.
     const control = mark();
-    spawnSync("m4", [], { input: payload(control) + "\n", encoding: "utf8" });
+    spawn("m4", [], { input: payload(control) + "\n", encoding: "utf8" });
     expect(existsSync(control)).toBe(true);
     const { out, mark: m } = hostile(payload);
     const r = verify([out]);
@@ -371,5 +371,38 @@ describe.skipIf(missing.length > 0)("verify: a tree from someone else runs nothi
     expect(runCli(["build", join(dir, "esyscmd.policy"), "-o", out, "-q"]).status).toBe(0);
     expect(readFileSync(mcOf(out), "utf8").split("\n")[0]).toContain("esyscmd");
     expect(verify([out]).code).toBe(0);
+  });
+});
+
+describe.skipIf(missing.length > 0)("verify: reads only the tree's own regular files", () => {
+  it("refuses a sendmail.mc that is a FIFO at once (exit 2), without waiting for a writer", () => {
+    const out = build("cookbook.policy");
+    unlinkSync(mcOf(out));
+    execFileSync("mkfifo", [mcOf(out)]);
+    const started = Date.now();
+    const r = verify([out]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("sendmail.mc is a named pipe (FIFO), not a regular file; verify reads only regular files.");
+  });
+
+  it("refuses data files that lead out of the tree: a link to a host file or a device (exit 2)", () => {
+    for (const target of ["/etc/shadow", "/dev/zero"]) {
+      const out = build("cookbook.policy");
+      unlinkSync(join(out, "etc/mail/access"));
+      symlinkSync(target, join(out, "etc/mail/access"));
+      const r = verify([out]);
+      expect(r.code, target).toBe(2);
+      expect(r.stderr).toContain(`etc/mail/access leads out of the tree (to ${target}); verify reads only the tree's own files.`);
+      expect(r.stdout + r.stderr).not.toMatch(/^root:/m);
+    }
+  });
+
+  it("refuses a class file path of the cf that climbs out of the tree (exit 2)", () => {
+    const out = build("cookbook.policy");
+    edit(mcOf(out), (s) => s.replace(/^MAILER\(`local'\)dnl$/m, "LOCAL_CONFIG\nF{Leak}/../../../../../../../../etc/shadow\nMAILER(`local')dnl"));
+    const r = verify([out]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/leads out of the tree \(to \/etc\/shadow\)/);
   });
 });

@@ -1,8 +1,11 @@
-import { readFileSync } from "node:fs";
+import { formatBytes, NotRegularFileError, readFailure, readRegularFile } from "../syntax/read.js";
 import { join } from "node:path";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { PlatformName } from "../check/model.js";
+
+/** The most bytes read of one template. */
+const MAX_TEMPLATE_BYTES = 16 * 1024 * 1024;
 
 const BLOCK = /^[ \t]*\{\{(\w+)\}\}[ \t]*$/;
 
@@ -51,14 +54,21 @@ export class TemplateStore {
     const path = join(this.root, this.platform, name);
     let text = this.cache.get(path);
     if (text === undefined) {
+      // Only a regular file, and a bounded one: a site's templates folder is input too.
+      let reason: string | undefined;
       try {
-        text = readFileSync(path, "utf8");
-        this.used.add(path);
+        const bytes = readRegularFile(path, MAX_TEMPLATE_BYTES);
+        if (bytes.length > MAX_TEMPLATE_BYTES) reason = `it is larger than ${formatBytes(MAX_TEMPLATE_BYTES)}`;
+        else {
+          text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8");
+          this.used.add(path);
+        }
       } catch (e) {
+        reason = e instanceof NotRegularFileError ? `it is ${e.what}, not a regular file` : readFailure(e);
+      }
+      if (reason !== undefined || text === undefined) {
         text = null;
-        const code = (e as NodeJS.ErrnoException).code;
-        const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
-        this.diagnostics.report(Messages.TemplateMissing, undefined, { path, reason });
+        this.diagnostics.report(Messages.TemplateMissing, undefined, { path, reason: reason ?? "unreadable" });
       }
       this.cache.set(path, text);
     }

@@ -3,7 +3,8 @@
  * counts only where it takes effect; one inside a comment is an error (PC5020), not a pass.
  */
 import fc from "fast-check";
-import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compile } from "../../src/compile.js";
@@ -136,5 +137,20 @@ describe("templates: where comments start (property)", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("templates: a site's templates folder is input too", () => {
+  it("refuses a template that is a FIFO or a device without waiting on it or reading it (PC5001)", () => {
+    const t = siteTemplates("debian/pam.d/service", (s) => s);
+    const service = join(t, "debian/pam.d/service");
+    unlinkSync(service);
+    execFileSync("mkfifo", [service]);
+    const started = Date.now();
+    expect(run(ONE_ACL, t).lines).toEqual(["PC5001 Template debian/pam.d/service is missing: it is a named pipe (FIFO), not a regular file."]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    unlinkSync(service);
+    symlinkSync("/dev/zero", service);
+    expect(run(ONE_ACL, t).lines).toEqual(["PC5001 Template debian/pam.d/service is missing: it is a character device, not a regular file."]);
   });
 });
