@@ -97,6 +97,10 @@ export function readFailure(e: unknown): string {
       return "permission denied";
     case "ENOTDIR":
       return "a folder on its path is a file";
+    case "ENAMETOOLONG":
+      return "the path is too long";
+    case "ELOOP":
+      return "too many symbolic links";
     default:
       return err.code ? `${err.code.toLowerCase()} (${String(err.message).replace(/\.$/, "")})` : String(err.message ?? err);
   }
