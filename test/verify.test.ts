@@ -273,6 +273,9 @@ describe("verify: a tree from someone else runs nothing (pure parts)", () => {
     expect(checkCf("Kx socket unix:/run/x\n")).toHaveLength(1);
     expect(checkCf("FX|/usr/bin/touch /tmp/x\n")).toHaveLength(1);
     expect(checkCf("F{X} |/bin/sh\n")).toHaveLength(1);
+    // sendmail joins continuation lines: a map or class split over lines is refused whole.
+    expect(checkCf("Kx\n\tprogram /usr/bin/touch /tmp/x\n")).toHaveLength(1);
+    expect(checkCf("FX\n |/usr/bin/touch /tmp/x\n")).toHaveLength(1);
   });
 
   it("disables every builtin that runs a command or writes a file before m4 reads the .mc, builtin last", () => {
@@ -355,6 +358,7 @@ describe.skipIf(missing.length > 0)("verify: a tree from someone else runs nothi
   it.each([
     ["a class read from a program", (m: string) => `LOCAL_CONFIG\nFX|/usr/bin/touch ${m}`],
     ["a program map", (m: string) => `LOCAL_CONFIG\nKpwn program /usr/bin/touch ${m}`],
+    ["a class read from a program on a continuation line", (m: string) => `LOCAL_CONFIG\nFX\n\t|/usr/bin/touch ${m}`],
   ])("refuses a .mc whose sendmail.cf has %s, before sendmail reads it (exit 2)", (_name, payload) => {
     const { out, mark: m } = hostile(payload);
     const r = verify([out]);

@@ -100,7 +100,14 @@ const SAFE_MAP_TYPES = new Set(["hash", "btree", "dbm", "text", "host", "macro",
 /** Lines of the expanded cf that would make sendmail run a program or reach beyond the tree's data. */
 export function checkCf(cf: string): string[] {
   const problems: string[] = [];
-  cf.split("\n").forEach((line, i) => {
+  // sendmail joins a line that starts with a space or tab to the one before it.
+  const lines = cf.split("\n");
+  lines.forEach((line, i) => {
+    if (/^[KF]/.test(line) && /^[ \t]/.test(lines[i + 1] ?? "")) {
+      problems.push(`line ${i + 1} of the expanded sendmail.cf declares a map or class that continues on the next line, which verify does not run: ${line.slice(0, 120)}`);
+    }
+  });
+  lines.forEach((line, i) => {
     const k = /^K(\S+)\s+(\S+)/.exec(line);
     if (k && !SAFE_MAP_TYPES.has(k[2]!.toLowerCase())) {
       problems.push(`line ${i + 1} of the expanded sendmail.cf declares map ${k[1]} of type ${k[2]}, which verify does not run (it allows ${[...SAFE_MAP_TYPES].join(", ")}): ${line.slice(0, 120)}`);
