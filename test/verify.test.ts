@@ -358,6 +358,7 @@ describe.skipIf(missing.length > 0)("verify: a tree from someone else runs nothi
   it.each([
     ["a class read from a program", (m: string) => `LOCAL_CONFIG\nFX|/usr/bin/touch ${m}`],
     ["a program map", (m: string) => `LOCAL_CONFIG\nKpwn program /usr/bin/touch ${m}`],
+    ["a program map that check_rcpt looks up", (m: string) => `LOCAL_CONFIG\nKpwn program /usr/bin/touch\nLOCAL_RULESETS\nSLocal_check_rcpt\nR$*\t$: $(pwn ${m} $) $1`],
     ["a class read from a program on a continuation line", (m: string) => `LOCAL_CONFIG\nFX\n\t|/usr/bin/touch ${m}`],
   ])("refuses a .mc whose sendmail.cf has %s, before sendmail reads it (exit 2)", (_name, payload) => {
     const { out, mark: m } = hostile(payload);
@@ -365,6 +366,19 @@ describe.skipIf(missing.length > 0)("verify: a tree from someone else runs nothi
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toContain("expands to a sendmail.cf that could run programs");
     expect(existsSync(m)).toBe(false);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("(control) sendmail -bt really runs a program map that check_rcpt looks up", () => {
+    const { out, mark: m } = hostile((m) => `LOCAL_CONFIG\nKpwn program /usr/bin/touch\nLOCAL_RULESETS\nSLocal_check_rcpt\nR$*\t$: $(pwn ${m} $) $1`);
+    const cf = join(out, "control.cf");
+    writeFileSync(cf, spawn("m4", [mcOf(out)], { encoding: "utf8" }).stdout);
+    spawn("unshare", ["--uts", "sh", "-c", 'hostname mx.policyc-verify.invalid && exec "$@"', "sh", "sendmail", "-bt", "-C", cf, "-O", "DontProbeInterfaces=true"], {
+      input: "check_rcpt <someone@relay-test.invalid>\n",
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
+    });
+    expect(existsSync(m)).toBe(true);
   });
 
   it("verifies a tree whose policy file is named after an m4 builtin (the header line is discarded by dnl)", () => {
