@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { type Diagnostic, DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { type Palette, plain, renderDiagnostic } from "../diagnostics/render.js";
+import { formatBytes, MAX_FILE_BYTES, NotRegularFileError, readCapped, readFailure, readRegularFile } from "../syntax/load.js";
 
 /** Exit codes: success, errors in the policy (or its output), wrong invocation. */
 export const EXIT_OK = 0;
@@ -21,19 +21,23 @@ export function palette(stream: NodeJS.WriteStream = process.stderr): Palette {
   return { error: wrap(31, 39), warning: wrap(33, 39), bold: wrap(1, 22), dim: wrap(2, 22) };
 }
 
-/** Reads a policy file, or standard input for "-". Returns the display path and bytes. */
+/**
+ * Reads a policy file, or standard input for "-". Returns the display path and bytes. Only a
+ * regular file is read (a FIFO or device would block or never end) and at most
+ * MAX_FILE_BYTES of it, standard input included.
+ */
 export function readPolicy(arg: string): { path: string; bytes: Uint8Array } | { error: Diagnostic } {
   const path = arg === "-" ? "<stdin>" : arg;
+  const bag = new DiagnosticBag();
   try {
-    return { path, bytes: readFileSync(arg === "-" ? 0 : arg) };
+    const bytes = arg === "-" ? readCapped(0, MAX_FILE_BYTES) : readRegularFile(arg, MAX_FILE_BYTES);
+    if (bytes.length <= MAX_FILE_BYTES) return { path, bytes };
+    bag.report(Messages.FileTooLarge, undefined, { path: arg === "-" ? "standard input" : path, limit: formatBytes(MAX_FILE_BYTES) });
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const reason =
-      err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.code === "EACCES" ? "permission denied" : err.message;
-    const bag = new DiagnosticBag();
-    bag.report(Messages.UnreadableFile, undefined, { path, reason });
-    return { error: bag.items[0]! };
+    if (e instanceof NotRegularFileError) bag.report(Messages.NotRegularFile, undefined, { path, what: e.what });
+    else bag.report(Messages.UnreadableFile, undefined, { path, reason: readFailure(e) });
   }
+  return { error: bag.items[0]! };
 }
 
 /** Prints diagnostics to stderr with code frames, then a count line if any. */

@@ -18,6 +18,12 @@ each trusted AUTH mechanism, each "To:" relay domain and each "Connect:"
 relay network is accepted, and that offered mechanisms that are not trusted
 do not relay. One line per check, then a summary.
 
+The tree may come from someone else: a .mc that names an m4 builtin that
+runs commands or touches files (esyscmd, syscmd, include, undivert, defn,
+indir, builtin, changequote, ...) is refused before anything runs, m4 runs
+with those builtins undefined (as nobody when verify is root), and a cf with
+program maps or classes read from a pipe is refused before sendmail reads it.
+
 Options:
   --cf-dir DIR            sendmail-cf's cf folder (holding m4/cf.m4). Default:
                           the folder of the .mc's include line. A Red Hat tree
@@ -29,7 +35,8 @@ Options:
 
 Needs m4, sendmail and makemap (Debian: ${DEBIAN_PACKAGES}).
 Exit status: 0 every check passed, 1 a check failed or m4/sendmail reported a
-problem, 2 wrong usage, no OUT/etc/mail/sendmail.mc, or missing tools.
+problem, 2 wrong usage, no OUT/etc/mail/sendmail.mc, missing tools, or a
+tree refused as unsafe to run.
 `;
 
 function usage(message: string): number {

@@ -33,6 +33,10 @@ export const Messages = {
   IncludeOutside: def("PC1012", "error", "Cannot include \"{path}\": includes must stay inside {root}, the folder of the policy given on the command line."),
   IncludeCycle: def("PC1013", "error", "\"{path}\" is already being included: {chain}."),
   IncludeInHost: def("PC1014", "error", "include is only allowed at the top level of a policy, not inside a host block."),
+  NotRegularFile: def("PC1015", "error", "Cannot read {path}: it is {what}, not a regular file; a policy and the files it includes must be regular files."),
+  FileTooLarge: def("PC1016", "error", "Cannot read {path}: it is larger than {limit}, the most policyc reads from one policy file."),
+  PolicyTooLarge: def("PC1017", "error", "Cannot include \"{path}\": the policy with its includes would be larger than {limit} in all (a file included again counts again)."),
+  TooManyIncludes: def("PC1018", "error", "Cannot include \"{path}\": the policy already includes files {limit} times, the most policyc follows."),
 
   // PC2xxx: names
   DuplicateList: def("PC2001", "error", "List \"{name}\" is defined more than once."),
@@ -96,6 +100,8 @@ export const Messages = {
   OutputFailed: def("PC5003", "error", "Cannot write {path}: {reason}."),
   OutputSymlink: def("PC5004", "error", "Refusing to write through the symbolic link {path} in the output tree."),
   TemplateMissesPlaceholder: def("PC5006", "error", "Template {path} has no {{{name}}}, but the policy has lines for it; they would be left out."),
+  TemplatePlaceholderInComment: def("PC5020", "error", "Template {path} line {line} has {{{name}}} inside a comment, so the lines it stands for would be commented out; put it on a line of its own."),
+  TemplatePlaceholderNotAlone: def("PC5021", "error", "Template {path} line {line} has {{{name}}} inside a line, but it stands for several lines; put it on a line of its own."),
   OutputNotPlain: def("PC5005", "error", "{path} would contain {what} at line {line}; generated files must be plain text with LF line ends (check the templates)."),
 
   // PC9xxx: about policyc itself

@@ -1,10 +1,20 @@
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, posix, relative, resolve, sep } from "node:path";
-import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
 import type { HostItem, Statement } from "./ast.js";
 import { decodeSource, parse } from "./parser.js";
+import { formatBytes, NotRegularFileError, readFailure, readRegularFile } from "./read.js";
+
+export { formatBytes, NotRegularFileError, readCapped, readFailure, readRegularFile } from "./read.js";
+
+/** The most bytes policyc reads from one policy file (the root or an include). */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+/** The most bytes of policy text in all: the root plus each included file at each include site. */
+export const MAX_TOTAL_BYTES = 256 * 1024 * 1024;
+/** The most include sites policyc follows in one policy (a file included again counts again). */
+export const MAX_INCLUDES = 100_000;
 
 /** A statement and the file it was written in. */
 export interface Located<T> {
@@ -23,22 +33,44 @@ export interface Program {
   files: SourceFile[];
 }
 
-/** How the loader reads an included file; tests may give their own. */
-export type ReadFile = (realPath: string) => Uint8Array;
+/**
+ * How the loader reads an included file; tests may give their own. It reads at most
+ * `maxBytes + 1` bytes (more means too large) and throws NotRegularFileError for anything
+ * but a regular file, or a file system error (with its code).
+ */
+export type ReadFile = (realPath: string, maxBytes: number) => Uint8Array;
+
+const defaultReadFile: ReadFile = (p, maxBytes) => readRegularFile(p, maxBytes, { noFollow: true });
+
+/** An included file, read and parsed once however often it is included. */
+type Cached =
+  | { ok: true; file: SourceFile; statements: Statement[]; bytes: number }
+  | { ok: false; report: (span: Span, wanted: string) => void; bytes: number };
+
+interface Frame {
+  file: SourceFile;
+  real: string;
+  statements: Statement[];
+  next: number;
+}
 
 /**
- * Reads, decodes and parses a policy and, recursively, the files it includes.
- * An include path is relative to the including file and must stay inside the
- * folder of the root policy (after resolving symbolic links); a file already
- * on the include chain is a cycle. The root's folder is the current one when
- * the policy comes from standard input. Shown paths are the root's path as
+ * Reads, decodes and parses a policy and the files it includes. An include path is relative
+ * to the including file and must stay inside the folder of the root policy (after resolving
+ * symbolic links); a file already on the include chain is a cycle. The root's folder is the
+ * current one when the policy comes from standard input. Shown paths are the root's path as
  * given, joined with the include paths, never made absolute.
+ *
+ * Each file is read and parsed once, however often it is included, and its statements are
+ * placed at every include site. The traversal keeps its own stack (no recursion whose depth
+ * a policy controls) and stops at MAX_FILE_BYTES per file, MAX_TOTAL_BYTES in all (each
+ * include site counts its file's bytes) and MAX_INCLUDES include sites.
  */
 export function load(
   rootPath: string,
   rootBytes: Uint8Array,
   diagnostics: DiagnosticBag,
-  readFile: ReadFile = (p) => readFileSync(p),
+  readFile: ReadFile = defaultReadFile,
 ): Program | undefined {
   const root = decodeSource(rootPath, rootBytes, diagnostics);
   if (!root) return undefined;
@@ -51,70 +83,117 @@ export function load(
     files: rootPath === "<stdin>" ? [] : [root],
   };
 
-  const read = new Set<string>([realRoot]); // real paths already read, for program.files
-  const visit = (file: SourceFile, realPath: string, chain: string[]) => {
-    const ast = parse(file, diagnostics);
-    for (const s of ast.statements) {
-      if (s.kind === "Host") {
-        for (const item of s.items) {
-          if ((item as Statement).kind === "Include") diagnostics.report(Messages.IncludeInHost, { file, ...item.loc });
-        }
-        program.hosts.push({ file, node: s });
-      } else if (s.kind === "Include") {
-        const span = { file, ...s.path.loc };
-        const wanted = s.path.value;
-        if (wanted === "" || isAbsolute(wanted)) {
-          diagnostics.report(Messages.IncludeUnreadable, span, { path: wanted, reason: "an include path is relative to the including file" });
-          continue;
-        }
-        const target = resolve(dirname(realPath), wanted);
-        const real = safeRealpath(target);
-        const shown = posix.normalize(posix.join(posix.dirname(file.path === "<stdin>" ? "." : file.path), wanted));
-        if (real === undefined) {
-          diagnostics.report(Messages.IncludeUnreadable, span, { path: wanted, reason: "no such file" });
-          continue;
-        }
-        const rel = relative(rootDir, real);
-        if (rel === "" || rel.startsWith(".." + sep) || rel === ".." || isAbsolute(rel)) {
-          diagnostics.report(Messages.IncludeOutside, span, { path: wanted, root: rootPath === "<stdin>" ? "the current folder" : posix.dirname(rootPath) });
-          continue;
-        }
-        if (chain.includes(real)) {
-          const names = [...chain.slice(chain.indexOf(real)), real].map((p) => relative(rootDir, p) || p);
-          diagnostics.report(Messages.IncludeCycle, span, { path: wanted, chain: names.join(" -> ") });
-          continue;
-        }
-        let bytes: Uint8Array;
-        try {
-          bytes = readFile(real);
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          diagnostics.report(Messages.IncludeUnreadable, span, {
-            path: wanted,
-            reason: code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message,
-          });
-          continue;
-        }
-        const included = decodeSource(shown, bytes, diagnostics);
-        if (!read.has(real)) {
-          read.add(real);
-          if (included) program.files.push(included);
-        }
-        if (included) visit(included, real, [...chain, real]);
-      } else {
-        program.shared.push({ file, node: s });
+  const cache = new Map<string, Cached>();
+  const realpaths = new Map<string, string | undefined>(); // an include site's path -> its real path
+  let total = rootBytes.length;
+  let includes = 0;
+  let stopped = false; // a limit was hit: no more includes are followed
+
+  const readIncluded = (real: string, shown: string, room: number): Cached => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFile(real, room);
+    } catch (e) {
+      if (e instanceof NotRegularFileError) {
+        return { ok: false, bytes: 0, report: (span) => diagnostics.report(Messages.NotRegularFile, span, { path: shown, what: e.what }) };
       }
+      const reason = readFailure(e);
+      return { ok: false, bytes: 0, report: (span, wanted) => diagnostics.report(Messages.IncludeUnreadable, span, { path: wanted, reason }) };
     }
+    if (bytes.length > room) return { ok: false, bytes: bytes.length, report: () => {} }; // the caller reports the limit
+    const file = decodeSource(shown, bytes, diagnostics);
+    if (!file) return { ok: false, bytes: bytes.length, report: () => {} }; // decodeSource reported it, once
+    program.files.push(file);
+    return { ok: true, file, statements: parse(file, diagnostics).statements, bytes: bytes.length };
   };
-  visit(root, realRoot, [realRoot]);
+
+  const stack: Frame[] = [{ file: root, real: realRoot, statements: parse(root, diagnostics).statements, next: 0 }];
+  const onStack = new Set<string>([realRoot]);
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next >= frame.statements.length) {
+      stack.pop();
+      onStack.delete(frame.real);
+      continue;
+    }
+    const s = frame.statements[frame.next++]!;
+    const file = frame.file;
+    if (s.kind === "Host") {
+      for (const item of s.items) {
+        if ((item as Statement).kind === "Include") diagnostics.report(Messages.IncludeInHost, { file, ...item.loc });
+      }
+      program.hosts.push({ file, node: s });
+      continue;
+    }
+    if (s.kind !== "Include") {
+      program.shared.push({ file, node: s });
+      continue;
+    }
+    if (stopped) continue;
+    const span = { file, ...s.path.loc };
+    const wanted = s.path.value;
+    if (wanted === "" || isAbsolute(wanted)) {
+      diagnostics.report(Messages.IncludeUnreadable, span, { path: wanted, reason: "an include path is relative to the including file" });
+      continue;
+    }
+    const target = resolve(dirname(frame.real), wanted);
+    let real = realpaths.get(target);
+    if (real === undefined && !realpaths.has(target)) realpaths.set(target, (real = safeRealpath(target)));
+    const shown = posix.normalize(posix.join(posix.dirname(file.path === "<stdin>" ? "." : file.path), wanted));
+    if (real === undefined) {
+      diagnostics.report(Messages.IncludeUnreadable, span, { path: wanted, reason: "no such file" });
+      continue;
+    }
+    const rel = relative(rootDir, real);
+    if (rel === "" || rel.startsWith(".." + sep) || rel === ".." || isAbsolute(rel)) {
+      diagnostics.report(Messages.IncludeOutside, span, { path: wanted, root: rootPath === "<stdin>" ? "the current folder" : posix.dirname(rootPath) });
+      continue;
+    }
+    if (onStack.has(real)) {
+      const from = stack.findIndex((f) => f.real === real);
+      const names = [...stack.slice(from).map((f) => f.real), real].map((p) => relative(rootDir, p) || p);
+      diagnostics.report(Messages.IncludeCycle, span, { path: wanted, chain: names.join(" -> ") });
+      continue;
+    }
+    if (++includes > MAX_INCLUDES) {
+      diagnostics.report(Messages.TooManyIncludes, span, { path: wanted, limit: MAX_INCLUDES.toLocaleString("en-US") });
+      stopped = true;
+      continue;
+    }
+    let entry = cache.get(real);
+    if (!entry) {
+      const room = Math.min(MAX_FILE_BYTES, MAX_TOTAL_BYTES - total);
+      entry = readIncluded(real, shown, room);
+      cache.set(real, entry);
+      if (entry.bytes > room) {
+        if (room === MAX_FILE_BYTES) diagnostics.report(Messages.FileTooLarge, span, { path: shown, limit: formatBytes(MAX_FILE_BYTES) });
+        else diagnostics.report(Messages.PolicyTooLarge, span, { path: wanted, limit: formatBytes(MAX_TOTAL_BYTES) });
+        stopped = true;
+        continue;
+      }
+      total += entry.bytes;
+    } else {
+      if (entry.bytes > MAX_TOTAL_BYTES - total) {
+        diagnostics.report(Messages.PolicyTooLarge, span, { path: wanted, limit: formatBytes(MAX_TOTAL_BYTES) });
+        stopped = true;
+        continue;
+      }
+      total += entry.bytes;
+    }
+    if (!entry.ok) {
+      entry.report(span, wanted);
+      continue;
+    }
+    stack.push({ file: entry.file, real, statements: entry.statements, next: 0 });
+    onStack.add(real);
+  }
   return program;
 }
 
 function safeRealpath(p: string): string | undefined {
   try {
-    return realpathSync(p);
+    return realpathSync.native(p);
   } catch {
     return undefined;
   }
 }
-

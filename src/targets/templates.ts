@@ -1,10 +1,31 @@
-import { readFileSync } from "node:fs";
+import { formatBytes, NotRegularFileError, readFailure, readRegularFile } from "../syntax/read.js";
 import { join } from "node:path";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { PlatformName } from "../check/model.js";
 
+/** The most bytes read of one template. */
+const MAX_TEMPLATE_BYTES = 16 * 1024 * 1024;
+
 const BLOCK = /^[ \t]*\{\{(\w+)\}\}[ \t]*$/;
+
+/** How a template's file comments: pam.d and Sendmail.conf with `#`; a .mc with `dnl` and `#`. */
+type CommentSyntax = "hash" | "m4";
+
+/**
+ * Where a line's comment starts, or -1: at the first `#`, and in a .mc also at the word `dnl`
+ * (m4 discards the rest of the line). In a .mc `#` counts everywhere: before sendmail-cf's
+ * cf.m4 it is an m4 comment, after it (cf.m4 turns m4 comments off) it reaches sendmail.cf,
+ * where it comments out what follows on the line.
+ */
+export function commentStart(line: string, syntax: CommentSyntax): number {
+  let at = line.indexOf("#");
+  if (syntax === "m4") {
+    const dnl = /(?<![A-Za-z0-9_])dnl(?![A-Za-z0-9_])/.exec(line);
+    if (dnl && (at === -1 || dnl.index < at)) at = dnl.index;
+  }
+  return at;
+}
 const INLINE = /\{\{(\w+)\}\}/g;
 
 /**
@@ -33,14 +54,21 @@ export class TemplateStore {
     const path = join(this.root, this.platform, name);
     let text = this.cache.get(path);
     if (text === undefined) {
+      // Only a regular file, and a bounded one: a site's templates folder is input too.
+      let reason: string | undefined;
       try {
-        text = readFileSync(path, "utf8");
-        this.used.add(path);
+        const bytes = readRegularFile(path, MAX_TEMPLATE_BYTES);
+        if (bytes.length > MAX_TEMPLATE_BYTES) reason = `it is larger than ${formatBytes(MAX_TEMPLATE_BYTES)}`;
+        else {
+          text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8");
+          this.used.add(path);
+        }
       } catch (e) {
+        reason = e instanceof NotRegularFileError ? `it is ${e.what}, not a regular file` : readFailure(e);
+      }
+      if (reason !== undefined || text === undefined) {
         text = null;
-        const code = (e as NodeJS.ErrnoException).code;
-        const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
-        this.diagnostics.report(Messages.TemplateMissing, undefined, { path, reason });
+        this.diagnostics.report(Messages.TemplateMissing, undefined, { path, reason: reason ?? "unreadable" });
       }
       this.cache.set(path, text);
     }
@@ -49,6 +77,25 @@ export class TemplateStore {
     let ok = true;
     const lines = text.split("\n");
     if (lines[lines.length - 1] === "") lines.pop();
+    // Required placeholders count only where they take effect, not in a comment; one in a
+    // comment would comment out the lines it stands for, so it is an error of its own.
+    const syntax: CommentSyntax = name.endsWith(".mc") ? "m4" : "hash";
+    const live = new Set<string>();
+    const commented = new Set<string>();
+    lines.forEach((line, i) => {
+      const from = commentStart(line, syntax);
+      for (const m of line.matchAll(INLINE)) {
+        const key = m[1]!;
+        if (from === -1 || m.index! < from) live.add(key);
+        else {
+          commented.add(key);
+          if (required.includes(key) && vars[key]) {
+            this.diagnostics.report(Messages.TemplatePlaceholderInComment, undefined, { path, line: i + 1, name: key });
+            ok = false;
+          }
+        }
+      }
+    });
     lines.forEach((line, i) => {
       const block = BLOCK.exec(line);
       if (block) {
@@ -60,8 +107,16 @@ export class TemplateStore {
       out.push(
         line.replace(INLINE, (_, key: string) => {
           const value = vars[key];
-          if (value === undefined || value.includes("\n")) {
+          if (value === undefined) {
             ok = this.unknown(path, i + 1, key, vars);
+            return "";
+          }
+          if (value.includes("\n")) {
+            // Several lines cannot go inside one; reported once, as PC5020 if it is in a comment.
+            if (!(commented.has(key) && required.includes(key))) {
+              this.diagnostics.report(Messages.TemplatePlaceholderNotAlone, undefined, { path, line: i + 1, name: key });
+            }
+            ok = false;
             return "";
           }
           return value;
@@ -69,7 +124,7 @@ export class TemplateStore {
       );
     });
     for (const key of required) {
-      if (vars[key] && !text.includes(`{{${key}}}`)) {
+      if (vars[key] && !live.has(key) && !commented.has(key)) {
         this.diagnostics.report(Messages.TemplateMissesPlaceholder, undefined, { path, name: key });
         ok = false;
       }

@@ -32,9 +32,11 @@
  * namespace otherwise); when that is impossible it says why and stops.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
+import { formatBytes, NotRegularFileError, readFailure, readRegularFile } from "../syntax/read.js";
+import { checkCf, describeFindings, M4_PROLOGUE, scanMc } from "./untrusted.js";
 
 /** A recipient domain that can never be ours (RFC 6761 reserves .invalid). */
 export const FOREIGN_DOMAIN = "relay-test.invalid";
@@ -116,6 +118,8 @@ export interface TreeFacts {
   mc: string;
   /** The cf.m4 path of the .mc's include line, or null. */
   include: string | null;
+  /** That include's line (0-based), or null. */
+  includeLine: number | null;
   offered: string[];
   /** TRUST_AUTH_MECH's mechanisms, or null when the .mc has no TRUST_AUTH_MECH. */
   trustLine: string[] | null;
@@ -129,9 +133,9 @@ export interface TreeFacts {
 const IPV4_PREFIX = /^\d{1,3}(\.\d{1,3}){0,3}$/;
 const DOMAIN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/;
 
-/** m4 lines that are not commented out with dnl. */
-function liveMcLines(mc: string): string[] {
-  return mc.split("\n").filter((l) => !/^\s*dnl\b/.test(l) && !/^\s*#/.test(l));
+/** Is an m4 line not commented out with dnl? */
+function isLiveMcLine(l: string): boolean {
+  return !/^\s*dnl\b/.test(l) && !/^\s*#/.test(l);
 }
 
 /** Words of a class file (sendmail reads up to `#`, then splits on white space). */
@@ -160,47 +164,72 @@ export function parseAccess(text: string): { relayDomains: string[]; relayPrefix
   return { relayDomains, relayPrefixes };
 }
 
-function readIfExists(path: string): string | null {
+/** The most verify reads of one file of the tree. */
+const MAX_TREE_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A file of the tree as text, or null when it does not exist. The tree may come from someone
+ * else, so only a regular file inside the tree is read (no FIFO to hang on, no device, no link
+ * out of the tree to a file of this host), and at most MAX_TREE_FILE_BYTES of it.
+ */
+export function readTreeFile(tree: string, path: string): string | null {
+  const shown = join(tree, path);
+  let real: string;
   try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return null;
+    real = realpathSync.native(shown);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new VerifySetupError(`cannot read ${shown}: ${readFailure(e)}.`);
   }
+  const root = realpathSync.native(tree);
+  if (!real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+    throw new VerifySetupError(`${shown} leads out of the tree (to ${real}); verify reads only the tree's own files.`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readRegularFile(real, MAX_TREE_FILE_BYTES);
+  } catch (e) {
+    if (e instanceof NotRegularFileError) throw new VerifySetupError(`${shown} is ${e.what}, not a regular file; verify reads only regular files.`);
+    throw new VerifySetupError(`cannot read ${shown}: ${readFailure(e)}.`);
+  }
+  if (bytes.length > MAX_TREE_FILE_BYTES) throw new VerifySetupError(`${shown} is larger than ${formatBytes(MAX_TREE_FILE_BYTES)}, the most verify reads of one file.`);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8");
+}
+
+function readIfExists(tree: string, path: string): string | null {
+  return readTreeFile(tree, path);
 }
 
 /** Reads the tree's sendmail.mc, local-host-names, access and relay-domains. */
 export function readTreeFacts(tree: string): TreeFacts {
   const mcPath = join(tree, "etc/mail/sendmail.mc");
-  let mc: string;
-  try {
-    mc = readFileSync(mcPath, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new VerifySetupError(
-      code === "ENOENT" ? `${mcPath} does not exist: give the folder "policyc build -o" wrote (it must hold etc/mail/sendmail.mc).` : `cannot read ${mcPath}: ${(e as Error).message}`,
-    );
-  }
-  const live = liveMcLines(mc);
+  const mc = readTreeFile(tree, "etc/mail/sendmail.mc");
+  if (mc === null) throw new VerifySetupError(`${mcPath} does not exist: give the folder "policyc build -o" wrote (it must hold etc/mail/sendmail.mc).`);
   let include: string | null = null;
+  let includeLine: number | null = null;
   const offered: string[] = [];
   let trustLine: string[] | null = null;
-  for (const l of live) {
+  for (const [i, l] of mc.split("\n").entries()) {
+    if (!isLiveMcLine(l)) continue;
     const inc = /^\s*include\(\s*`([^`']*\/m4\/cf\.m4)'\s*\)/.exec(l);
-    if (inc && include === null) include = inc[1]!;
+    if (inc && include === null) {
+      include = inc[1]!;
+      includeLine = i;
+    }
     const mech = /define\(\s*`confAUTH_MECHANISMS'\s*,\s*`([^`']*)'\s*\)/.exec(l);
     if (mech) offered.splice(0, offered.length, ...mech[1]!.trim().split(/\s+/).filter(Boolean));
     const trust = /^\s*TRUST_AUTH_MECH\(\s*`([^`']*)'\s*\)/.exec(l);
     if (trust) trustLine = [...(trustLine ?? []), ...trust[1]!.trim().split(/\s+/).filter(Boolean)];
   }
-  const localDomains = classWords(readIfExists(join(tree, "etc/mail/local-host-names")) ?? "").map((d) => d.toLowerCase());
-  const access = parseAccess(readIfExists(join(tree, "etc/mail/access")) ?? "");
+  const localDomains = classWords(readIfExists(tree, "etc/mail/local-host-names") ?? "").map((d) => d.toLowerCase());
+  const access = parseAccess(readIfExists(tree, "etc/mail/access") ?? "");
   const relayDomains = [...access.relayDomains];
   const relayPrefixes = [...access.relayPrefixes];
-  for (const w of classWords(readIfExists(join(tree, "etc/mail/relay-domains")) ?? "")) {
+  for (const w of classWords(readIfExists(tree, "etc/mail/relay-domains") ?? "")) {
     if (IPV4_PREFIX.test(w)) relayPrefixes.push(w);
     else if (DOMAIN.test(w)) relayDomains.push(w.toLowerCase().replace(/\.$/, ""));
   }
-  return { mc, include, offered, trustLine, localDomains: unique(localDomains), relayDomains: unique(relayDomains), relayPrefixes: unique(relayPrefixes) };
+  return { mc, include, includeLine, offered, trustLine, localDomains: unique(localDomains), relayDomains: unique(relayDomains), relayPrefixes: unique(relayPrefixes) };
 }
 
 function unique(xs: string[]): string[] {
@@ -424,6 +453,20 @@ function chooseRunner(sendmail: string, cf: string, opts: VerifyOptions, notes: 
   );
 }
 
+/** The uid and gid m4 runs as when verify is root (nobody and nogroup on Debian and Red Hat). */
+const NOBODY = 65534;
+
+/** cmd and args run as nobody (setpriv) when this process is root; as they are otherwise. */
+function unprivileged(cmd: string, args: readonly string[], notes: string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [cmd, [...args]];
+  const setpriv = which("setpriv");
+  if (!setpriv) {
+    notes.push("setpriv (util-linux) is not installed: m4 ran as root (its commands are disabled, but it could read any file).");
+    return [cmd, [...args]];
+  }
+  return [setpriv, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--no-new-privs", "--", cmd, ...args]];
+}
+
 // ---------------------------------------------------------------------------
 // Preparing the temp copy
 // ---------------------------------------------------------------------------
@@ -527,7 +570,7 @@ function redirectDataFiles(cfText: string, tree: string, tmp: string, makemap: s
   const notes: string[] = [];
   const problems: string[] = [];
   const dontBlame: string[] = [];
-  const maps: Array<{ type: string; name: string; source: string | null; target: string }> = [];
+  const maps: Array<{ type: string; name: string; source: string | null; target: string; path: string }> = [];
   let n = 0;
   const lines = cfText.split("\n").map((line) => {
     const dbs = /^O\s*DontBlameSendmail\s*=\s*(.*)$/.exec(line);
@@ -537,8 +580,8 @@ function redirectDataFiles(cfText: string, tree: string, tmp: string, makemap: s
     if (f) {
       const [, cls, opt, path, rest] = f;
       const target = join(tmp, `class-${++n}`);
-      const source = join(tree, path!);
-      if (existsSync(source)) copyFileSync(source, target);
+      const text = readTreeFile(tree, path!);
+      if (text !== null) writeFileSync(target, text);
       else {
         writeFileSync(target, "");
         notes.push(`class $=${cls!.replace(/[{}]/g, "")} reads ${path}, which the tree does not have: tested as empty (the host's file is not used).`);
@@ -550,9 +593,9 @@ function redirectDataFiles(cfText: string, tree: string, tmp: string, makemap: s
     if (k && (DB_MAP_TYPES.has(k[2]!) || k[2] === "text")) {
       const [, name, type, flags, path] = k;
       const target = join(tmp, `map-${++n}-${name!.replace(/[^A-Za-z0-9_-]/g, "_")}`);
-      const source = join(tree, path!);
-      maps.push({ type: type!, name: name!, source: existsSync(source) ? source : null, target });
-      if (!existsSync(source)) notes.push(`map ${name} reads ${path}, which the tree does not have: tested as empty (the host's map is not used).`);
+      const source = readTreeFile(tree, path!);
+      maps.push({ type: type!, name: name!, source, target, path: path! });
+      if (source === null) notes.push(`map ${name} reads ${path}, which the tree does not have: tested as empty (the host's map is not used).`);
       return `K${name} ${type} ${flags}${target}`;
     }
     return line;
@@ -560,7 +603,7 @@ function redirectDataFiles(cfText: string, tree: string, tmp: string, makemap: s
   const cf = lines.join("\n");
   writeFileSync(cfPath, cf);
   for (const m of maps) {
-    const input = m.source ? readFileSync(m.source, "utf8") : "";
+    const input = m.source ?? "";
     if (m.type === "text") {
       writeFileSync(m.target, input);
       continue;
@@ -574,7 +617,7 @@ function redirectDataFiles(cfText: string, tree: string, tmp: string, makemap: s
       .join("\n");
     if (r.error || r.timedOut || r.status !== 0 || out) {
       problems.push(
-        `makemap ${m.type} for map ${m.name} (${m.source ?? "empty"}) failed` +
+        `makemap ${m.type} for map ${m.name} (${m.source !== null ? join(tree, m.path) : "empty"}) failed` +
           (r.timedOut ? ` (no answer within ${TIMEOUT_MS.makemap / 1000} s)` : r.error ? `: ${r.error}` : r.status !== 0 ? ` (exit ${r.status})` : "") +
           (out ? `:\n${indent(out)}` : ""),
       );
@@ -674,6 +717,9 @@ export function verifyTree(tree: string, opts: VerifyOptions = {}): VerifyReport
   const mcPath = join(tree, "etc/mail/sendmail.mc");
   if (!existsSync(tree)) throw new VerifySetupError(`${tree} does not exist.`);
   const facts = readTreeFacts(tree);
+  // Before anything runs: the .mc may come from someone else.
+  const findings = scanMc(facts.mc, facts.includeLine);
+  if (findings.length) throw new VerifySetupError(describeFindings(mcPath, findings));
   const bins = tools();
   const cfDir = resolveCfDir(facts, mcPath, opts.cfDir);
   const version = sendmailVersion(bins.sendmail);
@@ -695,17 +741,23 @@ export function verifyTree(tree: string, opts: VerifyOptions = {}): VerifyReport
   try {
     // 1. m4, on a copy whose include names the chosen cf folder.
     const include = `include(\`${cfDir}/m4/cf.m4')`;
-    const mcCopy =
-      facts.include !== null
-        ? facts.mc.replace(/include\(\s*`[^`']*\/m4\/cf\.m4'\s*\)/, () => include)
-        : `${include}dnl\n${facts.mc}`;
-    writeFileSync(join(tmp, "sendmail.mc"), mcCopy);
-    const m4 = run(bins.m4, ["sendmail.mc"], { cwd: tmp, timeoutMs: TIMEOUT_MS.m4 });
+    let mcCopy: string;
+    if (facts.includeLine !== null) {
+      const lines = facts.mc.split("\n");
+      lines[facts.includeLine] = lines[facts.includeLine]!.replace(/include\(\s*`[^`']*\/m4\/cf\.m4'\s*\)/, () => include);
+      mcCopy = lines.join("\n");
+    } else mcCopy = `${include}dnl\n${facts.mc}`;
+    // m4 reads the prologue (no builtin that runs a command or writes a file) and then the .mc,
+    // from standard input, as nobody when verify runs as root.
+    const [m4Cmd, m4Args] = unprivileged(bins.m4, ["-"], notes);
+    const m4 = run(m4Cmd, m4Args, { cwd: tmp, timeoutMs: TIMEOUT_MS.m4, input: M4_PROLOGUE + mcCopy });
     problems.push(...m4Problems(m4));
     if (!/^S/m.test(m4.stdout)) {
       problems.push("m4 produced no sendmail.cf (no rulesets in its output).");
       return finish();
     }
+    const unsafeCf = checkCf(m4.stdout);
+    if (unsafeCf.length) throw new VerifySetupError(`${mcPath} expands to a sendmail.cf that could run programs; verify does not run sendmail on it:\n${indent(unsafeCf.join("\n"))}`);
 
     // 2. The tree's data instead of the host's.
     const cfPath = join(tmp, "sendmail.cf");

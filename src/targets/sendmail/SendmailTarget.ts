@@ -160,7 +160,7 @@ export const SendmailTarget: Target = {
         accounts,
         backend,
         mech_list: mail.mechanisms.map((m) => m.value).join(" "),
-      });
+      }, ["backend", "mech_list"]);
       if (conf !== undefined) {
         out.push({ path: SASL_CONFIG[ctx.model.platform], content: conf, mode: FILE_MODE, producer, origins });
       }
