@@ -45,6 +45,7 @@ import {
   type ServiceModel,
 } from "./model.js";
 import { readSettings, type ReadSetting, type Schema } from "./settings.js";
+import { bracketControlReason } from "./pamControl.js";
 import { closest } from "./suggest.js";
 import { repeats } from "./unique.js";
 import * as v from "./values.js";
@@ -572,15 +573,12 @@ class Lowering {
       return undefined;
     }
     const inner = c.raw.slice(1, -1).trim();
-    const pairs = inner.split(/\s+/);
-    const bad = pairs.find((p) => !/^[a-z_]+=(ignore|bad|die|ok|done|reset|[1-9]\d*)$/i.test(p));
-    if (inner === "" || bad !== undefined) {
-      this.diagnostics.report(Messages.InvalidPamControl, this.span(c.loc), {
-        value: c.raw,
-        reason: bad ? `"${bad}" is not value=action (actions: ignore, bad, die, ok, done, reset or a number)` : "it is empty",
-      });
+    const reason = bracketControlReason(inner);
+    if (reason !== undefined) {
+      this.diagnostics.report(Messages.InvalidPamControl, this.span(c.loc), { value: c.raw, reason });
       return undefined;
     }
+    const pairs = inner.split(/\s+/);
     return "[" + pairs.join(" ") + "]";
   }
 
@@ -605,6 +603,12 @@ class Lowering {
         this.diagnostics.report(Messages.EntryControl, span, { char: describeChar(ch) });
         return undefined;
       }
+    }
+    // pam.d continues a line that ends in a backslash (and "\]" would not
+    // close a bracketed argument): refused wherever the argument stands.
+    if ((arg.kind === "Bracket" ? text.slice(1, -1) : text).endsWith("\\")) {
+      this.diagnostics.report(Messages.PamArgBackslash, span, { value: text });
+      return undefined;
     }
     if (arg.kind !== "Bracket" && /[\s\]\[]/.test(text)) {
       text = "[" + text.replace(/\]/g, "\\]") + "]";

@@ -1,0 +1,23 @@
+import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import { Messages } from "../../diagnostics/messages.js";
+import type { Model } from "../model.js";
+import { NO_RHOST, NO_RUSER } from "../loginServices.js";
+import { reportSafety } from "./safety.js";
+
+/**
+ * README "Safety checks": an rhost or ruser allow list on a login service
+ * that never sets that item denies everyone, whatever the list holds:
+ * pam_listfile checks for an unset item before it opens the file and then
+ * refuses under sense=allow (measured on Linux-PAM 1.5.2). A deny list is
+ * harmless there (it allows everyone), so only allow lists are reported.
+ */
+export function UnsetItemLockoutRule(model: Model, diagnostics: DiagnosticBag): void {
+  for (const service of model.services) {
+    for (const acl of service.acls) {
+      if (acl.sense !== "allow" || acl.apply) continue; // apply= limits the list to some users: not everyone
+      const why = acl.item === "rhost" ? NO_RHOST.get(service.pamService) : acl.item === "ruser" ? NO_RUSER.get(service.pamService) : undefined;
+      if (!why) continue;
+      reportSafety(model, diagnostics, Messages.UnsetItemLockout, acl.span, { item: acl.item, pam: service.pamService, why });
+    }
+  }
+}
