@@ -45,7 +45,7 @@ import {
   type ServiceModel,
 } from "./model.js";
 import { readSettings, type ReadSetting, type Schema } from "./settings.js";
-import { bracketControlReason } from "./pamControl.js";
+import { bracketControlReason, KEYWORD_CONTROLS } from "./pamControl.js";
 import { closest } from "./suggest.js";
 import { repeats } from "./unique.js";
 import * as v from "./values.js";
@@ -531,6 +531,11 @@ class Lowering {
           this.diagnostics.report(Messages.StackMarker, this.span(line.loc));
           continue;
         }
+        if (out.some((e) => e.kind === "acls")) {
+          // The lists go at one place only: a second marker would be silently ignored.
+          this.diagnostics.report(Messages.DuplicateSetting, this.span(line.loc), { name: "account acls", block: "the stack" });
+          continue;
+        }
         out.push({ kind: "acls", span: this.span(line.loc) });
         continue;
       }
@@ -565,10 +570,11 @@ class Lowering {
   private control(c: Word | Bracket): string | undefined {
     if (c.kind === "Word") {
       const value = c.value.toLowerCase();
-      if (["required", "requisite", "sufficient", "optional", "include", "substack"].includes(value)) return value;
+      if ((KEYWORD_CONTROLS as readonly string[]).includes(value)) return value;
+      const guess = closest(value, KEYWORD_CONTROLS);
       this.diagnostics.report(Messages.InvalidPamControl, this.span(c.loc), {
         value: c.value,
-        reason: "expected required, requisite, sufficient, optional, include, substack or [value=action ...]",
+        reason: `expected required, requisite, sufficient, optional, include, substack or [value=action ...]${guess ? ` (did you mean "${guess}"?)` : ""}`,
       });
       return undefined;
     }

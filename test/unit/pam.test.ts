@@ -75,6 +75,21 @@ describe("pam.d: bracket controls in libpam's vocabulary (PC3015)", () => {
   });
 });
 
+describe("pam.d: keyword controls and the marker", () => {
+  it("suggests the keyword a misspelt control was meant to be", () => {
+    expect(diagnosticsOf(withStack("    account requird pam_permit.so;"))).toEqual([
+      '4:13 PC3015 Invalid PAM control "requird": expected required, requisite, sufficient, optional, include, substack or [value=action ...] (did you mean "required"?).',
+    ]);
+    expect(codes(withStack("    account Required pam_permit.so;"))).toEqual([]); // libpam compares keywords with strcasecmp
+  });
+
+  it("refuses a second `account acls;`, which would otherwise be ignored", () => {
+    expect(diagnosticsOf(withStack("    account acls;\n    account required pam_permit.so;\n    account acls;"))).toEqual([
+      '6:5 PC2004 "account acls" is set more than once in the stack.',
+    ]);
+  });
+});
+
 describe("pam.d: every generated line stays under 1023 bytes (PC3033)", () => {
   const listLine = (path: string) => service(`  acl user deny "${path}" { entries alice; }`);
   const fixed = "account required pam_listfile.so item=user sense=deny file= onerr=fail".length;
