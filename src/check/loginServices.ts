@@ -4,7 +4,9 @@
  * ship pam.d files for them, and which items each never sets. Sources:
  * util-linux login(1) sets PAM_RHOST only with -h (a network login through
  * telnetd/rlogind), never PAM_RUSER; util-linux su(1) and runuser(1) set
- * PAM_TTY and PAM_RUSER (the invoking user), never PAM_RHOST; OpenSSH's
+ * PAM_TTY and PAM_RUSER (the invoking user), never PAM_RHOST; sudo sets
+ * PAM_RUSER, and PAM_RHOST only with sudoers' pam_rhost (default off but on
+ * Solaris); OpenSSH's
  * sshd sets PAM_RHOST and PAM_TTY, never PAM_RUSER; the display managers
  * (gdm, lightdm, sddm) run local seats without PAM_RHOST or PAM_RUSER.
  * pam_listfile refuses a request whose item is unset under sense=allow.
@@ -38,6 +40,7 @@ const DISPLAY_MANAGERS = ["gdm-password", "gdm-autologin", "gdm-fingerprint", "g
 export const NO_RHOST: ReadonlyMap<string, string> = new Map([
   ["login", "console logins through login never set PAM_RHOST (only login -h, for telnet, does)"],
   ...["su", "su-l", "runuser", "runuser-l"].map((s): [string, string] => [s, `${s} is a local command and never sets PAM_RHOST`]),
+  ...["sudo", "sudo-i"].map((s): [string, string] => [s, `sudo sets PAM_RHOST only with "Defaults pam_rhost" in sudoers, which is off on Linux`]),
   ...DISPLAY_MANAGERS.map((s): [string, string] => [s, `the display manager's local logins never set PAM_RHOST`]),
 ]);
 

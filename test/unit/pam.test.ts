@@ -210,6 +210,7 @@ describe("check: lockouts on login services", () => {
       '2:33 PC4105 This rhost allow list on the PAM service "login" denies everyone: console logins through login never set PAM_RHOST (only login -h, for telnet, does), and pam_listfile refuses a request whose item is unset.',
     ]);
     expect(codes(P + 'service su { template local; acl rhost allow "/f" { entries h.example.org; } }\n')).toEqual(["PC4105"]);
+    expect(codes(P + 'service sudo { template local; acl rhost allow "/f" { entries h.example.org; } }\n')).toEqual(["PC4105"]);
     expect(codes(P + 'service sshd { acl ruser allow "/f" { entries root; } }\n')).toEqual(["PC4105"]);
     expect(codes(P + 'service gdm { pam gdm-password; acl ruser allow "/f" { entries root; } }\n')).toEqual(["PC4105"]);
   });
@@ -217,6 +218,7 @@ describe("check: lockouts on login services", () => {
   it("is silent where the item is set (sshd's rhost, su's ruser), on deny lists, and with unsafe it is a warning", () => {
     expect(codes(P + 'service sshd { acl rhost allow "/f" { entries h.example.org; } }\n')).toEqual([]);
     expect(codes(P + 'service su { template local; acl ruser allow "/f" { entries root; } }\n')).toEqual([]);
+    expect(codes(P + 'service sudo { template local; acl ruser allow "/f" { entries root; } }\n')).toEqual([]);
     expect(codes(P + 'service login { template local; acl rhost deny "/f" { entries h.example.org; } }\n')).toEqual([]);
     expect(codes(P + 'service login { template local; acl rhost allow "/f" { entries h.example.org; unsafe PC4105 "telnet only"; } }\n')).toEqual(["PC4100"]);
   });
