@@ -76,6 +76,7 @@ export const Messages = {
   M4Reserved: def("PC3029", "error", "{what} \"{value}\" would reach m4 text with the word \"{token}\", which m4 or sendmail-cf defines as a macro and would expand."),
   PamArgBackslash: def("PC3032", "error", "PAM module argument \"{value}\" ends in a backslash: pam.d reads that as a line continuation and joins the next line to this one."),
   PamLineTooLong: def("PC3033", "error", "Line {line} of /etc/pam.d/{pam} would be {bytes} bytes long ({what}); Linux-PAM reads a pam.d line in pieces of at most 1023 bytes and parses the rest as a new line, so a generated line must stay under 1023 bytes."),
+  PamLineContinues: def("PC3034", "error", "Line {line} of /etc/pam.d/{pam} ends in a backslash ({what}): Linux-PAM would join the next non-comment line, such as a pam_listfile line, to it."),
 
   // PC4xxx: safety
   EmptyAllowList: def("PC4001", "error", "This allow list has no entries: pam_listfile would deny everyone."),

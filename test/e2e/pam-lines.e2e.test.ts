@@ -56,6 +56,17 @@ run('real PAM: the former bypasses are refused, and were bypasses', () => {
     expect(await results(dir, 'e2eb', [{ user: 'mallory' }])).toEqual(['allow']);
   });
 
+  it('a template line ending in a backslash skips the comment after it and swallows the pam_listfile line (PC3034)', async () => {
+    const dir = await tree({
+      'etc/pam.d/e2ec': `account optional pam_permit.so \\\n# /etc/e2e-u.acl: the list\n${LIST}\n`,
+      'etc/pam.d/e2ek': `# a comment \\\n${LIST}\n`,
+      'etc/e2e-u.acl': 'alice\n',
+    });
+    const r = await pamCases(dir, 'e2ec', [{ user: 'mallory' }]);
+    const k = await pamCases(dir, 'e2ek', [{ user: 'mallory' }]);
+    expect([r[0]!.result, k[0]!.result]).toEqual(['allow', 'deny']);
+  });
+
   it('an argument of 1023 bytes or more is cut, and its tail read as a line of its own (PC3033)', async () => {
     expect(codes(stackPolicy(`    account acls;\n    account optional pam_permit.so ${'x'.repeat(1100)};`))).toEqual(['PC3033']);
     // What such a file does: the tail after 1023 bytes is a "sufficient" line of its own, before the lists.

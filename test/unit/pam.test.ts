@@ -5,9 +5,12 @@
  * "Inside acl", "Safety checks").
  */
 import fc from "fast-check";
+import { cpSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { compile } from "../../src/compile.js";
 import { PAM_ACTIONS, PAM_RETURN_VALUES } from "../../src/check/pamControl.js";
-import { compileText, diagnosticsOf } from "../helpers.js";
+import { compileText, diagnosticsOf, TEMPLATES, tempDir } from "../helpers.js";
 
 const P = "platform debian;\n";
 const codes = (text: string) => compileText(text).diagnostics.sorted().map((d) => d.code);
@@ -221,5 +224,27 @@ describe("check: lockouts on login services", () => {
     expect(codes(P + 'service sudo { template local; acl ruser allow "/f" { entries root; } }\n')).toEqual([]);
     expect(codes(P + 'service login { template local; acl rhost deny "/f" { entries h.example.org; } }\n')).toEqual([]);
     expect(codes(P + 'service login { template local; acl rhost allow "/f" { entries h.example.org; unsafe PC4105 "telnet only"; } }\n')).toEqual(["PC4100"]);
+  });
+});
+
+describe("pam.d: a site template line that ends in a backslash (PC3034)", () => {
+  const withTemplate = (template: string) => {
+    const dir = tempDir();
+    cpSync(TEMPLATES, dir, { recursive: true });
+    writeFileSync(join(dir, "debian/pam.d/service"), template);
+    return compile("t.policy", new TextEncoder().encode(P + 'service s { acl user allow "/f" { entries root; } }\n'), { templates: dir });
+  };
+
+  it("refuses it: PAM would join the pam_listfile line (past the comment above it) to that line", () => {
+    const r = withTemplate("# {{header}}\naccount optional pam_permit.so \\\n{{acls}}\n@include common-account\n");
+    expect(r.files).toBeUndefined();
+    expect(r.diagnostics.sorted().map((d) => `${d.code} ${d.message}`)).toEqual([
+      "PC3034 Line 2 of /etc/pam.d/s ends in a backslash (line 2 of the template): Linux-PAM would join the next non-comment line, such as a pam_listfile line, to it.",
+    ]);
+  });
+
+  it("is silent on comments that end in a backslash, which PAM skips whole", () => {
+    const r = withTemplate("# {{header}}\n# a comment \\\naccount optional pam_permit.so # note \\\n{{acls}}\n");
+    expect(r.diagnostics.sorted().map((d) => d.code)).toEqual([]);
   });
 });

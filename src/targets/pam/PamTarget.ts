@@ -101,19 +101,40 @@ export const PamTarget: Target = {
 
 /** Reports every line of a pam.d file that Linux-PAM would not read whole; true when all fit. */
 function linesFit(ctx: EmitContext, service: ServiceModel, content: string, origins: Map<string, Origin>): boolean {
-  // A line of fewer than LIMIT/3 UTF-16 units is under LIMIT bytes: most files need no counting.
-  if (content.length < PAM_LINE_LIMIT / 3) return true;
+  // A line of fewer than LIMIT/3 UTF-16 units is under LIMIT bytes, and only
+  // a line with a backslash can continue: most files need no closer look.
+  if (content.length < PAM_LINE_LIMIT / 3 && !content.includes("\\")) return true;
   let ok = true;
-  content.split("\n").forEach((line, i) => {
-    if (line.length < PAM_LINE_LIMIT / 3) return;
-    const bytes = Buffer.byteLength(line);
-    if (bytes < PAM_LINE_LIMIT) return;
-    const origin = origins.get(line) ?? {
+  const originOf = (line: string): Origin =>
+    origins.get(line) ?? {
       span: service.span,
       what: line.includes(ctx.header) ? "the header comment, which names the policy file" : "a template line, with this service's names",
     };
+  content.split("\n").forEach((line, i) => {
+    if (continues(line)) {
+      const what = origins.get(line)?.what ?? `line ${i + 1} of the template`;
+      ctx.diagnostics.report(Messages.PamLineContinues, originOf(line).span, { line: i + 1, pam: service.pamService, what });
+      ok = false;
+    }
+    if (line.length < PAM_LINE_LIMIT / 3) return;
+    const bytes = Buffer.byteLength(line);
+    if (bytes < PAM_LINE_LIMIT) return;
+    const origin = originOf(line);
     ctx.diagnostics.report(Messages.PamLineTooLong, origin.span, { line: i + 1, pam: service.pamService, bytes, what: origin.what });
     ok = false;
   });
   return ok;
+}
+
+/**
+ * Does Linux-PAM join the next line to this one? _pam_assemble_line skips a
+ * line that is blank or starts with '#', ends a line at its first '#', and
+ * otherwise continues it when its last character before trailing blanks is
+ * a backslash (the next comment lines are skipped, not joined: the line
+ * after them is).
+ */
+function continues(line: string): boolean {
+  const text = line.replace(/^[ \t]+/, "");
+  if (text === "" || text.startsWith("#") || text.includes("#")) return false;
+  return text.replace(/[ \t]+$/, "").endsWith("\\");
 }
