@@ -23,8 +23,12 @@ const MC_LINE = [
   /^MAILER\(`(local|smtp)'\)dnl$/,
 ];
 
-/** pam.d argument tokens: words, or one [...] token with \] escapes. */
-const PAM_TOKEN = /\[(?:[^\]\\]|\\.)*\]|[^\s\[\]]+/g;
+/**
+ * pam.d argument tokens: words, or one [...] token that ends at the first "]"
+ * not preceded by a backslash; a backslash escapes only "]" (_pam_StrTok in
+ * libpam/pam_misc.c), so "[\\]]" is the argument "\]".
+ */
+const PAM_TOKEN = /\[(?:\\\]|\\(?!\])|[^\]\\])*\]|[^\s\[\]]+/g;
 
 /**
  * What every successful compile must give, whatever the policy: plain bytes;
@@ -66,7 +70,7 @@ export function expectSafeOutput(result: CompileResult): void {
         }
         expect(line.includes("#"), `"#" in pam.d line: ${line}`).toBe(false);
         const tokens = line.match(PAM_TOKEN) ?? [];
-        expect(tokens.join(" "), line).toBe(line.replace(/\s+/g, " ").trim());
+        expect(line.replace(PAM_TOKEN, "").trim(), line).toBe(""); // the tokens and blanks between them are the whole line
         expect(tokens[0], line).toMatch(/^-?(auth|account|password|session)$/);
         expect(tokens[1], line).toMatch(/^(required|requisite|sufficient|optional|include|substack|\[[^\]]+\])$/);
         expect(tokens.length, line).toBeGreaterThanOrEqual(3);

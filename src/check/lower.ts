@@ -595,6 +595,11 @@ class Lowering {
     else if (arg.kind === "KeyValue") text = `${arg.key.value}=${arg.value.value}`;
     else text = arg.value;
     const span = this.span(arg.loc);
+    if (text === "") {
+      // pam.d splits arguments at blanks: an empty one would silently vanish.
+      this.diagnostics.report(Messages.InvalidValue, span, { value: text, what: "PAM module argument", reason: "pam.d has no way to write an empty argument" });
+      return undefined;
+    }
     if (text.includes("#")) {
       this.diagnostics.report(Messages.InvalidValue, span, {
         value: text,

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../src/compile.js";
 import { PAM_ACTIONS, PAM_RETURN_VALUES } from "../../src/check/pamControl.js";
 import { compileText, diagnosticsOf, TEMPLATES, tempDir } from "../helpers.js";
+import { expectSafeOutput } from "../invariants.js";
 
 const P = "platform debian;\n";
 const codes = (text: string) => compileText(text).diagnostics.sorted().map((d) => d.code);
@@ -26,6 +27,10 @@ describe("pam.d: arguments ending in a backslash (PC3032)", () => {
     ]);
     expect(codes(withStack('    auth required pam_env.so key="v\\\\";'))).toEqual(["PC3032"]);
     expect(codes(withStack('    auth required pam_env.so "a b\\\\";'))).toEqual(["PC3032"]);
+  });
+
+  it("refuses an empty argument, which pam.d would silently drop", () => {
+    expect(codes(withStack('    auth required pam_env.so "";'))).toEqual(["PC3010"]);
   });
 
   it("accepts a backslash elsewhere in an argument", () => {
@@ -246,5 +251,24 @@ describe("pam.d: a site template line that ends in a backslash (PC3034)", () => 
   it("is silent on comments that end in a backslash, which PAM skips whole", () => {
     const r = withTemplate("# {{header}}\n# a comment \\\naccount optional pam_permit.so # note \\\n{{acls}}\n");
     expect(r.diagnostics.sorted().map((d) => d.code)).toEqual([]);
+  });
+});
+
+describe("pam.d: generated arguments", () => {
+  it("either are refused or give lines PAM reads as written: no continuation, each under 1023 bytes", () => {
+    const piece = fc.oneof(fc.constantFrom("\\", "\\\\", "]", "[", " ", "=", "é", "x".repeat(300)), fc.string({ maxLength: 8 }));
+    const arg = fc.array(piece, { minLength: 1, maxLength: 6 }).map((a) => a.join(""));
+    fc.assert(
+      fc.property(fc.array(arg, { minLength: 1, maxLength: 4 }), (args) => {
+        const quoted = args.map((a) => JSON.stringify(a)).join(" ");
+        const r = compileText(withStack(`    account acls;\n    account optional pam_permit.so ${quoted};`));
+        expectSafeOutput(r);
+        if (!r.diagnostics.hasErrors) {
+          const pam = r.files!.find((f) => f.path === "etc/pam.d/s")!.content;
+          expect(pam).toContain("account required pam_listfile.so item=user sense=allow file=/etc/u.acl onerr=fail\n");
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
