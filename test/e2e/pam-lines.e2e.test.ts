@@ -110,6 +110,17 @@ run('real PAM: the former bypasses are refused, and were bypasses', () => {
   });
 });
 
+run('real PAM: module arguments arrive as written', () => {
+  it('pam_exec hands printf exactly the policy\'s arguments, brackets, blanks and backslashes included', async () => {
+    const args = ['a b', 'x]', '\\]', '[y', 'é ü', 'a\\b', 'k=v w', '\\\\]]'];
+    const quoted = args.map((a) => JSON.stringify(a)).join(' ');
+    const dir = await build(stackPolicy(`    account acls;\n    account optional pam_exec.so stdout /usr/bin/printf "<%s>" ${quoted};`));
+    const [r] = await pamCases(dir, 'e2es', [{ user: 'alice' }]);
+    expect(r!.result).toBe('allow');
+    expect(r!.output).toContain(args.map((a) => `<${a}>`).join(''));
+  });
+});
+
 run('real PAM: the lists run exactly where `account acls;` stands', () => {
   it('a reset BEFORE the marker is harmless there; the old placement (lists first) let everyone in', async () => {
     const lines = '    account [success=reset default=ignore] pam_permit.so;\n    account acls;\n    account required pam_permit.so;';

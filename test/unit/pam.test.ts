@@ -254,6 +254,34 @@ describe("pam.d: a site template line that ends in a backslash (PC3034)", () => 
   });
 });
 
+/**
+ * How libpam splits a pam.d line into words (_pam_StrTok, libpam/pam_misc.c,
+ * Linux-PAM 1.5.2): blanks separate words; a word starting with "[" runs to
+ * the first "]" not preceded by a backslash, "\\]" becoming "]".
+ */
+function strTok(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const blank = (c: string | undefined) => c === " " || c === "\t" || c === "\n";
+  while (i < line.length) {
+    while (i < line.length && blank(line[i])) i++;
+    if (i >= line.length) break;
+    let word = "";
+    if (line[i] === "[") {
+      i++;
+      while (i < line.length && line[i] !== "]") {
+        if (line[i] === "\\" && line[i + 1] === "]") i++;
+        word += line[i++];
+      }
+      i++; // the closing "]" (and, as in libpam, whatever char ends the string)
+    } else {
+      while (i < line.length && !blank(line[i])) word += line[i++];
+    }
+    out.push(word);
+  }
+  return out;
+}
+
 describe("pam.d: generated arguments", () => {
   it("either are refused or give lines PAM reads as written: no continuation, each under 1023 bytes", () => {
     const piece = fc.oneof(fc.constantFrom("\\", "\\\\", "]", "[", " ", "=", "é", "x".repeat(300)), fc.string({ maxLength: 8 }));
@@ -266,6 +294,8 @@ describe("pam.d: generated arguments", () => {
         if (!r.diagnostics.hasErrors) {
           const pam = r.files!.find((f) => f.path === "etc/pam.d/s")!.content;
           expect(pam).toContain("account required pam_listfile.so item=user sense=allow file=/etc/u.acl onerr=fail\n");
+          const line = pam.split("\n").find((l) => l.startsWith("account optional pam_permit.so "))!;
+          expect(strTok(line).slice(3)).toEqual(args);
         }
       }),
       { numRuns: 300 },
