@@ -52,6 +52,9 @@ export const NO_RUSER: ReadonlyMap<string, string> = new Map([
   ...DISPLAY_MANAGERS.map((s): [string, string] => [s, "display managers never set PAM_RUSER"]),
 ]);
 
+/** Services whose account check always sees one PAM_TTY: OpenSSH's sshd sets "ssh" when PAM starts. */
+export const FIXED_TTY: ReadonlyMap<string, string> = new Map([["sshd", "ssh"]]);
+
 /** Administrators, by the item a list matches: root itself, root's groups and the admin groups, root's login shell (/bin/bash on Debian 12 and RHEL 9). */
 export const ADMIN_USERS = ["root"];
 export const ADMIN_GROUPS = ["root", "wheel", "sudo", "admin", "adm"];

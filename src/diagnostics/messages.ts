@@ -92,7 +92,7 @@ export const Messages = {
   AclBypass: def("PC4102", "error", "The account line \"{line}\" {detail}."),
   UnusedUnsafe: def("PC4103", "warning", "unsafe {code} overrides nothing in this block."),
   BadUnsafe: def("PC4104", "error", "unsafe takes the code of a check that can be overridden ({expected}) and a reason in quotes, e.g. unsafe PC4101 \"lab network\";."),
-  UnsetItemLockout: def("PC4105", "error", "This {item} allow list on the PAM service \"{pam}\" denies everyone: {why}, and pam_listfile refuses a request whose item is unset."),
+  UnsetItemLockout: def("PC4105", "error", "This {item} allow list on the PAM service \"{pam}\" denies everyone: {why}."),
 
   // PC5xxx: templates and output
   TemplateMissing: def("PC5001", "error", "Template {path} is missing: {reason}."),

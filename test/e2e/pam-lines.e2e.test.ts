@@ -157,6 +157,13 @@ run('real PAM: the lockouts the checks report are real', () => {
     expect(await results(dir, 'e2er', [{ user: 'root' }, { user: 'root', ruser: 'root' }])).toEqual(['deny', 'allow']);
   });
 
+  it('a tty allow list without "ssh" refuses root on the terminal item sshd sets for the account check (PC4105)', async () => {
+    expect(codes(P + 'service sshd { acl tty allow "/etc/e2e-t.acl" { entries tty1; } }\n')).toEqual(['PC4105']);
+    const dir = await build(P + 'service e2et { acl tty allow "/etc/e2e-t.acl" { entries tty1; } }\nservice e2ets { acl tty allow "/etc/e2e-ts.acl" { entries tty1, ssh; } }\n');
+    expect(await results(dir, 'e2et', [{ user: 'root', tty: 'ssh' }, { user: 'root', tty: 'tty1' }])).toEqual(['deny', 'allow']);
+    expect(await results(dir, 'e2ets', [{ user: 'root', tty: 'ssh' }])).toEqual(['allow']);
+  });
+
   it("a group list without root's group and a shell list without /bin/bash refuse root (PC4003)", async () => {
     expect(codes(P + 'service sshd { acl group allow "/etc/e2e-g.acl" { entries developers; } }\n')).toEqual(['PC4003']);
     expect(codes(P + 'service sshd { acl shell allow "/etc/e2e-s.acl" { entries /bin/zsh; } }\n')).toEqual(['PC4003']);

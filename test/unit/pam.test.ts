@@ -220,11 +220,16 @@ describe("check: lockouts on login services", () => {
     expect(codes(P + 'service su { template local; acl rhost allow "/f" { entries h.example.org; } }\n')).toEqual(["PC4105"]);
     expect(codes(P + 'service sudo { template local; acl rhost allow "/f" { entries h.example.org; } }\n')).toEqual(["PC4105"]);
     expect(codes(P + 'service sshd { acl ruser allow "/f" { entries root; } }\n')).toEqual(["PC4105"]);
+    expect(diagnosticsOf(P + 'service sshd { acl tty allow "/f" { entries tty1; } }\n')).toEqual([
+      '2:16 PC4105 This tty allow list on the PAM service "sshd" denies everyone: sshd checks the account with PAM_TTY set to "ssh", which the list does not name.',
+    ]);
     expect(codes(P + 'service gdm { pam gdm-password; acl ruser allow "/f" { entries root; } }\n')).toEqual(["PC4105"]);
   });
 
   it("is silent where the item is set (sshd's rhost, su's ruser), on deny lists, and with unsafe it is a warning", () => {
     expect(codes(P + 'service sshd { acl rhost allow "/f" { entries h.example.org; } }\n')).toEqual([]);
+    expect(codes(P + 'service sshd { acl tty allow "/f" { entries tty1, ssh; } }\n')).toEqual([]);
+    expect(codes(P + 'service login { template local; acl tty allow "/f" { entries tty1; } }\n')).toEqual([]);
     expect(codes(P + 'service su { template local; acl ruser allow "/f" { entries root; } }\n')).toEqual([]);
     expect(codes(P + 'service sudo { template local; acl ruser allow "/f" { entries root; } }\n')).toEqual([]);
     expect(codes(P + 'service login { template local; acl rhost deny "/f" { entries h.example.org; } }\n')).toEqual([]);
