@@ -45,6 +45,7 @@ import {
   type ServiceModel,
 } from "./model.js";
 import { readSettings, type ReadSetting, type Schema } from "./settings.js";
+import { bracketControlReason, KEYWORD_CONTROLS } from "./pamControl.js";
 import { closest } from "./suggest.js";
 import { repeats } from "./unique.js";
 import * as v from "./values.js";
@@ -530,6 +531,11 @@ class Lowering {
           this.diagnostics.report(Messages.StackMarker, this.span(line.loc));
           continue;
         }
+        if (out.some((e) => e.kind === "acls")) {
+          // The lists go at one place only: a second marker would be silently ignored.
+          this.diagnostics.report(Messages.DuplicateSetting, this.span(line.loc), { name: "account acls", block: "the stack" });
+          continue;
+        }
         out.push({ kind: "acls", span: this.span(line.loc) });
         continue;
       }
@@ -564,23 +570,21 @@ class Lowering {
   private control(c: Word | Bracket): string | undefined {
     if (c.kind === "Word") {
       const value = c.value.toLowerCase();
-      if (["required", "requisite", "sufficient", "optional", "include", "substack"].includes(value)) return value;
+      if ((KEYWORD_CONTROLS as readonly string[]).includes(value)) return value;
+      const guess = closest(value, KEYWORD_CONTROLS);
       this.diagnostics.report(Messages.InvalidPamControl, this.span(c.loc), {
         value: c.value,
-        reason: "expected required, requisite, sufficient, optional, include, substack or [value=action ...]",
+        reason: `expected required, requisite, sufficient, optional, include, substack or [value=action ...]${guess ? ` (did you mean "${guess}"?)` : ""}`,
       });
       return undefined;
     }
     const inner = c.raw.slice(1, -1).trim();
-    const pairs = inner.split(/\s+/);
-    const bad = pairs.find((p) => !/^[a-z_]+=(ignore|bad|die|ok|done|reset|[1-9]\d*)$/i.test(p));
-    if (inner === "" || bad !== undefined) {
-      this.diagnostics.report(Messages.InvalidPamControl, this.span(c.loc), {
-        value: c.raw,
-        reason: bad ? `"${bad}" is not value=action (actions: ignore, bad, die, ok, done, reset or a number)` : "it is empty",
-      });
+    const reason = bracketControlReason(inner);
+    if (reason !== undefined) {
+      this.diagnostics.report(Messages.InvalidPamControl, this.span(c.loc), { value: c.raw, reason });
       return undefined;
     }
+    const pairs = inner.split(/\s+/);
     return "[" + pairs.join(" ") + "]";
   }
 
@@ -591,6 +595,11 @@ class Lowering {
     else if (arg.kind === "KeyValue") text = `${arg.key.value}=${arg.value.value}`;
     else text = arg.value;
     const span = this.span(arg.loc);
+    if (text === "") {
+      // pam.d splits arguments at blanks: an empty one would silently vanish.
+      this.diagnostics.report(Messages.InvalidValue, span, { value: text, what: "PAM module argument", reason: "pam.d has no way to write an empty argument" });
+      return undefined;
+    }
     if (text.includes("#")) {
       this.diagnostics.report(Messages.InvalidValue, span, {
         value: text,
@@ -605,6 +614,12 @@ class Lowering {
         this.diagnostics.report(Messages.EntryControl, span, { char: describeChar(ch) });
         return undefined;
       }
+    }
+    // pam.d continues a line that ends in a backslash (and "\]" would not
+    // close a bracketed argument): refused wherever the argument stands.
+    if ((arg.kind === "Bracket" ? text.slice(1, -1) : text).endsWith("\\")) {
+      this.diagnostics.report(Messages.PamArgBackslash, span, { value: text });
+      return undefined;
     }
     if (arg.kind !== "Bracket" && /[\s\]\[]/.test(text)) {
       text = "[" + text.replace(/\]/g, "\\]") + "]";

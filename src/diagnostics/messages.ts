@@ -78,6 +78,9 @@ export const Messages = {
   BadListFilePath: def("PC3027", "error", "List file \"{value}\" {reason}."),
   EntryTooLong: def("PC3028", "error", "Entry is {bytes} bytes long; Linux-PAM before 1.6 cuts list lines at 255 bytes and would read the rest as another entry."),
   M4Reserved: def("PC3029", "error", "{what} \"{value}\" would reach m4 text with the word \"{token}\", which m4 or sendmail-cf defines as a macro and would expand."),
+  PamArgBackslash: def("PC3032", "error", "PAM module argument \"{value}\" ends in a backslash: pam.d reads that as a line continuation and joins the next line to this one."),
+  PamLineTooLong: def("PC3033", "error", "Line {line} of /etc/pam.d/{pam} would be {bytes} bytes long ({what}); Linux-PAM reads a pam.d line in pieces of at most 1023 bytes and parses the rest as a new line, so a generated line must stay under 1023 bytes."),
+  PamLineContinues: def("PC3034", "error", "Line {line} of /etc/pam.d/{pam} ends in a backslash ({what}): Linux-PAM would join the next non-comment line, such as a pam_listfile line, to it."),
 
   // PC4xxx: safety
   EmptyAllowList: def("PC4001", "error", "This allow list has no entries: pam_listfile would deny everyone."),
@@ -90,9 +93,10 @@ export const Messages = {
   BackendCannotVerify: def("PC4007", "warning", "saslauthd checks only plaintext passwords, so {value} cannot work with \"auth backend saslauthd\"; use sasldb for it."),
   UnsafeAllowed: def("PC4100", "warning", "Allowed by unsafe ({reason}): {message}"),
   OpenRelay: def("PC4101", "error", "Open relay: {detail}."),
-  AclBypass: def("PC4102", "error", "The account line \"{line}\" comes before the access lists and can end the account stack early, so a request could skip them; move \"account acls;\" above it."),
+  AclBypass: def("PC4102", "error", "The account line \"{line}\" {detail}."),
   UnusedUnsafe: def("PC4103", "warning", "unsafe {code} overrides nothing in this block."),
   BadUnsafe: def("PC4104", "error", "unsafe takes the code of a check that can be overridden ({expected}) and a reason in quotes, e.g. unsafe PC4101 \"lab network\";."),
+  UnsetItemLockout: def("PC4105", "error", "This {item} allow list on the PAM service \"{pam}\" denies everyone: {why}."),
 
   // PC5xxx: templates and output
   TemplateMissing: def("PC5001", "error", "Template {path} is missing: {reason}."),

@@ -42,7 +42,7 @@ describe("check: no open relay (PC4101)", () => {
   it("reports an unsafe clause that overrides nothing, and a malformed one", () => {
     expect(diagnosticsOf(mail('  unsafe PC4101 "just in case";'))).toEqual(["6:3 PC4103 unsafe PC4101 overrides nothing in this block."]);
     expect(diagnosticsOf(mail("  unsafe PC4002 because;"))).toEqual([
-      '6:3 PC4104 unsafe takes the code of a check that can be overridden (PC4101, PC4102) and a reason in quotes, e.g. unsafe PC4101 "lab network";.',
+      '6:3 PC4104 unsafe takes the code of a check that can be overridden (PC4101, PC4102, PC4105) and a reason in quotes, e.g. unsafe PC4101 "lab network";.',
     ]);
   });
 });
@@ -52,7 +52,7 @@ describe("check: access lists cannot be bypassed (PC4102)", () => {
 
   it("rejects sufficient, include and jumps before the lists in the account stack", () => {
     expect(diagnosticsOf(stack("    account sufficient pam_localuser.so;\n    account acls;"))).toEqual([
-      '4:5 PC4102 The account line "account sufficient pam_localuser.so" comes before the access lists and can end the account stack early, so a request could skip them; move "account acls;" above it.',
+      '4:5 PC4102 The account line "account sufficient pam_localuser.so" comes before the access lists and can end the account stack early or jump, so a request could skip them; move "account acls;" above it.',
     ]);
     expect(codes(stack("    account include common-account;\n    account acls;"))).toEqual(["PC4102"]);
     expect(codes(stack("    account [success=1 default=ignore] pam_unix.so;\n    account acls;"))).toEqual(["PC4102"]);

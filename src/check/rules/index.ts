@@ -5,6 +5,7 @@ import { NoOpenRelayRule } from "./NoOpenRelayRule.js";
 import { OnerrSucceedRule } from "./OnerrSucceedRule.js";
 import type { Rule } from "./Rule.js";
 import { UniquePamServiceRule } from "./UniquePamServiceRule.js";
+import { UnsetItemLockoutRule } from "./UnsetItemLockoutRule.js";
 import { UnusedUnsafeRule } from "./UnusedUnsafeRule.js";
 
 /** Every rule, run in this order on a lowered model. Add a rule with one line here. */
@@ -14,6 +15,7 @@ export const rules: readonly Rule[] = [
   NoAclBypassRule,
   OnerrSucceedRule,
   LoginServiceAdminRule,
+  UnsetItemLockoutRule,
   MechanismSafetyRule,
   UnusedUnsafeRule, // last: it reports the overrides no other rule used
 ];

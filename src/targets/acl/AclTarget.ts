@@ -2,10 +2,11 @@ import { PLATFORMS } from "../../check/model.js";
 import { type EmitContext, FILE_MODE, type OutputFile, type Target } from "../Target.js";
 
 /**
- * The list file of every access list: the header, then one entry per line in
- * policy order. pam_listfile has no comment syntax: it reads the header as an
- * entry, which no user, group, host, terminal or shell can equal (it holds
- * spaces and starts with "#").
+ * The list file of every access list: one entry per line in policy order,
+ * newline-terminated, and nothing else. pam_listfile has no comment syntax:
+ * a header line would be one more entry (a client can send any string as
+ * PAM_RUSER). Where the list comes from is in the comment above its
+ * pam_listfile line and in the manifest.
  */
 export const AclTarget: Target = {
   name: "acl",
@@ -14,9 +15,8 @@ export const AclTarget: Target = {
     const out: OutputFile[] = [];
     for (const service of ctx.model.services) {
       for (const acl of service.acls) {
-        const lines = new Array<string>(acl.entries.length + 2);
-        lines[0] = `# ${ctx.header}`;
-        for (let i = 0; i < acl.entries.length; i++) lines[i + 1] = acl.entries.value(i);
+        const lines = new Array<string>(acl.entries.length + 1);
+        for (let i = 0; i < acl.entries.length; i++) lines[i] = acl.entries.value(i);
         lines[lines.length - 1] = "";
         const content = lines.join("\n");
         out.push({

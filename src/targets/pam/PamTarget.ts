@@ -1,6 +1,17 @@
+import type { Span } from "../../diagnostics/diagnostic.js";
+import { Messages } from "../../diagnostics/messages.js";
 import type { AclModel, ServiceModel } from "../../check/model.js";
 import { PLATFORMS } from "../../check/model.js";
+import { shownPath } from "../header.js";
 import { type EmitContext, FILE_MODE, type OutputFile, type Target } from "../Target.js";
+
+/**
+ * Linux-PAM reads a pam.d line with fgets() into a 1024-byte buffer
+ * (_pam_assemble_line in libpam/pam_handlers.c): a longer line is read in
+ * pieces and the rest parsed as a line of its own, even after a '#'. Every
+ * generated line stays under this many bytes.
+ */
+export const PAM_LINE_LIMIT = 1023;
 
 /** The pam_listfile line for one access list. */
 export function listfileLine(acl: AclModel): string {
@@ -10,17 +21,39 @@ export function listfileLine(acl: AclModel): string {
   return line;
 }
 
-/** The lines of a custom stack, with the access lists at `account acls;` or before the first account line. */
-function customStack(service: ServiceModel, acls: string[]): string {
+/**
+ * The comment above a pam_listfile line: where its list comes from. The list
+ * file itself holds only entries (pam_listfile has no comment syntax), so
+ * its provenance is here and in the manifest.
+ */
+export function provenanceComment(acl: AclModel): string {
+  const path = acl.fileSpan.file.path === "<stdin>" ? "standard input" : shownPath(acl.fileSpan.file.path);
+  const { line } = acl.fileSpan.file.position(acl.fileSpan.start);
+  return `# ${acl.file}: the ${acl.item} ${acl.sense} list at ${path} line ${line}.`;
+}
+
+/** A generated line and the policy value it comes from. */
+interface Origin {
+  span: Span;
+  what: string;
+}
+
+/** The lines of a custom stack, with the access lists exactly where `account acls;` stands, or else before the first account line. */
+function customStack(service: ServiceModel, acls: string[], origins: Map<string, Origin>): string {
   const out: string[] = [];
+  const hasMarker = service.stack!.some((e) => e.kind === "acls");
   let placed = false;
   for (const entry of service.stack!) {
-    if (entry.kind === "acls" || (!placed && entry.type.replace(/^-/, "") === "account")) {
-      if (!placed) out.push(...acls);
+    const here = hasMarker ? entry.kind === "acls" : entry.kind === "line" && entry.type.replace(/^-/, "") === "account";
+    if (here && !placed) {
+      out.push(...acls);
       placed = true;
-      if (entry.kind === "acls") continue;
     }
-    if (entry.kind === "line") out.push([entry.type, entry.control, entry.module, ...entry.args].join(" "));
+    if (entry.kind === "line") {
+      const line = [entry.type, entry.control, entry.module, ...entry.args].join(" ");
+      origins.set(line, { span: entry.span, what: "this stack line" });
+      out.push(line);
+    }
   }
   if (!placed) out.push(...acls);
   return out.join("\n");
@@ -33,7 +66,15 @@ export const PamTarget: Target = {
   emit(ctx: EmitContext): OutputFile[] {
     const out: OutputFile[] = [];
     for (const service of ctx.model.services) {
-      const acls = service.acls.map(listfileLine);
+      const origins = new Map<string, Origin>();
+      const acls: string[] = [];
+      for (const acl of service.acls) {
+        const comment = provenanceComment(acl);
+        const line = listfileLine(acl);
+        origins.set(comment, { span: acl.fileSpan, what: "the comment naming this list file and the policy file" });
+        origins.set(line, { span: acl.fileSpan, what: "the pam_listfile line of this list file" });
+        acls.push(comment, line);
+      }
       const vars = {
         header: ctx.header,
         service: service.name,
@@ -42,9 +83,10 @@ export const PamTarget: Target = {
         stack: "",
       };
       const content = service.stack
-        ? ctx.templates.render("pam.d/custom", { ...vars, stack: customStack(service, acls) }, ["stack"])
+        ? ctx.templates.render("pam.d/custom", { ...vars, stack: customStack(service, acls, origins) }, ["stack"])
         : ctx.templates.render(`pam.d/${service.template}`, vars, ["acls"]);
       if (content === undefined) continue;
+      if (!linesFit(ctx, service, content, origins)) continue;
       out.push({
         path: `etc/pam.d/${service.pamService}`,
         content,
@@ -56,3 +98,43 @@ export const PamTarget: Target = {
     return out;
   },
 };
+
+/** Reports every line of a pam.d file that Linux-PAM would not read whole; true when all fit. */
+function linesFit(ctx: EmitContext, service: ServiceModel, content: string, origins: Map<string, Origin>): boolean {
+  // A line of fewer than LIMIT/3 UTF-16 units is under LIMIT bytes, and only
+  // a line with a backslash can continue: most files need no closer look.
+  if (content.length < PAM_LINE_LIMIT / 3 && !content.includes("\\")) return true;
+  let ok = true;
+  const originOf = (line: string): Origin =>
+    origins.get(line) ?? {
+      span: service.span,
+      what: line.includes(ctx.header) ? "the header comment, which names the policy file" : "a template line, with this service's names",
+    };
+  content.split("\n").forEach((line, i) => {
+    if (continues(line)) {
+      const what = origins.get(line)?.what ?? `line ${i + 1} of the template`;
+      ctx.diagnostics.report(Messages.PamLineContinues, originOf(line).span, { line: i + 1, pam: service.pamService, what });
+      ok = false;
+    }
+    if (line.length < PAM_LINE_LIMIT / 3) return;
+    const bytes = Buffer.byteLength(line);
+    if (bytes < PAM_LINE_LIMIT) return;
+    const origin = originOf(line);
+    ctx.diagnostics.report(Messages.PamLineTooLong, origin.span, { line: i + 1, pam: service.pamService, bytes, what: origin.what });
+    ok = false;
+  });
+  return ok;
+}
+
+/**
+ * Does Linux-PAM join the next line to this one? _pam_assemble_line skips a
+ * line that is blank or starts with '#', ends a line at its first '#', and
+ * otherwise continues it when its last character before trailing blanks is
+ * a backslash (the next comment lines are skipped, not joined: the line
+ * after them is).
+ */
+function continues(line: string): boolean {
+  const text = line.replace(/^[ \t]+/, "");
+  if (text === "" || text.startsWith("#") || text.includes("#")) return false;
+  return text.replace(/[ \t]+$/, "").endsWith("\\");
+}
