@@ -13,6 +13,8 @@ import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+// The Public Suffix List policyc checks relay domains against (PC4101) is tldts's copy.
+const tldtsVersion = JSON.parse(readFileSync(new URL("../node_modules/tldts/package.json", import.meta.url), "utf8")).version;
 
 /** Resolves the lazy imports to the bundles beside the CLI bundle. */
 const lazyBundles = {
@@ -32,7 +34,7 @@ const common = {
   platform: "node",
   target: "node20",
   external: ["prettier", "prettier/*", "diff"],
-  define: { __POLICYC_VERSION__: JSON.stringify(version) },
+  define: { __POLICYC_VERSION__: JSON.stringify(version), __TLDTS_VERSION__: JSON.stringify(tldtsVersion) },
   logLevel: "warning",
   legalComments: "none",
 };

@@ -1,8 +1,10 @@
+import { ForeignListFileRule } from "./ForeignListFileRule.js";
 import { LoginServiceAdminRule } from "./LoginServiceAdminRule.js";
 import { MechanismSafetyRule } from "./MechanismSafetyRule.js";
 import { NoAclBypassRule } from "./NoAclBypassRule.js";
 import { NoOpenRelayRule } from "./NoOpenRelayRule.js";
 import { OnerrSucceedRule } from "./OnerrSucceedRule.js";
+import { RelayNetworkSharedRule } from "./RelayNetworkSharedRule.js";
 import type { Rule } from "./Rule.js";
 import { UniquePamServiceRule } from "./UniquePamServiceRule.js";
 import { UnusedUnsafeRule } from "./UnusedUnsafeRule.js";
@@ -15,5 +17,7 @@ export const rules: readonly Rule[] = [
   OnerrSucceedRule,
   LoginServiceAdminRule,
   MechanismSafetyRule,
+  RelayNetworkSharedRule,
+  ForeignListFileRule,
   UnusedUnsafeRule, // last: it reports the overrides no other rule used
 ];
