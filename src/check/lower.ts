@@ -907,8 +907,8 @@ class Lowering {
     // explicit modifiers without it are refused.
     if (SMTPS_PORTS.has(p) && !modifiers.includes("s")) {
       if (modifiersSetting) {
+        // Reported, but the socket is kept: "no listen" (PC3018) would be noise.
         this.diagnostics.report(Messages.SmtpsWithoutModifier, this.span(modifiersSetting.setting.loc), { port: p });
-        ok = false;
       } else modifiers += "s";
     }
     if (!ok) return null;
