@@ -8,7 +8,8 @@
 //   dist/verify.js    `policyc verify`, imported only when run.
 //
 // prettier and diff stay external: loaded from node_modules, and only by
-// the commands that need them (fmt; build --check and diff).
+// the commands that need them (fmt; build --check and diff); so does tldts,
+// loaded only for a policy with relay domains (src/check/rules/NoOpenRelayRule.ts).
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 
@@ -33,7 +34,7 @@ const common = {
   bundle: true,
   platform: "node",
   target: "node20",
-  external: ["prettier", "prettier/*", "diff"],
+  external: ["prettier", "prettier/*", "diff", "tldts"],
   define: { __POLICYC_VERSION__: JSON.stringify(version), __TLDTS_VERSION__: JSON.stringify(tldtsVersion) },
   logLevel: "warning",
   legalComments: "none",

@@ -1,9 +1,21 @@
-import { parse as parseDomain } from "tldts";
+import { createRequire } from "node:module";
 import type { DiagnosticBag, Span } from "../../diagnostics/diagnostic.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Model } from "../model.js";
 import { type Ipv4Network, ipv4UnionSize, parseIpv4Network } from "../values.js";
 import { reportSafety } from "./safety.js";
+
+/**
+ * tldts (the Public Suffix List) is loaded only when a policy has relay
+ * domains: its table costs about a tenth of node's start-up, which every
+ * build would otherwise pay. It stays outside the bundle, like prettier.
+ */
+let tldts: typeof import("tldts") | undefined;
+function publicSuffixOf(name: string): { suffix: boolean; private: boolean } {
+  tldts ??= createRequire(import.meta.url)("tldts") as typeof import("tldts");
+  const parsed = tldts.parse(name, { allowPrivateDomains: true });
+  return { suffix: parsed.domain === null && parsed.publicSuffix !== null, private: parsed.isPrivate === true };
+}
 
 /**
  * Relay networks that together cover this many addresses (a /7) or more are
@@ -66,10 +78,10 @@ export function NoOpenRelayRule(model: Model, diagnostics: DiagnosticBag): void 
       });
       continue;
     }
-    const parsed = parseDomain(name, { allowPrivateDomains: true });
-    if (parsed.domain === null && parsed.publicSuffix !== null) {
+    const psl = publicSuffixOf(name);
+    if (psl.suffix) {
       reportSafety(model, diagnostics, Messages.OpenRelay, d, {
-        detail: `"${d.value}" is a public suffix (${parsed.isPrivate ? "the private section" : "the ICANN section"} of the Public Suffix List): anyone can register a name under it, so relaying to it relays for anyone`,
+        detail: `"${d.value}" is a public suffix (${psl.private ? "the private section" : "the ICANN section"} of the Public Suffix List): anyone can register a name under it, so relaying to it relays for anyone`,
       });
     }
   }
