@@ -36,14 +36,14 @@ mail {
 
 /**
  * One openssl s_client session from the test client's address: the lines
- * are sent one a second after the TLS handshake (-starttls smtp: after
+ * are sent 0.3 s apart, starting a second after the TLS handshake (-starttls smtp: after
  * openssl's own EHLO and STARTTLS); prints what the server said.
  */
 async function tlsClient(server: Sendmail, o: { port: number; starttls?: boolean; cert?: string; key?: string; lines: string[] }): Promise<string> {
   const args = ['-quiet', '-connect', `127.0.0.1:${o.port}`, '-bind', `${CLIENT.ip}:0`];
   if (o.starttls) args.push('-starttls', 'smtp', '-name', CLIENT.name);
   if (o.cert && o.key) args.push('-cert', o.cert, '-key', o.key);
-  const feed = [...o.lines, 'QUIT'].map((l) => `sleep 1; printf '%s\\r\\n' ${sq(l)}`).join('; ');
+  const feed = [...o.lines, 'QUIT'].map((l) => `sleep 0.3; printf '%s\\r\\n' ${sq(l)}`).join('; ');
   const script = `(sleep 1; ${feed}; sleep 1) | timeout 30 openssl s_client ${args.map(sq).join(' ')} 2>&1`;
   const r = await exec('nsenter', [`--net=${server.netns}`, 'bash', '-c', script], { timeoutMs: 60_000 });
   return r.stdout + r.stderr;
