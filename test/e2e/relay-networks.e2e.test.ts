@@ -86,3 +86,31 @@ describe.skipIf(missing.length > 0)('relay networks on the real sendmail (fast-c
     );
   }, 300_000);
 });
+
+describe.skipIf(missing.length > 0)('mail domains with a trailing dot and capitals, on the real sendmail', () => {
+  it('takes mail for the local domain and relays to the relay domain as written', async () => {
+    const policy = 'platform debian;\nmail {\n  domain MX.Example.Test.;\n  listen smtp;\n  relay domains Partner.Example.ORG.;\n}\n';
+    const dir = mkdtempSync(join(tmpdir(), 'policyc-dots-'));
+    try {
+      const built = runCli(['build', '-', '-o', dir, '-q'], { input: policy });
+      expect(built.status, built.stderr).toBe(0);
+      const verified = runCli(['verify', dir]);
+      expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+      const server = await startSendmail(dir, { hostName: 'host1.elsewhere.test' });
+      try {
+        const local = await smtpProbe(server, { to: 'postmaster@mx.example.test' });
+        expect(local.rcpt?.code, local.transcript).toBe(250);
+        const relayed = await smtpProbe(server, { to: 'someone@partner.example.org' });
+        expect(relayed.rcpt?.code, relayed.transcript).toBe(250);
+        const sub = await smtpProbe(server, { to: 'someone@lists.partner.example.org' });
+        expect(sub.rcpt?.code, sub.transcript).toBe(250);
+        const foreign = await smtpProbe(server, { to: 'someone@far.example.net' });
+        expect(foreign.rcpt, foreign.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
