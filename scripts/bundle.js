@@ -8,11 +8,14 @@
 //   dist/verify.js    `policyc verify`, imported only when run.
 //
 // prettier and diff stay external: loaded from node_modules, and only by
-// the commands that need them (fmt; build --check and diff).
+// the commands that need them (fmt; build --check and diff); so does tldts,
+// loaded only for a policy with relay domains (src/check/rules/NoOpenRelayRule.ts).
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+// The Public Suffix List policyc checks relay domains against (PC4101) is tldts's copy.
+const tldtsVersion = JSON.parse(readFileSync(new URL("../node_modules/tldts/package.json", import.meta.url), "utf8")).version;
 
 /** Resolves the lazy imports to the bundles beside the CLI bundle. */
 const lazyBundles = {
@@ -31,8 +34,8 @@ const common = {
   bundle: true,
   platform: "node",
   target: "node20",
-  external: ["prettier", "prettier/*", "diff"],
-  define: { __POLICYC_VERSION__: JSON.stringify(version) },
+  external: ["prettier", "prettier/*", "diff", "tldts"],
+  define: { __POLICYC_VERSION__: JSON.stringify(version), __TLDTS_VERSION__: JSON.stringify(tldtsVersion) },
   logLevel: "warning",
   legalComments: "none",
 };

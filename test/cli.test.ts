@@ -14,7 +14,7 @@ describe("cli", () => {
     expect(help.stdout).toContain("policyc build POLICY -o OUT");
     const version = runCli(["--version"]);
     expect(version.status).toBe(0);
-    expect(version.stdout).toMatch(/^policyc \d+\.\d+\.\d+\n$/);
+    expect(version.stdout).toMatch(/^policyc \d+\.\d+\.\d+ \(Public Suffix List of tldts \d+\.\d+\.\d+\)\n$/);
   });
 
   it("exits 2 on wrong usage, with a hint and no stack trace", () => {

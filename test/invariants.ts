@@ -15,6 +15,7 @@ const MC_LINE = [
   /^define\(`confTRUSTED_USER', `smmta'\)dnl$/,
   /^define\(`confAUTH_MECHANISMS', `([A-Z0-9-]+ ?)+'\)dnl$/,
   /^define\(`confAUTH_OPTIONS', `[a-zA-Z]+'\)dnl$/,
+  /^define\(`confAUTH_REALM', `[a-z0-9-]+(\.[a-z0-9-]+)*'\)dnl$/,
   /^define\(`conf(SERVER|CLIENT)_(CERT|KEY)', `\/[A-Za-z0-9_.\/-]+'\)dnl$/,
   /^define\(`confCACERT(_PATH)?', `\/[A-Za-z0-9_.\/-]+'\)dnl$/,
   /^FEATURE\(`(no_default_msa|use_cw_file|access_db)'\)dnl$/,

@@ -707,7 +707,7 @@ class Lowering {
     const settings = readSettings(this.file, own, MAIL_SCHEMA, "the mail block", this.diagnostics);
     const get = (key: string) => settings.get(key)?.[0];
     const domainSetting = get("domain");
-    const localDomains = domainSetting ? this.expand(domainSetting.source, "domains", "domain").toArray() : [];
+    const localDomains = domainSetting ? canonicalDomains(this.expand(domainSetting.source, "domains", "domain").toArray()) : [];
     if (!domainSetting) {
       this.diagnostics.report(Messages.MissingSetting, this.span({ start: m.loc.start, end: m.loc.start + 4 }), {
         block: "The mail block",
@@ -776,7 +776,7 @@ class Lowering {
       }
     }
     const relayDomainsSetting = get("relay domains");
-    const relayDomains = relayDomainsSetting ? this.expand(relayDomainsSetting.source, "domains", "relay domains").toArray() : [];
+    const relayDomains = relayDomainsSetting ? canonicalDomains(this.expand(relayDomainsSetting.source, "domains", "relay domains").toArray()) : [];
     const relayNetworks: MailModel["relayNetworks"] = [];
     const networksSetting = get("relay networks");
     if (networksSetting) {
@@ -798,6 +798,10 @@ class Lowering {
     if (accounts.length > 0 && mechanisms.length === 0 && accountsSetting) {
       this.diagnostics.report(Messages.AccountsWithoutAuth, this.span(accountsSetting.setting.loc));
     }
+    const tls = this.tls(get, m);
+    for (const l of listen) {
+      if (l.modifiers.includes("s") && !tls) this.diagnostics.report(Messages.SmtpsWithoutTls, l.span, { name: l.name });
+    }
     return {
       localDomains,
       listen,
@@ -810,7 +814,7 @@ class Lowering {
       accounts,
       span: this.span({ start: m.loc.start, end: m.loc.start + 4 }),
       relayAuthenticatedSpan: relayAuth ? this.span(relayAuth.setting.loc) : null,
-      tls: this.tls(get, m),
+      tls,
     };
   }
 
@@ -899,7 +903,8 @@ class Lowering {
       ok = false;
     }
     let modifiers = "";
-    for (const m of settings.get("modifiers")?.[0]?.values ?? []) {
+    const modifiersSetting = settings.get("modifiers")?.[0];
+    for (const m of modifiersSetting?.values ?? []) {
       const bad = [...m.value].find((c) => !LISTEN_MODIFIERS.includes(c));
       if (bad !== undefined || m.kind !== "Word") {
         this.diagnostics.report(Messages.InvalidValue, this.span(m.loc), {
@@ -912,16 +917,46 @@ class Lowering {
       }
       for (const c of m.value) if (!modifiers.includes(c)) modifiers += c;
     }
+    // Port 465 is SMTPS (RFC 8314): clients start TLS at once. Without sendmail's
+    // modifier s the socket speaks plain text there, so s is the default and
+    // explicit modifiers without it are refused.
+    if (SMTPS_PORTS.has(p) && !modifiers.includes("s")) {
+      if (modifiersSetting) {
+        // Reported, but the socket is kept: "no listen" (PC3018) would be noise.
+        this.diagnostics.report(Messages.SmtpsWithoutModifier, this.span(modifiersSetting.setting.loc), { port: p });
+      } else modifiers += "s";
+    }
     if (!ok) return null;
     return { port: p, address, family, name, modifiers, span: this.span(block ? { start: block.loc.start, end: port.loc.end } : port.loc) };
   }
 }
 
+/** Port 465 by number and by its names in /etc/services (submissions, with aliases smtps, ssmtp, urd). */
+const SMTPS_PORTS = new Set(["465", "smtps", "submissions", "ssmtp", "urd"]);
+
 function defaultListenName(port: string): string {
   if (port === "smtp" || port === "25") return "MTA";
   if (port === "submission" || port === "587") return "MSA";
-  if (port === "smtps" || port === "465") return "SMTPS";
+  if (SMTPS_PORTS.has(port)) return "SMTPS";
   return `MTA-${port}`;
+}
+
+/**
+ * Domains as sendmail compares them: without a trailing dot (sendmail never
+ * matches "example.com." in local-host-names or the access map) and in lower
+ * case (it compares without case; the SASL realm is the first one); the
+ * first of two that are then equal is kept.
+ */
+function canonicalDomains(entries: Entry[]): Entry[] {
+  const seen = new Set<string>();
+  const out: Entry[] = [];
+  for (const e of entries) {
+    const value = e.value.replace(/\.$/, "").toLowerCase();
+    if (seen.has(value)) continue;
+    seen.add(value);
+    out.push(value === e.value ? e : { ...e, value });
+  }
+  return out;
 }
 
 /** Why a TLS file path is unusable: it goes into the .mc, so only plain path characters. */

@@ -77,6 +77,40 @@ export function parseIpv4Network(s: string): Ipv4Network | string {
   return { address, length };
 }
 
+/** The number of addresses in an IPv4 network. */
+export function ipv4Size(net: Ipv4Network): number {
+  return 2 ** (32 - net.length);
+}
+
+/**
+ * The number of distinct addresses the networks cover together: overlapping
+ * and nested networks count once (10.0.0.0/8 and 10.1.0.0/16 are 2^24).
+ */
+export function ipv4UnionSize(nets: readonly Ipv4Network[]): number {
+  const ranges = nets.map((n) => [n.address, n.address + ipv4Size(n)] as const).sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let start = -1;
+  let end = -1;
+  for (const [s, e] of ranges) {
+    if (s > end) {
+      total += end - start;
+      start = s;
+      end = e;
+    } else if (e > end) end = e;
+  }
+  return total + (end - start);
+}
+
+/** Whether two IPv4 networks share an address (one then contains the other). */
+export function ipv4Overlap(a: Ipv4Network, b: Ipv4Network): boolean {
+  return a.address < b.address + ipv4Size(b) && b.address < a.address + ipv4Size(a);
+}
+
+/** Whether network outer contains every address of network inner. */
+export function ipv4Contains(outer: Ipv4Network, inner: Ipv4Network): boolean {
+  return outer.address <= inner.address && inner.address + ipv4Size(inner) <= outer.address + ipv4Size(outer);
+}
+
 export function formatIpv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }

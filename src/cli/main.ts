@@ -11,6 +11,9 @@ import { type Format, FORMATS, report } from "./report.js";
 
 declare const __POLICYC_VERSION__: string | undefined;
 const VERSION = typeof __POLICYC_VERSION__ === "string" ? __POLICYC_VERSION__ : "0.0.0-dev";
+declare const __TLDTS_VERSION__: string | undefined;
+/** The Public Suffix List relay domains are checked against comes with tldts. */
+const PSL_VERSION = typeof __TLDTS_VERSION__ === "string" ? __TLDTS_VERSION__ : "unknown";
 
 const HELP = `policyc ${VERSION}: compile a host access and mail-relay policy into
 Linux-PAM service files, pam_listfile access lists and a sendmail .mc.
@@ -126,7 +129,7 @@ async function run(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (options.version) {
-    process.stdout.write(`policyc ${VERSION}\n`);
+    process.stdout.write(`policyc ${VERSION} (Public Suffix List of tldts ${PSL_VERSION})\n`);
     return EXIT_OK;
   }
   if (command === undefined) throw new UsageError("no command given.");

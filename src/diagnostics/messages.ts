@@ -81,6 +81,8 @@ export const Messages = {
   PamArgBackslash: def("PC3032", "error", "PAM module argument \"{value}\" ends in a backslash: pam.d reads that as a line continuation and joins the next line to this one."),
   PamLineTooLong: def("PC3033", "error", "Line {line} of /etc/pam.d/{pam} would be {bytes} bytes long ({what}); Linux-PAM reads a pam.d line in pieces of at most 1023 bytes and parses the rest as a new line, so a generated line must stay under 1023 bytes."),
   PamLineContinues: def("PC3034", "error", "Line {line} of /etc/pam.d/{pam} ends in a backslash ({what}): Linux-PAM would join the next non-comment line, such as a pam_listfile line, to it."),
+  SmtpsWithoutModifier: def("PC3040", "error", "Port {port} is SMTPS, where clients start TLS at once, but its modifiers lack \"s\": sendmail would speak plain text there; add s to the modifiers."),
+  SmtpsWithoutTls: def("PC3041", "error", "The socket \"{name}\" speaks SMTPS (modifier s), which needs \"tls certificate\", \"tls key\", \"tls ca\" and \"tls ca-path\"; without them no client could connect."),
 
   // PC4xxx: safety
   EmptyAllowList: def("PC4001", "error", "This allow list has no entries: pam_listfile would deny everyone."),
@@ -91,12 +93,14 @@ export const Messages = {
   DigestObsolete: def("PC4005", "warning", "DIGEST-MD5 is obsolete (RFC 6331); prefer SCRAM-SHA-256, or PLAIN over TLS."),
   CramWeak: def("PC4006", "warning", "CRAM-MD5 is weak: the server keeps the plaintext password and a captured exchange can be attacked offline; prefer SCRAM-SHA-256, or PLAIN over TLS."),
   BackendCannotVerify: def("PC4007", "warning", "saslauthd checks only plaintext passwords, so {value} cannot work with \"auth backend saslauthd\"; use sasldb for it."),
+  RelayNetworkShared: def("PC4015", "warning", "Relay network {network} holds {what}: behind NAT, a published container port or a proxy every client can appear to come from there, and would relay without authentication."),
   UnsafeAllowed: def("PC4100", "warning", "Allowed by unsafe ({reason}): {message}"),
   OpenRelay: def("PC4101", "error", "Open relay: {detail}."),
   AclBypass: def("PC4102", "error", "The account line \"{line}\" {detail}."),
   UnusedUnsafe: def("PC4103", "warning", "unsafe {code} overrides nothing in this block."),
   BadUnsafe: def("PC4104", "error", "unsafe takes the code of a check that can be overridden ({expected}) and a reason in quotes, e.g. unsafe PC4101 \"lab network\";."),
   UnsetItemLockout: def("PC4105", "error", "This {item} allow list on the PAM service \"{pam}\" denies everyone: {why}."),
+  ForeignListFile: def("PC4110", "error", "List file {file} is {owner}; writing an access list over it would {harm}. Choose a file of its own, such as /etc/{name}.acl."),
 
   // PC5xxx: templates and output
   TemplateMissing: def("PC5001", "error", "Template {path} is missing: {reason}."),

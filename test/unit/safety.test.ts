@@ -30,7 +30,7 @@ describe("check: no open relay (PC4101)", () => {
   });
 
   it("is silent on authenticated relaying, a /8 and real domains", () => {
-    expect(codes(mail("  relay authenticated;\n  relay networks 10.0.0.0/8;\n  relay domains partner.example.org;"))).toEqual([]);
+    expect(codes(mail("  relay authenticated;\n  relay networks 11.0.0.0/8;\n  relay domains partner.example.org;"))).toEqual([]);
   });
 
   it("lets a visible unsafe clause allow it, as a warning that keeps the reason", () => {
@@ -119,7 +119,7 @@ describe("check: list files", () => {
 
   it("rejects list files inside /etc/pam.d and paths two objects claim", () => {
     expect(codes(P + 'service s { acl user deny "/etc/pam.d/users" { entries a; } }\n')).toEqual(["PC3027"]);
-    expect(codes(P + 'service s { acl user deny "/etc/mail/access" { entries a; } }\nmail { domain d.example; listen smtp; }\n')).toEqual(["PC3011"]);
+    expect(codes(P + 'service s { acl user deny "/etc/x.acl" { entries a; } acl ruser deny "/etc/x.acl" { entries b; } }\n')).toEqual(["PC3011"]);
   });
 });
 
@@ -135,7 +135,7 @@ describe("targets: m4 never sees a macro name", () => {
 
   it("accepts names that merely contain a builtin's letters, and data that is a builtin's name", () => {
     const r = compileText(
-      P + 'users u = include, divert;\nservice s { acl user allow "/etc/dnl.acl" { entries u, root; } }\nmail { domain dnl.example, index.example; listen smtp { name MTAdnl; } relay domains define.example; accounts include; auth mechanisms SCRAM-SHA-256; }\n',
+      P + 'users u = include, divert;\nservice s { acl user allow "/etc/dnl.acl" { entries u, root; } }\nmail { domain mx.example, dnl.example, index.example; listen smtp { name MTAdnl; } relay domains define.example; accounts include; auth mechanisms SCRAM-SHA-256; }\n',
     );
     expect(r.diagnostics.sorted().map((d) => d.code)).toEqual([]);
     const mc = r.files!.find((f) => f.path === "etc/mail/sendmail.mc")!.content;

@@ -78,7 +78,8 @@ describe("target: sendmail", () => {
 
   it("writes the SASL config with the offered mechanisms and the expected accounts", () => {
     expect(file(M, "etc/mail/sasl/Sendmail.conf.2").split("\n").slice(2)).toEqual([
-      "# SASL accounts the policy expects (create each with: saslpasswd2 -c -u mx.example.test NAME):",
+      "# SASL accounts the policy expects, in the realm mx.example.test (confAUTH_REALM in sendmail.mc);",
+      "# clients log in as NAME or NAME@mx.example.test. Create each with: saslpasswd2 -c -u mx.example.test NAME",
       "#   mailman",
       "pwcheck_method: auxprop",
       "auxprop_plugin: sasldb",

@@ -1,8 +1,10 @@
+import { ForeignListFileRule } from "./ForeignListFileRule.js";
 import { LoginServiceAdminRule } from "./LoginServiceAdminRule.js";
 import { MechanismSafetyRule } from "./MechanismSafetyRule.js";
 import { NoAclBypassRule } from "./NoAclBypassRule.js";
 import { NoOpenRelayRule } from "./NoOpenRelayRule.js";
 import { OnerrSucceedRule } from "./OnerrSucceedRule.js";
+import { RelayNetworkSharedRule } from "./RelayNetworkSharedRule.js";
 import type { Rule } from "./Rule.js";
 import { UniquePamServiceRule } from "./UniquePamServiceRule.js";
 import { UnsetItemLockoutRule } from "./UnsetItemLockoutRule.js";
@@ -17,5 +19,7 @@ export const rules: readonly Rule[] = [
   LoginServiceAdminRule,
   UnsetItemLockoutRule,
   MechanismSafetyRule,
+  RelayNetworkSharedRule,
+  ForeignListFileRule,
   UnusedUnsafeRule, // last: it reports the overrides no other rule used
 ];

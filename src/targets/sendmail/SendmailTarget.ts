@@ -35,6 +35,8 @@ function m4Values(mail: MailModel): { what: string; value: string; span: Span }[
     if (l.modifiers) out.push({ what: "Modifiers", value: l.modifiers, span: l.span });
   }
   for (const m of [...mail.mechanisms, ...mail.trusted]) out.push({ what: "Mechanism", value: m.value, span: m });
+  const realm = saslRealm(mail);
+  if (realm) out.push({ what: "SASL realm (the first domain)", value: realm.value, span: realm });
   if (mail.authOptions) out.push({ what: "Auth options", value: mail.authOptions, span: mail.span });
   if (mail.tls) {
     for (const [what, value] of [["TLS certificate", mail.tls.certificate], ["TLS key", mail.tls.key], ["TLS CA file", mail.tls.ca], ["TLS CA folder", mail.tls.caPath]] as const) {
@@ -58,12 +60,24 @@ function daemonOptions(mail: MailModel): string {
     .join("\n");
 }
 
+/**
+ * The SASL realm: the first mail domain. Without confAUTH_REALM sendmail uses
+ * its host name, so a bare login ("alice") would look for alice in a realm
+ * named after whatever the host is called, and accounts made for the mail
+ * domain would fail (seen on 8.17 with Cyrus SASL 2.1.28).
+ */
+function saslRealm(mail: MailModel): MailModel["localDomains"][number] | undefined {
+  return mail.mechanisms.length > 0 ? mail.localDomains[0] : undefined;
+}
+
 function authDefines(mail: MailModel): string {
   const lines: string[] = [];
   if (mail.mechanisms.length > 0) {
     lines.push(`define(\`confAUTH_MECHANISMS', \`${mail.mechanisms.map((m) => m4Token(m.value)).join(" ")}')dnl`);
   }
   if (mail.authOptions) lines.push(`define(\`confAUTH_OPTIONS', \`${m4Token(mail.authOptions)}')dnl`);
+  const realm = saslRealm(mail);
+  if (realm) lines.push(`define(\`confAUTH_REALM', \`${m4Token(realm.value)}')dnl`);
   return lines.join("\n");
 }
 
@@ -149,10 +163,15 @@ export const SendmailTarget: Target = {
       origins,
     });
     if (mail.mechanisms.length > 0) {
-      const domain = mail.localDomains[0]?.value ?? "DOMAIN";
-      const accounts = mail.accounts.length
-        ? [`# SASL accounts the policy expects (create each with: saslpasswd2 -c -u ${domain} NAME):`, ...mail.accounts.map((a) => `#   ${a.value}`)].join("\n")
-        : "";
+      const realm = saslRealm(mail)?.value ?? "DOMAIN";
+      const how =
+        mail.backend === "sasldb"
+          ? [
+              `# SASL accounts the policy expects, in the realm ${realm} (confAUTH_REALM in sendmail.mc);`,
+              `# clients log in as NAME or NAME@${realm}. Create each with: saslpasswd2 -c -u ${realm} NAME`,
+            ]
+          : [`# SASL accounts the policy expects: system accounts, whose passwords saslauthd checks:`];
+      const accounts = mail.accounts.length ? [...how, ...mail.accounts.map((a) => `#   ${a.value}`)].join("\n") : "";
       const backend =
         mail.backend === "sasldb" ? "pwcheck_method: auxprop\nauxprop_plugin: sasldb" : "pwcheck_method: saslauthd";
       const conf = ctx.templates.render("mail/Sendmail.conf", {
