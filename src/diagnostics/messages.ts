@@ -45,6 +45,10 @@ export const Messages = {
   DuplicateMail: def("PC2008", "error", "There is more than one mail block."),
   ListCycle: def("PC2009", "error", "List \"{name}\" includes itself: {path}."),
   DuplicateHost: def("PC2010", "error", "Host \"{name}\" is defined more than once."),
+  UnknownListRef: def("PC2011", "error", "There is no {kind} list \"{name}\"{suggestion}; if it is defined in another file, an include may be missing."),
+  AmbiguousLiteral: def("PC2012", "error", "\"{value}\" is also the name of a {kind} list; write ${value} for the list, or \"{value}\" in quotes for the literal."),
+  MisplacedDollar: def("PC2013", "error", "\"{text}\": \"$\" may only start a list reference such as $staff; write a literal that holds \"$\" in quotes."),
+  RefNotAllowed: def("PC2014", "error", "{ref} is a list reference, but {name} takes literal values, not lists."),
 
   // PC3xxx: values and structure
   UnknownPlatform: def("PC3001", "error", "Unknown platform \"{name}\"; expected one of: {expected}."),
@@ -73,6 +77,7 @@ export const Messages = {
   EntryControl: def("PC3024", "error", "Entry has a control character ({char}); it would corrupt the list file."),
   BadListFilePath: def("PC3027", "error", "List file \"{value}\" {reason}."),
   EntryTooLong: def("PC3028", "error", "Entry is {bytes} bytes long; Linux-PAM before 1.6 cuts list lines at 255 bytes and would read the rest as another entry."),
+  OneValueExpected: def("PC3050", "error", "{what} takes one {noun}, not a list of {count}; {hint}."),
   M4Reserved: def("PC3029", "error", "{what} \"{value}\" would reach m4 text with the word \"{token}\", which m4 or sendmail-cf defines as a macro and would expand."),
 
   // PC4xxx: safety
@@ -84,6 +89,9 @@ export const Messages = {
   DigestObsolete: def("PC4005", "warning", "DIGEST-MD5 is obsolete (RFC 6331); prefer SCRAM-SHA-256, or PLAIN over TLS."),
   CramWeak: def("PC4006", "warning", "CRAM-MD5 is weak: the server keeps the plaintext password and a captured exchange can be attacked offline; prefer SCRAM-SHA-256, or PLAIN over TLS."),
   BackendCannotVerify: def("PC4007", "warning", "saslauthd checks only plaintext passwords, so {value} cannot work with \"auth backend saslauthd\"; use sasldb for it."),
+  MixedScript: def("PC4020", "error", "Entry \"{value}\" mixes {scripts} letters and looks like \"{skeleton}\"; pam_listfile compares bytes, so it would not match the name it looks like."),
+  CompatibilityForm: def("PC4021", "error", "Entry \"{value}\" holds {char}, a compatibility form that looks like \"{plain}\"; write \"{normal}\" if that is the name meant."),
+  LookAlike: def("PC4022", "warning", "Entry \"{value}\" is written in {script} letters but looks exactly like \"{skeleton}\"; make sure it is not meant to be that name."),
   UnsafeAllowed: def("PC4100", "warning", "Allowed by unsafe ({reason}): {message}"),
   OpenRelay: def("PC4101", "error", "Open relay: {detail}."),
   AclBypass: def("PC4102", "error", "The account line \"{line}\" comes before the access lists and can end the account stack early, so a request could skip them; move \"account acls;\" above it."),
