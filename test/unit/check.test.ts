@@ -22,7 +22,7 @@ describe("check: names", () => {
   });
 
   it("rejects a list of another kind where entries are expected", () => {
-    expect(diagnosticsOf(P + 'groups g = wheel;\nservice s { acl user allow "/f" { entries g; } }\n')).toEqual([
+    expect(diagnosticsOf(P + 'groups g = wheel;\nservice s { acl user allow "/f" { entries $g; } }\n')).toEqual([
       '3:43 PC2005 List "g" is a groups list, but item=user takes users.',
     ]);
   });
@@ -34,13 +34,13 @@ describe("check: names", () => {
   });
 
   it("rejects lists that include each other", () => {
-    expect(diagnosticsOf(P + "users a = b;\nusers b = a;\n")).toEqual([
+    expect(diagnosticsOf(P + "users a = $b;\nusers b = $a;\n")).toEqual([
       '2:7 PC2009 List "a" includes itself: a -> b -> a.',
     ]);
   });
 
   it("expands lists of lists in order and drops duplicates", () => {
-    const r = compileText(P + 'users a = x, y;\nusers b = y, a, z;\nservice s { acl user allow "/f" { entries b, x; } }\n');
+    const r = compileText(P + 'users a = x, y;\nusers b = y, $a, z;\nservice s { acl user allow "/f" { entries $b, x; } }\n');
     expect(r.model!.services[0]!.acls[0]!.entries.values()).toEqual(["y", "x", "z"]);
   });
 

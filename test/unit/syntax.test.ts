@@ -178,7 +178,7 @@ describe("syntax: one parse, exact positions at any size", () => {
       const chunk = Array.from({ length: 10 }, (_, j) => (i + j === 77_777 ? '"bad entry "' : `user${i + j}`));
       lines.push("  " + chunk.join(", ") + (i + 10 < 100_000 ? "," : ";"));
     }
-    lines.push('service s { acl user allow "/f" { entries big, root; } }');
+    lines.push('service s { acl user allow "/f" { entries $big, root; } }');
     // Entry 77,777 is the eighth of the 7,778th line of entries (line 7,780).
     const line = 2 + 7_778;
     const column = lines[line - 1]!.indexOf('"bad entry "') + 1;
