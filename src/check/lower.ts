@@ -46,7 +46,7 @@ import {
   type ServiceModel,
 } from "./model.js";
 import { readSettings, type ReadSetting, type Schema } from "./settings.js";
-import { closest } from "./suggest.js";
+import { closest, NearNames } from "./suggest.js";
 import { repeats } from "./unique.js";
 import * as v from "./values.js";
 
@@ -341,19 +341,20 @@ class Lowering {
     return start.resolved!;
   }
 
-  /** Candidate list names for typo suggestions, by kind (computed once). */
-  private namesByKind: Map<ListKind, string[]> | null = null;
+  /** List names of each kind for suggestions (PC2006, PC2011), made once. */
+  private namesByKind: Map<ListKind, NearNames> | null = null;
 
-  private listNames(kind: ListKind): string[] {
+  private listNames(kind: ListKind): NearNames | null {
     if (!this.namesByKind) {
-      this.namesByKind = new Map();
+      const names = new Map<ListKind, string[]>();
       for (const l of this.lists.values()) {
-        const names = this.namesByKind.get(l.def.listKind) ?? [];
-        names.push(l.def.name.value);
-        this.namesByKind.set(l.def.listKind, names);
+        const list = names.get(l.def.listKind) ?? [];
+        list.push(l.def.name.value);
+        names.set(l.def.listKind, list);
       }
+      this.namesByKind = new Map([...names].map(([k, list]) => [k, new NearNames(list)]));
     }
-    return this.namesByKind.get(kind) ?? [];
+    return this.namesByKind.get(kind) ?? null;
   }
 
   /**
@@ -388,7 +389,7 @@ class Lowering {
       if (value.kind === "Ref") {
         const list = this.lists.get(value.name);
         if (!list) {
-          const guess = closest(value.name, typoCandidates);
+          const guess = typoCandidates?.closest(value.name);
           this.diagnostics.report(Messages.UnknownListRef, this.span(value.loc), {
             kind,
             name: value.name,
@@ -421,8 +422,8 @@ class Lowering {
       }
       const canonical = this.literalOk(value, kind);
       if (canonical === null) return;
-      if (typoCandidates.length > 0 && value.kind === "Word" && value.value.length >= 4) {
-        const guess = closest(value.value, typoCandidates);
+      if (typoCandidates && value.kind === "Word" && value.value.length >= 4) {
+        const guess = typoCandidates.closest(value.value);
         if (guess) {
           this.diagnostics.report(Messages.LikelyTypo, this.span(value.loc), {
             value: value.value,
