@@ -56,7 +56,10 @@ export function lookAlike(s: string): LookAlike | undefined {
       if (script !== undefined && script !== "Latin") allMapped = false;
     }
   }
-  if (seen.length > 1) return { kind: "mixed", scripts: orAnd(seen), skeleton };
+  if (seen.length > 1) {
+    const ordered = SCRIPTS.map(([n]) => n as string).filter((n) => seen.includes(n));
+    return { kind: "mixed", scripts: orAnd(ordered), skeleton };
+  }
   if (seen.length === 1 && seen[0] !== "Latin" && allMapped && /^[\x20-\x7e]+$/.test(skeleton)) {
     return { kind: "whole", scripts: seen[0]!, skeleton };
   }
