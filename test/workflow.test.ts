@@ -168,7 +168,7 @@ describe("workflow: diagnostics for machines", () => {
 
 describe("workflow: includes", () => {
   it("reads included lists and names the included file in diagnostics", () => {
-    const dir = repo({ "site.policy": P + 'include "lists/staff.policy";\nservice s { acl user allow "/etc/s" { entries staff, root; } }\n', "lists/staff.policy": "users staff = alice;\nusers bad = \"a b \";\n" });
+    const dir = repo({ "site.policy": P + 'include "lists/staff.policy";\nservice s { acl user allow "/etc/s" { entries $staff, root; } }\n', "lists/staff.policy": "users staff = alice;\nusers bad = \"a b \";\n" });
     const r = runCli(["check", "site.policy"], { cwd: dir });
     expect(r.stderr.split("\n")[0]).toBe('lists/staff.policy:2:13: error PC3023: Entry "a b " has leading or trailing white space; pam_listfile compares exactly, so it would never match.');
   });

@@ -4,6 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { closest, NearNames } from "../../src/check/suggest.js";
 import { compileText, diagnosticsOf } from "../helpers.js";
 
 const P = "platform debian;\n";
@@ -161,4 +162,28 @@ describe("lists: resolution has no depth the policy controls", () => {
     // 10x the definitions: allow 20x the time (GC and a shared 2-core machine), far below the 100x of a quadratic walk.
     expect(large / small).toBeLessThan(20);
   }, 120_000);
+});
+
+describe("lists: typo suggestions at any number of list names", () => {
+  it("NearNames answers as closest() does, before and after it builds its index (property)", () => {
+    const word = fc.stringMatching(/^[a-d_]{1,7}$/);
+    fc.assert(
+      fc.property(fc.uniqueArray(word, { minLength: 33, maxLength: 80 }), fc.array(word, { minLength: 40, maxLength: 80 }), (names, queries) => {
+        const near = new NearNames(names);
+        for (const q of queries) expect(near.closest(q), q).toBe(closest(q, names));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("keeps PC2006 among 20,000 list names at a cost that does not grow with them", () => {
+    const defs = Array.from({ length: 20_000 }, (_, i) => `users list_${i} = m${i};\n`).join("");
+    const literals = Array.from({ length: 2_000 }, (_, i) => `person${i}`).join(", ");
+    const t0 = performance.now();
+    const d = diagnosticsOf(P + defs + acl(`${literals}, list_1234x`));
+    const ms = performance.now() - t0;
+    expect(d).toEqual([`20002:${46 + literals.length + 2} PC2006 "list_1234x" is not a list, so it is a literal user name; did you mean the list "list_1234"?`]);
+    // A scan of 20,000 names per literal would be 40 million comparisons (minutes); the index makes it seconds.
+    expect(ms).toBeLessThan(20_000);
+  }, 60_000);
 });
