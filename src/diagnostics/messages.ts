@@ -40,7 +40,7 @@ export const Messages = {
   DuplicatePamService: def("PC2003", "error", "Services \"{first}\" and \"{second}\" both use PAM service \"{pam}\" and would both write /etc/pam.d/{pam}."),
   DuplicateSetting: def("PC2004", "error", "\"{name}\" is set more than once in {block}."),
   ListKindMismatch: def("PC2005", "error", "List \"{name}\" is a {kind} list, but {context} takes {expected}."),
-  LikelyTypo: def("PC2006", "warning", "\"{value}\" is not a list, so it is a literal {what}; did you mean the list \"{name}\"?"),
+  LikelyTypo: def("PC2006", "warning", "\"{value}\" is a literal {what}; did you mean the list ${name}?"),
   DuplicatePlatform: def("PC2007", "error", "The platform is set more than once."),
   DuplicateMail: def("PC2008", "error", "There is more than one mail block."),
   ListCycle: def("PC2009", "error", "List \"{name}\" includes itself: {path}."),

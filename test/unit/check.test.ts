@@ -29,7 +29,7 @@ describe("check: names", () => {
 
   it("warns when a literal looks like a misspelt list name", () => {
     expect(diagnosticsOf(P + 'users mail_staff = a;\nservice s { acl user allow "/f" { entries mail_staf; } }\n')).toEqual([
-      '3:43 PC2006 "mail_staf" is not a list, so it is a literal user name; did you mean the list "mail_staff"?',
+      '3:43 PC2006 "mail_staf" is a literal user name; did you mean the list $mail_staff?',
     ]);
   });
 
