@@ -303,8 +303,10 @@ class Lowering {
   private resolveList(start: ListInfo): EntryList {
     if (start.resolved) return start.resolved;
     const stack: { info: ListInfo; deps: ListInfo[]; next: number }[] = [];
+    const depth = new Map<ListInfo, number>();
     const enter = (info: ListInfo): void => {
       info.resolving = true;
+      depth.set(info, stack.length);
       const deps: ListInfo[] = [];
       eachRef(info.def, (name) => {
         const dep = this.lists.get(name);
@@ -319,12 +321,13 @@ class Lowering {
         const dep = top.deps[top.next++]!;
         if (dep.resolved) continue;
         if (dep.resolving) {
-          const from = stack.findIndex((e) => e.info === dep);
+          // The path, cut in the middle when long: a policy may make many
+          // cycles through a deep chain, and each report must cost O(1).
+          const from = depth.get(dep)!;
+          const names = (a: number, b: number) => stack.slice(a, b).map((e) => e.info.def.name.value);
           const name = dep.def.name.value;
-          this.diagnostics.report(Messages.ListCycle, { file: dep.file, ...dep.def.name.loc }, {
-            name,
-            path: [...stack.slice(from).map((e) => e.info.def.name.value), name].join(" -> "),
-          });
+          const path = stack.length - from <= 8 ? names(from, stack.length) : [...names(from, from + 4), "...", ...names(stack.length - 3, stack.length)];
+          this.diagnostics.report(Messages.ListCycle, { file: dep.file, ...dep.def.name.loc }, { name, path: [...path, name].join(" -> ") });
           continue;
         }
         enter(dep);

@@ -187,3 +187,18 @@ describe("lists: typo suggestions at any number of list names", () => {
     expect(ms).toBeLessThan(20_000);
   }, 60_000);
 });
+
+describe("lists: cycles through a deep chain", () => {
+  it("reports every cycle with a bounded path, in time linear in the chain", () => {
+    // l0 <- l1 <- ... <- l20000, and every list also names l0: 20,000 cycles through a 20,000-deep stack.
+    const lines = [P, "users l0 = $l1, alice;\n"];
+    for (let i = 1; i < 20_000; i++) lines.push(`users l${i} = $l${i + 1}, $l0;\n`);
+    lines.push("users l20000 = bob;\n");
+    const t0 = performance.now();
+    const r = compileText(lines.join(""));
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    const cycles = r.diagnostics.sorted().filter((d) => d.code === "PC2009");
+    expect(cycles.length).toBeGreaterThan(0);
+    expect(cycles[0]!.message).toBe('List "l0" includes itself: l0 -> l1 -> l2 -> l3 -> ... -> l19997 -> l19998 -> l19999 -> l0.');
+  }, 60_000);
+});
