@@ -5,7 +5,8 @@ import type { SourceFile } from "../diagnostics/source.js";
 import type { Comment } from "./ast.js";
 import { describeChar } from "./chars.js";
 
-export { describeChar };
+/** Kept here too for code written against the lexer's old exports; chars.ts is their home. */
+export { describeChar, isInvisible } from "./chars.js";
 
 /** Characters of a bare word: names, user names, paths, host names, addresses, networks. */
 const WORD_CHARS = String.raw`A-Za-z0-9_.\/:@+\-`;
