@@ -46,7 +46,7 @@ serviceItems
 serviceItem
   -> setting                                       {% b.first %}
    | "stack" "{" stackLines "}"                    {% b.stack %}
-   | "acl" %word %word value "{" settings "}"      {% b.acl %}
+   | "acl" %word %word single "{" settings "}"     {% b.acl %}
 
 mailItems
   -> null                                          {% b.nil %}
@@ -54,7 +54,7 @@ mailItems
 
 mailItem
   -> setting                                       {% b.first %}
-   | "listen" value "{" settings "}"               {% b.listen %}
+   | "listen" single "{" settings "}"              {% b.listen %}
 
 settings
   -> null                                          {% b.nil %}
@@ -70,7 +70,14 @@ values
   -> value                                         {% b.one %}
    | values "," value                              {% b.snoc2 %}
 
-value -> %word {% b.first %} | %string {% b.first %} | %run {% b.first %}
+# A list value: a literal, a list reference ($name) or a comma run of them.
+value
+  -> %word {% b.first %} | %string {% b.first %} | %ref {% b.first %}
+   | %run {% b.first %} | %refRun {% b.first %}
+
+# Where exactly one value stands (an acl's file, a listen port). A comma run
+# there is reported by parser.ts as PC3050, not as a bare syntax error.
+single -> %word {% b.first %} | %string {% b.first %} | %ref {% b.first %}
 
 stackLines
   -> null                                          {% b.nil %}

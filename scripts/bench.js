@@ -103,14 +103,14 @@ function listPolicy(n) {
     for (let j = i; j < Math.min(n, i + 10); j++) chunk.push(`user${j}`);
     lines.push("  " + chunk.join(", ") + (i + 10 < n ? "," : ";"));
   }
-  lines.push("service imapd {", "  pam imap;", '  acl user allow "/etc/imapd.acl" { entries big, root; }', "}");
+  lines.push("service imapd {", "  pam imap;", '  acl user allow "/etc/imapd.acl" { entries $big, root; }', "}");
   return lines.join("\n") + "\n";
 }
 
 function servicesPolicy(n) {
   const lines = ["platform debian;", "users staff = root, alice, bob, carol, dave, erin, frank, grace, heidi, ivan;"];
   for (let i = 0; i < n; i++) {
-    lines.push(`service svc${i} {`, `  acl user allow "/etc/security/svc${i}.users" { entries staff; }`, "}");
+    lines.push(`service svc${i} {`, `  acl user allow "/etc/security/svc${i}.users" { entries $staff; }`, "}");
   }
   return lines.join("\n") + "\n";
 }

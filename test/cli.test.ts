@@ -5,7 +5,7 @@ import { runCli, tempDir } from "./helpers.js";
 
 const lastLine = (s: string) => s.trimEnd().split("\n").pop();
 
-const GOOD = 'platform debian;\nusers staff = alice;\nservice imapd {\n  pam imap;\n  acl user allow "/etc/imapd.acl" { entries staff; }\n}\n';
+const GOOD = 'platform debian;\nusers staff = alice;\nservice imapd {\n  pam imap;\n  acl user allow "/etc/imapd.acl" { entries $staff; }\n}\n';
 
 describe("cli", () => {
   it("prints help and version", () => {

@@ -1,8 +1,10 @@
 import { expect } from "vitest";
 import type { CompileResult } from "../src/compile.js";
+import { hiddenRegExp, TEXT_CONTROLS } from "../src/syntax/chars.js";
 import { m4MacroIn } from "../src/targets/sendmail/m4names.js";
 
-const NOT_PLAIN = /[\u0000-\u0008\u000b-\u001f\u007f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+/** Any character of syntax/chars.ts's classes but TAB and LF. */
+const NOT_PLAIN = new RegExp(hiddenRegExp(TEXT_CONTROLS).source, "u");
 
 /** Every line a generated .mc may have: fixed macros with closed-set arguments. */
 const MC_LINE = [

@@ -77,7 +77,7 @@ describe("workflow: incremental and stale files", () => {
 
 describe("workflow: dependency files", () => {
   it("names every policy file read and every template used, with empty rules for each", () => {
-    const dir = repo({ "site.policy": 'include "lists/staff.policy";\n' + P + 'service s { acl user allow "/etc/s.acl" { entries staff; } }\n', "lists/staff.policy": "users staff = alice, root;\n" });
+    const dir = repo({ "site.policy": 'include "lists/staff.policy";\n' + P + 'service s { acl user allow "/etc/s.acl" { entries $staff; } }\n', "lists/staff.policy": "users staff = alice, root;\n" });
     expect(runCli(["build", "site.policy", "-o", "out dir", "-M", "site.d"], { cwd: dir }).status).toBe(0);
     const d = readFileSync(join(dir, "site.d"), "utf8");
     expect(d.split(": \\\n")[0]).toBe(["out\\ dir/etc/pam.d/s", "out\\ dir/etc/s.acl", "out\\ dir/.policyc/manifest.json"].join(" \\\n "));
@@ -168,7 +168,7 @@ describe("workflow: diagnostics for machines", () => {
 
 describe("workflow: includes", () => {
   it("reads included lists and names the included file in diagnostics", () => {
-    const dir = repo({ "site.policy": P + 'include "lists/staff.policy";\nservice s { acl user allow "/etc/s" { entries staff, root; } }\n', "lists/staff.policy": "users staff = alice;\nusers bad = \"a b \";\n" });
+    const dir = repo({ "site.policy": P + 'include "lists/staff.policy";\nservice s { acl user allow "/etc/s" { entries $staff, root; } }\n', "lists/staff.policy": "users staff = alice;\nusers bad = \"a b \";\n" });
     const r = runCli(["check", "site.policy"], { cwd: dir });
     expect(r.stderr.split("\n")[0]).toBe('lists/staff.policy:2:13: error PC3023: Entry "a b " has leading or trailing white space; pam_listfile compares exactly, so it would never match.');
   });

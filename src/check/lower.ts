@@ -22,8 +22,9 @@ import type {
   Value,
   Word,
 } from "../syntax/ast.js";
-import { eachValue, valueCount } from "../syntax/build.js";
-import { describeChar, isInvisible } from "../syntax/lexer.js";
+import { eachRef, eachValue, valueCount } from "../syntax/build.js";
+import { describeChar, firstHidden } from "../syntax/chars.js";
+import { lookAlike } from "./confusables.js";
 import {
   type AclModel,
   type Entry,
@@ -46,7 +47,7 @@ import {
 } from "./model.js";
 import { readSettings, type ReadSetting, type Schema } from "./settings.js";
 import { bracketControlReason, KEYWORD_CONTROLS } from "./pamControl.js";
-import { closest } from "./suggest.js";
+import { closest, NearNames } from "./suggest.js";
 import { repeats } from "./unique.js";
 import * as v from "./values.js";
 
@@ -130,23 +131,23 @@ const SERVICE_SCHEMA: Schema = {
 const ACL_SCHEMA: Schema = {
   onerr: { arity: "one", expected: "succeed or fail" },
   apply: { arity: "one", expected: "a user name or @group" },
-  entries: { arity: "many", expected: "a comma-separated list of values and list names" },
+  entries: { arity: "many", lists: true, expected: "a comma-separated list of values and $list references" },
   quiet: { arity: "none", expected: "no value: quiet;" },
 };
 const MAIL_SCHEMA: Schema = {
-  domain: { arity: "many", expected: "the mail domains this host receives for" },
+  domain: { arity: "many", lists: true, expected: "the mail domains this host receives for" },
   listen: { arity: "one", repeat: true, expected: "a port or service name, e.g. listen smtp;" },
   "auth mechanisms": { arity: "many", expected: "SASL mechanism names" },
   "auth backend": { arity: "one", expected: "sasldb or saslauthd" },
   "auth options": { arity: "many", expected: `option names: ${Object.keys(AUTH_OPTIONS).join(", ")}` },
   "relay authenticated": { arity: "any", expected: "optionally the trusted mechanisms" },
-  "relay domains": { arity: "many", expected: "domain names or domains lists" },
-  "relay networks": { arity: "many", expected: "networks or networks lists" },
+  "relay domains": { arity: "many", lists: true, expected: "domain names or $domains lists" },
+  "relay networks": { arity: "many", lists: true, expected: "networks or $networks lists" },
   "tls certificate": { arity: "one", expected: "the PEM certificate's absolute path" },
   "tls key": { arity: "one", expected: "the private key's absolute path" },
   "tls ca": { arity: "one", expected: "the CA certificates file's absolute path" },
   "tls ca-path": { arity: "one", expected: "the CA certificates folder's absolute path" },
-  accounts: { arity: "many", expected: "SASL account names" },
+  accounts: { arity: "many", lists: true, expected: "SASL account names" },
 };
 const LISTEN_SCHEMA: Schema = {
   address: { arity: "one", expected: "an IPv4 or IPv6 address" },
@@ -235,7 +236,7 @@ class Lowering {
       }
       this.lists.set(s.name.value, { def: s, file, resolved: null, resolving: false });
     }
-    for (const info of this.lists.values()) this.resolveList(info, []);
+    for (const info of this.lists.values()) this.resolveList(info);
 
     const spans = new Map<object, SourceFile>();
     for (const { file, node: s } of this.items) {
@@ -293,49 +294,82 @@ class Lowering {
     return { source: this.root, host: this.host?.name ?? null, platform, services, mail, overrides: this.overrides };
   }
 
-  /** Expands a list's values, following references to other lists of the same kind. */
-  private resolveList(info: ListInfo, path: string[]): EntryList {
-    if (info.resolved) return info.resolved;
-    const name = info.def.name.value;
-    if (info.resolving) {
-      this.diagnostics.report(Messages.ListCycle, { file: info.file, ...info.def.name.loc }, {
-        name,
-        path: [...path.slice(path.indexOf(name)), name].join(" -> "),
+  /**
+   * Resolves a list and every list it references, depth first with an
+   * explicit stack rather than recursion, so no policy can choose the call
+   * depth: a chain of 100,000 lists takes as long as its entries, no more.
+   * A list is expanded once all the lists it names are; a reference back into
+   * the stack is a cycle (PC2009), reported once and expanded as empty.
+   */
+  private resolveList(start: ListInfo): EntryList {
+    if (start.resolved) return start.resolved;
+    const stack: { info: ListInfo; deps: ListInfo[]; next: number }[] = [];
+    const depth = new Map<ListInfo, number>();
+    const enter = (info: ListInfo): void => {
+      info.resolving = true;
+      depth.set(info, stack.length);
+      const deps: ListInfo[] = [];
+      eachRef(info.def, (name) => {
+        const dep = this.lists.get(name);
+        if (dep && dep.def.listKind === info.def.listKind) deps.push(dep);
       });
-      info.resolved = new EntryList();
-      return info.resolved;
+      stack.push({ info, deps, next: 0 });
+    };
+    enter(start);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next < top.deps.length) {
+        const dep = top.deps[top.next++]!;
+        if (dep.resolved) continue;
+        if (dep.resolving) {
+          // The path, cut in the middle when long: a policy may make many
+          // cycles through a deep chain, and each report must cost O(1).
+          const from = depth.get(dep)!;
+          const names = (a: number, b: number) => stack.slice(a, b).map((e) => e.info.def.name.value);
+          const name = dep.def.name.value;
+          const path = stack.length - from <= 8 ? names(from, stack.length) : [...names(from, from + 4), "...", ...names(stack.length - 3, stack.length)];
+          this.diagnostics.report(Messages.ListCycle, { file: dep.file, ...dep.def.name.loc }, { name, path: [...path, name].join(" -> ") });
+          continue;
+        }
+        enter(dep);
+        continue;
+      }
+      stack.pop();
+      const info = top.info;
+      const outer = this.file;
+      this.file = info.file;
+      info.resolved = this.expand(info.def, info.def.listKind, `list "${info.def.name.value}"`);
+      this.file = outer;
+      info.resolving = false;
     }
-    info.resolving = true;
-    const outer = this.file;
-    this.file = info.file;
-    const entries = this.expand(info.def, info.def.listKind, `list "${name}"`, [...path, name]);
-    this.file = outer;
-    info.resolving = false;
-    info.resolved = entries;
-    return entries;
+    return start.resolved!;
   }
 
-  /** Candidate list names for typo suggestions, by kind (computed once). */
-  private namesByKind: Map<ListKind, string[]> | null = null;
+  /** List names of each kind for suggestions (PC2006, PC2011), made once. */
+  private namesByKind: Map<ListKind, NearNames> | null = null;
 
-  private listNames(kind: ListKind): string[] {
+  private listNames(kind: ListKind): NearNames | null {
     if (!this.namesByKind) {
-      this.namesByKind = new Map();
+      const names = new Map<ListKind, string[]>();
       for (const l of this.lists.values()) {
-        const names = this.namesByKind.get(l.def.listKind) ?? [];
-        names.push(l.def.name.value);
-        this.namesByKind.set(l.def.listKind, names);
+        const list = names.get(l.def.listKind) ?? [];
+        list.push(l.def.name.value);
+        names.set(l.def.listKind, list);
       }
+      this.namesByKind = new Map([...names].map(([k, list]) => [k, new NearNames(list)]));
     }
-    return this.namesByKind.get(kind) ?? [];
+    return this.namesByKind.get(kind) ?? null;
   }
 
   /**
-   * Turns values into entries of one kind: a bare word naming a list is
-   * replaced by that list's entries; anything else is a literal, checked for
-   * the kind's shape. Duplicates are dropped, keeping the first.
+   * Turns values into entries of one kind: a `$name` reference is replaced by
+   * that list's entries; a bare word or a string is a literal, checked for
+   * the kind's shape and written in its canonical form. A bare word that is
+   * the name of a list of this kind is refused as ambiguous (PC2012): it is
+   * how a policy written before `$` named lists. Duplicates (after
+   * canonicalisation) are dropped, keeping the first.
    */
-  private expand(source: { values: Value[] }, kind: ListKind, context: string, path: string[] = []): EntryList {
+  private expand(source: { values: Value[] }, kind: ListKind, context: string): EntryList {
     // A list taken whole as the first value is shared, not copied, until
     // something is added after it.
     let shared: EntryList | null = null;
@@ -356,26 +390,44 @@ class Lowering {
     let literalCount = 0;
     const typoCandidates = this.listNames(kind);
     eachValue(source, (value) => {
-      const list = value.kind === "Word" ? this.lists.get(value.value) : undefined;
-      if (list) {
+      if (value.kind === "Ref") {
+        const list = this.lists.get(value.name);
+        if (!list) {
+          const guess = typoCandidates?.closest(value.name);
+          this.diagnostics.report(Messages.UnknownListRef, this.span(value.loc), {
+            kind,
+            name: value.name,
+            suggestion: guess ? ` (did you mean $${guess}?)` : "",
+          });
+          return;
+        }
         if (list.def.listKind !== kind) {
           this.diagnostics.report(Messages.ListKindMismatch, this.span(value.loc), {
-            name: value.value,
+            name: value.name,
             kind: list.def.listKind,
             context,
             expected: kind,
           });
           return;
         }
-        const other = this.resolveList(list, path);
+        // Inside a cycle the list is still being resolved: PC2009 said so, and it counts as empty.
+        const other = list.resolved ?? (list.resolving ? new EntryList() : this.resolveList(list));
         if (!own && !shared) shared = other;
         else target().append(other);
         listRefs++;
         return;
       }
-      if (!this.literalOk(value, kind)) return;
-      if (typoCandidates.length > 0 && value.kind === "Word" && value.value.length >= 4) {
-        const guess = closest(value.value, typoCandidates);
+      if (value.kind === "Word") {
+        const list = this.lists.get(value.value);
+        if (list && list.def.listKind === kind) {
+          this.diagnostics.report(Messages.AmbiguousLiteral, this.span(value.loc), { value: value.value, kind });
+          return;
+        }
+      }
+      const canonical = this.literalOk(value, kind);
+      if (canonical === null) return;
+      if (typoCandidates && value.kind === "Word" && value.value.length >= 4) {
+        const guess = typoCandidates.closest(value.value);
         if (guess) {
           this.diagnostics.report(Messages.LikelyTypo, this.span(value.loc), {
             value: value.value,
@@ -384,8 +436,8 @@ class Lowering {
           });
         }
       }
-      target().push(this.file, value.loc.start, value.loc.end, value.kind === "String" ? value.value : null);
-      if (++literalCount <= 64) literals.add(value.value);
+      target().push(this.file, value.loc.start, value.loc.end, value.kind === "Word" && canonical === value.value ? null : canonical);
+      if (++literalCount <= 64) literals.add(canonical);
     });
     const entries: EntryList = own ?? shared ?? new EntryList();
     // A list's own entries are already free of repeats: with one list and a
@@ -408,49 +460,77 @@ class Lowering {
     return drop ? entries.without(drop) : entries;
   }
 
-  /** Checks a literal: what any list file line must be, then the kind's own shape. */
-  private literalOk(value: Value, kind: ListKind): boolean {
+  /**
+   * Checks a literal: what any list file line must be, that it does not pass
+   * itself off as another name, then the kind's own shape. Returns the entry
+   * as it is written to the list file (its canonical form), or null.
+   */
+  private literalOk(value: Value, kind: ListKind): string | null {
     const s = value.value;
     // Called for every entry of every list: a span is made only for a report.
     // A bare word is ASCII letters, digits and _ . / : @ + - (the lexer saw to
-    // it): only strings can be empty, hold white space or control characters.
+    // it): only strings can be empty, hold white space, hidden or non-ASCII characters.
     if (value.kind === "Word") {
       if (s.length >= 255) {
         this.diagnostics.report(Messages.EntryTooLong, this.span(value.loc), { bytes: s.length });
-        return false;
+        return null;
       }
       return this.shapeOk(s, kind, value);
     }
     if (s === "") {
       this.diagnostics.report(Messages.EmptyEntry, this.span(value.loc));
-      return false;
+      return null;
     }
-    for (const ch of s) {
-      const cp = ch.codePointAt(0)!;
-      if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp < 0xa0) || isInvisible(cp)) {
-        this.diagnostics.report(Messages.EntryControl, this.span(value.loc), { char: describeChar(ch) });
-        return false;
-      }
+    const hidden = firstHidden(s);
+    if (hidden) {
+      this.diagnostics.report(Messages.EntryControl, this.span(value.loc), { char: describeChar(hidden.char) });
+      return null;
     }
     if (s.trim() !== s) {
       this.diagnostics.report(Messages.EntryWhitespace, this.span(value.loc), { value: s });
-      return false;
+      return null;
     }
     const bytes = Buffer.byteLength(s);
     if (bytes >= 255) {
       this.diagnostics.report(Messages.EntryTooLong, this.span(value.loc), { bytes });
-      return false;
+      return null;
+    }
+    if (bytes !== s.length) {
+      const look = lookAlike(s);
+      if (look?.kind === "compatibility") {
+        this.diagnostics.report(Messages.CompatibilityForm, this.span(value.loc), {
+          value: s,
+          char: describeChar(look.char),
+          plain: look.plain,
+          normal: look.normal,
+        });
+        return null;
+      }
+      if (look?.kind === "mixed") {
+        this.diagnostics.report(Messages.MixedScript, this.span(value.loc), { value: s, scripts: look.scripts, skeleton: look.skeleton });
+        return null;
+      }
+      if (look?.kind === "whole") {
+        this.diagnostics.report(Messages.LookAlike, this.span(value.loc), { value: s, script: look.scripts, skeleton: look.skeleton });
+      }
     }
     return this.shapeOk(s, kind, value);
   }
 
-  private shapeOk(s: string, kind: ListKind, value: Value): boolean {
+  /** Checks a literal's shape for its kind; returns its canonical form (hosts and domains), or null. */
+  private shapeOk(s: string, kind: ListKind, value: Value): string | null {
     const reason = KIND_REASON[kind](s);
     if (reason) {
       this.diagnostics.report(Messages.InvalidValue, this.span(value.loc), { value: s, what: KIND_NOUN[kind], reason });
-      return false;
+      return null;
     }
-    return true;
+    if (kind !== "hosts" && kind !== "domains") return s;
+    const canonical = kind === "hosts" ? v.canonicalHost(s) : v.canonicalDomain(s);
+    if (typeof canonical !== "string") {
+      this.diagnostics.report(Messages.InvalidValue, this.span(value.loc), { value: s, what: KIND_NOUN[kind], reason: canonical.reason });
+      return null;
+    }
+    return canonical;
   }
 
   /**
@@ -608,12 +688,10 @@ class Lowering {
       });
       return undefined;
     }
-    for (const ch of text) {
-      const cp = ch.codePointAt(0)!;
-      if (cp < 0x20 || cp === 0x7f || isInvisible(cp)) {
-        this.diagnostics.report(Messages.EntryControl, span, { char: describeChar(ch) });
-        return undefined;
-      }
+    const hidden = firstHidden(text);
+    if (hidden) {
+      this.diagnostics.report(Messages.EntryControl, span, { char: describeChar(hidden.char) });
+      return undefined;
     }
     // pam.d continues a line that ends in a backslash (and "\]" would not
     // close a bracketed argument): refused wherever the argument stands.
@@ -973,7 +1051,8 @@ export function listFileReason(path: string): string | undefined {
   if (path.split("/").some((p) => p === ".." || p === ".")) return 'must not contain "." or ".." components';
   if (path.endsWith("/")) return "names a directory";
   if (/[\s#\]\[]/.test(path)) return "has white space, '#' or brackets, which a pam.d argument cannot carry";
-  if (/[\u0000-\u001f\u007f]/.test(path)) return "has a control character";
+  const hidden = firstHidden(path);
+  if (hidden) return `has ${hidden.cls.description}`;
   if (path.includes("//")) return 'has an empty component ("//")';
   if (path.startsWith("/etc/pam.d/")) return "is inside /etc/pam.d, where PAM would read it as a service file";
   return undefined;

@@ -2,14 +2,14 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
 import type { Setting, Value, Word } from "../syntax/ast.js";
-import { valueCount } from "../syntax/build.js";
+import { eachRef, valueCount } from "../syntax/build.js";
 import { closest, orList } from "./suggest.js";
 
 /** How many values a setting takes. */
 export type Arity = "none" | "one" | "many" | "any";
 
 /** The settings a block accepts: `name` or `name sub` keys. */
-export type Schema = Record<string, { arity: Arity; repeat?: boolean; expected: string }>;
+export type Schema = Record<string, { arity: Arity; repeat?: boolean; lists?: boolean; expected: string }>;
 
 /** A setting as read against its schema. */
 export interface ReadSetting {
@@ -88,6 +88,15 @@ export function readSettings(
     if (!ok) {
       diagnostics.report(Messages.SettingShape, { file, ...setting.loc }, { name: key, expected: rule.expected });
       continue;
+    }
+    if (!rule.lists) {
+      // Only settings that take lists (`lists: true`) may name one: elsewhere
+      // a `$name` would otherwise be read as the literal text "$name".
+      let refs = 0;
+      eachRef(source, (name, start, end) => {
+        if (refs++ === 0) diagnostics.report(Messages.RefNotAllowed, { file, start, end }, { ref: "$" + name, name: key });
+      });
+      if (refs > 0) continue;
     }
     const list = out.get(key);
     if (list && !rule.repeat) {

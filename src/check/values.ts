@@ -169,3 +169,102 @@ export function simpleNameReason(s: string, what: string): string | undefined {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(s)) return `a ${what} is made of letters, digits, ".", "_" and "-"`;
   return undefined;
 }
+
+// ---------------------------------------------------------------------------
+// Canonical forms: what is written to a list file or a mail data file is the
+// one spelling the real module or sendmail compares against, so that no entry
+// is written that can never match.
+
+/** A canonical value, or why there is none. */
+export type Canonical = string | { reason: string };
+
+/**
+ * A host as pam_listfile compares it with PAM_RHOST (exact strcmp): sshd and
+ * the other daemons set PAM_RHOST to a lowercased name or to the address in
+ * glibc inet_ntop's form, and give an IPv4-mapped client as a.b.c.d. So a
+ * name is lowercased and loses its trailing dot (DNS names are
+ * case-insensitive: the meaning is certain), an IPv6 address is rewritten
+ * as inet_ntop writes it, and an IPv4-mapped address is refused (which
+ * address the daemon reports is not certain, so the policy must say).
+ * Expects a value hostReason() accepted.
+ */
+export function canonicalHost(s: string): Canonical {
+  if (s.includes(":")) {
+    const groups = parseIpv6(s);
+    if (!groups) return s;
+    if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+      const v4 = formatIpv4(((groups[6]! << 16) | groups[7]!) >>> 0);
+      return { reason: `it is an IPv4-mapped address, and sshd reports such a client as ${v4}; write ${v4}` };
+    }
+    return formatIpv6(groups);
+  }
+  return canonicalDomain(s);
+}
+
+/** A domain as sendmail compares it: lowercase, without a trailing dot ("example.com." never matches). */
+export function canonicalDomain(s: string): string {
+  let out = s;
+  if (out.endsWith(".")) out = out.slice(0, -1);
+  return /[A-Z]/.test(out) ? out.toLowerCase() : out;
+}
+
+/** The eight 16-bit groups of an IPv6 address (isIpv6 rules), or undefined. */
+export function parseIpv6(s: string): number[] | undefined {
+  if (!isIpv6(s)) return undefined;
+  let head = s;
+  const tail: number[] = [];
+  if (s.includes(".")) {
+    const at = s.lastIndexOf(":");
+    const o = s.slice(at + 1).split(".").map(Number);
+    tail.push((o[0]! << 8) | o[1]!, (o[2]! << 8) | o[3]!);
+    head = s.slice(0, at + 1);
+    // "::1.2.3.4" leaves "::", "64:ff9b::1.2.3.4" leaves "64:ff9b::", "a:b:c:d:e:f:1.2.3.4" leaves "a:...:f:".
+    if (!head.endsWith("::")) head = head.slice(0, -1);
+  }
+  const parts = head.split("::");
+  const groups = (p: string) => (p === "" ? [] : p.split(":").map((g) => parseInt(g, 16)));
+  const left = groups(parts[0]!);
+  const right = parts.length === 2 ? groups(parts[1]!) : [];
+  const fill = 8 - tail.length - left.length - right.length;
+  return [...left, ...new Array<number>(parts.length === 2 ? fill : 0).fill(0), ...right, ...tail];
+}
+
+/**
+ * glibc's inet_ntop(AF_INET6): lowercase hex without leading zeros, the
+ * longest run of two or more zero groups (the first of equal runs) as "::",
+ * and the last 32 bits dotted for IPv4-compatible (::a.b.c.d, not ::1 or ::)
+ * and IPv4-mapped (::ffff:a.b.c.d) addresses.
+ */
+export function formatIpv6(groups: readonly number[]): string {
+  let bestBase = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestBase = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) bestBase = -1;
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
+      if (i === bestBase) out += ":";
+      continue;
+    }
+    if (i !== 0) out += ":";
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff))) {
+      out += formatIpv4(((groups[6]! << 16) | groups[7]!) >>> 0);
+      break;
+    }
+    out += groups[i]!.toString(16);
+  }
+  if (bestBase !== -1 && bestBase + bestLen === 8) out += ":";
+  return out;
+}

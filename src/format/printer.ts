@@ -76,6 +76,9 @@ function print(path: AstPath<Node>, options: ParserOptions<Node>, print: Print, 
       return [print("key"), "=", print("value")];
     case "Word":
       return node.value;
+    case "Ref":
+      // As written: "$" and the list's name.
+      return node.value;
     case "String":
       // As written: escapes stay as the author wrote them.
       return node.raw;

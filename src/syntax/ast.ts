@@ -24,8 +24,20 @@ export interface Str {
   loc: Loc;
 }
 
-/** A list or setting value. A bare word may name a list; a string never does. */
-export type Value = Word | Str;
+/**
+ * A list reference, `$staff`: the only way to name a list where values
+ * stand. `value` is the text as written (with its "$"), so that code that
+ * expects a literal sees something no name check accepts; `name` is the list.
+ */
+export interface Ref {
+  kind: "Ref";
+  name: string;
+  value: string;
+  loc: Loc;
+}
+
+/** A list or setting value. Bare words and strings are always literals; only a Ref names a list. */
+export type Value = Word | Str | Ref;
 
 /** A `[ ... ]` token of a PAM stack line (control or argument), as written. */
 export interface Bracket {
@@ -182,6 +194,7 @@ export type Node =
   | Listen
   | Word
   | Str
+  | Ref
   | Bracket
   | KeyValue
   | Comment;

@@ -19,6 +19,7 @@ import type {
   Mail,
   MailItem,
   Platform,
+  Ref,
   Service,
   ServiceItem,
   Setting,
@@ -49,11 +50,19 @@ export function flatten<T>(list: Cons<T> | null): T[] {
 }
 
 /**
- * The words of a run token (words separated by commas and white space), by
- * scanning characters: a global regex would allocate a match array per word.
+ * The words and list references of a run token (separated by commas and
+ * white space), by scanning characters: a global regex would allocate a
+ * match array per word.
  */
-function splitRun(t: Token, fn: (w: Word) => void): void {
-  scanRun(t, (value, start, end) => fn({ kind: "Word", value, loc: { start, end } }));
+function splitRun(t: Token, fn: (w: Word | Ref) => void): void {
+  const refs = t.type === "refRun";
+  scanRun(t, (value, start, end) =>
+    fn(refs && value.charCodeAt(0) === 36 ? ref(value, start, end) : { kind: "Word", value, loc: { start, end } }),
+  );
+}
+
+function ref(value: string, start: number, end: number): Ref {
+  return { kind: "Ref", name: value.slice(1), value, loc: { start, end } };
 }
 
 function scanRun(t: Token, fn: (value: string, start: number, end: number) => void): void {
@@ -91,8 +100,10 @@ function pushValues(t: Token, out: Value[]): void {
   if (t.type === "string") {
     const s: Str = { kind: "String", value: t.decoded ?? t.value.slice(1, -1), raw: t.text, loc: { start: t.offset, end: tokenEnd(t) } };
     out.push(s);
-  } else if (t.type === "run") {
+  } else if (t.type === "run" || t.type === "refRun") {
     splitRun(t, (w) => out.push(w));
+  } else if (t.type === "ref") {
+    out.push(ref(t.text, t.offset, tokenEnd(t)));
   } else {
     out.push(word(t));
   }
@@ -139,19 +150,48 @@ export function eachValue(node: { values: Value[] }, fn: (value: Value) => void)
   const one: Value[] = [];
   const loc = { start: 0, end: 0 };
   const flyweight: Word = { kind: "Word", value: "", loc };
+  const refWeight: Ref = { kind: "Ref", name: "", value: "", loc };
   for (const t of tokens) {
-    if (t.type !== "run") {
+    if (t.type !== "run" && t.type !== "refRun") {
       one.length = 0;
       pushValues(t, one);
       fn(one[0]!);
       continue;
     }
+    const refs = t.type === "refRun";
     scanRun(t, (value, start, end) => {
-      flyweight.value = value;
       loc.start = start;
       loc.end = end;
+      if (refs && value.charCodeAt(0) === 36) {
+        refWeight.value = value;
+        refWeight.name = value.slice(1);
+        fn(refWeight);
+        return;
+      }
+      flyweight.value = value;
       fn(flyweight);
     });
+  }
+}
+
+/**
+ * Calls fn with the name and location of each list reference among a node's
+ * values, in order, skipping runs that hold none without reading them: list
+ * resolution finds a list's dependencies with it before expanding anything.
+ */
+export function eachRef(node: { values: Value[] }, fn: (name: string, start: number, end: number) => void): void {
+  const tokens = (node as { [RAW]?: Token[] })[RAW];
+  if (!tokens) {
+    for (const v of node.values) if (v.kind === "Ref") fn(v.name, v.loc.start, v.loc.end);
+    return;
+  }
+  for (const t of tokens) {
+    if (t.type === "ref") fn(t.text.slice(1), t.offset, tokenEnd(t));
+    else if (t.type === "refRun") {
+      scanRun(t, (value, start, end) => {
+        if (value.charCodeAt(0) === 36) fn(value.slice(1), start, end);
+      });
+    }
   }
 }
 
@@ -161,13 +201,13 @@ export function valueCount(node: { values: Value[] }): number {
   if (!tokens) return node.values.length;
   let n = 0;
   for (const t of tokens) {
-    if (t.type !== "run") n++;
+    if (t.type !== "run" && t.type !== "refRun") n++;
     else for (let i = 0, text = t.text; i !== -1; i = text.indexOf(",", i + 1)) n++;
   }
   return n;
 }
 
-/** A single value token as a Value (the file of an acl, the port of a listen). */
+/** A single value token as a Value (the file of an acl, the port of a listen); the grammar never passes a run. */
 function single(t: Token): Value {
   const out: Value[] = [];
   pushValues(t, out);
@@ -220,7 +260,7 @@ export function stack(d: D): Stack {
   return { kind: "Stack", lines: flatten<StackEntry>(d[2]), loc: span(d[0], d[3]) };
 }
 
-/** serviceItem -> "acl" %word %word value "{" settings "}" */
+/** serviceItem -> "acl" %word %word single "{" settings "}" */
 export function acl(d: D): Acl {
   return {
     kind: "Acl",
@@ -232,7 +272,7 @@ export function acl(d: D): Acl {
   };
 }
 
-/** mailItem -> "listen" value "{" settings "}" */
+/** mailItem -> "listen" single "{" settings "}" */
 export function listen(d: D): Listen {
   return { kind: "Listen", port: single(d[1]), items: flatten<Setting>(d[3]), loc: span(d[0], d[4]) };
 }

@@ -3,16 +3,28 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
 import type { Comment } from "./ast.js";
+import { describeChar } from "./chars.js";
+
+/** Kept here too for code written against the lexer's old exports; chars.ts is their home. */
+export { describeChar, isInvisible } from "./chars.js";
 
 /** Characters of a bare word: names, user names, paths, host names, addresses, networks. */
-const WORD = String.raw`[A-Za-z0-9_.\/:@+\-]+`;
+const WORD_CHARS = String.raw`A-Za-z0-9_.\/:@+\-`;
+/**
+ * A bare word or a list reference (`$name`), ending where no word character
+ * and no "$" follows: `a$b` is then neither, and the `dollar` rule reports it
+ * whole instead of reading `a` and `$b`.
+ */
+const ITEM = String.raw`\$?[${WORD_CHARS}]+(?![${WORD_CHARS}$])`;
 
 /**
  * The moo rules. Order matters: moo takes the first rule that matches.
- * `run` matches a comma-separated run of bare words as ONE token, so that a
- * list of a million user names costs the Earley parser a handful of tokens
- * (nearley spends ~15x what moo does per token); parser.ts splits it again
- * with the exact offset of every entry.
+ * `run` matches a comma-separated run of bare words and list references as
+ * ONE token, so that a list of a million user names costs the Earley parser a
+ * handful of tokens (nearley spends ~15x what moo does per token); build.ts
+ * splits it again with the exact offset of every entry. A run holding a
+ * reference is retyped `refRun` by lex(), so that places that take only
+ * literals (PAM module arguments) can refuse it in the grammar.
  */
 const rules = {
   ws: { match: /[ \t\n]+/, lineBreaks: true },
@@ -20,8 +32,10 @@ const rules = {
   string: /"(?:[^"\\\n]|\\[^\n])*"/,
   badString: /"(?:[^"\\\n]|\\[^\n])*\\?/,
   bracket: /\[(?:[^\]\\\n]|\\[^\n])*\]/,
-  run: { match: new RegExp(`${WORD}(?:[ \\t\\n]*,[ \\t\\n]*${WORD})+`), lineBreaks: true },
-  word: new RegExp(WORD),
+  run: { match: new RegExp(`${ITEM}(?:[ \\t\\n]*,[ \\t\\n]*${ITEM})+`), lineBreaks: true },
+  ref: new RegExp(String.raw`\$[${WORD_CHARS}]+(?![${WORD_CHARS}$])`),
+  word: new RegExp(String.raw`[${WORD_CHARS}]+(?![${WORD_CHARS}$])`),
+  dollar: new RegExp(String.raw`[${WORD_CHARS}$]+`),
   lbrace: "{",
   rbrace: "}",
   semi: ";",
@@ -29,6 +43,9 @@ const rules = {
   eq: "=",
   invalid: { match: /[^]/, lineBreaks: true },
 } as const;
+
+/** Token types the lexer makes that are not moo rules. */
+const EXTRA_TYPES = ["refRun"];
 
 /**
  * What the grammar sees as its lexer: only `has` is used, at load time, and it
@@ -46,7 +63,10 @@ export const tokenTypes = {
     return "";
   },
   has(type: string): boolean {
-    if (!(type in rules) || type === "ws" || type === "comment" || type === "invalid" || type === "badString") {
+    if (
+      !(type in rules || EXTRA_TYPES.includes(type)) ||
+      ["ws", "comment", "invalid", "badString", "dollar"].includes(type)
+    ) {
       throw new Error(`policyc bug: the grammar names token type "${type}", which the lexer does not produce`);
     }
     return true;
@@ -89,6 +109,14 @@ export function lex(file: SourceFile, diagnostics: DiagnosticBag): Lexed {
           char: describeChar(t.text),
         });
         break;
+      case "dollar":
+        errorOffsets.push(t.offset);
+        diagnostics.report(Messages.MisplacedDollar, { file, start: t.offset, end: t.offset + t.text.length }, { text: t.text });
+        break;
+      case "run":
+        if (t.text.includes("$")) t.type = "refRun";
+        tokens.push(t);
+        break;
       case "badString":
         errorOffsets.push(t.offset);
         diagnostics.report(Messages.UnterminatedString, { file, start: t.offset, end: t.offset + t.text.length });
@@ -105,26 +133,6 @@ export function lex(file: SourceFile, diagnostics: DiagnosticBag): Lexed {
     }
   }
   return { tokens, comments, errorOffsets };
-}
-
-/** A character as a diagnostic shows it: printable ones quoted, others as U+XXXX. */
-export function describeChar(ch: string): string {
-  const cp = ch.codePointAt(0)!;
-  const hex = "U+" + cp.toString(16).toUpperCase().padStart(4, "0");
-  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || isInvisible(cp)) return hex;
-  return `"${ch}" (${hex})`;
-}
-
-/** Format and bidirectional controls, zero-width characters and the BOM: invisible in an editor. */
-export function isInvisible(cp: number): boolean {
-  return (
-    (cp >= 0x200b && cp <= 0x200f) ||
-    (cp >= 0x202a && cp <= 0x202e) ||
-    (cp >= 0x2066 && cp <= 0x2069) ||
-    cp === 0xfeff ||
-    cp === 0x061c ||
-    cp === 0x00ad
-  );
 }
 
 /** Decodes a string literal (with its quotes). Escapes: \\ \" \n \t \xHH \u{HEX}. */

@@ -4,9 +4,13 @@ import { Messages } from "../diagnostics/messages.js";
 import { SourceFile } from "../diagnostics/source.js";
 import type { Policy, Statement } from "./ast.js";
 import grammar from "./grammar.generated.js";
-import { describeChar, lex, type Token } from "./lexer.js";
+import { describeChar, hiddenRegExp, TEXT_CONTROLS } from "./chars.js";
+import { lex, type Token } from "./lexer.js";
 
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
+
+/** Every character of syntax/chars.ts's classes but TAB and LF (CR is reported on its own). */
+const HIDDEN_IN_TEXT = hiddenRegExp(TEXT_CONTROLS);
 
 /**
  * Decodes policy bytes into a SourceFile, refusing what would make positions
@@ -38,10 +42,11 @@ export function decodeSource(path: string, bytes: Uint8Array, diagnostics: Diagn
   // Control characters and invisible or bidirectional format characters make
   // a policy read differently from what it says ("trojan source"), even in a
   // comment or a string: refuse them wherever they are.
-  const hidden = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+  const hidden = HIDDEN_IN_TEXT;
+  hidden.lastIndex = 0;
   let reported = 0;
   for (let m = hidden.exec(text); m && reported < 10; m = hidden.exec(text), reported++) {
-    diagnostics.report(Messages.InvalidCharacter, { file, start: m.index, end: m.index + 1 }, { char: describeChar(m[0]) });
+    diagnostics.report(Messages.InvalidCharacter, { file, start: m.index, end: m.index + m[0].length }, { char: describeChar(m[0]) });
   }
   return reported ? undefined : file;
 }
@@ -154,6 +159,7 @@ function parseStatement(
   } catch (e) {
     const token = (e as { token?: Token }).token;
     if (!token) throw e;
+    if (oneValueExpected(file, tokens, from, tokens.indexOf(token, from), diagnostics)) return undefined;
     diagnostics.report(Messages.UnexpectedToken, { file, start: token.offset, end: token.offset + token.text.length }, {
       found: describeToken(token),
       expected: expectedTerminals(parser),
@@ -172,13 +178,50 @@ function parseStatement(
   return parser.results[0] as Statement;
 }
 
+/**
+ * A comma-separated run where the grammar takes one value: the port of
+ * `listen a, b { }` or the file of `acl user allow /a, /b { }`. Reported as
+ * PC3050 with what to write instead; false when the run stands elsewhere.
+ */
+function oneValueExpected(file: SourceFile, tokens: Token[], from: number, failed: number, diagnostics: DiagnosticBag): boolean {
+  const isRun = (i: number) => i >= from && (tokens[i]!.type === "run" || tokens[i]!.type === "refRun");
+  // `listen a, b {` fails at "{" (`listen a, b;` is a setting); `acl user allow a, b {` at the run.
+  const at = isRun(failed) ? failed : tokens[failed]!.type === "lbrace" && isRun(failed - 1) ? failed - 1 : -1;
+  if (at === -1) return false;
+  const run = tokens[at]!;
+  const count = run.text.split(",").length;
+  const span = { file, start: run.offset, end: run.offset + run.text.length };
+  if (at - 1 >= from && tokens[at - 1]!.text === "listen") {
+    diagnostics.report(Messages.OneValueExpected, span, {
+      what: "listen",
+      noun: "port",
+      count,
+      hint: "write one listen statement per port",
+    });
+    return true;
+  }
+  if (at - 3 >= from && tokens[at - 3]!.text === "acl") {
+    diagnostics.report(Messages.OneValueExpected, span, {
+      what: "An access list",
+      noun: "file",
+      count,
+      hint: "write one acl block per file",
+    });
+    return true;
+  }
+  return false;
+}
+
 /** How a diagnostic names a token. */
 function describeToken(t: Token): string {
   switch (t.type) {
     case "string":
       return `string ${t.text.length > 40 ? t.text.slice(0, 37) + '..."' : t.text}`;
     case "run":
+    case "refRun":
       return "list of words";
+    case "ref":
+      return `list reference ${t.text.length > 40 ? t.text.slice(0, 37) + "..." : t.text}`;
     case "word":
       return `word "${t.text.length > 40 ? t.text.slice(0, 37) + "..." : t.text}"`;
     case "bracket":
@@ -192,6 +235,8 @@ const TERMINAL_NAMES: Record<string, string> = {
   word: "a word",
   string: "a string",
   run: "a list",
+  refRun: "a list",
+  ref: "a list reference",
   bracket: "a [...] control",
   lbrace: '"{"',
   rbrace: '"}"',
@@ -213,6 +258,7 @@ function expectedTerminals(parser: nearley.Parser): string {
   }
   // Keywords first, then token classes, each alphabetically; "a list" is implied by "a word".
   names.delete("a list");
+  names.delete("a list reference");
   const list = [...names].sort((a, b) => Number(a.startsWith("a ")) - Number(b.startsWith("a ")) || a.localeCompare(b));
   if (list.length === 0) return "nothing more";
   if (list.length === 1) return list[0]!;

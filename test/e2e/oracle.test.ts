@@ -113,9 +113,9 @@ describe('oracle: relay networks', () => {
 
 describe('oracle: includes and host blocks', () => {
   const files: Record<string, string> = {
-    '/p/main.policy': 'platform debian;\ninclude "lists/staff.policy";\nservice sshd { acl user allow "/etc/u" { entries staff; } }\nhost a { service imap { acl user allow "/etc/i" { entries more; } } }\nhost b { mail { domain b.example.test; listen smtp; } }\n',
+    '/p/main.policy': 'platform debian;\ninclude "lists/staff.policy";\nservice sshd { acl user allow "/etc/u" { entries $staff; } }\nhost a { service imap { acl user allow "/etc/i" { entries $more; } } }\nhost b { mail { domain b.example.test; listen smtp; } }\n',
     '/p/lists/staff.policy': 'users staff = alice;\ninclude "more.policy";\n',
-    '/p/lists/more.policy': 'users more = staff, bob;\n',
+    '/p/lists/more.policy': 'users more = $staff, bob;\n',
   };
   const read = (p: string) => {
     if (!(p in files)) throw new Error(`no such file ${p}`);

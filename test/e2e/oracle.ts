@@ -194,14 +194,19 @@ function meaningOf(path: string, statements: readonly Ast.HostItem[]): PolicyMea
     lists.set(key, s.values);
   }
   const userNames = new Set<string>();
+  // README "The policy language": only `$name` names a list; a bare word or
+  // a string is always a literal, hosts and domains in their canonical form.
   const resolve = (kind: Ast.ListKind, values: readonly Ast.Value[], seen: string[] = []): string[] => {
     const out: string[] = [];
     for (const v of values) {
-      const key = `${kind} ${v.value}`;
-      if (v.kind === 'Word' && lists.has(key)) {
+      if (v.kind === 'Ref') {
+        const key = `${kind} ${v.name}`;
+        if (!lists.has(key)) throw new Error(`oracle: no ${kind} list ${v.name}`);
         if (seen.includes(key)) throw new Error(`oracle: lists include each other: ${[...seen, key].join(' -> ')}`);
         out.push(...resolve(kind, lists.get(key)!, [...seen, key]));
-      } else out.push(v.value);
+      } else if (v.kind === 'Word' && lists.has(`${kind} ${v.value}`)) {
+        throw new Error(`oracle: ${v.value} is both a literal and a ${kind} list`);
+      } else out.push(kind === 'hosts' || kind === 'domains' ? canonicalName(v.value) : v.value);
     }
     const unique = [...new Set(out)];
     if (kind === 'users') unique.forEach((u) => userNames.add(u));
@@ -231,6 +236,17 @@ function meaningOf(path: string, statements: readonly Ast.HostItem[]): PolicyMea
 }
 
 type Resolve = (kind: Ast.ListKind, values: readonly Ast.Value[]) => string[];
+
+/**
+ * A host or domain as the daemons report it (README "The policy language"):
+ * names lowercase without a trailing dot, IPv6 addresses compressed in
+ * lowercase (here by the WHATWG URL parser, which agrees with glibc's
+ * inet_ntop but for IPv4-compatible ::a.b.c.d, which the tests do not use).
+ */
+function canonicalName(s: string): string {
+  if (s.includes(':')) return new URL(`http://[${s}]/`).hostname.slice(1, -1);
+  return s.replace(/\.$/, '').toLowerCase();
+}
 
 /** A setting's words after its name: `relay domains a, b;` -> ["domains", "a", "b"]. */
 function words(s: Ast.Setting): Ast.Value[] {

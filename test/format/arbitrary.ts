@@ -6,7 +6,7 @@
  *
  * Statements: platform, lists of every kind, services with settings, acls and
  * stack blocks, mail with settings and listen blocks, includes, host blocks. Values: bare words
- * (short, and long enough to force wrapping) and strings with every escape.
+ * (short, and long enough to force wrapping), `$name` list references and strings with every escape.
  */
 import fc from "fast-check";
 import { LIST_KINDS } from "../../src/syntax/ast.js";
@@ -67,7 +67,9 @@ const stringText = fc
   .map((cs) => `"${cs.join("")}"`);
 
 const word = name.chain(tok);
-const value = fc.oneof({ arbitrary: name, weight: 4 }, { arbitrary: stringText, weight: 1 }).chain(tok);
+/** A list reference, `$name`: printed as written. */
+const refText = name.map((n) => "$" + n);
+const value = fc.oneof({ arbitrary: name, weight: 4 }, { arbitrary: stringText, weight: 1 }, { arbitrary: refText, weight: 1 }).chain(tok);
 
 /** `v1, v2, ...` */
 const values = fc.array(value, { minLength: 1, maxLength: 8 }).chain((vs) => {

@@ -22,25 +22,25 @@ describe("check: names", () => {
   });
 
   it("rejects a list of another kind where entries are expected", () => {
-    expect(diagnosticsOf(P + 'groups g = wheel;\nservice s { acl user allow "/f" { entries g; } }\n')).toEqual([
+    expect(diagnosticsOf(P + 'groups g = wheel;\nservice s { acl user allow "/f" { entries $g; } }\n')).toEqual([
       '3:43 PC2005 List "g" is a groups list, but item=user takes users.',
     ]);
   });
 
   it("warns when a literal looks like a misspelt list name", () => {
     expect(diagnosticsOf(P + 'users mail_staff = a;\nservice s { acl user allow "/f" { entries mail_staf; } }\n')).toEqual([
-      '3:43 PC2006 "mail_staf" is not a list, so it is a literal user name; did you mean the list "mail_staff"?',
+      '3:43 PC2006 "mail_staf" is a literal user name; did you mean the list $mail_staff?',
     ]);
   });
 
   it("rejects lists that include each other", () => {
-    expect(diagnosticsOf(P + "users a = b;\nusers b = a;\n")).toEqual([
+    expect(diagnosticsOf(P + "users a = $b;\nusers b = $a;\n")).toEqual([
       '2:7 PC2009 List "a" includes itself: a -> b -> a.',
     ]);
   });
 
   it("expands lists of lists in order and drops duplicates", () => {
-    const r = compileText(P + 'users a = x, y;\nusers b = y, a, z;\nservice s { acl user allow "/f" { entries b, x; } }\n');
+    const r = compileText(P + 'users a = x, y;\nusers b = y, $a, z;\nservice s { acl user allow "/f" { entries $b, x; } }\n');
     expect(r.model!.services[0]!.acls[0]!.entries.values()).toEqual(["y", "x", "z"]);
   });
 

@@ -35,7 +35,7 @@ const PAYLOADS = [
 
 /** Each field of the language that reaches an output, with the payload as a string literal. */
 const FIELDS: Record<string, (v: string) => string> = {
-  "list entry": (v) => `users u = "${v}";\nservice s { acl user deny "/etc/x" { entries u; } }\n`,
+  "list entry": (v) => `users u = "${v}";\nservice s { acl user deny "/etc/x" { entries $u; } }\n`,
   "entry literal": (v) => `service s { acl user deny "/etc/x" { entries "${v}"; } }\n`,
   "host entry": (v) => `service s { acl rhost deny "/etc/x" { entries "${v}"; } }\n`,
   "shell entry": (v) => `service s { acl shell deny "/etc/x" { entries "/bin/${v}"; } }\n`,

@@ -16,7 +16,7 @@ describe("check: no open relay (PC4101)", () => {
   });
 
   it("rejects it through a named list too", () => {
-    expect(codes(P + "networks everywhere = 0.0.0.0/0;\n" + mail("  relay networks everywhere;").slice(P.length))).toEqual(["PC4101"]);
+    expect(codes(P + "networks everywhere = 0.0.0.0/0;\n" + mail("  relay networks $everywhere;").slice(P.length))).toEqual(["PC4101"]);
   });
 
   it("rejects relaying to a whole top-level domain", () => {
@@ -135,7 +135,7 @@ describe("targets: m4 never sees a macro name", () => {
 
   it("accepts names that merely contain a builtin's letters, and data that is a builtin's name", () => {
     const r = compileText(
-      P + 'users u = include, divert;\nservice s { acl user allow "/etc/dnl.acl" { entries u, root; } }\nmail { domain mx.example, dnl.example, index.example; listen smtp { name MTAdnl; } relay domains define.example; accounts include; auth mechanisms SCRAM-SHA-256; }\n',
+      P + 'users u = include, divert;\nservice s { acl user allow "/etc/dnl.acl" { entries $u, root; } }\nmail { domain mx.example, dnl.example, index.example; listen smtp { name MTAdnl; } relay domains define.example; accounts include; auth mechanisms SCRAM-SHA-256; }\n',
     );
     expect(r.diagnostics.sorted().map((d) => d.code)).toEqual([]);
     const mc = r.files!.find((f) => f.path === "etc/mail/sendmail.mc")!.content;

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DiagnosticBag } from "../../src/diagnostics/diagnostic.js";
 import { SourceFile } from "../../src/diagnostics/source.js";
@@ -178,12 +179,70 @@ describe("syntax: one parse, exact positions at any size", () => {
       const chunk = Array.from({ length: 10 }, (_, j) => (i + j === 77_777 ? '"bad entry "' : `user${i + j}`));
       lines.push("  " + chunk.join(", ") + (i + 10 < 100_000 ? "," : ";"));
     }
-    lines.push('service s { acl user allow "/f" { entries big, root; } }');
+    lines.push('service s { acl user allow "/f" { entries $big, root; } }');
     // Entry 77,777 is the eighth of the 7,778th line of entries (line 7,780).
     const line = 2 + 7_778;
     const column = lines[line - 1]!.indexOf('"bad entry "') + 1;
     expect(diagnosticsOf(lines.join("\n") + "\n")).toEqual([
       `${line}:${column} PC3023 Entry "bad entry " has leading or trailing white space; pam_listfile compares exactly, so it would never match.`,
     ]);
+  });
+});
+
+describe("syntax: list references and one-value positions", () => {
+  it("keeps a comma run mixing $refs and words one token, and marks it as holding references", () => {
+    const file = new SourceFile("t.policy", "users a = alice, $staff,\n  bob, $more;");
+    const { tokens } = lex(file, new DiagnosticBag());
+    expect(tokens.map((t) => t.type)).toEqual(["word", "word", "eq", "refRun", "semi"]);
+    const { ast } = parseText("users a = alice, $staff,\n  bob, $more;");
+    expect((ast.statements[0] as ListDef).values.map((v) => [v.kind, v.value, v.loc.start])).toEqual([
+      ["Word", "alice", 10],
+      ["Ref", "$staff", 17],
+      ["Word", "bob", 27],
+      ["Ref", "$more", 32],
+    ]);
+  });
+
+  it("reads $name alone as a reference, and a quoted \"$name\" as a string", () => {
+    const { ast, bag } = parseText('users a = $staff;\nusers b = "$staff";');
+    expect(bag.items).toEqual([]);
+    expect((ast.statements[0] as ListDef).values[0]).toMatchObject({ kind: "Ref", name: "staff", value: "$staff" });
+    expect((ast.statements[1] as ListDef).values[0]).toMatchObject({ kind: "String", value: "$staff" });
+  });
+
+  it("reports a comma list where one port or file stands instead of failing (PC3050)", () => {
+    expect(diagnosticsOf("platform debian;\nmail { domain d.example; listen a,b { } }\n")).toEqual([
+      "2:33 PC3050 listen takes one port, not a list of 2; write one listen statement per port.",
+    ]);
+    expect(diagnosticsOf("platform debian;\nservice s { acl user allow /etc/a,/etc/b { entries x; } }\n")).toEqual([
+      "2:28 PC3050 An access list takes one file, not a list of 2; write one acl block per file.",
+    ]);
+    expect(diagnosticsOf("platform debian;\nservice s { acl user allow /etc/a, $b, /c { entries x; } }\n")).toEqual([
+      "2:28 PC3050 An access list takes one file, not a list of 3; write one acl block per file.",
+    ]);
+  });
+
+  it("never throws on a comma run in any position of any statement (property)", () => {
+    const slots = [
+      "listen RUN { }",
+      "listen RUN;",
+      "acl user allow RUN { entries x; }",
+      "acl RUN allow /f { entries x; }",
+      "stack { auth required RUN; }",
+      "stack { auth RUN pam_env.so; }",
+      "pam RUN;",
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...slots),
+        fc.array(fc.constantFrom("a", "$b", "/c", "d.e", "25"), { minLength: 2, maxLength: 4 }),
+        fc.constantFrom("service s { X }", "mail { domain d.example; X }"),
+        (slot, run, block) => {
+          const text = "platform debian;\n" + block.replace("X", slot.replace("RUN", run.join(", "))) + "\n";
+          expect(() => diagnosticsOf(text)).not.toThrow();
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

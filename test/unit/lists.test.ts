@@ -1,0 +1,204 @@
+/**
+ * README "The policy language": `$NAME` names a list, a bare word or a string
+ * is always a literal, and list resolution has no depth the policy chooses.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { closest, NearNames } from "../../src/check/suggest.js";
+import { compileText, diagnosticsOf } from "../helpers.js";
+
+const P = "platform debian;\n";
+const acl = (entries: string, item = "user") => `service s { acl ${item} deny "/etc/l" { entries ${entries}; } }\n`;
+const entriesOf = (text: string): string[] => {
+  const r = compileText(text);
+  expect(r.diagnostics.sorted().filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
+  return r.model!.services[0]!.acls[0]!.entries.values();
+};
+
+describe("lists: $NAME references", () => {
+  it("replaces $NAME by the list's values, in order, without repeats", () => {
+    expect(entriesOf(P + "users staff = alice, bob;\nusers all = carol, $staff, alice;\n" + acl("$all, dave, bob"))).toEqual([
+      "carol",
+      "alice",
+      "bob",
+      "dave",
+    ]);
+  });
+
+  it("refuses a $NAME that names no list, with the hint that an include may be missing", () => {
+    expect(diagnosticsOf(P + acl("$ssh_admins"))).toEqual([
+      '2:46 PC2011 There is no users list "ssh_admins"; if it is defined in another file, an include may be missing.',
+    ]);
+    expect(diagnosticsOf(P + "users ssh_admin = root;\n" + acl("$ssh_admins"))).toEqual([
+      '3:46 PC2011 There is no users list "ssh_admins" (did you mean $ssh_admin?); if it is defined in another file, an include may be missing.',
+    ]);
+  });
+
+  it("refuses a $NAME of another kind", () => {
+    expect(diagnosticsOf(P + "groups wheelers = wheel;\n" + acl("$wheelers"))).toEqual([
+      '3:46 PC2005 List "wheelers" is a groups list, but item=user takes users.',
+    ]);
+  });
+
+  it("refuses a bare word that is the name of a list of the same kind: a policy written before $ fails loudly", () => {
+    expect(diagnosticsOf(P + "users staff = alice;\n" + acl("staff"))).toEqual([
+      '3:46 PC2012 "staff" is also the name of a users list; write $staff for the list, or "staff" in quotes for the literal.',
+    ]);
+    // The quoted literal is the way to say the user "staff".
+    expect(entriesOf(P + "users staff = alice;\n" + acl('"staff"'))).toEqual(["staff"]);
+    // A list of another kind does not make the word ambiguous.
+    expect(entriesOf(P + "groups staff = wheel;\n" + acl("staff"))).toEqual(["staff"]);
+  });
+
+  it("never turns a bare word or a string into a list, whatever lists exist", () => {
+    const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,7}$/);
+    fc.assert(
+      fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 6 }), fc.array(name, { minLength: 1, maxLength: 6 }), (lists, words) => {
+        const defs = lists.map((l) => `users ${l} = member_of_${l};\n`).join("");
+        const r = compileText(P + defs + acl(words.map((w) => `"${w}"`).join(", ")));
+        expect(r.diagnostics.hasErrors).toBe(false);
+        // Each string is itself, never a list's members.
+        expect(r.model!.services[0]!.acls[0]!.entries.values()).toEqual([...new Set(words)]);
+        const bare = compileText(P + defs + acl(words.join(", ")));
+        const clash = words.filter((w) => lists.includes(w));
+        expect(bare.diagnostics.sorted().filter((d) => d.code === "PC2012").length).toBe(clash.length);
+        if (clash.length === 0) expect(bare.model!.services[0]!.acls[0]!.entries.values()).toEqual([...new Set(words)]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("refuses $ anywhere but at the start of a value, saying how to write the literal", () => {
+    for (const [text, col] of [["a$b", 46], ["$", 46], ["x, a$b", 49], ["$a$b", 46], ["$$a", 46]] as const) {
+      const got = diagnosticsOf(P + acl(text));
+      expect(got, text).toHaveLength(1);
+      expect(got[0], text).toMatch(new RegExp(`^2:${col} PC2013 .*"\\$" may only start a list reference such as \\$staff; write a literal that holds "\\$" in quotes\\.$`));
+    }
+    // Quoted, "$" is an ordinary character of a literal.
+    expect(entriesOf(P + acl('"a$b"'))).toEqual(["a$b"]);
+  });
+
+  it("refuses $NAME where a setting takes no list, instead of reading it as text", () => {
+    expect(diagnosticsOf(P + "users pams = login;\nservice s { pam $pams; }\n")).toEqual([
+      "3:17 PC2014 $pams is a list reference, but pam takes literal values, not lists.",
+    ]);
+    expect(diagnosticsOf(P + "mail { domain d.example; listen smtp; auth mechanisms $m; }\n")).toEqual([
+      "2:55 PC2014 $m is a list reference, but auth mechanisms takes literal values, not lists.",
+    ]);
+    expect(diagnosticsOf(P + "service s { stack { account required pam_env.so $x; } }\n")[0]).toMatch(/^2:49 PC1001 Unexpected list reference \$x;/);
+    expect(diagnosticsOf(P + "service s { stack { account required pam_env.so a, $x; } }\n")[0]).toMatch(/^2:49 PC1001 Unexpected list of words;/);
+  });
+
+  it("takes $NAME in every setting that takes a list", () => {
+    const r = compileText(
+      P +
+        "domains local = mx.example.org;\ndomains partners = partner.example;\nnetworks lan = 10.1.0.0/16;\nusers relayers = alice;\n" +
+        "mail { domain $local; listen smtp; auth mechanisms SCRAM-SHA-256; relay domains $partners; relay networks $lan; accounts $relayers; }\n",
+    );
+    expect(r.diagnostics.sorted().map((d) => d.code)).toEqual([]);
+    const file = (p: string) => r.files!.find((f) => f.path === p)!.content;
+    expect(file("etc/mail/local-host-names")).toMatch(/\nmx\.example\.org\n$/);
+    expect(file("etc/mail/access")).toContain("To:partner.example\tRELAY\n");
+    expect(file("etc/mail/access")).toContain("Connect:10.1\tRELAY\n");
+  });
+
+  it("keeps PC2006 for a bare word close to a list name", () => {
+    expect(diagnosticsOf(P + "users mail_staff = a;\n" + acl("mail_staf"))).toEqual([
+      '3:46 PC2006 "mail_staf" is a literal user name; did you mean the list $mail_staff?',
+    ]);
+  });
+});
+
+describe("lists: resolution has no depth the policy controls", () => {
+  const chain = (n: number) => {
+    const lines = [P, "users l0 = alice;\n"];
+    for (let i = 1; i < n; i++) lines.push(`users l${i} = $l${i - 1}, u${i};\n`);
+    return lines.join("") + acl(`$l${n - 1}`);
+  };
+
+  it("resolves 10,000 chained list definitions", () => {
+    const lines = [P, "users l0 = alice;\n"];
+    for (let i = 1; i < 10_000; i++) lines.push(`users l${i} = $l${i - 1};\n`);
+    expect(entriesOf(lines.join("") + acl("$l9999, bob"))).toEqual(["alice", "bob"]);
+  });
+
+  it("keeps the order of a chain that adds an entry at each step", () => {
+    const entries = entriesOf(chain(1_000));
+    expect(entries.length).toBe(1_000);
+    expect(entries.slice(0, 3)).toEqual(["alice", "u1", "u2"]);
+    expect(entries[999]).toBe("u999");
+  });
+
+  it("reports a cycle at the end of a long chain once, with its path", () => {
+    const lines = [P];
+    for (let i = 0; i < 5_000; i++) lines.push(`users l${i} = $l${i + 1};\n`);
+    lines.push("users l5000 = $l4998;\n");
+    const d = diagnosticsOf(lines.join(""));
+    expect(d).toEqual(['5000:7 PC2009 List "l4998" includes itself: l4998 -> l4999 -> l5000 -> l4998.']);
+  });
+
+  it("takes time linear in the depth of a chain of lists naming lists, up to 100,000", () => {
+    // Each list names the one before it and nothing else: the entries are
+    // shared, so time follows the number of definitions.
+    const bare = (n: number) => {
+      const lines = [P, "users l0 = alice;\n"];
+      for (let i = 1; i < n; i++) lines.push(`users l${i} = $l${i - 1};\n`);
+      return lines.join("") + acl(`$l${n - 1}`);
+    };
+    const time = (n: number, runs: number) => {
+      const text = bare(n);
+      let best = Infinity;
+      for (let k = 0; k < runs; k++) {
+        const t0 = performance.now();
+        const r = compileText(text);
+        best = Math.min(best, performance.now() - t0);
+        expect(r.diagnostics.hasErrors).toBe(false);
+      }
+      return best;
+    };
+    time(2_000, 1); // warm up
+    const small = time(10_000, 3);
+    const large = time(100_000, 1);
+    // 10x the definitions: allow 20x the time (GC and a shared 2-core machine), far below the 100x of a quadratic walk.
+    expect(large / small).toBeLessThan(20);
+  }, 120_000);
+});
+
+describe("lists: typo suggestions at any number of list names", () => {
+  it("NearNames answers as closest() does, before and after it builds its index (property)", () => {
+    const word = fc.stringMatching(/^[a-d_]{1,7}$/);
+    fc.assert(
+      fc.property(fc.uniqueArray(word, { minLength: 33, maxLength: 80 }), fc.array(word, { minLength: 40, maxLength: 80 }), (names, queries) => {
+        const near = new NearNames(names);
+        for (const q of queries) expect(near.closest(q), q).toBe(closest(q, names));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("keeps PC2006 among 20,000 list names at a cost that does not grow with them", () => {
+    const defs = Array.from({ length: 20_000 }, (_, i) => `users list_${i} = m${i};\n`).join("");
+    const literals = Array.from({ length: 2_000 }, (_, i) => `person${i}`).join(", ");
+    const t0 = performance.now();
+    const d = diagnosticsOf(P + defs + acl(`${literals}, list_1234x`));
+    const ms = performance.now() - t0;
+    expect(d).toEqual([`20002:${46 + literals.length + 2} PC2006 "list_1234x" is a literal user name; did you mean the list $list_1234?`]);
+    // A scan of 20,000 names per literal would be 40 million comparisons (minutes); the index makes it seconds.
+    expect(ms).toBeLessThan(20_000);
+  }, 60_000);
+});
+
+describe("lists: cycles through a deep chain", () => {
+  it("reports every cycle with a bounded path, in time linear in the chain", () => {
+    // l0 <- l1 <- ... <- l20000, and every list also names l0: 20,000 cycles through a 20,000-deep stack.
+    const lines = [P, "users l0 = $l1, alice;\n"];
+    for (let i = 1; i < 20_000; i++) lines.push(`users l${i} = $l${i + 1}, $l0;\n`);
+    lines.push("users l20000 = bob;\n");
+    const t0 = performance.now();
+    const r = compileText(lines.join(""));
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    const cycles = r.diagnostics.sorted().filter((d) => d.code === "PC2009");
+    expect(cycles.length).toBeGreaterThan(0);
+    expect(cycles[0]!.message).toBe('List "l0" includes itself: l0 -> l1 -> l2 -> l3 -> ... -> l19997 -> l19998 -> l19999 -> l0.');
+  }, 60_000);
+});
