@@ -200,7 +200,7 @@ describe("load: bounded sizes", () => {
 
   it("still compiles a 12 MB policy of a million entries", () => {
     const names = Array.from({ length: 1_000_000 }, (_, i) => `user${i}`).join(", ");
-    const text = P + `users all = ${names};\nservice s { acl user allow "/etc/s.acl" { entries all, root; } }\n`;
+    const text = P + `users all = ${names};\nservice s { acl user allow "/etc/s.acl" { entries $all, root; } }\n`;
     expect(text.length).toBeGreaterThan(11_000_000);
     const dir = repo({ "root.policy": text });
     const r = cli(["check", "root.policy"], dir);
