@@ -946,3 +946,13 @@ export function expectationsByHost(
   if (hosts.length === 0) return [{ host: null, expectations: expectationsOf(readPolicy(path, bytes, undefined, read), host) }];
   return hosts.map((name) => ({ host: name, expectations: expectationsOf(readPolicy(path, bytes, name, read), host) }));
 }
+
+/**
+ * Only the PAM expectations of a policy without host blocks, one per service
+ * (for trees whose mail half the SMTP expectations cannot model, e.g. a mail
+ * block listening on IPv6 only; the PAM half does not depend on it).
+ */
+export function pamExpectationsFor(path: string, host: HostAccounts = readHostAccounts(), bytes?: Uint8Array, read?: ReadFile): PamExpectation[] {
+  const policy = readPolicy(path, bytes, undefined, read);
+  return policy.services.map((s) => pamExpectation(s, policy, host));
+}

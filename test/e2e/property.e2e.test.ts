@@ -1,0 +1,305 @@
+/**
+ * The README's safety promises as properties, on the real software.
+ *
+ * fast-check generates whole policies (arbitrary-policy.ts). Each is built
+ * with the CLI's own code (`policyc build` run by main() in process), and:
+ *
+ * - refused: exit 1 with error diagnostics and nothing written; a policy
+ *   holding an unsafe ingredient the README promises to refuse (an open
+ *   relay in any spelling, access lists that can be skipped, ...) is refused
+ *   with that code;
+ * - accepted, with a mail block: `policyc verify OUT` (the real executable) passes on the real m4,
+ *   makemap and sendmail -bt ("build never writes a tree that verify
+ *   fails"), and its cases cover what the POLICY says (each local domain,
+ *   relay domain, trusted and untrusted mechanism; the access map relays for
+ *   exactly the policy's networks);
+ * - accepted, with services: every request the oracle (oracle.ts, which reads
+ *   the policy with the parser only) derives for each PAM service gets the
+ *   oracle's answer from pamtester on the real Linux-PAM, all trees batched
+ *   in two private namespaces.
+ *
+ * One seed per run, printed at the start and in every failure; set
+ * POLICYC_PROPERTY_SEED to replay a run and POLICYC_PROPERTY_RUNS for the
+ * number of accepted policies (default 300).
+ */
+import fc from 'fast-check';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { compile } from '../../src/compile.js';
+import { CLI, TEMPLATES } from '../helpers.js';
+import { policy, type GeneratedPolicy } from './arbitrary-policy.js';
+import { cidrRange, pamExpectationsFor, readHostAccounts, readPolicy } from './oracle.js';
+import type { PamExpectation } from './stack-suite.js';
+import { PAM_TOOLS, exec, makeTempDir, pamBatch, requireTools, skipBanner, type PamBatchUnit, type PamCaseResult } from './stack.js';
+
+const SEED = process.env.POLICYC_PROPERTY_SEED ? Number(process.env.POLICYC_PROPERTY_SEED) : Math.floor(Math.random() * 2 ** 31);
+const WANT = Number(process.env.POLICYC_PROPERTY_RUNS ?? 300);
+const REPLAY = `seed ${SEED} (replay: POLICYC_PROPERTY_SEED=${SEED} npx vitest run test/e2e/property.e2e.test.ts)`;
+const DEBIAN_CF_DIR = '/usr/share/sendmail/cf';
+const VERIFY_TOOLS = ['m4', 'sendmail', 'makemap', `file:${DEBIAN_CF_DIR}/m4/cf.m4`, 'unshare'];
+
+const missing = requireTools([...PAM_TOOLS, ...VERIFY_TOOLS]);
+if (missing.length) console.warn(skipBanner('property tests on the real PAM and sendmail', missing));
+
+/** Run `fn` on every item, at most `n` at a time; results in item order. */
+async function pool<T, R>(items: readonly T[], n: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+interface Run {
+  index: number;
+  gen: GeneratedPolicy;
+  file: string;
+  out: string;
+  /** compile() said: no error. */
+  apiAccepts: boolean;
+  build: { code: number | null; stdout: string; stderr: string };
+  codes: string[];
+  verify?: { code: number | null; stdout: string; stderr: string };
+  pam?: PamExpectation[];
+  oracleError?: string;
+}
+
+/**
+ * Run the CLI's main() in this process, capturing what it prints. An
+ * exception that escapes is reported as the executable would (exit 70).
+ */
+async function cli(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  let stdout = '';
+  let stderr = '';
+  process.stdout.write = ((s: string | Uint8Array) => ((stdout += String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((stderr += String(s)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(argv), stdout, stderr };
+  } catch (e) {
+    return { code: 70, stdout, stderr: `${stderr}policyc: internal error: ${(e as Error).stack}\n` };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+/** A counterexample as the report shows it. */
+function show(r: Run, what: string): string {
+  return `--- policy #${r.index} (${REPLAY}): ${what}\n${r.gen.text}`;
+}
+
+/** Merge [lo, hi] ranges into disjoint sorted ones. */
+function union(ranges: Array<[number, number]>): Array<[number, number]> {
+  const s = [...ranges].sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of s) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+/** The IPv4 range of a sendmail whole-octet prefix ("10.20" is 10.20.0.0/16). */
+function prefixRange(p: string): [number, number] {
+  const octets = p.split('.');
+  return cidrRange(`${[...octets, '0', '0', '0', '0'].slice(0, 4).join('.')}/${octets.length * 8}`);
+}
+
+const domainOf = (d: string) => d.toLowerCase().replace(/\.$/, '');
+
+describe.skipIf(missing.length > 0)(`generated policies on the real PAM and sendmail (${REPLAY})`, () => {
+  let work = '';
+  const runs: Run[] = [];
+  const pamResults = new Map<Run, PamCaseResult[][]>();
+  const timing: Record<string, number> = {};
+
+  beforeAll(async () => {
+    console.log(`property e2e: ${REPLAY}, ${WANT} accepted policies wanted`);
+    work = await makeTempDir('policyc-prop-');
+    let t = Date.now();
+    // 1. Generate; compile() in process picks how many to take for WANT accepted ones.
+    const sample = fc.sample(policy, { seed: SEED, numRuns: WANT * 3 });
+    const chosen: Array<{ gen: GeneratedPolicy; ok: boolean }> = [];
+    let accepted = 0;
+    for (const gen of sample) {
+      if (accepted >= WANT) break;
+      const r = compile('p.policy', new TextEncoder().encode(gen.text), { templates: TEMPLATES });
+      const ok = !r.diagnostics.hasErrors;
+      if (ok) accepted++;
+      chosen.push({ gen, ok });
+    }
+    timing.generate = Date.now() - t;
+
+    // 2. Build each with the CLI's own code (main(["build", ...]) in this process: the
+    //    bundle's entry adds only process start-up, which costs more than the build here).
+    t = Date.now();
+    for (const [index, { gen, ok }] of chosen.entries()) {
+      const file = join(work, `p${index}.policy`);
+      const out = join(work, `t${index}`);
+      await writeFile(file, gen.text);
+      // --templates: the default is found relative to the bundle (dist/), not to src/cli.
+      const b = await cli(['build', file, '-o', out, '--format', 'json', '--templates', TEMPLATES]);
+      let codes: string[] = [];
+      try {
+        codes = (JSON.parse(b.stdout) as { diagnostics: Array<{ code: string; severity: string }> }).diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
+      } catch {
+        codes = [`(no JSON on stdout: ${b.stdout.slice(0, 200)})`];
+      }
+      runs[index] = { index, gen, file, out, apiAccepts: ok, build: b, codes };
+    }
+    timing.build = Date.now() - t;
+
+    // 3. verify every accepted tree that has mail (two at a time).
+    t = Date.now();
+    const mailTrees = runs.filter((r) => r.build.code === 0 && r.gen.hasMail);
+    await pool(mailTrees, 2, async (r) => {
+      const args = [CLI, 'verify', r.out, ...(r.gen.platform === 'redhat' ? ['--cf-dir', DEBIAN_CF_DIR] : [])];
+      r.verify = await exec(process.execPath, args, { timeoutMs: 90_000 });
+    });
+    timing.verify = Date.now() - t;
+
+    // 4. The oracle's PAM cases for every accepted tree, batched in two namespaces.
+    t = Date.now();
+    const accounts = readHostAccounts();
+    const units: Array<{ run: Run; svc: number; unit: PamBatchUnit }> = [];
+    for (const r of runs.filter((r) => r.build.code === 0)) {
+      try {
+        r.pam = pamExpectationsFor(r.file, accounts, new TextEncoder().encode(r.gen.text));
+      } catch (e) {
+        r.oracleError = (e as Error).message;
+        continue;
+      }
+      r.pam.forEach((p, svc) => units.push({ run: r, svc, unit: { tree: r.out, service: p.service, cases: p.cases, users: p.users, groups: p.groups } }));
+    }
+    const halves: Array<typeof units> = [[], []];
+    let load = [0, 0];
+    for (const u of units) {
+      const h = load[0]! <= load[1]! ? 0 : 1;
+      halves[h]!.push(u);
+      load[h]! += u.unit.cases.length + 2;
+    }
+    const results = await Promise.all(halves.map((h) => (h.length ? pamBatch(h.map((u) => u.unit), { timeoutMs: 400_000 }) : Promise.resolve([]))));
+    halves.forEach((h, k) =>
+      h.forEach((u, i) => {
+        const list = pamResults.get(u.run) ?? [];
+        list[u.svc] = results[k]![i]!;
+        pamResults.set(u.run, list);
+      }),
+    );
+    timing.pam = Date.now() - t;
+    timing.pamCases = units.reduce((n, u) => n + u.unit.cases.length, 0);
+    timing.pamServices = units.length;
+    timing.mailTrees = mailTrees.length;
+  }, 600_000);
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+    console.log(`property e2e: ${REPLAY}: ${runs.length} policies built, ${runs.filter((r) => r.build.code === 0).length} accepted; timings ${JSON.stringify(timing)}`);
+  });
+
+  it(`builds at least ${WANT} accepted policies with the real CLI, and the CLI agrees with compile()`, () => {
+    const accepted = runs.filter((r) => r.build.code === 0);
+    expect(accepted.length, REPLAY).toBeGreaterThanOrEqual(WANT);
+    const disagree = runs.filter((r) => (r.build.code === 0) !== r.apiAccepts);
+    expect(disagree.map((r) => show(r, `compile() ${r.apiAccepts ? 'accepts' : 'refuses'}, build exit ${r.build.code}`)).join('\n'), REPLAY).toBe('');
+  });
+
+  it('a refused policy: exit 1, error diagnostics (no crash, no stack trace) and nothing written', () => {
+    const bad = runs
+      .filter((r) => r.build.code !== 0)
+      .flatMap((r) => {
+        const problems: string[] = [];
+        if (r.build.code !== 1) problems.push(`exit ${r.build.code}`);
+        if (r.codes.length === 0) problems.push('no error diagnostic');
+        if (/\n\s+at /.test(r.build.stderr)) problems.push(`a stack trace: ${r.build.stderr.slice(0, 400)}`);
+        if (existsSync(r.out) && readdirSync(r.out).length > 0) problems.push(`wrote ${readdirSync(r.out).join(', ')}`);
+        return problems.length ? [show(r, problems.join('; '))] : [];
+      });
+    expect(bad.join('\n'), REPLAY).toBe('');
+  });
+
+  it('an open relay in any spelling, a skippable access list, ...: refused with the promised code', () => {
+    const bad = runs.flatMap((r) =>
+      r.gen.mustRefuse.filter(([code]) => !r.codes.includes(code)).map(([code, what]) => show(r, `${what}: expected ${code}, build exit ${r.build.code} with ${r.codes.join(', ') || 'no errors'}`)),
+    );
+    expect(bad.join('\n'), REPLAY).toBe('');
+  });
+
+  it('build never writes a tree that verify fails (policyc verify on the real m4 + sendmail -bt)', () => {
+    const trees = runs.filter((r) => r.verify);
+    expect(trees.length, REPLAY).toBeGreaterThan(WANT / 3);
+    const bad = trees.filter((r) => r.verify!.code !== 0).map((r) => show(r, `verify exit ${r.verify!.code}\n${r.verify!.stdout.split('\n').filter((l) => !l.startsWith('ok ')).join('\n')}${r.verify!.stderr}`));
+    expect(bad.join('\n'), REPLAY).toBe('');
+  });
+
+  it("verify's checks cover the policy: its local domains, relay domains, trusted and untrusted mechanisms, and exactly its relay networks", () => {
+    const bad: string[] = [];
+    for (const r of runs.filter((r) => r.verify?.code === 0)) {
+      const mail = readPolicy(r.file, new TextEncoder().encode(r.gen.text)).mail!;
+      const ok = r.verify!.stdout.split('\n').filter((l) => l.startsWith('ok '));
+      const has = (re: RegExp) => ok.some((l) => re.test(l));
+      const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const problems: string[] = [];
+      for (const d of mail.domains) if (!has(new RegExp(`^ok +local recipient <postmaster@${esc(domainOf(d))}>`))) problems.push(`no local recipient check for ${d}`);
+      for (const d of mail.relayDomains) if (!has(new RegExp(`^ok +relay domain <someone@${esc(domainOf(d))}>`))) problems.push(`no accepted relay domain check for ${d}`);
+      const offered = mail.mechanisms.map((m) => m.toUpperCase());
+      const trusted = (mail.relayAuthenticated ?? []).map((m) => m.toUpperCase());
+      for (const m of trusted) if (!has(new RegExp(`^ok +AUTH ${esc(m)} \\(TRUST_AUTH_MECH\\)`))) problems.push(`no accepted AUTH ${m} check`);
+      for (const m of offered.filter((m) => !trusted.includes(m))) if (!has(new RegExp(`^ok +AUTH ${esc(m)} \\(offered, not in TRUST_AUTH_MECH\\).*: refused`))) problems.push(`no refused AUTH ${m} check`);
+      for (const trick of ['foreign recipient', 'percent hack', 'bang path', 'quoted local part', 'source route']) if (!has(new RegExp(`^ok +${trick} .*: refused`))) problems.push(`no refused ${trick} check`);
+      // The access map relays for exactly the policy's IPv4 networks.
+      const access = readFileSync(join(r.out, 'etc/mail/access'), 'utf8');
+      const prefixes = [...access.matchAll(/^Connect:([\d.]+)\s+RELAY\s*$/gm)].map((m) => m[1]!);
+      const want = union(mail.relayNetworks.filter((n) => !n.includes(':')).map(cidrRange));
+      const got = union(prefixes.map(prefixRange));
+      if (JSON.stringify(want) !== JSON.stringify(got)) problems.push(`access map relays for ${JSON.stringify(got)}, the policy's networks are ${JSON.stringify(want)}`);
+      for (const p of prefixes) if (!has(new RegExp(`^ok +relay network client \\S+ \\(Connect:${esc(p)} RELAY\\)`))) problems.push(`no relay network check for ${p}`);
+      if (problems.length) bad.push(show(r, problems.join('; ')));
+    }
+    expect(bad.join('\n'), REPLAY).toBe('');
+  });
+
+  it('the oracle models every accepted policy', () => {
+    const bad = runs.filter((r) => r.oracleError).map((r) => show(r, `oracle: ${r.oracleError}`));
+    expect(bad.join('\n'), REPLAY).toBe('');
+  });
+
+  it('every request gets the answer the oracle expects from pamtester on the real Linux-PAM', () => {
+    const withPam = runs.filter((r) => (r.pam?.length ?? 0) > 0);
+    expect(withPam.length, REPLAY).toBeGreaterThan(WANT / 3);
+    const bad: string[] = [];
+    let cases = 0;
+    for (const r of withPam) {
+      const results = pamResults.get(r) ?? [];
+      r.pam!.forEach((p, svc) => {
+        const got = results[svc];
+        if (!got) {
+          bad.push(show(r, `no pamtester results for ${p.service}`));
+          return;
+        }
+        const wrong = p.cases.flatMap((c, i) => {
+          cases++;
+          const g = got[i]!;
+          if (g.result === c.expect) return [];
+          const items = (['rhost', 'tty', 'ruser'] as const).filter((k) => c[k] !== undefined).map((k) => `${k}=${c[k]}`);
+          return [`  ${p.service} user=${c.user} ${items.join(' ')}${c.file ? ` [${c.file.path} ${c.file.state}]` : ''}: pamtester ${g.result} (${g.output.split('\n').pop()}), oracle ${c.expect} (${c.why})`];
+        });
+        if (wrong.length) bad.push(show(r, `PAM answers differ:\n${wrong.join('\n')}\n--- ${p.service}:\n${readFileSync(join(r.out, 'etc/pam.d', p.service), 'utf8')}`));
+      });
+    }
+    expect(cases, REPLAY).toBeGreaterThan(0);
+    expect(bad.slice(0, 12).join('\n') + (bad.length > 12 ? `\n... and ${bad.length - 12} more policies` : ''), REPLAY).toBe('');
+  });
+});
