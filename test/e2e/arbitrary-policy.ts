@@ -205,14 +205,17 @@ function stack(platform: 'debian' | 'redhat', hasAcls: boolean): fc.Arbitrary<{ 
       const mustRefuse: Array<[string, string]> = [];
       const account: string[] = [];
       // marker 0: no `account acls;` (the lists go before the first account line).
-      if (s.marker === 0) account.push(...s.before, ...s.after);
+      // Red Hat's /etc/pam.d/other (what Linux-PAM runs for a service without account lines) denies
+      // everyone and the Debian test host has Debian's: give Red Hat stacks an account line.
+      const after = platform === 'redhat' && s.before.length + s.after.length === 0 ? ['account include system-auth;'] : s.after;
+      if (s.marker === 0) account.push(...s.before, ...after);
       else {
         const before = [...s.before];
         if (hasAcls && s.bypass < BYPASS.length) {
           before.splice(s.bypass % (before.length + 1), 0, BYPASS[s.bypass]!);
           mustRefuse.push(['PC4102', `${BYPASS[s.bypass]} before account acls;`]);
         }
-        account.push(...before, 'account acls;', ...s.after);
+        account.push(...before, 'account acls;', ...after);
       }
       // Other types go anywhere between account lines; the account lines keep their order.
       const lines = [...account];
@@ -373,9 +376,10 @@ function mail(lists: readonly ListDef[]): fc.Arbitrary<{ text: string; mustRefus
 
 /** A whole policy: platform, named lists, 0-2 services, an optional mail block (at least one of the two). */
 export const policy: fc.Arbitrary<GeneratedPolicy> = fc
-  .record({ platform: fc.constantFrom<'debian' | 'redhat'>('debian', 'debian', 'redhat'), lists: listDefs, nsvc: fc.integer({ min: 0, max: 2 }), withMail: fc.integer({ min: 0, max: 9 }) })
+  .record({ platform: fc.constantFrom<'debian' | 'redhat'>('debian', 'debian', 'redhat'), lists: listDefs, nsvc: fc.constantFrom(0, 1, 1, 1, 2, 2), withMail: fc.integer({ min: 0, max: 9 }) })
   .chain(({ platform, lists, nsvc, withMail }) => {
-    const hasMail = withMail < 6 || nsvc === 0;
+    // About half have mail: each costs a run of m4 and sendmail -bt.
+    const hasMail = withMail < 4 || nsvc === 0;
     return fc
       .tuple(
         fc.tuple(...Array.from({ length: nsvc }, (_, i) => service(platform, lists, i))),

@@ -291,6 +291,10 @@ function readService(s: Ast.Service, platform: Platform, resolve: Resolve): Serv
     } else throw new Error(`oracle: cannot model account control ${control}`);
   }
   if (!placed) account.push(...aclSteps);
+  // No account line at all: Linux-PAM then runs the account lines of /etc/pam.d/other
+  // (measured with pamtester on Linux-PAM 1.5.2: root passes, a user not in passwd is refused).
+  // Debian's other includes common-account (pam_unix); Red Hat's denies everyone: not modelled.
+  if (account.length === 0 && platform === 'debian') account.push({ kind: 'unix', why: 'no account lines: /etc/pam.d/other, common-account: pam_unix' });
   if (account.length === 0) throw new Error(`oracle: service ${s.name.value} has no account stack`);
   return { name: s.name.value, pamService, account };
 }
@@ -462,7 +466,8 @@ export class Accounts {
 // The account stack, evaluated
 // ---------------------------------------------------------------------------
 
-type LineResult = { r: 'pass' | 'deny' | 'error'; why: string };
+/** `ignored`: the module returned PAM_IGNORE (apply= does not name the user); it passes but decides nothing. */
+type LineResult = { r: 'pass' | 'deny' | 'error'; why: string; ignored?: true };
 
 const stripDev = (s: string) => (s.startsWith('/dev/') ? s.slice(5) : s);
 
@@ -472,7 +477,7 @@ export function listfile(acl: AclMeaning, c: PamCase, db: Accounts): LineResult 
   const where = `${acl.item} ${acl.sense} ${acl.file}`;
   if (acl.apply) {
     const target = acl.apply.kind === 'user' ? c.user === acl.apply.name : db.inGroup(c.user, acl.apply.name);
-    if (!target) return { r: 'pass', why: `${where} does not apply to ${c.user}` };
+    if (!target) return { r: 'pass', why: `${where} does not apply to ${c.user}`, ignored: true };
   }
   let value: string | undefined;
   switch (acl.item) {
@@ -512,6 +517,7 @@ export function listfile(acl: AclMeaning, c: PamCase, db: Accounts): LineResult 
 /** The acct_mgmt outcome of a case: the first line that does not pass decides (all lines are required). */
 export function evaluate(steps: readonly AccountStep[], c: PamCase, db: Accounts): { expect: PamResult; why: string } {
   const passed: string[] = [];
+  let decided = false;
   for (const s of steps) {
     let res: LineResult;
     if (s.kind === 'acl') res = listfile(s.acl, c, db);
@@ -520,7 +526,11 @@ export function evaluate(steps: readonly AccountStep[], c: PamCase, db: Accounts
     else res = { r: 'deny', why: 'pam_deny' };
     if (res.r !== 'pass') return { expect: res.r, why: res.why };
     passed.push(res.why);
+    if (!res.ignored) decided = true;
   }
+  // Every line returned PAM_IGNORE: Linux-PAM has no result and answers PAM_PERM_DENIED
+  // (measured with pamtester: "Permission denied", root included).
+  if (!decided) return { expect: 'deny', why: `every account line ignored the user (${passed.join('; ')}): PAM_PERM_DENIED` };
   return { expect: 'allow', why: passed.filter((w) => !/^in passwd$|^pam_permit$/.test(w)).join('; ') || 'passes every line' };
 }
 

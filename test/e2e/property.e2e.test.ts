@@ -24,7 +24,7 @@
  */
 import fc from 'fast-check';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -33,7 +33,7 @@ import { CLI, TEMPLATES } from '../helpers.js';
 import { policy, type GeneratedPolicy } from './arbitrary-policy.js';
 import { cidrRange, pamExpectationsFor, readHostAccounts, readPolicy } from './oracle.js';
 import type { PamExpectation } from './stack-suite.js';
-import { PAM_TOOLS, exec, makeTempDir, pamBatch, requireTools, skipBanner, type PamBatchUnit, type PamCaseResult } from './stack.js';
+import { PAM_TOOLS, createSandbox, exec, makeTempDir, pamBatch, requireTools, skipBanner, type PamBatchUnit, type PamCaseResult } from './stack.js';
 
 const SEED = process.env.POLICYC_PROPERTY_SEED ? Number(process.env.POLICYC_PROPERTY_SEED) : Math.floor(Math.random() * 2 ** 31);
 const WANT = Number(process.env.POLICYC_PROPERTY_RUNS ?? 300);
@@ -161,17 +161,7 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
     }
     timing.build = Date.now() - t;
 
-    // 3. verify every accepted tree that has mail (two at a time).
-    t = Date.now();
-    const mailTrees = runs.filter((r) => r.build.code === 0 && r.gen.hasMail);
-    await pool(mailTrees, 2, async (r) => {
-      const args = [CLI, 'verify', r.out, ...(r.gen.platform === 'redhat' ? ['--cf-dir', DEBIAN_CF_DIR] : [])];
-      r.verify = await exec(process.execPath, args, { timeoutMs: 90_000 });
-    });
-    timing.verify = Date.now() - t;
-
-    // 4. The oracle's PAM cases for every accepted tree, batched in two namespaces.
-    t = Date.now();
+    // 3. The oracle's PAM cases for every accepted tree.
     const accounts = readHostAccounts();
     const units: Array<{ run: Run; svc: number; unit: PamBatchUnit }> = [];
     for (const r of runs.filter((r) => r.build.code === 0)) {
@@ -184,21 +174,33 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
       r.pam.forEach((p, svc) => units.push({ run: r, svc, unit: { tree: r.out, service: p.service, cases: p.cases, users: p.users, groups: p.groups } }));
     }
     const halves: Array<typeof units> = [[], []];
-    let load = [0, 0];
+    const load = [0, 0];
     for (const u of units) {
       const h = load[0]! <= load[1]! ? 0 : 1;
       halves[h]!.push(u);
       load[h]! += u.unit.cases.length + 2;
     }
-    const results = await Promise.all(halves.map((h) => (h.length ? pamBatch(h.map((u) => u.unit), { timeoutMs: 400_000 }) : Promise.resolve([]))));
-    halves.forEach((h, k) =>
-      h.forEach((u, i) => {
-        const list = pamResults.get(u.run) ?? [];
-        list[u.svc] = results[k]![i]!;
-        pamResults.set(u.run, list);
-      }),
-    );
-    timing.pam = Date.now() - t;
+
+    // 4. At the same time: verify every accepted tree that has mail (two at a time), and
+    //    pamtester on every tree's services (two namespaces, each running its cases in turn).
+    t = Date.now();
+    const mailTrees = runs.filter((r) => r.build.code === 0 && r.gen.hasMail);
+    const verifying = pool(mailTrees, 2, async (r) => {
+      const args = [CLI, 'verify', r.out, ...(r.gen.platform === 'redhat' ? ['--cf-dir', DEBIAN_CF_DIR] : [])];
+      r.verify = await exec(process.execPath, args, { timeoutMs: 90_000 });
+    }).then(() => (timing.verify = Date.now() - t));
+    const pamming = Promise.all(halves.map((h) => (h.length ? pamBatch(h.map((u) => u.unit), { timeoutMs: 400_000 }) : Promise.resolve([])))).then((results) => {
+      halves.forEach((h, k) =>
+        h.forEach((u, i) => {
+          const list = pamResults.get(u.run) ?? [];
+          list[u.svc] = results[k]![i]!;
+          pamResults.set(u.run, list);
+        }),
+      );
+      timing.pam = Date.now() - t;
+    });
+    await Promise.all([verifying, pamming]);
+    timing.verifyAndPam = Date.now() - t;
     timing.pamCases = units.reduce((n, u) => n + u.unit.cases.length, 0);
     timing.pamServices = units.length;
     timing.mailTrees = mailTrees.length;
@@ -230,10 +232,15 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
     expect(bad.join('\n'), REPLAY).toBe('');
   });
 
-  it('an open relay in any spelling, a skippable access list, ...: refused with the promised code', () => {
-    const bad = runs.flatMap((r) =>
-      r.gen.mustRefuse.filter(([code]) => !r.codes.includes(code)).map(([code, what]) => show(r, `${what}: expected ${code}, build exit ${r.build.code} with ${r.codes.join(', ') || 'no errors'}`)),
-    );
+  it('an open relay in any spelling, a skippable access list, ...: refused, with the promised code when it is the only fault', () => {
+    // With several faults one may hide another (an acl with an illegal apply is dropped, so
+    // nothing is left to skip): then only the refusal itself is required.
+    const bad = runs.flatMap((r) => {
+      const codes = new Set(r.gen.mustRefuse.map(([code]) => code));
+      return r.gen.mustRefuse
+        .filter(([code]) => r.build.code === 0 || (codes.size === 1 && !r.codes.includes(code)))
+        .map(([code, what]) => show(r, `${what}: expected ${code}, build exit ${r.build.code} with ${r.codes.join(', ') || 'no errors'}`));
+    });
     expect(bad.join('\n'), REPLAY).toBe('');
   });
 
@@ -301,5 +308,70 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
     }
     expect(cases, REPLAY).toBeGreaterThan(0);
     expect(bad.slice(0, 12).join('\n') + (bad.length > 12 ? `\n... and ${bad.length - 12} more policies` : ''), REPLAY).toBe('');
+  });
+});
+
+/**
+ * Files the stock PAM modules and the C library read on every login. A list
+ * file written there replaces them on the host: /etc/nologin makes
+ * pam_nologin refuse every user but root, a list file on /etc/passwd drops
+ * every account. policyc must refuse such a path or the host's own `login`
+ * must still let a user in exactly as before.
+ */
+const SYSTEM_FILES = ['/etc/nologin', '/etc/passwd', '/etc/shadow', '/etc/group', '/etc/securetty', '/etc/security/access.conf', '/etc/shells', '/etc/environment', '/etc/security/limits.conf', '/etc/security/time.conf'];
+
+describe.skipIf(missing.length > 0)(`list files on system files do not lock the host out (${REPLAY})`, () => {
+  const USER = 'e2e-login';
+  // Every file once; what the list says about it is generated.
+  const policies = SYSTEM_FILES.map((file, i) => ({
+    file,
+    ...fc.sample(
+      fc.record({
+        item: fc.constantFrom('user', 'group', 'shell', 'ruser'),
+        sense: fc.constantFrom('allow', 'deny'),
+        entry: fc.constantFrom('mallory', 'root', 'wheel', '/bin/bash'),
+      }),
+      { seed: SEED + i, numRuns: 1 },
+    )[0]!,
+  }));
+  const results: Array<{ text: string; exit: number | null; before: string; after: string }> = [];
+
+  beforeAll(async () => {
+    const work = await makeTempDir('policyc-prop-sys-');
+    try {
+      const empty = join(work, 'empty');
+      await mkdir(empty);
+      for (const [i, p] of policies.entries()) {
+        const text = `platform debian;\nservice ftpd {\n  acl ${p.item} ${p.sense} "${p.file}" { entries ${p.entry}; }\n}\n`;
+        const file = join(work, `s${i}.policy`);
+        const out = join(work, `s${i}`);
+        await writeFile(file, text);
+        const b = await cli(['build', file, '-o', out, '-q', '--templates', TEMPLATES]);
+        if (b.code !== 0) {
+          results.push({ text, exit: b.code, before: '', after: '' });
+          continue;
+        }
+        // Accounts first, then the tree over them (as a deployment would lay it over the host).
+        const sb = await createSandbox(empty, { users: [{ name: USER }] });
+        try {
+          const login = `pamtester login ${USER} acct_mgmt 2>&1; pamtester login ${USER} authenticate </dev/null 2>&1; echo`;
+          const r = await sb.sh(`${login}\necho @@TREE\ncp -R --preserve=mode ${out}/etc/. /etc/\n${login}\n`, 60_000);
+          const [before = '', after = ''] = r.stdout.split('@@TREE\n');
+          results.push({ text, exit: 0, before: before.trim(), after: after.trim() });
+        } finally {
+          await sb.cleanup();
+        }
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it("the host's login service still lets a user in after the tree is laid over it, or the policy is refused", () => {
+    expect(results.length).toBeGreaterThan(3);
+    // Baseline: the account stack passes and authentication gets as far as asking for the password.
+    for (const r of results.filter((r) => r.exit === 0)) expect(r.before, r.text).toMatch(/account management done[\s\S]*Password:/);
+    const bad = results.filter((r) => r.exit === 0 && r.after !== r.before).map((r) => `--- (${REPLAY})\n${r.text}login before: ${JSON.stringify(r.before)}\nlogin after:  ${JSON.stringify(r.after)}`);
+    expect(bad.join('\n'), REPLAY).toBe('');
   });
 });
