@@ -8,7 +8,8 @@
  *   holding an unsafe ingredient the README promises to refuse (an open
  *   relay in any spelling, access lists that can be skipped, ...) is refused
  *   with that code;
- * - accepted, with a mail block: `policyc verify OUT` (the real executable) passes on the real m4,
+ * - accepted, with a mail block: `policyc verify OUT` (the command's code from
+ *   the bundle, one long-lived process per half) passes on the real m4,
  *   makemap and sendmail -bt ("build never writes a tree that verify
  *   fails"), and its cases cover what the POLICY says (each local domain,
  *   relay domain, trusted and untrusted mechanism; the access map relays for
@@ -29,7 +30,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { compile } from '../../src/compile.js';
-import { CLI, TEMPLATES } from '../helpers.js';
+import { ROOT, TEMPLATES } from '../helpers.js';
 import { policy, type GeneratedPolicy } from './arbitrary-policy.js';
 import { cidrRange, pamExpectationsFor, readHostAccounts, readPolicy } from './oracle.js';
 import type { PamExpectation } from './stack-suite.js';
@@ -43,21 +44,6 @@ const VERIFY_TOOLS = ['m4', 'sendmail', 'makemap', `file:${DEBIAN_CF_DIR}/m4/cf.
 
 const missing = requireTools([...PAM_TOOLS, ...VERIFY_TOOLS]);
 if (missing.length) console.warn(skipBanner('property tests on the real PAM and sendmail', missing));
-
-/** Run `fn` on every item, at most `n` at a time; results in item order. */
-async function pool<T, R>(items: readonly T[], n: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return out;
-}
 
 interface Run {
   index: number;
@@ -92,6 +78,36 @@ async function cli(argv: string[]): Promise<{ code: number | null; stdout: strin
     process.stdout.write = out;
     process.stderr.write = err;
   }
+}
+
+/**
+ * `policyc verify TREE` for each run, in ONE node process running the
+ * command's own code (dist/verify.js, which the executable loads for
+ * `verify`) tree after tree: the same checks on the real m4, makemap and
+ * sendmail -bt, without a node start-up per tree. Sets each run's `verify`.
+ */
+async function verifyMany(share: Run[]): Promise<void> {
+  if (share.length === 0) return;
+  if (!existsSync(join(ROOT, 'dist/verify.js'))) throw new Error('dist/verify.js is missing: run npm run build first (npm test does).');
+  const script = [
+    `import { verifyCommand } from ${JSON.stringify(join(ROOT, 'dist/verify.js'))};`,
+    'const trees = JSON.parse(process.argv[1]);',
+    'trees.forEach((args, i) => {',
+    '  process.stdout.write(`@@TREE ${i}\\n`); process.stderr.write(`@@TREE ${i}\\n`);',
+    '  let code; try { code = verifyCommand(args); } catch (e) { process.stderr.write(`internal error: ${e.stack}\\n`); code = 70; }',
+    '  process.stdout.write(`@@EXIT ${i} ${code}\\n`);',
+    '});',
+  ].join('\n');
+  const args = share.map((r) => [r.out, ...(r.gen.platform === 'redhat' ? ['--cf-dir', DEBIAN_CF_DIR] : [])]);
+  const res = await exec(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(args)], { timeoutMs: 500_000 });
+  const split = (text: string) => text.split(/^@@TREE \d+\n/m).slice(1);
+  const outs = split(res.stdout);
+  const errs = split(res.stderr);
+  share.forEach((r, i) => {
+    const out = outs[i] ?? '';
+    const m = /^@@EXIT \d+ (\d+)$/m.exec(out);
+    r.verify = { code: m ? Number(m[1]) : null, stdout: out.replace(/^@@EXIT.*\n?/m, ''), stderr: (errs[i] ?? '') + (m ? '' : `(no exit status; verify process: exit ${res.code}, ${res.stderr.slice(-500)})`) };
+  });
 }
 
 /** A counterexample as the report shows it. */
@@ -185,10 +201,8 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
     //    pamtester on every tree's services (two namespaces, each running its cases in turn).
     t = Date.now();
     const mailTrees = runs.filter((r) => r.build.code === 0 && r.gen.hasMail);
-    const verifying = pool(mailTrees, 2, async (r) => {
-      const args = [CLI, 'verify', r.out, ...(r.gen.platform === 'redhat' ? ['--cf-dir', DEBIAN_CF_DIR] : [])];
-      r.verify = await exec(process.execPath, args, { timeoutMs: 90_000 });
-    }).then(() => (timing.verify = Date.now() - t));
+    const shares = [mailTrees.filter((_, i) => i % 2 === 0), mailTrees.filter((_, i) => i % 2 === 1)];
+    const verifying = Promise.all(shares.map((share) => verifyMany(share))).then(() => (timing.verify = Date.now() - t));
     const pamming = Promise.all(halves.map((h) => (h.length ? pamBatch(h.map((u) => u.unit), { timeoutMs: 400_000 }) : Promise.resolve([])))).then((results) => {
       halves.forEach((h, k) =>
         h.forEach((u, i) => {
