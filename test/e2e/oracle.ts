@@ -307,6 +307,10 @@ function readService(s: Ast.Service, platform: Platform, resolve: Resolve): Serv
     } else throw new Error(`oracle: cannot model account control ${control}`);
   }
   if (!placed) account.push(...aclSteps);
+  // No account line at all: Linux-PAM then runs the account lines of /etc/pam.d/other
+  // (measured with pamtester on Linux-PAM 1.5.2: root passes, a user not in passwd is refused).
+  // Debian's other includes common-account (pam_unix); Red Hat's denies everyone: not modelled.
+  if (account.length === 0 && platform === 'debian') account.push({ kind: 'unix', why: 'no account lines: /etc/pam.d/other, common-account: pam_unix' });
   if (account.length === 0) throw new Error(`oracle: service ${s.name.value} has no account stack`);
   return { name: s.name.value, pamService, account };
 }
@@ -478,7 +482,8 @@ export class Accounts {
 // The account stack, evaluated
 // ---------------------------------------------------------------------------
 
-type LineResult = { r: 'pass' | 'deny' | 'error'; why: string };
+/** `ignored`: the module returned PAM_IGNORE (apply= does not name the user); it passes but decides nothing. */
+type LineResult = { r: 'pass' | 'deny' | 'error'; why: string; ignored?: true };
 
 const stripDev = (s: string) => (s.startsWith('/dev/') ? s.slice(5) : s);
 
@@ -488,7 +493,7 @@ export function listfile(acl: AclMeaning, c: PamCase, db: Accounts): LineResult 
   const where = `${acl.item} ${acl.sense} ${acl.file}`;
   if (acl.apply) {
     const target = acl.apply.kind === 'user' ? c.user === acl.apply.name : db.inGroup(c.user, acl.apply.name);
-    if (!target) return { r: 'pass', why: `${where} does not apply to ${c.user}` };
+    if (!target) return { r: 'pass', why: `${where} does not apply to ${c.user}`, ignored: true };
   }
   let value: string | undefined;
   switch (acl.item) {
@@ -528,6 +533,7 @@ export function listfile(acl: AclMeaning, c: PamCase, db: Accounts): LineResult 
 /** The acct_mgmt outcome of a case: the first line that does not pass decides (all lines are required). */
 export function evaluate(steps: readonly AccountStep[], c: PamCase, db: Accounts): { expect: PamResult; why: string } {
   const passed: string[] = [];
+  let decided = false;
   for (const s of steps) {
     let res: LineResult;
     if (s.kind === 'acl') res = listfile(s.acl, c, db);
@@ -536,7 +542,11 @@ export function evaluate(steps: readonly AccountStep[], c: PamCase, db: Accounts
     else res = { r: 'deny', why: 'pam_deny' };
     if (res.r !== 'pass') return { expect: res.r, why: res.why };
     passed.push(res.why);
+    if (!res.ignored) decided = true;
   }
+  // Every line returned PAM_IGNORE: Linux-PAM has no result and answers PAM_PERM_DENIED
+  // (measured with pamtester: "Permission denied", root included).
+  if (!decided) return { expect: 'deny', why: `every account line ignored the user (${passed.join('; ')}): PAM_PERM_DENIED` };
   return { expect: 'allow', why: passed.filter((w) => !/^in passwd$|^pam_permit$/.test(w)).join('; ') || 'passes every line' };
 }
 
@@ -961,4 +971,14 @@ export function expectationsByHost(
   const hosts = hostsOf(flattenIncludes(path, bytes, read)).map((h) => h.name.value);
   if (hosts.length === 0) return [{ host: null, expectations: expectationsOf(readPolicy(path, bytes, undefined, read), host) }];
   return hosts.map((name) => ({ host: name, expectations: expectationsOf(readPolicy(path, bytes, name, read), host) }));
+}
+
+/**
+ * Only the PAM expectations of a policy without host blocks, one per service
+ * (for trees whose mail half the SMTP expectations cannot model, e.g. a mail
+ * block listening on IPv6 only; the PAM half does not depend on it).
+ */
+export function pamExpectationsFor(path: string, host: HostAccounts = readHostAccounts(), bytes?: Uint8Array, read?: ReadFile): PamExpectation[] {
+  const policy = readPolicy(path, bytes, undefined, read);
+  return policy.services.map((s) => pamExpectation(s, policy, host));
 }
