@@ -74,6 +74,8 @@ export const Messages = {
   BadListFilePath: def("PC3027", "error", "List file \"{value}\" {reason}."),
   EntryTooLong: def("PC3028", "error", "Entry is {bytes} bytes long; Linux-PAM before 1.6 cuts list lines at 255 bytes and would read the rest as another entry."),
   M4Reserved: def("PC3029", "error", "{what} \"{value}\" would reach m4 text with the word \"{token}\", which m4 or sendmail-cf defines as a macro and would expand."),
+  PathConflict: def("PC3030", "error", "{first} writes the file {file}, but {second} needs it to be a folder for {path}."),
+  ReservedPath: def("PC3031", "error", "{producer} would write {path}, a name policyc reserves for {what}."),
 
   // PC4xxx: safety
   EmptyAllowList: def("PC4001", "error", "This allow list has no entries: pam_listfile would deny everyone."),
@@ -97,6 +99,9 @@ export const Messages = {
   OutputSymlink: def("PC5004", "error", "Refusing to write through the symbolic link {path} in the output tree."),
   TemplateMissesPlaceholder: def("PC5006", "error", "Template {path} has no {{{name}}}, but the policy has lines for it; they would be left out."),
   OutputNotPlain: def("PC5005", "error", "{path} would contain {what} at line {line}; generated files must be plain text with LF line ends (check the templates)."),
+  OutputLocked: def("PC5010", "error", "Another policyc build ({holder}) is writing {out}; nothing was written. Run it again when that build has finished (if no policyc is running, remove {lock})."),
+  DepfileName: def("PC5011", "error", "Cannot write the dependency file {depfile}: make cannot represent the file name {path}, which has {what}; nothing was written."),
+  OutputInterrupted: def("PC5012", "error", "{out} holds an unfinished build ({what}): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it."),
 
   // PC9xxx: about policyc itself
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),

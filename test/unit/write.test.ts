@@ -12,9 +12,9 @@ describe("output: writing the tree", () => {
   it("writes files with mode 0644 and reports what changed", () => {
     const out = tempDir();
     const r = writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B\n")]);
-    expect(r).toEqual({ written: ["etc/a", "etc/pam.d/b"], unchanged: [] });
+    expect(r).toEqual({ written: ["etc/a", "etc/pam.d/b"], unchanged: [], removed: [] });
     expect((statSync(join(out, "etc/a")).mode & 0o777).toString(8)).toBe("644");
-    expect(writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B2\n")])).toEqual({ written: ["etc/pam.d/b"], unchanged: ["etc/a"] });
+    expect(writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B2\n")])).toEqual({ written: ["etc/pam.d/b"], unchanged: ["etc/a"], removed: [] });
   });
 
   it("repairs the mode of an unchanged file that became group- or world-writable", () => {
@@ -32,7 +32,7 @@ describe("output: writing the tree", () => {
     const fault = (path: string) => {
       if (path === "etc/m") throw new Error("ENOSPC: no space left on device");
     };
-    expect(() => writeTree(out, [file("etc/a", "new a\n"), file("etc/m", "n\n"), file("etc/z", "new z\n")], fault)).toThrow(OutputError);
+    expect(() => writeTree(out, [file("etc/a", "new a\n"), file("etc/m", "n\n"), file("etc/z", "new z\n")], { faultBeforeWrite: fault })).toThrow(OutputError);
     expect(readTree(out)).toEqual(before);
     expect(readdirSync(join(out, "etc")).sort()).toEqual(["a", "z"]);
   });
