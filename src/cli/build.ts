@@ -2,14 +2,13 @@ import { isAbsolute, join, relative } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { depfile, unrepresentable } from "../output/depfile.js";
-import { describeLeftovers, findLeftovers, hasLeftovers, JOURNAL_PATH, type Leftovers, removeTemporaries } from "../output/journal.js";
-import { acquireLock, LOCK_PATH, LockBusy } from "../output/lock.js";
+import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
+import { LOCK_PATH, LockBusy } from "../output/lock.js";
 import { MANIFEST_PATH, makeManifest } from "../output/manifest.js";
-import { STATE_DIR } from "../output/names.js";
 import { renderPatch } from "../output/patch.js";
 import { compareTree, staleFiles } from "../output/tree.js";
-import { makeDirs, OutputError, writeTree } from "../output/write.js";
-import * as fs from "node:fs";
+import { commitBuild } from "../output/transaction.js";
+import { OutputError } from "../output/write.js";
 import type { Command } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 
@@ -36,7 +35,6 @@ export const buildCommand: Command = async (ctx) => {
     return EXIT_ERRORS;
   };
 
-  let created: string[] = [];
   try {
     if (options.check) {
       const leftovers = findLeftovers(out);
@@ -68,61 +66,36 @@ export const buildCommand: Command = async (ctx) => {
       dep = depfile(targets, inputs);
     }
 
-    // OUT and OUT/.policyc, 0755 when created; removed again if this build fails and leaves them empty.
-    created = makeDirs(fs, out, STATE_DIR);
-    let release: () => void;
+    let report;
     try {
-      release = acquireLock(out);
+      report = commitBuild(out, files, {
+        manifest: JSON.stringify(makeManifest(program.root.path, hosts, files), null, 2) + "\n",
+        extra: dep !== undefined ? [{ path: options.depfile!, content: dep }] : [],
+      });
     } catch (e) {
       if (!(e instanceof LockBusy)) throw e;
-      created = [];
       return fail((bag) => bag.report(Messages.OutputLocked, undefined, { holder: e.pid !== null ? `pid ${e.pid}` : "pid unknown", out, lock: join(out, LOCK_PATH) }));
     }
-    try {
-      // An interrupted build: remove its temporaries; the build below repairs the mixed tree,
-      // and the journal's files count as policyc's when they are stale.
-      const leftovers: Leftovers = findLeftovers(out);
-      if (hasLeftovers(leftovers)) {
-        removeTemporaries(leftovers);
-        process.stderr.write(`policyc: warning: ${out} held ${describeLeftovers(leftovers)}; removed the temporaries, and this build repairs the tree.\n`);
-      }
-      const stale = staleFiles(out, files, leftovers.journal?.files);
-      const manifest = JSON.stringify(makeManifest(program.root.path, hosts, files), null, 2) + "\n";
-      const extra = [...(dep !== undefined ? [{ path: options.depfile!, content: dep }] : []), { path: join(out, MANIFEST_PATH), content: manifest }];
-      const report = writeTree(out, files, {
-        remove: stale.removable,
-        extra,
-        journal: JOURNAL_PATH,
-        keepJournal: leftovers.journal !== null,
-        journalFiles: leftovers.journal?.files,
-      });
-      for (const path of stale.modified) {
-        process.stderr.write(`policyc: warning: left ${join(out, path)} in place: the policy no longer produces it, but it was changed since policyc wrote it.\n`);
-      }
-      if (options.verbose) {
-        for (const p of report.written) process.stderr.write(`  wrote     ${join(out, p)}\n`);
-        for (const p of report.unchanged) process.stderr.write(`  unchanged ${join(out, p)}\n`);
-        for (const p of report.removed) process.stderr.write(`  removed   ${join(out, p)}\n`);
-      }
-      const n = report.written.length;
-      const extraWords = [
-        report.unchanged.length ? `${report.unchanged.length} unchanged` : "",
-        report.removed.length ? `${report.removed.length} removed` : "",
-      ].filter(Boolean);
-      ctx.say(`policyc: wrote ${n} file${n === 1 ? "" : "s"} to ${out}${extraWords.length ? ` (${extraWords.join(", ")})` : ""}.`);
-      return EXIT_OK;
-    } finally {
-      release();
+    if (report.recovered) {
+      process.stderr.write(`policyc: warning: ${out} held ${report.recovered}, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n`);
     }
+    for (const path of report.modified) {
+      process.stderr.write(`policyc: warning: left ${join(out, path)} in place: the policy no longer produces it, but it was changed since policyc wrote it.\n`);
+    }
+    if (options.verbose) {
+      for (const p of report.written) process.stderr.write(`  wrote     ${join(out, p)}\n`);
+      for (const p of report.unchanged) process.stderr.write(`  unchanged ${join(out, p)}\n`);
+      for (const p of report.removed) process.stderr.write(`  removed   ${join(out, p)}\n`);
+    }
+    const n = report.written.length;
+    const extraWords = [
+      report.unchanged.length ? `${report.unchanged.length} unchanged` : "",
+      report.removed.length ? `${report.removed.length} removed` : "",
+    ].filter(Boolean);
+    ctx.say(`policyc: wrote ${n} file${n === 1 ? "" : "s"} to ${out}${extraWords.length ? ` (${extraWords.join(", ")})` : ""}.`);
+    return EXIT_OK;
   } catch (e) {
     if (!(e instanceof OutputError) && !(e as NodeJS.ErrnoException).code) throw e;
-    for (const d of created.reverse()) {
-      try {
-        fs.rmdirSync(d);
-      } catch {
-        break;
-      }
-    }
     return fail((bag) => {
       if (e instanceof OutputError && e.symlink) bag.report(Messages.OutputSymlink, undefined, { path: e.path });
       else if (e instanceof OutputError) bag.report(Messages.OutputFailed, undefined, { path: e.path, reason: e.reason });

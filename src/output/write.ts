@@ -279,6 +279,7 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
     }
     for (const x of options.extra ?? []) {
       const dir = dirname(x.path);
+      makeDirs(fs, dir, "", created);
       const tmp = join(dir, tempName());
       extras.push({ tmp, abs: x.path });
       try {
