@@ -68,12 +68,17 @@ export function acquireLock(root: string): () => void {
       fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new OutputError(path, (e as Error).message.replace(/^[A-Z]+: /, ""));
-      const text = read(path);
+      // The holder writes its pid right after creating the file: give it a moment.
+      let text = read(path);
+      for (let i = 0; i < 20 && text === ""; i++) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        text = read(path);
+      }
       const holder = text === null ? null : parse(text);
       if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) throw new OutputError(path, "symbolic link", true);
       if (holder && alive(holder)) throw new LockBusy(path, holder.pid);
       if (!holder) {
-        // Being written this very moment, or garbage: only garbage older than a few seconds is stale.
+        // Garbage, or a holder stopped between creating and writing: only stale when older than a few seconds.
         const st = lstatSync(path, { throwIfNoEntry: false });
         if (st && Date.now() - st.mtimeMs < 5000) throw new LockBusy(path, null);
       }
@@ -90,10 +95,18 @@ export function acquireLock(root: string): () => void {
         } catch {
           // someone took the lock meanwhile; theirs stands
         }
-        unlinkSync(aside);
+        try {
+          unlinkSync(aside);
+        } catch {
+          // the new holder's recovery removed it already
+        }
         throw new LockBusy(path, holder?.pid ?? null);
       }
-      unlinkSync(aside);
+      try {
+        unlinkSync(aside);
+      } catch {
+        // the new holder's recovery removed it already
+      }
       continue;
     }
     try {

@@ -54,7 +54,7 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = nodeFs.
 const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
 function reasonOf(e: unknown): string {
-  return (e as Error).message.replace(/^[A-Z]+: /, "").replace(/, (open|write|rename|mkdir|unlink|fsync|close|lstat) '.*'$/, "");
+  return (e as Error).message.replace(/^[A-Z]+: /, "").replace(/, (open|write|rename|mkdir|unlink|fsync|close|lstat|fstat|fchmod|chmod|rmdir)( '.*')?$/, "");
 }
 
 function lstatOrNull(fs: Fs, path: string): nodeFs.Stats | null {
@@ -289,7 +289,8 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
         throw e instanceof OutputError ? new OutputError(x.path, e.reason) : new OutputError(x.path, reasonOf(e));
       }
     }
-    if (journal) {
+    // Only the extra files change (the manifest): each rename is atomic on its own, no journal needed.
+    if (journal && (staged.length > 0 || (options.remove ?? []).length > 0)) {
       const record = {
         format: "policyc-journal",
         version: 1,
@@ -347,7 +348,7 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
       fs.renameSync(x.tmp, x.abs);
       fsyncDir(fs, dirname(x.abs));
     }
-    if (journal) {
+    if (journal && (journalWritten || options.keepJournal)) {
       current = journal;
       fs.unlinkSync(journal);
     }
