@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import * as nodeFs from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { chunks } from "../../src/output/chunks.js";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { OutputError, writeTree } from "../../src/output/write.js";
+import { OutputError, TEMP_NAME, tempName, writeTemp, writeTree } from "../../src/output/write.js";
 import type { OutputFile } from "../../src/targets/Target.js";
 import { readTree, tempDir } from "../helpers.js";
 
@@ -67,5 +68,37 @@ describe("output: large files in pieces", () => {
     const out = tempDir();
     writeTree(out, [file("etc/big.acl", text)]);
     expect(readFileSync(join(out, "etc/big.acl"), "utf8")).toBe(text);
+  });
+});
+
+describe("output: temporaries", () => {
+  it("are named .policyc-tmp- and 32 random hex digits, never the same twice", () => {
+    const names = new Set(Array.from({ length: 1000 }, () => tempName()));
+    expect(names.size).toBe(1000);
+    for (const n of names) expect(n).toMatch(TEMP_NAME);
+  });
+
+  it("are created exclusively: never through a link planted under the name, never over a file", () => {
+    const out = tempDir();
+    const victim = join(out, "victim");
+    writeFileSync(victim, "root's file\n");
+    const name = join(out, tempName());
+    symlinkSync(victim, name);
+    expect(() => writeTemp(nodeFs, name, "evil\n", 0o644)).toThrow(/already exists/);
+    expect(readFileSync(victim, "utf8")).toBe("root's file\n");
+    expect(() => writeTemp(nodeFs, victim, "evil\n", 0o644)).toThrow(/already exists/);
+    expect(readFileSync(victim, "utf8")).toBe("root's file\n");
+  });
+
+  it("get the file's mode whatever the umask", () => {
+    const out = tempDir();
+    const old = process.umask(0o777);
+    try {
+      writeTree(out, [file("etc/a", "A\n")]);
+    } finally {
+      process.umask(old);
+    }
+    expect((statSync(join(out, "etc")).mode & 0o777).toString(8)).toBe("755");
+    expect((statSync(join(out, "etc/a")).mode & 0o777).toString(8)).toBe("644");
   });
 });
