@@ -393,6 +393,14 @@ describe("workflow: the output tree as a transaction", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("policyc: error PC5003: Cannot write out/etc/imapd.acl: exists and is not a regular file.\n");
     expect(readdirSync(join(ok, "out"))).toEqual(["etc"]);
+    // A file an earlier build wrote, where this build needs a folder: it is stale, so it goes first.
+    const moved = repo({ "site.policy": P + 'service a { acl user allow "/etc/x" { entries root; } }\n' });
+    expect(runCli(["build", "site.policy", "-o", "out", "-q"], { cwd: moved }).status).toBe(0);
+    writeFileSync(join(moved, "site.policy"), P + 'service a { acl user allow "/etc/x/y" { entries root; } }\n');
+    const again = runCli(["build", "site.policy", "-o", "out", "-v"], { cwd: moved });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain("  removed   out/etc/x\n");
+    expect(readFileSync(join(moved, "out/etc/x/y"), "utf8")).toContain("root\n");
   });
 
   it("refuses outputs under /.policyc and named like policyc's temporaries (PC3031)", () => {

@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
-import { basename, isAbsolute, join } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { TEMP_NAME } from "./names.js";
 
 /** Where a build records, before renaming anything, what it is about to rename. */
@@ -91,8 +91,8 @@ export function findTemporaries(root: string, dirs?: Iterable<string>): string[]
 /** What an interrupted build left in root (the journal and the temporaries). */
 export function findLeftovers(root: string, dirs?: Iterable<string>): Leftovers {
   const journal = readJournal(root);
-  const temporaries = new Set(findTemporaries(root, dirs));
-  for (const t of journalTemporaries(root)) if (isTemp(isAbsolute(t) ? t : join(root, t))) temporaries.add(t);
+  const temporaries = new Set(findTemporaries(root, dirs).map((t) => resolve(t)));
+  for (const t of journalTemporaries(root)) if (isAbsolute(t) && isTemp(t)) temporaries.add(t);
   const exists = lstatSync(join(root, JOURNAL_PATH), { throwIfNoEntry: false }) !== undefined;
   return { journal: exists ? (journal ?? { pid: null, files: [] }) : null, temporaries: [...temporaries].sort() };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as nodeFs from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
 import { chunks } from "./chunks.js";
 import { sha256 } from "./manifest.js";
@@ -195,17 +195,39 @@ export interface WriteOptions {
   faultBeforeRename?: (path: string) => void;
 }
 
-/** Checks that no folder between root and a path is a link or a file. */
-function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>): void {
+/**
+ * Checks that no folder between root and a path is a link or a file. A file
+ * in the way that this build removes anyway (a stale file of an earlier
+ * build) is allowed: the path is then "deferred" (its folders are made after
+ * the removals). Returns whether it is.
+ */
+function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, removing: Set<string>): boolean {
   let dir = root;
-  for (const part of rel.split("/").slice(0, -1)) {
-    dir = join(dir, part);
+  const parts = rel.split("/").slice(0, -1);
+  for (let i = 0; i < parts.length; i++) {
+    dir = join(dir, parts[i]!);
     if (checked.has(dir)) continue;
     const st = lstatOrNull(fs, dir);
     if (st?.isSymbolicLink()) throw new OutputError(dir, "symbolic link", true);
+    if (st?.isFile() && removing.has(parts.slice(0, i + 1).join("/"))) return true;
     if (st && !st.isDirectory()) throw new OutputError(dir, "exists and is not a directory");
+    if (!st) return false; // nothing below a missing folder exists either
     checked.add(dir);
   }
+  return false;
+}
+
+/**
+ * Whether a folder holds nothing but files this build removes, and at least
+ * one in each folder, so that the removals delete it (an empty folder stays).
+ */
+function onlyRemoved(fs: Fs, abs: string, rel: string, removing: Set<string>): boolean {
+  const entries = fs.readdirSync(abs, { withFileTypes: true });
+  return entries.length > 0 && entries.every((e) => {
+    const r = `${rel}/${e.name}`;
+    if (e.isDirectory()) return onlyRemoved(fs, join(abs, e.name), r, removing);
+    return e.isFile() && removing.has(r);
+  });
 }
 
 /**
@@ -221,8 +243,8 @@ function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>): voi
  *    build created) and leaves the tree as it was.
  * 3. Journal: the list of temporaries and targets is written (the same way)
  *    to `journal`, so an interrupted build can be found and repaired.
- * 4. Commit: tree files are renamed into place, files to remove are removed,
- *    the folders are fsync'd, then the extra files are renamed, the last one
+ * 4. Commit: files to remove are removed (one may stand where a new file
+ *    needs a folder), tree files are renamed into place, the folders are fsync'd, then the extra files are renamed, the last one
  *    (the manifest) last. Then the journal is removed.
  *
  * A reader sees each file either old or new; the tree as a whole is mixed
@@ -232,23 +254,33 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
   const fs = options.fs ?? nodeFs;
   const report: WriteReport = { written: [], unchanged: [], removed: [] };
   const checked = new Set<string>();
-  const plan: { path: string; abs: string; content: string; mode: number }[] = [];
+  const removing = new Set(options.remove ?? []);
+  const plan: { path: string; abs: string; content: string; mode: number; deferred: boolean }[] = [];
   for (const file of files) {
-    checkDirs(fs, root, file.path, checked);
+    // A stale file where this one needs a folder, or a folder of stale files where this one goes: removed first.
+    const deferred = checkDirs(fs, root, file.path, checked, removing);
     const abs = join(root, file.path);
-    const st = lstatOrNull(fs, abs);
+    const st = deferred ? null : lstatOrNull(fs, abs);
     if (st?.isSymbolicLink()) throw new OutputError(abs, "symbolic link", true);
+    if (st?.isDirectory() && onlyRemoved(fs, abs, file.path, removing)) {
+      plan.push({ path: file.path, abs, content: file.content, mode: file.mode, deferred: true });
+      continue;
+    }
     if (st && !st.isFile()) throw new OutputError(abs, "exists and is not a regular file");
     if (st && (st.mode & 0o7777) === file.mode && st.size === Buffer.byteLength(file.content) && fs.readFileSync(abs, "utf8") === file.content) {
       report.unchanged.push(file.path);
       continue;
     }
-    plan.push({ path: file.path, abs, content: file.content, mode: file.mode });
+    plan.push({ path: file.path, abs, content: file.content, mode: file.mode, deferred });
   }
-  for (const p of options.remove ?? []) checkDirs(fs, root, p, checked);
+  for (const p of options.remove ?? []) checkDirs(fs, root, p, checked, new Set());
+  for (const x of options.extra ?? []) {
+    const st = lstatOrNull(fs, x.path);
+    if (st && !st.isFile() && !st.isSymbolicLink()) throw new OutputError(x.path, "exists and is not a regular file");
+  }
 
   const created: string[] = [];
-  const staged: { tmp: string; abs: string; path: string }[] = [];
+  const staged: { tmp: string; abs: string; path: string; deferred: boolean }[] = [];
   const extras: { tmp: string; abs: string }[] = [];
   const journal = options.journal ? join(root, options.journal) : undefined;
   let journalWritten = false;
@@ -266,10 +298,18 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
 
   // Stage.
   try {
+    const ensured = new Set<string>();
     for (const p of plan) {
-      makeDirs(fs, root, dirname(p.path), created);
-      const tmp = join(dirname(p.abs), tempName());
-      staged.push({ tmp, abs: p.abs, path: p.path });
+      let dir = dirname(p.path);
+      if (p.deferred) {
+        // Staged in the deepest folder that exists and stays: its own folders are made after the removals.
+        while (dir !== "." && !lstatOrNull(fs, join(root, dir))?.isDirectory()) dir = dirname(dir);
+      } else if (!ensured.has(dir)) {
+        makeDirs(fs, root, dir, created);
+        ensured.add(dir);
+      }
+      const tmp = join(root, dir, tempName());
+      staged.push({ tmp, abs: p.abs, path: p.path, deferred: p.deferred });
       try {
         options.faultBeforeWrite?.(p.path);
         writeTemp(fs, tmp, p.content, p.mode);
@@ -295,7 +335,7 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
         format: "policyc-journal",
         version: 1,
         pid: process.pid,
-        temporaries: [...staged, ...extras].map((s) => s.tmp),
+        temporaries: [...staged, ...extras].map((s) => resolve(s.tmp)),
         files: [...plan.map((p) => ({ path: p.path, sha256: sha256(p.content) })), ...(options.journalFiles ?? [])],
       };
       const tmp = join(dirname(journal), tempName());
@@ -320,13 +360,7 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
   const dirs = new Set<string>();
   let current = "";
   try {
-    for (const s of staged) {
-      current = s.abs;
-      options.faultBeforeRename?.(s.path);
-      fs.renameSync(s.tmp, s.abs);
-      dirs.add(dirname(s.abs));
-      report.written.push(s.path);
-    }
+    // Stale files first: one may stand where a new file needs a folder.
     for (const p of options.remove ?? []) {
       const abs = join(root, p);
       current = abs;
@@ -341,7 +375,16 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
         }
       }
     }
-    for (const d of dirs) fsyncDir(fs, d);
+    for (const s of staged) {
+      current = s.abs;
+      options.faultBeforeRename?.(s.path);
+      if (s.deferred) makeDirs(fs, root, dirname(s.path));
+      fs.renameSync(s.tmp, s.abs);
+      dirs.add(dirname(s.abs));
+      report.written.push(s.path);
+    }
+    // A folder emptied by a later removal, or replaced by a file, is gone: its parent was synced instead.
+    for (const d of dirs) if (lstatOrNull(fs, d)?.isDirectory()) fsyncDir(fs, d);
     for (const x of extras) {
       current = x.abs;
       options.faultBeforeRename?.(x.abs);

@@ -102,3 +102,25 @@ describe("output: temporaries", () => {
     expect((statSync(join(out, "etc/a")).mode & 0o777).toString(8)).toBe("644");
   });
 });
+
+describe("output: a stale file where a folder must go, and the reverse", () => {
+  it("replaces a stale file by a folder and a folder of stale files by a file, in one build", () => {
+    const out = tempDir();
+    writeTree(out, [file("etc/x", "x was a file\n"), file("etc/d/one", "1\n"), file("etc/d/sub/two", "2\n")]);
+    const r = writeTree(out, [file("etc/x/y", "now x is a folder\n"), file("etc/d", "now d is a file\n")], { remove: ["etc/d/one", "etc/d/sub/two", "etc/x"] });
+    expect(r.removed).toEqual(["etc/d/one", "etc/d/sub/two", "etc/x"]);
+    expect([...readTree(out)]).toEqual([
+      ["etc/d", { content: "now d is a file\n", mode: 0o644 }],
+      ["etc/x/y", { content: "now x is a folder\n", mode: 0o644 }],
+    ]);
+    expect((statSync(join(out, "etc/x")).mode & 0o777).toString(8)).toBe("755");
+  });
+
+  it("still refuses a folder that holds anything the build does not remove", () => {
+    const out = tempDir();
+    writeTree(out, [file("etc/d/one", "1\n")]);
+    writeFileSync(join(out, "etc/d/mine"), "a user's file\n");
+    expect(() => writeTree(out, [file("etc/d", "file\n")], { remove: ["etc/d/one"] })).toThrow(/exists and is not a regular file/);
+    expect(readdirSync(join(out, "etc/d")).sort()).toEqual(["mine", "one"]);
+  });
+});
