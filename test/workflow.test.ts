@@ -1,8 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readTree, ROOT, runCli, tempDir } from "./helpers.js";
+import { depfile, escape, unrepresentable } from "../src/output/depfile.js";
+import { CLI, readTree, ROOT, runCli, tempDir } from "./helpers.js";
 
 const lastLine = (s: string) => s.trimEnd().split("\n").pop();
 const P = "platform debian;\n";
@@ -245,5 +247,165 @@ describe("workflow: examples/fleet/Makefile", () => {
     expect(make(dir, "check").status).toBe(0);
     const deploy = make(dir, "deploy");
     expect(deploy.stdout).toContain("rsync -n -rlpci --exclude=/.policyc/ out/mx1/ root@mx1:/\n");
+  });
+});
+
+describe("workflow: dependency files with hostile names, under real GNU make", () => {
+  /** A Makefile as the README shows it, counting policyc runs. */
+  const MAKEFILE = (cli: string) =>
+    `out/.policyc/manifest.json: site.policy\n\tnode ${cli} build site.policy -o out -q -M deps.mk\n\techo ran >> runs.log\n-include deps.mk\n`;
+  const runs = (dir: string) => (existsSync(join(dir, "runs.log")) ? readFileSync(join(dir, "runs.log"), "utf8").split("\n").length - 1 : 0);
+  const make = (dir: string) => spawnSync("make", ["-C", dir], { encoding: "utf8" });
+
+  it("escapes every character make treats specially: no command runs, and touching the file rebuilds", () => {
+    const name = "lists/a b#c:d$e%f\\`touch PWNED`'x'!&,@+{}<>^.policy";
+    const dir = repo({ "site.policy": `include "${name.replace(/\\/g, "\\\\")}";\n` + P + 'service s { acl user allow "/etc/s.acl" { entries root; } }\n', [name]: "users staff = alice;\n" });
+    writeFileSync(join(dir, "Makefile"), MAKEFILE(CLI));
+    const first = make(dir);
+    expect(first.status, first.stderr).toBe(0);
+    expect(runs(dir)).toBe(1);
+    expect(readFileSync(join(dir, "deps.mk"), "utf8")).toContain(" lists/a\\ b\\#c\\:d$$e%f\\`touch\\ PWNED`'x'!&,@+{}<>^.policy \\\n");
+    expect(make(dir).stdout).toContain("is up to date");
+    expect(runs(dir)).toBe(1);
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(dir, name), later, later);
+    expect(make(dir).status).toBe(0);
+    expect(runs(dir)).toBe(2);
+    expect(existsSync(join(dir, "PWNED"))).toBe(false);
+    expect(existsSync(join(dir, "lists", "PWNED"))).toBe(false);
+  });
+
+  it("refuses a name make cannot represent (a line break that would start a recipe) with PC5011, writing nothing", () => {
+    const name = "x\n\ttouch PWNED\n.policy";
+    const dir = repo({ "site.policy": `include "x\\n\\ttouch PWNED\\n.policy";\n` + P + 'service s { acl user allow "/etc/s.acl" { entries root; } }\n', [name]: "users staff = alice;\n" });
+    const r = runCli(["build", "site.policy", "-o", "out", "-M", "deps.mk"], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('policyc: error PC5011: Cannot write the dependency file deps.mk: make cannot represent the file name "x\\n\\ttouch PWNED\\n.policy", which has a line break; nothing was written.\n');
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    expect(existsSync(join(dir, "deps.mk"))).toBe(false);
+  });
+
+  it("for any name: either refused, or make reads back exactly that name, as a prerequisite and as a target", () => {
+    const dir = tempDir("policyc-make-");
+    const chars = [..."ab.-_/ \t#:$%*?[]\\`'\"!&,@+=;|()~{}<>^"];
+    let run = 0;
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 12 }), (cs) => {
+        const name = "n" + cs.join("").replace(/\/+/g, "/").replace(/\/$/, "");
+        if (unrepresentable(name)) return;
+        // Both exist, as a build's inputs and outputs do; each run in a folder of its own.
+        const f = join(dir, String(run++));
+        const target = name + ".out";
+        mkdirSync(join(f, name, ".."), { recursive: true });
+        writeFileSync(join(f, target), "");
+        writeFileSync(join(f, name), "");
+        const earlier = new Date(Date.now() - 10_000);
+        utimesSync(join(f, target), earlier, earlier);
+        writeFileSync(join(f, "deps.mk"), depfile([target], [name]));
+        writeFileSync(join(f, "Makefile"), `all: ${escape(target, false)}\ninclude deps.mk\n${escape(target, true)}:\n\t$(info [$@] [$^])\n`);
+        const r = spawnSync("make", ["-s", "-C", f], { encoding: "utf8" });
+        expect(r.stderr, name).toBe("");
+        expect(r.stdout, name).toBe(`[${target}] [${name}]\n`);
+        // A removed input does not stop make (its empty rule), and the target is rebuilt.
+        rmSync(join(f, name));
+        const gone = spawnSync("make", ["-s", "-C", f], { encoding: "utf8" });
+        expect([gone.status, gone.stdout], name).toEqual([0, `[${target}] [${name}]\n`]);
+      }),
+      { numRuns: 150, seed: 3 },
+    );
+  });
+});
+
+describe("workflow: the output tree as a transaction", () => {
+  it("creates folders 0755 whatever the umask, and keeps the mode of folders that exist", () => {
+    const dir = repo({ "site.policy": ONE_LIST });
+    mkdirSync(join(dir, "kept/etc"), { recursive: true });
+    chmodSync(join(dir, "kept/etc"), 0o750);
+    const build = (umask: string, out: string) => `umask ${umask} && "${process.execPath}" "${CLI}" build site.policy -o ${out} -q`;
+    const r = spawnSync("sh", ["-c", [build("077", "deep/host"), build("000", "fresh"), build("077", "kept")].join(" && ")], { cwd: dir, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const mode = (p: string) => (statSync(join(dir, p)).mode & 0o777).toString(8);
+    for (const p of ["deep", "deep/host", "deep/host/etc", "deep/host/etc/pam.d", "deep/host/.policyc", "fresh", "fresh/etc/pam.d", "fresh/.policyc", "kept/etc/pam.d"]) {
+      expect(mode(p), p).toBe("755");
+    }
+    for (const p of ["deep/host/etc/imapd.acl", "deep/host/.policyc/manifest.json", "fresh/etc/imapd.acl", "fresh/.policyc/manifest.json"]) expect(mode(p), p).toBe("644");
+    expect(mode("kept/etc")).toBe("750");
+  });
+
+  it("refuses to build while another build holds OUT's lock, naming its pid; a stale lock is taken over", () => {
+    const dir = repo({ "site.policy": ONE_LIST });
+    mkdirSync(join(dir, "out/.policyc"), { recursive: true });
+    const start = readFileSync(`/proc/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[19];
+    writeFileSync(join(dir, "out/.policyc/lock"), `${process.pid} ${start}\n`);
+    const busy = runCli(["build", "site.policy", "-o", "out"], { cwd: dir });
+    expect([busy.status, busy.stderr]).toEqual([
+      1,
+      `policyc: error PC5010: Another policyc build (pid ${process.pid}) is writing out; nothing was written. Run it again when that build has finished (if no policyc is running, remove out/.policyc/lock).\n`,
+    ]);
+    expect(readdirSync(join(dir, "out/.policyc"))).toEqual(["lock"]);
+    // The same pid with another start time is a reused pid: the lock is stale.
+    writeFileSync(join(dir, "out/.policyc/lock"), `${process.pid} 1\n`);
+    expect(runCli(["build", "site.policy", "-o", "out", "-q"], { cwd: dir }).status).toBe(0);
+    expect(readdirSync(join(dir, "out/.policyc"))).toEqual(["manifest.json"]);
+  });
+
+  it("build --check and diff report temporaries and a journal left by an interrupted build; the next build removes them and says so", () => {
+    const dir = repo({ "site.policy": ONE_LIST });
+    expect(runCli(["build", "site.policy", "-o", "out", "-q"], { cwd: dir }).status).toBe(0);
+    const tmp = join(dir, "out/etc/pam.d/.policyc-tmp-" + "ab".repeat(16));
+    writeFileSync(tmp, "half a file");
+    writeFileSync(join(dir, "out/etc/.policyc-tmp-not-ours"), "a user's file\n");
+    const check = runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir });
+    expect([check.status, check.stdout]).toEqual([1, ""]);
+    expect(check.stderr).toBe("policyc: error PC5012: out holds an unfinished build (1 temporary file): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.\n");
+    const diff = runCli(["diff", "site.policy", "--root", "out"], { cwd: dir });
+    expect(diff.status).toBe(1);
+    expect(diff.stderr).toContain("error PC5012: out holds an unfinished build (1 temporary file)");
+    writeFileSync(join(dir, "out/.policyc/journal"), JSON.stringify({ format: "policyc-journal", version: 1, pid: 4242, temporaries: [], files: [] }));
+    expect(runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir }).stderr).toContain("(the journal of an unfinished build (pid 4242) and 1 temporary file)");
+    const repair = runCli(["build", "site.policy", "-o", "out"], { cwd: dir });
+    expect(repair.status).toBe(0);
+    expect(repair.stderr).toContain("policyc: warning: out held the journal of an unfinished build (pid 4242) and 1 temporary file, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n");
+    expect(existsSync(tmp)).toBe(false);
+    expect(existsSync(join(dir, "out/.policyc/journal"))).toBe(false);
+    expect(readFileSync(join(dir, "out/etc/.policyc-tmp-not-ours"), "utf8")).toBe("a user's file\n");
+    expect(runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir }).status).toBe(0);
+  });
+
+  it("finds a file where a folder must go (and the reverse) in check, with both places in the policy, and writes nothing", () => {
+    const policy = P + 'service a { acl user allow "/etc/x" { entries root; } }\nservice b { acl user deny "/etc/x/y" { entries bob; } }\n';
+    const dir = repo({ "site.policy": policy });
+    const check = runCli(["check", "site.policy", "--format", "json"], { cwd: dir });
+    expect(check.status).toBe(1);
+    const d = JSON.parse(check.stdout).diagnostics[0];
+    expect([d.code, d.message, d.location.line, d.related[0].location.line]).toEqual([
+      "PC3030",
+      'The access list of service "a" writes the file /etc/x, but the access list of service "b" needs it to be a folder for /etc/x/y.',
+      3,
+      2,
+    ]);
+    expect(runCli(["build", "site.policy", "-o", "out"], { cwd: dir }).status).toBe(1);
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    // Against what is on disk: a folder where the policy has a file.
+    const ok = repo({ "site.policy": ONE_LIST });
+    mkdirSync(join(ok, "out/etc/imapd.acl"), { recursive: true });
+    const r = runCli(["build", "site.policy", "-o", "out"], { cwd: ok });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("policyc: error PC5003: Cannot write out/etc/imapd.acl: exists and is not a regular file.\n");
+    expect(readdirSync(join(ok, "out"))).toEqual(["etc"]);
+    // A file an earlier build wrote, where this build needs a folder: it is stale, so it goes first.
+    const moved = repo({ "site.policy": P + 'service a { acl user allow "/etc/x" { entries root; } }\n' });
+    expect(runCli(["build", "site.policy", "-o", "out", "-q"], { cwd: moved }).status).toBe(0);
+    writeFileSync(join(moved, "site.policy"), P + 'service a { acl user allow "/etc/x/y" { entries root; } }\n');
+    const again = runCli(["build", "site.policy", "-o", "out", "-v"], { cwd: moved });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain("  removed   out/etc/x\n");
+    expect(readFileSync(join(moved, "out/etc/x/y"), "utf8")).toContain("root\n");
+  });
+
+  it("refuses outputs under /.policyc and named like policyc's temporaries (PC3031)", () => {
+    const r = runCli(["check", "-"], { input: P + 'service a { acl user allow "/.policyc/manifest.json" { entries root; } acl user allow "/etc/.policyc-tmp-0123456789abcdef0123456789abcdef" { entries root; } }\n' });
+    expect(r.stderr.match(/PC3031/g)).toHaveLength(2);
+    expect(r.stderr).toContain('error PC3031: The access list of service "a" would write /.policyc/manifest.json, a name policyc reserves for its manifest, journal and lock (.policyc/).');
   });
 });

@@ -1,28 +1,16 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
-import { depfile } from "../output/depfile.js";
+import { depfile, unrepresentable } from "../output/depfile.js";
+import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
+import { LOCK_PATH, LockBusy } from "../output/lock.js";
 import { MANIFEST_PATH, makeManifest } from "../output/manifest.js";
 import { renderPatch } from "../output/patch.js";
-import { compareTree, removeFiles, staleFiles } from "../output/tree.js";
-import { OutputError, writeTree } from "../output/write.js";
+import { compareTree, staleFiles } from "../output/tree.js";
+import { commitBuild } from "../output/transaction.js";
+import { OutputError } from "../output/write.js";
 import type { Command } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
-
-/** Writes a file whole, through a temporary name: for the manifest and the depfile, which change every build. */
-function replaceFile(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.policyc-${process.pid}.tmp`);
-  const fd = openSync(tmp, "w", 0o644);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 /** A path for a make rule: relative to the current folder when inside it. */
 function makePath(p: string): string {
@@ -38,53 +26,80 @@ export const buildCommand: Command = async (ctx) => {
   const result = ctx.compile();
   if (!result) return ctx.exitCode;
   const { files, build, program } = result;
-  const out = options.output;
+  const out = options.output.length > 1 ? options.output.replace(/\/+$/, "") : options.output;
   const hosts = build.hosts.some((h) => h.name !== null) ? build.hosts.map((h) => h.name!) : null;
-  const stale = staleFiles(out, files);
-
-  if (options.check) {
-    const changes = compareTree(out, files, stale.removable);
-    if (changes.length === 0) {
-      ctx.say(`policyc: ${out} is up to date (${files.length} files).`);
-      return EXIT_OK;
-    }
-    process.stdout.write(await renderPatch(changes, { a: "a", b: "b" }));
-    process.stderr.write(
-      `policyc: ${out} is not what ${program.root.path} produces: ${changes.length} file${changes.length === 1 ? "" : "s"} differ; run policyc build to update it.\n`,
-    );
+  const fail = (report: (bag: DiagnosticBag) => void) => {
+    const bag = new DiagnosticBag();
+    report(bag);
+    ctx.report(bag);
     return EXIT_ERRORS;
-  }
+  };
 
   try {
-    const report = writeTree(out, files);
-    removeFiles(out, stale.removable);
-    replaceFile(join(out, MANIFEST_PATH), JSON.stringify(makeManifest(program.root.path, hosts, files), null, 2) + "\n");
+    if (options.check) {
+      const leftovers = findLeftovers(out);
+      const stale = staleFiles(out, files, leftovers.journal?.files);
+      const changes = compareTree(out, files, stale.removable);
+      if (changes.length === 0 && !hasLeftovers(leftovers)) {
+        ctx.say(`policyc: ${out} is up to date (${files.length} files).`);
+        return EXIT_OK;
+      }
+      if (changes.length) process.stdout.write(await renderPatch(changes, { a: "a", b: "b" }));
+      if (hasLeftovers(leftovers)) fail((bag) => bag.report(Messages.OutputInterrupted, undefined, { out, what: describeLeftovers(leftovers) }));
+      if (changes.length) {
+        process.stderr.write(
+          `policyc: ${out} is not what ${program.root.path} produces: ${changes.length} file${changes.length === 1 ? "" : "s"} differ; run policyc build to update it.\n`,
+        );
+      }
+      return EXIT_ERRORS;
+    }
+
+    // The dependency file is decided before anything is written: a name make cannot take fails the build.
+    let dep: string | undefined;
     if (options.depfile) {
       const targets = [...files.map((f) => join(out, f.path)), join(out, MANIFEST_PATH)];
-      replaceFile(options.depfile, depfile(targets, [...program.files.map((f) => f.path), ...result.templates.map(makePath)]));
+      const inputs = [...program.files.map((f) => f.path), ...result.templates.map(makePath)];
+      for (const name of [...targets, ...inputs]) {
+        const what = unrepresentable(name);
+        if (what) return fail((bag) => bag.report(Messages.DepfileName, undefined, { depfile: options.depfile!, path: JSON.stringify(name), what }));
+      }
+      dep = depfile(targets, inputs);
     }
-    for (const path of stale.modified) {
+
+    let report;
+    try {
+      report = commitBuild(out, files, {
+        manifest: JSON.stringify(makeManifest(program.root.path, hosts, files), null, 2) + "\n",
+        extra: dep !== undefined ? [{ path: options.depfile!, content: dep }] : [],
+      });
+    } catch (e) {
+      if (!(e instanceof LockBusy)) throw e;
+      return fail((bag) => bag.report(Messages.OutputLocked, undefined, { holder: e.pid !== null ? `pid ${e.pid}` : "pid unknown", out, lock: join(out, LOCK_PATH) }));
+    }
+    if (report.recovered) {
+      process.stderr.write(`policyc: warning: ${out} held ${report.recovered}, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n`);
+    }
+    for (const path of report.modified) {
       process.stderr.write(`policyc: warning: left ${join(out, path)} in place: the policy no longer produces it, but it was changed since policyc wrote it.\n`);
     }
     if (options.verbose) {
       for (const p of report.written) process.stderr.write(`  wrote     ${join(out, p)}\n`);
       for (const p of report.unchanged) process.stderr.write(`  unchanged ${join(out, p)}\n`);
-      for (const p of stale.removable) process.stderr.write(`  removed   ${join(out, p)}\n`);
+      for (const p of report.removed) process.stderr.write(`  removed   ${join(out, p)}\n`);
     }
     const n = report.written.length;
-    const extra = [
+    const extraWords = [
       report.unchanged.length ? `${report.unchanged.length} unchanged` : "",
-      stale.removable.length ? `${stale.removable.length} removed` : "",
+      report.removed.length ? `${report.removed.length} removed` : "",
     ].filter(Boolean);
-    ctx.say(`policyc: wrote ${n} file${n === 1 ? "" : "s"} to ${out}${extra.length ? ` (${extra.join(", ")})` : ""}.`);
+    ctx.say(`policyc: wrote ${n} file${n === 1 ? "" : "s"} to ${out}${extraWords.length ? ` (${extraWords.join(", ")})` : ""}.`);
     return EXIT_OK;
   } catch (e) {
     if (!(e instanceof OutputError) && !(e as NodeJS.ErrnoException).code) throw e;
-    const bag = new DiagnosticBag();
-    if (e instanceof OutputError && e.symlink) bag.report(Messages.OutputSymlink, undefined, { path: e.path });
-    else if (e instanceof OutputError) bag.report(Messages.OutputFailed, undefined, { path: e.path, reason: e.reason });
-    else bag.report(Messages.OutputFailed, undefined, { path: (e as NodeJS.ErrnoException).path ?? out, reason: (e as Error).message });
-    ctx.report(bag);
-    return EXIT_ERRORS;
+    return fail((bag) => {
+      if (e instanceof OutputError && e.symlink) bag.report(Messages.OutputSymlink, undefined, { path: e.path });
+      else if (e instanceof OutputError) bag.report(Messages.OutputFailed, undefined, { path: e.path, reason: e.reason });
+      else bag.report(Messages.OutputFailed, undefined, { path: (e as NodeJS.ErrnoException).path ?? out, reason: (e as Error).message });
+    });
   }
 };

@@ -1,3 +1,7 @@
+import { dirname } from "node:path";
+import { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { Messages } from "../diagnostics/messages.js";
+import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { renderPatch } from "../output/patch.js";
 import { compareTree } from "../output/tree.js";
 import type { Command } from "./command.js";
@@ -20,7 +24,15 @@ export const diffCommand: Command = async (ctx) => {
     throw new UsageError("--host is only for policies with host blocks.");
   }
   const changes = compareTree(root, files);
+  // Temporaries beside the policy's files: an interrupted build was deployed, or a build is running.
+  const leftovers = findLeftovers(root, files.map((f) => dirname(f.path)));
+  if (hasLeftovers(leftovers)) {
+    const bag = new DiagnosticBag();
+    bag.report(Messages.OutputInterrupted, undefined, { out: root, what: describeLeftovers(leftovers) });
+    ctx.report(bag);
+  }
   if (changes.length === 0) {
+    if (hasLeftovers(leftovers)) return EXIT_ERRORS;
     ctx.say(`policyc: ${root} matches the policy (${files.length} files).`);
     return EXIT_OK;
   }

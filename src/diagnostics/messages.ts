@@ -88,6 +88,8 @@ export const Messages = {
   PamLineContinues: def("PC3034", "error", "Line {line} of /etc/pam.d/{pam} ends in a backslash ({what}): Linux-PAM would join the next non-comment line, such as a pam_listfile line, to it."),
   SmtpsWithoutModifier: def("PC3040", "error", "Port {port} is SMTPS, where clients start TLS at once, but its modifiers lack \"s\": sendmail would speak plain text there; add s to the modifiers."),
   SmtpsWithoutTls: def("PC3041", "error", "The socket \"{name}\" speaks SMTPS (modifier s), which needs \"tls certificate\", \"tls key\", \"tls ca\" and \"tls ca-path\"; without them no client could connect."),
+  PathConflict: def("PC3030", "error", "{first} writes the file {file}, but {second} needs it to be a folder for {path}."),
+  ReservedPath: def("PC3031", "error", "{producer} would write {path}, a name policyc reserves for {what}."),
 
   // PC4xxx: safety
   EmptyAllowList: def("PC4001", "error", "This allow list has no entries: pam_listfile would deny everyone."),
@@ -119,6 +121,9 @@ export const Messages = {
   TemplatePlaceholderInComment: def("PC5020", "error", "Template {path} line {line} has {{{name}}} inside a comment, so the lines it stands for would be commented out; put it on a line of its own."),
   TemplatePlaceholderNotAlone: def("PC5021", "error", "Template {path} line {line} has {{{name}}} inside a line, but it stands for several lines; put it on a line of its own."),
   OutputNotPlain: def("PC5005", "error", "{path} would contain {what} at line {line}; generated files must be plain text with LF line ends (check the templates)."),
+  OutputLocked: def("PC5010", "error", "Another policyc build ({holder}) is writing {out}; nothing was written. Run it again when that build has finished (if no policyc is running, remove {lock})."),
+  DepfileName: def("PC5011", "error", "Cannot write the dependency file {depfile}: make cannot represent the file name {path}, which has {what}; nothing was written."),
+  OutputInterrupted: def("PC5012", "error", "{out} holds an unfinished build ({what}): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it."),
 
   // PC9xxx: about policyc itself
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { OutputFile } from "../targets/Target.js";
 import { chunks } from "./chunks.js";
+import { safeRelative } from "./journal.js";
 
 /** Where a build records what it wrote, relative to the output folder. */
 export const MANIFEST_PATH = ".policyc/manifest.json";
@@ -66,7 +67,7 @@ export function parseManifest(text: string): Pick<ManifestEntry, "path" | "sha25
   try {
     const m = JSON.parse(text) as Manifest;
     if (m.format !== "policyc-manifest" || !Array.isArray(m.files)) return undefined;
-    return m.files.filter((f) => typeof f.path === "string" && typeof f.sha256 === "string" && !f.path.split("/").includes(".."));
+    return m.files.filter((f) => typeof f.path === "string" && typeof f.sha256 === "string" && safeRelative(f.path));
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
-import { lstatSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { lstatSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
 import { MANIFEST_PATH, parseManifest, sha256 } from "./manifest.js";
+import { OutputError } from "./write.js";
 
 /** How a file on disk differs from what the policy produces. */
 export interface Change {
@@ -23,24 +24,44 @@ function readIfFile(abs: string): { content: string; mode: number } | undefined 
   }
 }
 
-/** Files a previous build under root recorded that this build no longer produces, unchanged since. */
-export function staleFiles(root: string, files: OutputFile[]): { removable: string[]; modified: string[] } {
-  const previous = readManifest(root);
+/**
+ * Files policyc wrote under root that this build no longer produces, unchanged
+ * since: those the previous manifest records, and those an interrupted
+ * build's journal (`owned`) says it was renaming into place. A path reached
+ * through a symbolic link inside the tree is refused (OutputError), never
+ * followed.
+ */
+export function staleFiles(root: string, files: OutputFile[], owned: { path: string; sha256: string }[] = []): { removable: string[]; modified: string[] } {
   const now = new Set(files.map((f) => f.path));
+  const hashes = new Map<string, Set<string>>();
+  for (const p of [...(readManifest(root) ?? []), ...owned]) {
+    if (now.has(p.path)) continue;
+    if (!hashes.has(p.path)) hashes.set(p.path, new Set());
+    hashes.get(p.path)!.add(p.sha256);
+  }
   const removable: string[] = [];
   const modified: string[] = [];
-  for (const p of previous ?? []) {
-    if (now.has(p.path)) continue;
-    const disk = readIfFile(join(root, p.path));
+  for (const [path, shas] of hashes) {
+    let dir = root;
+    let through = false;
+    for (const part of path.split("/").slice(0, -1)) {
+      dir = join(dir, part);
+      const st = lstatSync(dir, { throwIfNoEntry: false });
+      if (st?.isSymbolicLink()) throw new OutputError(dir, "symbolic link", true);
+      if (!st?.isDirectory()) through = true;
+    }
+    if (through) continue;
+    const disk = readIfFile(join(root, path));
     if (!disk) continue;
-    if (sha256(disk.content) === p.sha256) removable.push(p.path);
-    else modified.push(p.path);
+    if (shas.has(sha256(disk.content))) removable.push(path);
+    else modified.push(path);
   }
   return { removable: removable.sort(), modified: modified.sort() };
 }
 
 function readManifest(root: string) {
   try {
+    if (lstatSync(join(root, MANIFEST_PATH)).isSymbolicLink()) return undefined;
     return parseManifest(readFileSync(join(root, MANIFEST_PATH), "utf8"));
   } catch {
     return undefined;
@@ -65,21 +86,4 @@ export function compareTree(root: string, files: OutputFile[], stale: string[] =
     if (disk) changes.push({ path, kind: "remove", before: disk.content, modeBefore: disk.mode });
   }
   return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
-/** Removes files, then their folders up to root as they become empty. */
-export function removeFiles(root: string, paths: string[]): void {
-  for (const p of paths) {
-    unlinkSync(join(root, p));
-    let dir = dirname(join(root, p));
-    while (dir.length > root.length && dir.startsWith(root)) {
-      try {
-        if (readdirSync(dir).length > 0) break;
-        rmdirSync(dir);
-      } catch {
-        break;
-      }
-      dir = dirname(dir);
-    }
-  }
 }

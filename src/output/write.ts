@@ -1,7 +1,10 @@
-import { closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import * as nodeFs from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
 import { chunks } from "./chunks.js";
+import { sha256 } from "./manifest.js";
+import { TEMP_NAME, TEMP_PREFIX } from "./names.js";
 
 /** A reason the tree cannot be written; the CLI turns it into a diagnostic. */
 export class OutputError extends Error {
@@ -14,119 +17,392 @@ export class OutputError extends Error {
   }
 }
 
-/** Writes a string as UTF-8, piece by piece. */
-function writeChunked(fd: number, content: string): void {
-  for (const piece of chunks(content)) {
-    const buf = Buffer.from(piece, "utf8");
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+/**
+ * The file system calls the writer makes. Production passes node:fs; the
+ * fault-injection tests pass a copy whose writeSync writes short or fails.
+ */
+export type Fs = Pick<
+  typeof nodeFs,
+  | "openSync"
+  | "writeSync"
+  | "fsyncSync"
+  | "fstatSync"
+  | "fchmodSync"
+  | "closeSync"
+  | "renameSync"
+  | "unlinkSync"
+  | "lstatSync"
+  | "mkdirSync"
+  | "chmodSync"
+  | "readFileSync"
+  | "readdirSync"
+  | "rmdirSync"
+>;
+
+/** Mode of every directory policyc creates, whatever the umask: rsync copies it to the host's /etc. */
+export const DIR_MODE = 0o755;
+
+export { TEMP_NAME, TEMP_PREFIX } from "./names.js";
+
+/** An unpredictable temporary name: a local user cannot plant a link under it in advance. */
+export function tempName(): string {
+  return TEMP_PREFIX + randomBytes(16).toString("hex");
+}
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = nodeFs.constants;
+/** Created, never opened: O_EXCL fails on anything already there, a symbolic link included. */
+const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+
+function reasonOf(e: unknown): string {
+  return (e as Error).message.replace(/^[A-Z]+: /, "").replace(/, (open|write|rename|mkdir|unlink|fsync|close|lstat|fstat|fchmod|chmod|rmdir)( '.*')?$/, "");
+}
+
+function lstatOrNull(fs: Fs, path: string): nodeFs.Stats | null {
+  try {
+    return fs.lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR") return null;
+    throw new OutputError(path, reasonOf(e));
   }
 }
 
-/** Removes temporaries, best effort: cleanup must not hide the error that caused it. */
-function removeAll(staged: { tmp: string }[]): void {
-  for (const s of staged) {
+/**
+ * Creates a folder and its missing parents with mode 0755 whatever the
+ * umask (mkdir's mode is masked, so each is chmod'ed after creation). A
+ * folder that exists keeps its mode. Below `root` nothing may be a symbolic
+ * link; `root` itself and what lies above it are the user's path and are
+ * followed. Returns the folders it created, outermost first.
+ */
+export function makeDirs(fs: Fs, root: string, rel: string, created: string[] = []): string[] {
+  const chain: string[] = [];
+  for (let d = root; ; d = dirname(d)) {
+    chain.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  // The root and its parents: follow links (the user named them), create what is missing.
+  for (const d of chain) {
+    let st: nodeFs.Stats | null;
     try {
-      rmSync(s.tmp, { force: true });
-    } catch {
-      // nothing more can be done; the original error is reported
+      st = fs.lstatSync(d).isSymbolicLink() ? nodeFs.statSync(d) : fs.lstatSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new OutputError(d, reasonOf(e));
+      st = null;
     }
+    if (st && !st.isDirectory()) throw new OutputError(d, "exists and is not a directory");
+    if (!st) mkdir(fs, d, created);
+  }
+  let dir = root;
+  for (const part of rel.split("/").filter(Boolean)) {
+    dir = join(dir, part);
+    const st = lstatOrNull(fs, dir);
+    if (st?.isSymbolicLink()) throw new OutputError(dir, "symbolic link", true);
+    if (st && !st.isDirectory()) throw new OutputError(dir, "exists and is not a directory");
+    if (!st) mkdir(fs, dir, created);
+  }
+  return created;
+}
+
+function mkdir(fs: Fs, dir: string, created: string[]): void {
+  try {
+    fs.mkdirSync(dir, { mode: DIR_MODE });
+    created.push(dir);
+    fs.chmodSync(dir, DIR_MODE);
+  } catch (e) {
+    // Another process made it meanwhile: fine if it is a real folder.
+    if ((e as NodeJS.ErrnoException).code === "EEXIST" && lstatOrNull(fs, dir)?.isDirectory()) return;
+    throw new OutputError(dir, reasonOf(e));
+  }
+}
+
+/**
+ * Writes content to a new temporary file: created exclusively (never through
+ * a link, never over anything), written in full, its size checked, mode set
+ * and fsync'd. A write that makes no progress or a size that differs is an
+ * error, never a truncated file.
+ */
+export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, CREATE_NEW, 0o600);
+  } catch (e) {
+    throw new OutputError(tmp, reasonOf(e));
+  }
+  try {
+    let total = 0;
+    for (const piece of chunks(content)) {
+      const buf = Buffer.from(piece, "utf8");
+      for (let off = 0; off < buf.length; ) {
+        const n = fs.writeSync(fd, buf, off);
+        if (!(n > 0)) throw new Error(`short write: ${total + off} of ${Buffer.byteLength(content)} bytes written`);
+        off += n;
+      }
+      total += buf.length;
+    }
+    fs.fchmodSync(fd, mode);
+    fs.fsyncSync(fd);
+    const size = fs.fstatSync(fd).size;
+    if (size !== total) throw new Error(`short write: the file holds ${size} of ${total} bytes`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function removeQuietly(fs: Fs, path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch {
+    // best effort: cleanup must not hide the error that caused it
+  }
+}
+
+function fsyncDir(fs: Fs, dir: string): void {
+  const fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
 export interface WriteReport {
   written: string[];
   unchanged: string[];
+  removed: string[];
 }
 
-function lstatOrNull(path: string) {
-  try {
-    return lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new OutputError(path, (e as Error).message);
-  }
+/** A file outside the tree's own list that goes through the same transaction (the manifest, the depfile). */
+export interface ExtraFile {
+  /** Absolute path, or relative to the current folder. */
+  path: string;
+  content: string;
+}
+
+export interface WriteOptions {
+  /** Files of an earlier build to remove (relative to root; checked to be policyc's and unchanged by the caller). */
+  remove?: string[];
+  /** Written after the tree, in this order; the last one is renamed last (the manifest). */
+  extra?: ExtraFile[];
+  /** Where to record, before anything is renamed, what this build will rename (relative to root). */
+  journal?: string;
+  /** Files an earlier, interrupted build's journal recorded: carried over, so they stay known as policyc's. */
+  journalFiles?: { path: string; sha256: string }[];
+  /** A journal was there before this build (an interrupted one): a failure before the commit keeps it. */
+  keepJournal?: boolean;
+  fs?: Fs;
+  /** Test hook: called before each temporary is written. */
+  faultBeforeWrite?: (path: string) => void;
+  /** Test hook: called before each rename. */
+  faultBeforeRename?: (path: string) => void;
 }
 
 /**
- * Writes files under root. First every path is checked (no symbolic link and
- * no non-directory anywhere inside the tree), so a bad tree fails before any
- * byte is written. Then every file whose bytes or mode differ is written in
- * full to a temporary name in its own directory, and only when all are
- * written are they renamed into place: a failure or crash while writing
- * leaves the previous tree, and a file is always either the old one or the
- * new one, never partial. Unchanged files are not touched, so their mtime
- * stays and make does not rebuild.
+ * Checks that no folder between root and a path is a link or a file. A file
+ * in the way that this build removes anyway (a stale file of an earlier
+ * build) is allowed: the path is then "deferred" (its folders are made after
+ * the removals). Returns whether it is.
  */
-export function writeTree(root: string, files: OutputFile[], faultBeforeWrite?: (path: string) => void): WriteReport {
-  const plan: { file: OutputFile; abs: string; same: boolean }[] = [];
-  const checkedDirs = new Set<string>();
-  for (const file of files) {
-    const parts = file.path.split("/");
-    let dir = root;
-    for (const part of parts.slice(0, -1)) {
-      dir = join(dir, part);
-      if (checkedDirs.has(dir)) continue;
-      const st = lstatOrNull(dir);
-      if (st?.isSymbolicLink()) throw new OutputError(dir, "symbolic link", true);
-      if (st && !st.isDirectory()) throw new OutputError(dir, "exists and is not a directory");
-      checkedDirs.add(dir);
-    }
-    const abs = join(root, file.path);
-    const st = lstatOrNull(abs);
-    if (st?.isSymbolicLink()) throw new OutputError(abs, "symbolic link", true);
-    if (st && !st.isFile()) throw new OutputError(abs, "exists and is not a regular file");
-    let same = false;
-    if (st && (st.mode & 0o7777) === file.mode && st.size === Buffer.byteLength(file.content)) {
-      same = readFileSync(abs, "utf8") === file.content;
-    }
-    plan.push({ file, abs, same });
+function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, removing: Set<string>): boolean {
+  let dir = root;
+  const parts = rel.split("/").slice(0, -1);
+  for (let i = 0; i < parts.length; i++) {
+    dir = join(dir, parts[i]!);
+    if (checked.has(dir)) continue;
+    const st = lstatOrNull(fs, dir);
+    if (st?.isSymbolicLink()) throw new OutputError(dir, "symbolic link", true);
+    if (st?.isFile() && removing.has(parts.slice(0, i + 1).join("/"))) return true;
+    if (st && !st.isDirectory()) throw new OutputError(dir, "exists and is not a directory");
+    if (!st) return false; // nothing below a missing folder exists either
+    checked.add(dir);
   }
-  const report: WriteReport = { written: [], unchanged: [] };
-  // Phase 1: every changed file goes to a temporary name beside its target.
-  // Any failure removes the temporaries and leaves the tree as it was.
-  const staged: { tmp: string; abs: string; path: string }[] = [];
-  let counter = 0;
+  return false;
+}
+
+/**
+ * Whether a folder holds nothing but files this build removes, and at least
+ * one in each folder, so that the removals delete it (an empty folder stays).
+ */
+function onlyRemoved(fs: Fs, abs: string, rel: string, removing: Set<string>): boolean {
+  const entries = fs.readdirSync(abs, { withFileTypes: true });
+  return entries.length > 0 && entries.every((e) => {
+    const r = `${rel}/${e.name}`;
+    if (e.isDirectory()) return onlyRemoved(fs, join(abs, e.name), r, removing);
+    return e.isFile() && removing.has(r);
+  });
+}
+
+/**
+ * Writes the tree under root as one transaction.
+ *
+ * 1. Plan: every path is checked before any byte is written: no symbolic
+ *    link anywhere below root, no file where a folder must be and no folder
+ *    where a file must be. Files whose bytes and mode are already right are
+ *    left alone (their mtime stays, so make rebuilds nothing).
+ * 2. Stage: every changed file, then each extra file, is written in full to
+ *    an exclusively created temporary with a random name beside its target,
+ *    and fsync'd. Any failure removes the temporaries (and the folders this
+ *    build created) and leaves the tree as it was.
+ * 3. Journal: the list of temporaries and targets is written (the same way)
+ *    to `journal`, so an interrupted build can be found and repaired.
+ * 4. Commit: files to remove are removed (one may stand where a new file
+ *    needs a folder), tree files are renamed into place, the folders are fsync'd, then the extra files are renamed, the last one
+ *    (the manifest) last. Then the journal is removed.
+ *
+ * A reader sees each file either old or new; the tree as a whole is mixed
+ * only during step 4, and a manifest always describes a complete tree.
+ */
+export function writeTree(root: string, files: OutputFile[], options: WriteOptions = {}): WriteReport {
+  const fs = options.fs ?? nodeFs;
+  const report: WriteReport = { written: [], unchanged: [], removed: [] };
+  const checked = new Set<string>();
+  const removing = new Set(options.remove ?? []);
+  const plan: { path: string; abs: string; content: string; mode: number; deferred: boolean }[] = [];
+  for (const file of files) {
+    // A stale file where this one needs a folder, or a folder of stale files where this one goes: removed first.
+    const deferred = checkDirs(fs, root, file.path, checked, removing);
+    const abs = join(root, file.path);
+    const st = deferred ? null : lstatOrNull(fs, abs);
+    if (st?.isSymbolicLink()) throw new OutputError(abs, "symbolic link", true);
+    if (st?.isDirectory() && onlyRemoved(fs, abs, file.path, removing)) {
+      plan.push({ path: file.path, abs, content: file.content, mode: file.mode, deferred: true });
+      continue;
+    }
+    if (st && !st.isFile()) throw new OutputError(abs, "exists and is not a regular file");
+    if (st && (st.mode & 0o7777) === file.mode && st.size === Buffer.byteLength(file.content) && fs.readFileSync(abs, "utf8") === file.content) {
+      report.unchanged.push(file.path);
+      continue;
+    }
+    plan.push({ path: file.path, abs, content: file.content, mode: file.mode, deferred });
+  }
+  for (const p of options.remove ?? []) checkDirs(fs, root, p, checked, new Set());
+  for (const x of options.extra ?? []) {
+    const st = lstatOrNull(fs, x.path);
+    if (st && !st.isFile() && !st.isSymbolicLink()) throw new OutputError(x.path, "exists and is not a regular file");
+  }
+
+  const created: string[] = [];
+  const staged: { tmp: string; abs: string; path: string; deferred: boolean }[] = [];
+  const extras: { tmp: string; abs: string }[] = [];
+  const journal = options.journal ? join(root, options.journal) : undefined;
+  let journalWritten = false;
+  const undo = () => {
+    for (const s of [...staged, ...extras]) removeQuietly(fs, s.tmp);
+    if (journalWritten && journal && !options.keepJournal) removeQuietly(fs, journal);
+    for (const d of created.reverse()) {
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        // not empty or gone: leave it
+      }
+    }
+  };
+
+  // Stage.
   try {
-    for (const { file, abs, same } of plan) {
-      if (same) {
-        report.unchanged.push(file.path);
-        continue;
+    const ensured = new Set<string>();
+    for (const p of plan) {
+      let dir = dirname(p.path);
+      if (p.deferred) {
+        // Staged in the deepest folder that exists and stays: its own folders are made after the removals.
+        while (dir !== "." && !lstatOrNull(fs, join(root, dir))?.isDirectory()) dir = dirname(dir);
+      } else if (!ensured.has(dir)) {
+        makeDirs(fs, root, dir, created);
+        ensured.add(dir);
       }
-      const dir = dirname(abs);
+      const tmp = join(root, dir, tempName());
+      staged.push({ tmp, abs: p.abs, path: p.path, deferred: p.deferred });
       try {
-        mkdirSync(dir, { recursive: true, mode: 0o755 });
+        options.faultBeforeWrite?.(p.path);
+        writeTemp(fs, tmp, p.content, p.mode);
       } catch (e) {
-        throw new OutputError(dir, (e as Error).message);
+        throw e instanceof OutputError ? new OutputError(p.abs, e.reason) : new OutputError(p.abs, reasonOf(e));
       }
-      const tmp = join(dir, `.policyc-${process.pid}-${counter++}.tmp`);
-      staged.push({ tmp, abs, path: file.path });
+    }
+    for (const x of options.extra ?? []) {
+      const dir = dirname(x.path);
+      makeDirs(fs, dir, "", created);
+      const tmp = join(dir, tempName());
+      extras.push({ tmp, abs: x.path });
       try {
-        faultBeforeWrite?.(file.path);
-        const fd = openSync(tmp, "wx", file.mode);
-        try {
-          writeChunked(fd, file.content);
-          fchmodSync(fd, file.mode);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
+        options.faultBeforeWrite?.(x.path);
+        writeTemp(fs, tmp, x.content, 0o644);
       } catch (e) {
-        throw new OutputError(abs, (e as Error).message.replace(/^[A-Z]+: /, ""));
+        throw e instanceof OutputError ? new OutputError(x.path, e.reason) : new OutputError(x.path, reasonOf(e));
+      }
+    }
+    // Only the extra files change (the manifest): each rename is atomic on its own, no journal needed.
+    if (journal && (staged.length > 0 || (options.remove ?? []).length > 0)) {
+      const record = {
+        format: "policyc-journal",
+        version: 1,
+        pid: process.pid,
+        temporaries: [...staged, ...extras].map((s) => resolve(s.tmp)),
+        files: [...plan.map((p) => ({ path: p.path, sha256: sha256(p.content) })), ...(options.journalFiles ?? [])],
+      };
+      const tmp = join(dirname(journal), tempName());
+      extras.push({ tmp, abs: journal });
+      try {
+        options.faultBeforeWrite?.(options.journal!);
+        writeTemp(fs, tmp, JSON.stringify(record) + "\n", 0o644);
+        fs.renameSync(tmp, journal);
+        extras.pop();
+        journalWritten = true;
+        fsyncDir(fs, dirname(journal));
+      } catch (e) {
+        throw new OutputError(journal, reasonOf(e));
       }
     }
   } catch (e) {
-    removeAll(staged);
+    undo();
     throw e;
   }
-  // Phase 2: rename each into place; each rename is atomic.
-  for (const s of staged) {
-    try {
-      renameSync(s.tmp, s.abs);
-    } catch (e) {
-      removeAll(staged);
-      throw new OutputError(s.abs, (e as Error).message.replace(/^[A-Z]+: /, ""));
+
+  // Commit. From here a failure leaves a mixed tree and the journal that says so.
+  const dirs = new Set<string>();
+  let current = "";
+  try {
+    // Stale files first: one may stand where a new file needs a folder.
+    for (const p of options.remove ?? []) {
+      const abs = join(root, p);
+      current = abs;
+      fs.unlinkSync(abs);
+      report.removed.push(p);
+      for (let dir = dirname(abs); dir.length > root.length && dir.startsWith(root + "/"); dir = dirname(dir)) {
+        try {
+          fs.rmdirSync(dir);
+        } catch {
+          dirs.add(dir);
+          break;
+        }
+      }
     }
-    report.written.push(s.path);
+    for (const s of staged) {
+      current = s.abs;
+      options.faultBeforeRename?.(s.path);
+      if (s.deferred) makeDirs(fs, root, dirname(s.path));
+      fs.renameSync(s.tmp, s.abs);
+      dirs.add(dirname(s.abs));
+      report.written.push(s.path);
+    }
+    // A folder emptied by a later removal, or replaced by a file, is gone: its parent was synced instead.
+    for (const d of dirs) if (lstatOrNull(fs, d)?.isDirectory()) fsyncDir(fs, d);
+    for (const x of extras) {
+      current = x.abs;
+      options.faultBeforeRename?.(x.abs);
+      fs.renameSync(x.tmp, x.abs);
+      fsyncDir(fs, dirname(x.abs));
+    }
+    if (journal && (journalWritten || options.keepJournal)) {
+      current = journal;
+      fs.unlinkSync(journal);
+    }
+  } catch (e) {
+    for (const s of [...staged, ...extras]) if (lstatOrNull(fs, s.tmp)) removeQuietly(fs, s.tmp);
+    throw new OutputError(current, `${reasonOf(e)}; the tree is incomplete until the next build repairs it`);
   }
   return report;
+}
+
+/** Is this a temporary policyc made (by name, and a regular file)? */
+export function isTemporary(fs: Fs, path: string): boolean {
+  return TEMP_NAME.test(basename(path)) && lstatOrNull(fs, path)?.isFile() === true;
 }

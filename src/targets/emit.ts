@@ -6,6 +6,7 @@ import { headerText } from "./header.js";
 import { targets } from "./registry.js";
 import type { OutputFile } from "./Target.js";
 import { TemplateStore } from "./templates.js";
+import { STATE_DIR, TEMP_NAME } from "../output/names.js";
 
 /** The files a model produces, sorted by path; identical claims on one path are merged. */
 export interface Emitted {
@@ -40,6 +41,7 @@ export function emit(model: Model, templateRoot: string, diagnostics: Diagnostic
     }
   }
   const files = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  pathConflicts(byPath, diagnostics);
   return { files, templates: [...templates.used].sort() };
 }
 
@@ -59,6 +61,38 @@ function plain(file: OutputFile, diagnostics: DiagnosticBag): boolean {
   const what = cp === 13 ? "a carriage return" : cp === 0xfeff ? "a byte order mark" : found.cls === C0_CONTROL ? `the control character ${hex}` : `${found.cls.description} (${hex})`;
   diagnostics.report(Messages.OutputNotPlain, undefined, { path: "/" + file.path, what, line });
   return false;
+}
+
+/**
+ * A tree cannot hold a file and a folder under one name: `/etc/x` and
+ * `/etc/x/y` would make the build fail half way, so they are refused here,
+ * with both places in the policy. Names policyc keeps for itself (`.policyc/`
+ * at the root, its temporaries' names) are refused too.
+ */
+function pathConflicts(byPath: Map<string, OutputFile>, diagnostics: DiagnosticBag): void {
+  for (const file of byPath.values()) {
+    const parts = file.path.split("/");
+    if (parts[0] === STATE_DIR) {
+      diagnostics.report(Messages.ReservedPath, file.origins[0], { producer: capitalize(file.producer), path: "/" + file.path, what: "its manifest, journal and lock (.policyc/)" });
+      continue;
+    }
+    if (parts.some((p) => TEMP_NAME.test(p))) {
+      diagnostics.report(Messages.ReservedPath, file.origins[0], { producer: capitalize(file.producer), path: "/" + file.path, what: "its temporary files" });
+      continue;
+    }
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join("/");
+      const blocker = byPath.get(prefix);
+      if (!blocker) continue;
+      diagnostics.report(
+        Messages.PathConflict,
+        file.origins[0],
+        { first: capitalize(blocker.producer), file: "/" + prefix, second: file.producer, path: "/" + file.path },
+        blocker.origins[0] ? [{ message: `${capitalize(blocker.producer)} is here.`, span: blocker.origins[0] }] : undefined,
+      );
+      break;
+    }
+  }
 }
 
 function capitalize(s: string): string {

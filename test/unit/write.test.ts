@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import * as nodeFs from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { chunks } from "../../src/output/chunks.js";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { OutputError, writeTree } from "../../src/output/write.js";
+import { OutputError, TEMP_NAME, tempName, writeTemp, writeTree } from "../../src/output/write.js";
 import type { OutputFile } from "../../src/targets/Target.js";
 import { readTree, tempDir } from "../helpers.js";
 
@@ -12,9 +13,9 @@ describe("output: writing the tree", () => {
   it("writes files with mode 0644 and reports what changed", () => {
     const out = tempDir();
     const r = writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B\n")]);
-    expect(r).toEqual({ written: ["etc/a", "etc/pam.d/b"], unchanged: [] });
+    expect(r).toEqual({ written: ["etc/a", "etc/pam.d/b"], unchanged: [], removed: [] });
     expect((statSync(join(out, "etc/a")).mode & 0o777).toString(8)).toBe("644");
-    expect(writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B2\n")])).toEqual({ written: ["etc/pam.d/b"], unchanged: ["etc/a"] });
+    expect(writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B2\n")])).toEqual({ written: ["etc/pam.d/b"], unchanged: ["etc/a"], removed: [] });
   });
 
   it("repairs the mode of an unchanged file that became group- or world-writable", () => {
@@ -32,7 +33,7 @@ describe("output: writing the tree", () => {
     const fault = (path: string) => {
       if (path === "etc/m") throw new Error("ENOSPC: no space left on device");
     };
-    expect(() => writeTree(out, [file("etc/a", "new a\n"), file("etc/m", "n\n"), file("etc/z", "new z\n")], fault)).toThrow(OutputError);
+    expect(() => writeTree(out, [file("etc/a", "new a\n"), file("etc/m", "n\n"), file("etc/z", "new z\n")], { faultBeforeWrite: fault })).toThrow(OutputError);
     expect(readTree(out)).toEqual(before);
     expect(readdirSync(join(out, "etc")).sort()).toEqual(["a", "z"]);
   });
@@ -67,5 +68,59 @@ describe("output: large files in pieces", () => {
     const out = tempDir();
     writeTree(out, [file("etc/big.acl", text)]);
     expect(readFileSync(join(out, "etc/big.acl"), "utf8")).toBe(text);
+  });
+});
+
+describe("output: temporaries", () => {
+  it("are named .policyc-tmp- and 32 random hex digits, never the same twice", () => {
+    const names = new Set(Array.from({ length: 1000 }, () => tempName()));
+    expect(names.size).toBe(1000);
+    for (const n of names) expect(n).toMatch(TEMP_NAME);
+  });
+
+  it("are created exclusively: never through a link planted under the name, never over a file", () => {
+    const out = tempDir();
+    const victim = join(out, "victim");
+    writeFileSync(victim, "root's file\n");
+    const name = join(out, tempName());
+    symlinkSync(victim, name);
+    expect(() => writeTemp(nodeFs, name, "evil\n", 0o644)).toThrow(/already exists/);
+    expect(readFileSync(victim, "utf8")).toBe("root's file\n");
+    expect(() => writeTemp(nodeFs, victim, "evil\n", 0o644)).toThrow(/already exists/);
+    expect(readFileSync(victim, "utf8")).toBe("root's file\n");
+  });
+
+  it("get the file's mode whatever the umask", () => {
+    const out = tempDir();
+    const old = process.umask(0o777);
+    try {
+      writeTree(out, [file("etc/a", "A\n")]);
+    } finally {
+      process.umask(old);
+    }
+    expect((statSync(join(out, "etc")).mode & 0o777).toString(8)).toBe("755");
+    expect((statSync(join(out, "etc/a")).mode & 0o777).toString(8)).toBe("644");
+  });
+});
+
+describe("output: a stale file where a folder must go, and the reverse", () => {
+  it("replaces a stale file by a folder and a folder of stale files by a file, in one build", () => {
+    const out = tempDir();
+    writeTree(out, [file("etc/x", "x was a file\n"), file("etc/d/one", "1\n"), file("etc/d/sub/two", "2\n")]);
+    const r = writeTree(out, [file("etc/x/y", "now x is a folder\n"), file("etc/d", "now d is a file\n")], { remove: ["etc/d/one", "etc/d/sub/two", "etc/x"] });
+    expect(r.removed).toEqual(["etc/d/one", "etc/d/sub/two", "etc/x"]);
+    expect([...readTree(out)]).toEqual([
+      ["etc/d", { content: "now d is a file\n", mode: 0o644 }],
+      ["etc/x/y", { content: "now x is a folder\n", mode: 0o644 }],
+    ]);
+    expect((statSync(join(out, "etc/x")).mode & 0o777).toString(8)).toBe("755");
+  });
+
+  it("still refuses a folder that holds anything the build does not remove", () => {
+    const out = tempDir();
+    writeTree(out, [file("etc/d/one", "1\n")]);
+    writeFileSync(join(out, "etc/d/mine"), "a user's file\n");
+    expect(() => writeTree(out, [file("etc/d", "file\n")], { remove: ["etc/d/one"] })).toThrow(/exists and is not a regular file/);
+    expect(readdirSync(join(out, "etc/d")).sort()).toEqual(["mine", "one"]);
   });
 });

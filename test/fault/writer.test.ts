@@ -1,0 +1,209 @@
+/**
+ * Fault injection in the writer, in process: every write, fsync, open and
+ * rename of a build fails in turn (ENOSPC, EIO, a write that makes no
+ * progress), and writes come back short. After each fault the tree must be
+ * whole: before the commit exactly the old tree, during it every file old or
+ * new with the old manifest and a journal; and the next build must leave no
+ * temporaries and equal a clean build.
+ */
+import * as nodeFs from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { findLeftovers, hasLeftovers } from "../../src/output/journal.js";
+import { makeManifest } from "../../src/output/manifest.js";
+import { commitBuild } from "../../src/output/transaction.js";
+import { type Fs, OutputError } from "../../src/output/write.js";
+import type { OutputFile } from "../../src/targets/Target.js";
+import { readTree, tempDir } from "../helpers.js";
+
+const file = (path: string, content: string): OutputFile => ({ path, content, mode: 0o644, producer: "test", origins: [] });
+const manifestOf = (files: OutputFile[]) => JSON.stringify(makeManifest("test.policy", null, files), null, 2) + "\n";
+const build = (root: string, files: OutputFile[], fs?: Fs) => commitBuild(root, files, { manifest: manifestOf(files), fs });
+
+/** A clean build of files in a fresh folder, as a tree. */
+function clean(files: OutputFile[]) {
+  const dir = tempDir("policyc-clean-");
+  build(dir, files);
+  return readTree(dir);
+}
+
+/** Every name below dir that looks like a policyc temporary (any prefix match, not only exact ones). */
+function temporaries(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name.startsWith(".policyc-tmp")) found.push(join(d, e.name));
+      if (e.isDirectory()) walk(join(d, e.name));
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+type Op = "openSync" | "writeSync" | "fsyncSync" | "renameSync" | "unlinkSync";
+
+/** node:fs with the n-th call of `op` failing (or counting calls when n is Infinity). */
+function failing(op: Op, n: number, how: "ENOSPC" | "EIO" | "zero" = "ENOSPC") {
+  let calls = 0;
+  const fs = { ...nodeFs } as Fs & Record<string, unknown>;
+  const real = nodeFs[op] as (...a: unknown[]) => unknown;
+  fs[op] = ((...args: unknown[]) => {
+    calls++;
+    if (calls === n) {
+      if (how === "zero") return 0;
+      throw Object.assign(new Error(`${how}: injected fault, ${op}`), { code: how });
+    }
+    return real(...args);
+  }) as never;
+  return { fs: fs as Fs, calls: () => calls };
+}
+
+/** node:fs whose writes write at most a few bytes each. */
+function shortWrites(max: number): Fs {
+  return {
+    ...nodeFs,
+    writeSync: ((fd: number, buf: Buffer, off: number) => nodeFs.writeSync(fd, buf, off, Math.min(max, buf.length - off))) as never,
+  };
+}
+
+// Old and new trees; within one tree no file is another's folder, but across the two it may be
+// (srv/lists and srv/lists/x, etc/pam.d/imap and etc/pam.d/imap/deep): the new build then removes the stale one first.
+const PATHS = ["etc/a.acl", "etc/pam.d/imap", "etc/pam.d/imap/deep", "etc/pam.d/sshd", "etc/mail/access", "etc/mail/sasl/Sendmail.conf.2", "srv/lists", "srv/lists/x", "top"];
+const consistent = (files: OutputFile[]) => files.every((f) => !files.some((g) => g.path.startsWith(f.path + "/")));
+const content = fc.string({ unit: fc.constantFrom("a", "b", "é", "\u{1F600}", "\n", " "), maxLength: 40 }).map((s) => `# header\n${s}\n`);
+const tree = fc
+  .tuple(...PATHS.map((p) => fc.option(content.map((c) => file(p, c)), { nil: undefined })))
+  .map((files) => files.filter((f): f is OutputFile => f !== undefined))
+  .filter((files) => files.length > 0 && consistent(files));
+
+/** The tree holds every file either old or new (or absent where neither has it yet), and a whole manifest. */
+function expectMixed(root: string, oldFiles: OutputFile[], newFiles: OutputFile[]) {
+  const disk = readTree(root);
+  for (const [path, { content: text }] of disk) {
+    if (path.startsWith(".policyc/")) continue;
+    const o = oldFiles.find((f) => f.path === path)?.content;
+    const n = newFiles.find((f) => f.path === path)?.content;
+    expect([o, n], path).toContain(text);
+  }
+  const manifest = disk.get(".policyc/manifest.json")?.content;
+  expect([manifestOf(oldFiles), manifestOf(newFiles)]).toContain(manifest);
+  if (manifest === manifestOf(newFiles)) for (const f of newFiles) expect(disk.get(f.path)?.content, f.path).toBe(f.content);
+}
+
+describe("fault injection: every write of a build fails in turn", () => {
+  const oldFiles = [file("etc/a.acl", "# old a\n"), file("etc/pam.d/imap", "old imap\n"), file("etc/gone", "# removed by the new build\n")];
+  const newFiles = [file("etc/a.acl", "# new a\n"), file("etc/pam.d/imap", "new imap\n"), file("etc/mail/access", "To:x RELAY\n"), file("new/deep/f", "f\n")];
+
+  for (const op of ["openSync", "writeSync", "fsyncSync"] as const) {
+    it(`${op}: ENOSPC at each call leaves exactly the old tree, no temporaries, journal or lock`, () => {
+      const count = failing(op, Infinity);
+      build(tempDir(), oldFiles);
+      const probe = tempDir();
+      build(probe, oldFiles);
+      build(probe, newFiles, count.fs);
+      const total = count.calls();
+      expect(total).toBeGreaterThan(3);
+      for (let n = 1; n <= total; n++) {
+        const root = tempDir();
+        build(root, oldFiles);
+        const before = readTree(root);
+        const f = failing(op, n);
+        let error: unknown;
+        try {
+          build(root, newFiles, f.fs);
+        } catch (e) {
+          error = e;
+        }
+        if (error === undefined) {
+          // A fault after the commit (the folders' fsync is not in every count): the new tree is whole.
+          expect(readTree(root)).toEqual(clean(newFiles));
+          continue;
+        }
+        expect(error, `call ${n}`).toBeInstanceOf(OutputError);
+        const after = readTree(root);
+        if (hasLeftovers(findLeftovers(root))) {
+          // The fault hit the commit (a folder's fsync): mixed but whole, and reported.
+          expectMixed(root, oldFiles, newFiles);
+        } else {
+          expect(after, `call ${n}`).toEqual(before);
+          expect(existsSync(join(root, "new")), `call ${n}: a folder created for the build stays`).toBe(false);
+        }
+        expect(temporaries(root), `call ${n}`).toEqual([]);
+        expect(existsSync(join(root, ".policyc/lock"))).toBe(false);
+        build(root, newFiles);
+        expect(temporaries(root)).toEqual([]);
+        expect(readTree(root), `call ${n}: the next build`).toEqual(clean(newFiles));
+      }
+    });
+  }
+
+  it("a write that makes no progress is an error, never a short file", () => {
+    const root = tempDir();
+    build(root, oldFiles);
+    const before = readTree(root);
+    for (let n = 1; n <= 5; n++) {
+      expect(() => build(root, newFiles, failing("writeSync", n, "zero").fs)).toThrow(/short write/);
+      expect(readTree(root)).toEqual(before);
+      expect(temporaries(root)).toEqual([]);
+    }
+  });
+
+  it("renameSync: EIO at each rename leaves every file old or new, the old manifest and a journal; the next build repairs it", () => {
+    const count = failing("renameSync", Infinity);
+    const probe = tempDir();
+    build(probe, oldFiles);
+    build(probe, newFiles, count.fs);
+    for (let n = 1; n <= count.calls(); n++) {
+      for (const next of [newFiles, oldFiles]) {
+        const root = tempDir();
+        build(root, oldFiles);
+        expect(() => build(root, newFiles, failing("renameSync", n, "EIO").fs)).toThrow(OutputError);
+        expectMixed(root, oldFiles, newFiles);
+        expect(temporaries(root)).toEqual([]);
+        const leftovers = findLeftovers(root);
+        // The journal's own rename is the first: a fault there leaves nothing to report.
+        if (n > 1) expect(hasLeftovers(leftovers), `rename ${n}`).toBe(true);
+        const r = build(root, next);
+        if (n > 1) expect(r.recovered).toMatch(/journal/);
+        expect(temporaries(root)).toEqual([]);
+        expect(readTree(root), `rename ${n}, then a build of the ${next === newFiles ? "new" : "old"} policy`).toEqual(clean(next));
+      }
+    }
+  });
+
+  it("short writes (a few bytes per call) still give exactly the clean tree", () => {
+    fc.assert(
+      fc.property(tree, tree, fc.integer({ min: 1, max: 5 }), (a, b, max) => {
+        const root = tempDir();
+        build(root, a, shortWrites(max));
+        build(root, b, shortWrites(max));
+        expect(readTree(root)).toEqual(clean(b));
+      }),
+      { numRuns: 12, seed: 11 },
+    );
+  });
+
+  it("random trees, a random fault anywhere: whole before, repaired after", () => {
+    fc.assert(
+      fc.property(tree, tree, fc.constantFrom<Op>("openSync", "writeSync", "fsyncSync", "renameSync", "unlinkSync"), fc.integer({ min: 1, max: 40 }), (a, b, op, n) => {
+        const root = tempDir();
+        build(root, a);
+        const before = readTree(root);
+        try {
+          build(root, b, failing(op, n, "EIO").fs);
+        } catch (e) {
+          expect(e).toBeInstanceOf(OutputError);
+          if (!hasLeftovers(findLeftovers(root))) expect(readTree(root)).toEqual(before);
+          else expectMixed(root, a, b);
+        }
+        expect(temporaries(root)).toEqual([]);
+        build(root, b);
+        expect(readTree(root)).toEqual(clean(b));
+        expect(temporaries(root)).toEqual([]);
+      }),
+      { numRuns: 40, seed: 7 },
+    );
+  });
+});
