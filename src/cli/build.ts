@@ -48,7 +48,7 @@ export const buildCommand: Command = async (ctx) => {
       if (hasLeftovers(leftovers)) fail((bag) => bag.report(Messages.OutputInterrupted, undefined, { out, what: describeLeftovers(leftovers) }));
       if (changes.length) {
         process.stderr.write(
-          `policyc: ${out} is not what ${program.root.path} produces: ${changes.length} file${changes.length === 1 ? "" : "s"} differ; run policyc build to update it.\n`,
+          `policyc: ${out} is not what ${program.root.path} produces: ${changes.length === 1 ? "1 file differs" : `${changes.length} files differ`}; run policyc build to update it.\n`,
         );
       }
       return EXIT_ERRORS;
