@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { basename, isAbsolute, join, resolve } from "node:path";
-import { TEMP_NAME } from "./names.js";
+import { TEMP_NAME } from "../targets/reserved.js";
 
 /** Where a build records, before renaming anything, what it is about to rename. */
 export const JOURNAL_PATH = ".policyc/journal";

@@ -4,7 +4,7 @@ import type { OutputFile } from "../targets/Target.js";
 import { describeLeftovers, findLeftovers, hasLeftovers, JOURNAL_PATH, removeTemporaries } from "./journal.js";
 import { acquireLock } from "./lock.js";
 import { MANIFEST_PATH } from "./manifest.js";
-import { STATE_DIR } from "./names.js";
+import { STATE_DIR } from "../targets/reserved.js";
 import { staleFiles } from "./tree.js";
 import { type ExtraFile, type Fs, makeDirs, type WriteOptions, type WriteReport, writeTree } from "./write.js";
 

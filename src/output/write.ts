@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
 import { chunks } from "./chunks.js";
 import { sha256 } from "./manifest.js";
-import { TEMP_NAME, TEMP_PREFIX } from "./names.js";
+import { TEMP_NAME, TEMP_PREFIX } from "../targets/reserved.js";
 
 /** A reason the tree cannot be written; the CLI turns it into a diagnostic. */
 export class OutputError extends Error {
@@ -42,7 +42,7 @@ export type Fs = Pick<
 /** Mode of every directory policyc creates, whatever the umask: rsync copies it to the host's /etc. */
 export const DIR_MODE = 0o755;
 
-export { TEMP_NAME, TEMP_PREFIX } from "./names.js";
+export { TEMP_NAME, TEMP_PREFIX } from "../targets/reserved.js";
 
 /** An unpredictable temporary name: a local user cannot plant a link under it in advance. */
 export function tempName(): string {

@@ -6,7 +6,7 @@ import { headerText } from "./header.js";
 import { targets } from "./registry.js";
 import type { OutputFile } from "./Target.js";
 import { TemplateStore } from "./templates.js";
-import { STATE_DIR, TEMP_NAME } from "../output/names.js";
+import { STATE_DIR, TEMP_NAME } from "./reserved.js";
 
 /** The files a model produces, sorted by path; identical claims on one path are merged. */
 export interface Emitted {

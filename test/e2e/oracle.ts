@@ -277,8 +277,10 @@ function readService(s: Ast.Service, platform: Platform, resolve: Resolve): Serv
   const aclSteps: AccountStep[] = acls.map((acl) => ({ kind: 'acl', acl }));
   if (!stack) return { name: s.name.value, pamService, account: [...aclSteps, platformAccount()] };
 
-  // A custom stack: its account lines, with the acls at `account acls;` or before the first account line.
+  // A custom stack: its account lines, with the acls exactly at `account acls;`, or
+  // (without the marker) before the first account line.
   const account: AccountStep[] = [];
+  const hasMarker = stack.lines.some((l) => l.kind === 'StackAcls');
   let placed = false;
   for (const line of stack.lines) {
     const type = line.type.value.replace(/^-/, '').toLowerCase();
@@ -288,7 +290,7 @@ function readService(s: Ast.Service, platform: Platform, resolve: Resolve): Serv
       placed = true;
       continue;
     }
-    if (!placed) {
+    if (!placed && !hasMarker) {
       account.push(...aclSteps);
       placed = true;
     }

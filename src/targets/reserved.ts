@@ -1,6 +1,7 @@
 /**
- * Names policyc keeps for itself in an output tree. Kept apart (no imports)
- * so that emit can refuse outputs that would collide with them.
+ * Names policyc keeps for itself in an output tree. They live with the
+ * targets, which refuse outputs that would collide with them (PC3031); the
+ * writer in output/, a later phase, imports them from here.
  */
 
 /** The folder of the manifest, the journal and the lock, at the output root. */
