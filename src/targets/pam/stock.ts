@@ -18,7 +18,6 @@ export const STOCK_SERVICES: Record<PlatformName, Record<string, readonly string
       "vsftpd", // vsftpd
       "dovecot", // dovecot-core
       "chfn", "chsh", "chpasswd", "newusers", "passwd", // passwd
-      "other", // libpam-runtime
     ],
   },
   redhat: { "9": [] },
@@ -26,10 +25,11 @@ export const STOCK_SERVICES: Record<PlatformName, Record<string, readonly string
 
 /**
  * The template for a PAM service the platform ships no file for: what the
- * distribution itself would run for it. Debian runs /etc/pam.d/other (the
- * common stacks), and the `service` template holds its stacks in its order; Red Hat's `other` denies
- * everything, so a network daemon there gets the `service` template
- * (password-auth, as Red Hat's own daemon files use).
+ * distribution itself would run for it. Debian runs /etc/pam.d/other
+ * (libpam-runtime: the four common stacks), and Debian's `service` template
+ * is exactly those stacks in that order. Red Hat's `other` denies
+ * everything, so a daemon there gets the `service` template (password-auth,
+ * as Red Hat's own daemon files use).
  */
 export const UNKNOWN_SERVICE_TEMPLATE: Record<PlatformName, string> = {
   debian: "service",
