@@ -10,7 +10,7 @@ set -euo pipefail
 
 DIR="${1:-${POLICYC_STOCK_DIR:-/var/cache/policyc-stock}}"
 # Package -> the pam.d files it ships on Debian 12 (bookworm).
-PACKAGES=(openssh-server login util-linux sudo cron vsftpd dovecot-core libpam-runtime passwd)
+PACKAGES=(openssh-server login util-linux sudo cron vsftpd dovecot-core libpam-runtime passwd sendmail-base)
 
 mkdir -p "$DIR"
 missing=()

@@ -26,6 +26,7 @@ const PACKAGES: Record<string, string[]> = {
   "dovecot-core": ["dovecot"],
   passwd: ["chfn", "chpasswd", "chsh", "newusers", "passwd"],
   "libpam-runtime": ["other"],
+  "sendmail-base": ["smtp"],
 };
 const fetched = Object.keys(PACKAGES).every((p) => existsSync(join(STOCK_DIR, p, ".done")));
 if (!fetched) {

@@ -18,6 +18,7 @@ export const STOCK_SERVICES: Record<PlatformName, Record<string, readonly string
       "vsftpd", // vsftpd
       "dovecot", // dovecot-core
       "chfn", "chsh", "chpasswd", "newusers", "passwd", // passwd
+      "smtp", // sendmail-base: sendmail's SMTP AUTH through saslauthd
     ],
   },
   redhat: { "9": [] },
