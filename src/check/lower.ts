@@ -40,6 +40,7 @@ import {
   type PamStackEntry,
   type PamType,
   PLATFORMS,
+  RELEASES,
   type PlatformName,
   type SaslBackend,
   type TlsModel,
@@ -218,6 +219,7 @@ class Lowering {
 
   run(): Model | null {
     let platform: PlatformName | null = null;
+    let release = "";
     let platformSeen: Word | null = null;
     const services: ServiceModel[] = [];
     const serviceNames = new Map<string, Service>();
@@ -252,8 +254,24 @@ class Lowering {
           }
           platformSeen = s.name;
           spans.set(s.name, file);
-          if ((PLATFORMS as readonly string[]).includes(s.name.value)) platform = s.name.value as PlatformName;
-          else {
+          if ((PLATFORMS as readonly string[]).includes(s.name.value)) {
+            platform = s.name.value as PlatformName;
+            release = RELEASES[platform][0]!;
+          } else if (/^[a-z]+-/.test(s.name.value) && (PLATFORMS as readonly string[]).includes(s.name.value.replace(/-.*/, ""))) {
+            // `debian-12`: the platform and its release, one bare word.
+            const name = s.name.value.replace(/-.*/, "") as PlatformName;
+            const wanted = s.name.value.slice(name.length + 1);
+            if (RELEASES[name].includes(wanted)) {
+              platform = name;
+              release = wanted;
+            } else {
+              this.diagnostics.report(Messages.UnknownRelease, this.span(s.name.loc), {
+                name,
+                release: wanted,
+                expected: RELEASES[name].map((r) => `${name}-${r}`).join(", "),
+              });
+            }
+          } else {
             this.diagnostics.report(Messages.UnknownPlatform, this.span(s.name.loc), {
               name: s.name.value,
               expected: PLATFORMS.join(", "),
@@ -291,7 +309,7 @@ class Lowering {
       this.diagnostics.report(Messages.MissingPlatform, this.host ? this.host.span : { file: this.root, start: 0, end: 0 });
     }
     if (!platform) return null;
-    return { source: this.root, host: this.host?.name ?? null, platform, services, mail, overrides: this.overrides };
+    return { source: this.root, host: this.host?.name ?? null, platform, release, services, mail, overrides: this.overrides };
   }
 
   /**
@@ -600,7 +618,7 @@ class Lowering {
       }
     }
     if (!ok) return null;
-    return { name: s.name.value, pamService, template, stack, acls, span: this.span(s.name.loc) };
+    return { name: s.name.value, pamService, template, templateSet: templateValue !== undefined, stack, acls, span: this.span(s.name.loc) };
   }
 
   private stack(st: Stack): PamStackEntry[] {

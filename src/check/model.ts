@@ -10,6 +10,16 @@ import { fnv1a } from "./unique.js";
 export const PLATFORMS = ["debian", "redhat"] as const;
 export type PlatformName = (typeof PLATFORMS)[number];
 
+/**
+ * The releases of each platform whose stock files policyc ships, the default
+ * first: `platform debian;` is `platform debian-12;`. A release is named
+ * where the distribution's files differ between releases.
+ */
+export const RELEASES: Record<PlatformName, readonly string[]> = {
+  debian: ["12"],
+  redhat: ["9"],
+};
+
 export const ITEMS = ["user", "tty", "rhost", "ruser", "group", "shell"] as const;
 export type Item = (typeof ITEMS)[number];
 
@@ -24,6 +34,8 @@ export interface Model {
   /** The host block this model is for, or null for a policy without hosts. */
   host: string | null;
   platform: PlatformName;
+  /** The platform's release, e.g. "12" for `platform debian;` or `platform debian-12;`. */
+  release: string;
   services: ServiceModel[];
   mail: MailModel | null;
   /** `unsafe CODE "reason";` settings: each turns one safety error in its block into a warning. */
@@ -49,6 +61,8 @@ export interface ServiceModel {
   pamService: string;
   /** templates/<platform>/pam.d/<template>, used when there is no custom stack. */
   template: string;
+  /** Whether the policy named the template (`template NAME;`); otherwise the platform's stock file for pamService is used where it ships one. */
+  templateSet: boolean;
   /** A custom stack replacing the template, or null. */
   stack: PamStackEntry[] | null;
   acls: AclModel[];

@@ -13,6 +13,7 @@ export interface Options {
   depfile?: string;
   root?: string;
   host?: string;
+  stock?: boolean;
   format?: string;
   quiet?: boolean;
   verbose?: boolean;

@@ -3,14 +3,18 @@ import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { renderPatch } from "../output/patch.js";
-import { compareTree } from "../output/tree.js";
+import { type Change, compareTree } from "../output/tree.js";
 import type { Command } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 
-/** `policyc diff POLICY --root DIR [--host NAME]`: what is deployed under DIR against what the policy produces. */
+/**
+ * `policyc diff POLICY --root DIR [--host NAME]`: what is deployed under DIR against what the policy produces.
+ * `policyc diff POLICY --stock [--host NAME]`: what each file changes in the distribution's stock file.
+ */
 export const diffCommand: Command = async (ctx) => {
   const root = ctx.options.root;
-  if (!root) throw new UsageError("diff needs the deployed root: --root DIR (for example --root /).");
+  if (root && ctx.options.stock) throw new UsageError("--root and --stock compare with different things; give one.");
+  if (!root && !ctx.options.stock) throw new UsageError("diff needs the deployed root: --root DIR (for example --root /), or --stock.");
   const compiled = ctx.compile();
   if (!compiled) return ctx.exitCode;
   const hosts = compiled.build.hosts.map((h) => h.name);
@@ -23,6 +27,7 @@ export const diffCommand: Command = async (ctx) => {
   } else if (host) {
     throw new UsageError("--host is only for policies with host blocks.");
   }
+  if (!root) return stockDiff(ctx, files);
   const changes = compareTree(root, files);
   // Temporaries beside the policy's files: an interrupted build was deployed, or a build is running.
   const leftovers = findLeftovers(root, files.map((f) => dirname(f.path)));
@@ -48,3 +53,23 @@ export const diffCommand: Command = async (ctx) => {
   process.stderr.write(`policyc: ${root} has drifted from the policy: ${parts.join(", ")}.\n`);
   return EXIT_ERRORS;
 };
+
+/**
+ * Every file against the distribution's stock file it is built from (`stock/`
+ * against `policy/`), for review before the first deploy: a file built from
+ * a stock file shows only the lines the policy adds; any other file is new on
+ * a stock host and shown whole. Exit 0: this is a review, not a check.
+ */
+async function stockDiff(ctx: Parameters<Command>[0], files: { path: string; content: string; mode: number; stock?: string }[]): Promise<number> {
+  const changes: Change[] = files
+    .filter((f) => !f.path.startsWith(".policyc/"))
+    .map((f) =>
+      f.stock === undefined
+        ? { path: f.path, kind: "add", after: f.content, modeAfter: f.mode }
+        : { path: f.path, kind: "modify", before: f.stock, after: f.content, modeBefore: f.mode, modeAfter: f.mode },
+    );
+  process.stdout.write(await renderPatch(changes, { a: "stock", b: "policy" }));
+  const stocked = changes.filter((c) => c.kind === "modify").length;
+  ctx.say(`policyc: ${stocked} file${stocked === 1 ? "" : "s"} built from the distribution's stock files, ${changes.length - stocked} new.`);
+  return EXIT_OK;
+}

@@ -23,6 +23,8 @@ Usage:
   policyc build POLICY -o OUT --check        show what build would change; exit 1 if anything
   policyc check POLICY                       report problems, write nothing
   policyc diff POLICY --root DIR [--host H]  compare with what is deployed under DIR
+  policyc diff POLICY --stock [--host H]     what each file changes in the distribution's
+                                             stock file (new files shown whole)
   policyc verify OUT [--cf-dir DIR]          run OUT's sendmail files in sendmail's own
                                              address test mode: no open relay, trusted
                                              AUTH relays (policyc verify --help)
@@ -41,6 +43,7 @@ Options:
                        out of date; fmt lists files that are not formatted
   --root DIR           the deployed root to compare with (diff)
   --host NAME          the host to compare (diff, for policies with hosts)
+  --stock              compare with the distribution's stock files instead (diff)
   --templates DIR      templates folder with one folder per platform
                        (default: the templates shipped with policyc)
   --format FORMAT      diagnostics as human (default), json or sarif (on stdout)
@@ -85,6 +88,7 @@ function parse(argv: string[]): { command: string | undefined; positionals: stri
         check: { type: "boolean" },
         root: { type: "string" },
         host: { type: "string" },
+        stock: { type: "boolean" },
         templates: { type: "string" },
         format: { type: "string" },
         quiet: { type: "boolean", short: "q" },
@@ -103,7 +107,7 @@ function parse(argv: string[]): { command: string | undefined; positionals: stri
 const ACCEPTS: Record<string, (keyof Options)[]> = {
   build: ["output", "depfile", "check"],
   check: [],
-  diff: ["root", "host"],
+  diff: ["root", "host", "stock"],
   fmt: ["check"],
 };
 
@@ -135,7 +139,7 @@ async function run(argv: string[]): Promise<number> {
   if (command === undefined) throw new UsageError("no command given.");
   const handler = COMMANDS[command];
   if (!handler) throw new UsageError(`unknown command "${command}"; expected ${[...Object.keys(COMMANDS), "verify"].join(", ")}.`);
-  for (const key of ["output", "depfile", "check", "root", "host"] as const) {
+  for (const key of ["output", "depfile", "check", "root", "host", "stock"] as const) {
     if (options[key] !== undefined && !ACCEPTS[command]!.includes(key)) {
       throw new UsageError(`--${key === "depfile" ? "depfile" : key} is not an option of ${command}.`);
     }

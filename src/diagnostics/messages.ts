@@ -56,6 +56,7 @@ export const Messages = {
 
   // PC3xxx: values and structure
   UnknownPlatform: def("PC3001", "error", "Unknown platform \"{name}\"; expected one of: {expected}."),
+  UnknownRelease: def("PC3060", "error", "Unknown release \"{release}\" of platform {name}; known: {expected}."),
   MissingPlatform: def("PC3002", "error", "The policy does not name its platform; add \"platform debian;\" or \"platform redhat;\"."),
   UnknownSetting: def("PC3003", "error", "Unknown setting \"{name}\" in {block}; expected one of: {expected}."),
   SettingShape: def("PC3004", "error", "\"{name}\" takes {expected}."),

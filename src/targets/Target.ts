@@ -12,6 +12,8 @@ export interface OutputFile {
   producer: string;
   /** The policy spans it comes from. */
   origins: Span[];
+  /** The distribution's stock file this one is built from (the same text without the policy's lines), for `diff --stock`. */
+  stock?: string;
 }
 
 /** What a target gets to render: the checked model and nothing of the syntax. */

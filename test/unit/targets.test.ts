@@ -11,16 +11,16 @@ const file = (text: string, path: string) => compileText(text).files!.find((f) =
 describe("target: pam", () => {
   it("puts pam_listfile lines in the account stack in policy order, with every parameter", () => {
     const pam = file(
-      P + 'service sshd {\n acl group allow "/g" { entries wheel; }\n acl tty deny "/s" { apply @staff; onerr succeed; quiet; entries ttyS1; }\n}\n',
-      "etc/pam.d/sshd",
+      P + 'service imap {\n acl group allow "/g" { entries wheel; }\n acl tty deny "/s" { apply @staff; onerr succeed; quiet; entries ttyS1; }\n}\n',
+      "etc/pam.d/imap",
     );
     expect(pam.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
       "@include common-auth",
       "account required pam_listfile.so item=group sense=allow file=/g onerr=fail",
       "account required pam_listfile.so item=tty sense=deny file=/s onerr=succeed apply=@staff quiet",
       "@include common-account",
-      "@include common-session",
       "@include common-password",
+      "@include common-session",
       "",
     ]);
   });

@@ -2,6 +2,7 @@ import type { Span } from "../../diagnostics/diagnostic.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { AclModel, ServiceModel } from "../../check/model.js";
 import { PLATFORMS } from "../../check/model.js";
+import { stockTemplate } from "./stock.js";
 import { shownPath } from "../header.js";
 import { type EmitContext, FILE_MODE, type OutputFile, type Target } from "../Target.js";
 
@@ -82,10 +83,16 @@ export const PamTarget: Target = {
         acls: acls.join("\n"),
         stack: "",
       };
+      const chosen =
+        service.stack || service.templateSet
+          ? { template: service.template, stock: false }
+          : stockTemplate(ctx.model.platform, ctx.model.release, service.pamService);
       const content = service.stack
         ? ctx.templates.render("pam.d/custom", { ...vars, stack: customStack(service, acls, origins) }, ["stack"])
-        : ctx.templates.render(`pam.d/${service.template}`, vars, ["acls"]);
+        : ctx.templates.render(`pam.d/${chosen.template}`, vars, ["acls"]);
       if (content === undefined) continue;
+      // The distribution's file this one is built from: the same template without the policy's lines.
+      const stock = chosen.stock ? stripHeader(ctx.templates.render(`pam.d/${chosen.template}`, { ...vars, acls: "" }), ctx.header) : undefined;
       if (!linesFit(ctx, service, content, origins)) continue;
       out.push({
         path: `etc/pam.d/${service.pamService}`,
@@ -93,11 +100,21 @@ export const PamTarget: Target = {
         mode: FILE_MODE,
         producer: `service "${service.name}"`,
         origins: [service.span],
+        ...(stock !== undefined ? { stock } : {}),
       });
     }
     return out;
   },
 };
+
+/** A rendered template without the line that holds policyc's header. */
+function stripHeader(text: string | undefined, header: string): string | undefined {
+  if (text === undefined) return undefined;
+  return text
+    .split("\n")
+    .filter((line) => !line.includes(header))
+    .join("\n");
+}
 
 /** Reports every line of a pam.d file that Linux-PAM would not read whole; true when all fit. */
 function linesFit(ctx: EmitContext, service: ServiceModel, content: string, origins: Map<string, Origin>): boolean {
