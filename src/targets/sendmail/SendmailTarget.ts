@@ -12,6 +12,17 @@ const SASL_CONFIG: Record<PlatformName, string> = {
 };
 
 /**
+ * The confAUTH_OPTIONS letters each platform's stock sendmail.mc sets (Red Hat:
+ * `A`, AUTH= on MAIL FROM only after a successful AUTH). The policy's options
+ * are added to them, never put in their place: the generated .mc keeps what
+ * the distribution's .mc sets unless the policy says otherwise.
+ */
+export const STOCK_AUTH_OPTIONS: Record<PlatformName, string> = {
+  debian: "",
+  redhat: "A",
+};
+
+/**
  * Only these tokens may reach m4 text: everything in the model that lands in
  * the .mc was validated against narrower shapes; this is the last guard. m4
  * expands macros inside quotes and comments, so data (domains, networks,
@@ -70,12 +81,16 @@ function saslRealm(mail: MailModel): MailModel["localDomains"][number] | undefin
   return mail.mechanisms.length > 0 ? mail.localDomains[0] : undefined;
 }
 
-function authDefines(mail: MailModel): string {
+function authDefines(mail: MailModel, platform: PlatformName): string {
   const lines: string[] = [];
   if (mail.mechanisms.length > 0) {
     lines.push(`define(\`confAUTH_MECHANISMS', \`${mail.mechanisms.map((m) => m4Token(m.value)).join(" ")}')dnl`);
   }
-  if (mail.authOptions) lines.push(`define(\`confAUTH_OPTIONS', \`${m4Token(mail.authOptions)}')dnl`);
+  if (mail.authOptions) {
+    const stock = STOCK_AUTH_OPTIONS[platform];
+    const letters = stock + [...mail.authOptions].filter((l) => !stock.includes(l)).join("");
+    lines.push(`define(\`confAUTH_OPTIONS', \`${m4Token(letters)}')dnl`);
+  }
   const realm = saslRealm(mail);
   if (realm) lines.push(`define(\`confAUTH_REALM', \`${m4Token(realm.value)}')dnl`);
   return lines.join("\n");
@@ -137,7 +152,7 @@ export const SendmailTarget: Target = {
       "mail/sendmail.mc",
       {
         header: ctx.header,
-        auth: authDefines(mail),
+        auth: authDefines(mail, ctx.model.platform),
         tls: tlsDefines(mail),
         daemon_options: daemonOptions(mail),
         trust: trustLine(mail),
