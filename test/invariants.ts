@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import type { CompileResult } from "../src/compile.js";
 import { m4MacroIn } from "../src/targets/sendmail/m4names.js";
@@ -23,6 +26,19 @@ const MC_LINE = [
   /^TRUST_AUTH_MECH\(`([A-Z0-9-]+ ?)+'\)dnl$/,
   /^MAILER\(`(local|smtp)'\)dnl$/,
 ];
+
+/**
+ * The distribution's own lines: the shipped templates' lines that hold no
+ * placeholder reach the .mc as they are (README, "What the generated
+ * sendmail.mc keeps"), so they carry no policy data.
+ */
+const TEMPLATE_LINES = new Set(
+  ["debian", "redhat"].flatMap((p) =>
+    readFileSync(join(fileURLToPath(new URL("../templates", import.meta.url)), p, "mail", "sendmail.mc"), "utf8")
+      .split("\n")
+      .filter((l) => !l.includes("{{")),
+  ),
+);
 
 /**
  * pam.d argument tokens: words, or one [...] token that ends at the first "]"
@@ -51,6 +67,7 @@ export function expectSafeOutput(result: CompileResult): void {
     const lines = f.content.slice(0, -1).split("\n");
     if (f.path === "etc/mail/sendmail.mc") {
       for (const line of lines) {
+        if (TEMPLATE_LINES.has(line)) continue;
         const shape = MC_LINE.find((re) => re.test(line));
         expect(shape, `unexpected .mc line: ${line}`).toBeDefined();
         if (!line.startsWith("dnl ") && !line.startsWith("include(")) {

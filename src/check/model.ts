@@ -31,7 +31,7 @@ export interface Model {
 }
 
 /** Safety checks a policy may override, visibly, with `unsafe CODE "reason";`. */
-export const OVERRIDABLE = ["PC4101", "PC4102", "PC4105"] as const;
+export const OVERRIDABLE = ["PC4101", "PC4102", "PC4105", "PC4115"] as const;
 
 export interface UnsafeOverride {
   code: string;

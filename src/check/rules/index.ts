@@ -4,6 +4,7 @@ import { MechanismSafetyRule } from "./MechanismSafetyRule.js";
 import { NoAclBypassRule } from "./NoAclBypassRule.js";
 import { NoOpenRelayRule } from "./NoOpenRelayRule.js";
 import { OnerrSucceedRule } from "./OnerrSucceedRule.js";
+import { PasswordlessSmtpAuthRule } from "./PasswordlessSmtpAuthRule.js";
 import { RelayNetworkSharedRule } from "./RelayNetworkSharedRule.js";
 import type { Rule } from "./Rule.js";
 import { UniquePamServiceRule } from "./UniquePamServiceRule.js";
@@ -21,5 +22,6 @@ export const rules: readonly Rule[] = [
   MechanismSafetyRule,
   RelayNetworkSharedRule,
   ForeignListFileRule,
+  PasswordlessSmtpAuthRule,
   UnusedUnsafeRule, // last: it reports the overrides no other rule used
 ];
