@@ -236,4 +236,6 @@ export interface MailModel {
   accounts: Entry[];
   span: Span;
   relayAuthenticatedSpan: Span | null;
+  /** `greet pause MS;` (FEATURE greet_pause), or null: the platform's stock .mc decides. */
+  greetPause: { ms: number; span: Span } | null;
 }

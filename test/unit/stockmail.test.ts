@@ -93,3 +93,42 @@ describe("PC4115: no passwordless auth stack behind saslauthd", () => {
     );
   });
 });
+
+describe("greet pause (PC3065, PC4025)", () => {
+  const mail = (platform: string, value: string) =>
+    `platform ${platform};\nmail {\n  domain mx.example.test;\n  listen smtp;\n  greet pause ${value};\n}\n`;
+
+  it("writes FEATURE(greet_pause, MS) for whole milliseconds up to 300000, and warns below the platform's stock pause", () => {
+    fc.assert(
+      fc.property(fc.constantFrom("debian", "redhat"), fc.integer({ min: 0, max: 300_000 }), (platform, ms) => {
+        const result = compileText(mail(platform, String(ms)));
+        const codes = result.diagnostics.sorted().map((d) => d.code);
+        expect(codes).toEqual(platform === "debian" && ms < 1000 ? ["PC4025"] : []);
+        const mc = result.files!.find((f) => f.path === "etc/mail/sendmail.mc")!.content;
+        expect(mc.split("\n").filter((l) => l.startsWith("FEATURE(`greet_pause'"))).toEqual([`FEATURE(\`greet_pause', \`${ms}')dnl`]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuses anything else with PC3065 and writes nothing", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 300_001, max: 10_000_000 }).map(String), fc.constantFrom("1s", "-1", "01", "1.5", "1e3", "0x10", "ms")),
+        (value) => {
+          const result = compileText(mail("debian", value));
+          expect(result.diagnostics.sorted().map((d) => d.code), value).toContain("PC3065");
+          expect(result.files).toBeUndefined();
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("keeps the stock pause when the policy says nothing: Debian's line as Debian writes it, none on Red Hat", () => {
+    const plain = (platform: string) =>
+      compileText(`platform ${platform};\nmail {\n  domain mx.example.test;\n  listen smtp;\n}\n`).files!.find((f) => f.path === "etc/mail/sendmail.mc")!.content;
+    expect(plain("debian")).toContain("\nFEATURE(`greet_pause', `1000')dnl 1 seconds\n");
+    expect(plain("redhat")).not.toContain("greet_pause");
+  });
+});

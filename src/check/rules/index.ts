@@ -1,4 +1,5 @@
 import { ForeignListFileRule } from "./ForeignListFileRule.js";
+import { GreetPauseRule } from "./GreetPauseRule.js";
 import { LoginServiceAdminRule } from "./LoginServiceAdminRule.js";
 import { MechanismSafetyRule } from "./MechanismSafetyRule.js";
 import { NoAclBypassRule } from "./NoAclBypassRule.js";
@@ -23,5 +24,6 @@ export const rules: readonly Rule[] = [
   RelayNetworkSharedRule,
   ForeignListFileRule,
   PasswordlessSmtpAuthRule,
+  GreetPauseRule,
   UnusedUnsafeRule, // last: it reports the overrides no other rule used
 ];

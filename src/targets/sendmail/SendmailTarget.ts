@@ -3,6 +3,7 @@ import { PLATFORMS } from "../../check/model.js";
 import type { Span } from "../../diagnostics/diagnostic.js";
 import { Messages } from "../../diagnostics/messages.js";
 import { type EmitContext, FILE_MODE, type OutputFile, type Target } from "../Target.js";
+import { STOCK_GREET_PAUSE_MS } from "../../check/rules/GreetPauseRule.js";
 import { m4MacroIn } from "./m4names.js";
 
 /** Where each platform's sendmail reads its SASL application config. */
@@ -111,6 +112,16 @@ function tlsDefines(mail: MailModel): string {
   return lines.join("\n");
 }
 
+/**
+ * FEATURE(`greet_pause'): the policy's `greet pause`, or else the stock .mc's
+ * own line as Debian writes it (Red Hat's stock .mc has none).
+ */
+function greetPauseLine(mail: MailModel, platform: PlatformName): string {
+  if (mail.greetPause) return `FEATURE(\`greet_pause', \`${m4Token(String(mail.greetPause.ms))}')dnl`;
+  const stock = STOCK_GREET_PAUSE_MS[platform];
+  return stock === null ? "" : `FEATURE(\`greet_pause', \`${stock}')dnl ${stock / 1000} seconds`;
+}
+
 function trustLine(mail: MailModel): string {
   if (mail.trusted.length === 0) return "";
   return `TRUST_AUTH_MECH(\`${mail.trusted.map((m) => m4Token(m.value)).join(" ")}')dnl`;
@@ -156,8 +167,9 @@ export const SendmailTarget: Target = {
         tls: tlsDefines(mail),
         daemon_options: daemonOptions(mail),
         trust: trustLine(mail),
+        greet_pause: greetPauseLine(mail, ctx.model.platform),
       },
-      ["auth", "tls", "daemon_options", "trust"],
+      ["auth", "tls", "daemon_options", "trust", ...(mail.greetPause || STOCK_GREET_PAUSE_MS[ctx.model.platform] !== null ? ["greet_pause"] : [])],
     );
     if (mc !== undefined) out.push({ path: "etc/mail/sendmail.mc", content: mc, mode: FILE_MODE, producer, origins });
     out.push({
