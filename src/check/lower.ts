@@ -135,6 +135,9 @@ const ACL_SCHEMA: Schema = {
   entries: { arity: "many", lists: true, expected: "a comma-separated list of values and $list references" },
   quiet: { arity: "none", expected: "no value: quiet;" },
 };
+/** The longest `greet pause`: 5 minutes, sendmail's own limit for the SMTP greeting (RFC 5321 4.5.3.2.1). */
+const GREET_PAUSE_MAX_MS = 300_000;
+
 const MAIL_SCHEMA: Schema = {
   domain: { arity: "many", lists: true, expected: "the mail domains this host receives for" },
   listen: { arity: "one", repeat: true, expected: "a port or service name, e.g. listen smtp;" },
@@ -149,6 +152,7 @@ const MAIL_SCHEMA: Schema = {
   "tls ca": { arity: "one", expected: "the CA certificates file's absolute path" },
   "tls ca-path": { arity: "one", expected: "the CA certificates folder's absolute path" },
   accounts: { arity: "many", lists: true, expected: "SASL account names" },
+  "greet pause": { arity: "one", expected: "the milliseconds sendmail waits before its greeting, e.g. 1000" },
 };
 const LISTEN_SCHEMA: Schema = {
   address: { arity: "one", expected: "an IPv4 or IPv6 address" },
@@ -895,6 +899,7 @@ class Lowering {
       this.diagnostics.report(Messages.AccountsWithoutAuth, this.span(accountsSetting.setting.loc));
     }
     const tls = this.tls(get, m);
+    const greetPause = this.greetPause(get);
     for (const l of listen) {
       if (l.modifiers.includes("s") && !tls) this.diagnostics.report(Messages.SmtpsWithoutTls, l.span, { name: l.name });
     }
@@ -911,7 +916,19 @@ class Lowering {
       span: this.span({ start: m.loc.start, end: m.loc.start + 4 }),
       relayAuthenticatedSpan: relayAuth ? this.span(relayAuth.setting.loc) : null,
       tls,
+      greetPause,
     };
+  }
+
+  /** `greet pause MS;`: FEATURE(`greet_pause', MS), a whole number of milliseconds (it reaches m4). */
+  private greetPause(get: (key: string) => ReadSetting | undefined): MailModel["greetPause"] {
+    const value = get("greet pause")?.values[0];
+    if (!value) return null;
+    if (!/^(0|[1-9][0-9]{0,5})$/.test(value.value) || Number(value.value) > GREET_PAUSE_MAX_MS) {
+      this.diagnostics.report(Messages.BadGreetPause, this.span(value.loc), { value: value.value, max: GREET_PAUSE_MAX_MS });
+      return null;
+    }
+    return { ms: Number(value.value), span: this.span(value.loc) };
   }
 
   /** `tls certificate/key/ca/ca-path PATH;`: certificate and key go together. */

@@ -43,7 +43,7 @@ export interface Model {
 }
 
 /** Safety checks a policy may override, visibly, with `unsafe CODE "reason";`. */
-export const OVERRIDABLE = ["PC4101", "PC4102", "PC4105"] as const;
+export const OVERRIDABLE = ["PC4101", "PC4102", "PC4105", "PC4115"] as const;
 
 export interface UnsafeOverride {
   code: string;
@@ -250,4 +250,6 @@ export interface MailModel {
   accounts: Entry[];
   span: Span;
   relayAuthenticatedSpan: Span | null;
+  /** `greet pause MS;` (FEATURE greet_pause), or null: the platform's stock .mc decides. */
+  greetPause: { ms: number; span: Span } | null;
 }

@@ -111,6 +111,9 @@ export const Messages = {
   UnusedUnsafe: def("PC4103", "warning", "unsafe {code} overrides nothing in this block."),
   BadUnsafe: def("PC4104", "error", "unsafe takes the code of a check that can be overridden ({expected}) and a reason in quotes, e.g. unsafe PC4101 \"lab network\";."),
   UnsetItemLockout: def("PC4105", "error", "This {item} allow list on the PAM service \"{pam}\" denies everyone: {why}."),
+  BadGreetPause: def("PC3065", "error", "greet pause takes a whole number of milliseconds from 0 to {max}, not \"{value}\"."),
+  WeakGreetPause: def("PC4025", "warning", "greet pause {ms} is shorter than the {stock} ms of {platform}'s stock sendmail.mc: spam bots that send before the greeting are refused only within that pause."),
+  PasswordlessSmtpAuth: def("PC4115", "error", "The auth line \"{line}\" of the PAM service \"smtp\" {detail}; with \"auth backend saslauthd\" saslauthd checks SMTP AUTH passwords through this stack, so a client could relay without a password."),
   ForeignListFile: def("PC4110", "error", "List file {file} is {owner}; writing an access list over it would {harm}. Choose a file of its own, such as /etc/{name}.acl."),
 
   // PC5xxx: templates and output

@@ -13,7 +13,7 @@
  *  3. `sendmail -bt -C TEMP.cf` (address test mode, no daemon) runs the
  *     check_rcpt ruleset on each case, with the SMTP session's macros
  *     ({client_addr}, {client_name}, {client_resolve}, {auth_type},
- *     {auth_authen}) set by `.D` lines; the ruleset's last answer decides:
+ *     {auth_authen}, and the null sender as $f for delay_checks) set by `.D` lines; the ruleset's last answer decides:
  *     `$# error` with a 5xx is a refusal, anything else not `$# error` or
  *     `$# discard` is an acceptance, and a 4xx (a map that could not be read,
  *     ...) is neither.
@@ -593,9 +593,12 @@ function redirectDataFiles(cfText: string, tree: string, tmp: string, makemap: s
     if (k && (DB_MAP_TYPES.has(k[2]!) || k[2] === "text")) {
       const [, name, type, flags, path] = k;
       const target = join(tmp, `map-${++n}-${name!.replace(/[^A-Za-z0-9_-]/g, "_")}`);
-      const source = readTreeFile(tree, path!);
-      maps.push({ type: type!, name: name!, source, target, path: path! });
-      if (source === null) notes.push(`map ${name} reads ${path}, which the tree does not have: tested as empty (the host's map is not used).`);
+      // sendmail and makemap drop a ".db" the path ends with for database maps
+      // (Red Hat's stock .mc names "/etc/mail/access.db"): the source is the path without it.
+      const sourcePath = DB_MAP_TYPES.has(type!) && /[^/]\.db$/.test(path!) ? path!.slice(0, -3) : path!;
+      const source = readTreeFile(tree, sourcePath);
+      maps.push({ type: type!, name: name!, source, target, path: sourcePath });
+      if (source === null) notes.push(`map ${name} reads ${sourcePath}, which the tree does not have: tested as empty (the host's map is not used).`);
       return `K${name} ${type} ${flags}${target}`;
     }
     return line;
@@ -643,6 +646,12 @@ export function btScript(cases: readonly VerifyCase[]): string {
       `.D{client_resolve}OK`,
       `.D{auth_type}${c.authType}`,
       `.D{auth_authen}${c.authType ? `relay-test-user@${FOREIGN_DOMAIN}` : ""}`,
+      // The envelope sender: the null sender, which check_mail always accepts and
+      // which grants no relaying. FEATURE(`delay_checks') (Debian's stock .mc) runs
+      // check_mail inside check_rcpt (on $&f, or on $&{mail_from} where sendmail is
+      // built with _FFR_MAIL_MACRO, as Debian's is); with no sender it refuses every recipient.
+      `.Df`,
+      `.D{mail_from}<>`,
       `.D${MARK_MACRO}${MARK}${i}`,
       `\${policycVerifyCase}`,
       `check_rcpt ${c.recipient}`,

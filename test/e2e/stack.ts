@@ -621,6 +621,18 @@ export interface SendmailOptions {
    * Needs {@link TLS_TOOLS}.
    */
   tlsFiles?: TlsFiles;
+  /**
+   * Start saslauthd -a pam (Cyrus SASL's password daemon, sasl2-bin) in the
+   * daemon's namespaces before sendmail, for trees with `auth backend
+   * saslauthd`: the system accounts are added to the /etc copy (useradd,
+   * chpasswd), saslauthd's socket is made in the temp dir, and the SASL
+   * config gets a `saslauthd_path` line pointing there (the generated
+   * config leaves the distribution's default, /var/run/saslauthd/mux, which
+   * the harness cannot own). saslauthd then checks each AUTH password
+   * with the PAM stack of the service sendmail names, i.e. the tree's
+   * /etc/pam.d/smtp. Its debug output (-d) is in {@link Sendmail.log}.
+   */
+  saslauthd?: { users: readonly { name: string; password: string }[] };
   /** Max lifetime of the daemon (watchdog; default 600 s). */
   maxLifetimeSeconds?: number;
   /** How long to wait for the 220 greeting (default 20 s). */
@@ -763,6 +775,21 @@ export async function startSendmail(tree: string, opts: SendmailOptions): Promis
     }
 
     if (opts.tlsFiles) await createTlsFiles(sb.root, opts.tlsFiles, opts.hostName);
+
+    if (opts.saslauthd) {
+      const dir = join(sb.run, 'saslauthd');
+      await mkdir(dir, { mode: 0o755 });
+      await appendFile(confPath, `saslauthd_path: ${join(dir, 'mux')}\n`);
+      for (const u of opts.saslauthd.users) {
+        if (!/^[a-z][a-z0-9_-]*$/.test(u.name) || /[:\n]/.test(u.password)) throw new Error(`e2e: bad test account ${u.name}`);
+        setup.push(`useradd -M -s /usr/sbin/nologin ${sq(u.name)}`, `printf '%s:%s\\n' ${sq(u.name)} ${sq(u.password)} | chpasswd`);
+      }
+      setup.push(
+        `saslauthd -a pam -m ${sq(dir)} -n 1 -d 2>&1 &`,
+        `for i in $(seq 100); do [ -S ${sq(join(dir, 'mux'))} ] && break; sleep 0.1; done`,
+        `[ -S ${sq(join(dir, 'mux'))} ] || { echo "e2e: saslauthd made no socket" >&2; exit 96; }`,
+      );
+    }
 
     const qdir = join(sb.run, 'mqueue');
     await mkdir(qdir, { mode: 0o700 });

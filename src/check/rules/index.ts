@@ -1,9 +1,11 @@
 import { ForeignListFileRule } from "./ForeignListFileRule.js";
+import { GreetPauseRule } from "./GreetPauseRule.js";
 import { LoginServiceAdminRule } from "./LoginServiceAdminRule.js";
 import { MechanismSafetyRule } from "./MechanismSafetyRule.js";
 import { NoAclBypassRule } from "./NoAclBypassRule.js";
 import { NoOpenRelayRule } from "./NoOpenRelayRule.js";
 import { OnerrSucceedRule } from "./OnerrSucceedRule.js";
+import { PasswordlessSmtpAuthRule } from "./PasswordlessSmtpAuthRule.js";
 import { RelayNetworkSharedRule } from "./RelayNetworkSharedRule.js";
 import type { Rule } from "./Rule.js";
 import { UniquePamServiceRule } from "./UniquePamServiceRule.js";
@@ -21,5 +23,7 @@ export const rules: readonly Rule[] = [
   MechanismSafetyRule,
   RelayNetworkSharedRule,
   ForeignListFileRule,
+  PasswordlessSmtpAuthRule,
+  GreetPauseRule,
   UnusedUnsafeRule, // last: it reports the overrides no other rule used
 ];

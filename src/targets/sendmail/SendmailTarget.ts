@@ -3,12 +3,24 @@ import { PLATFORMS } from "../../check/model.js";
 import type { Span } from "../../diagnostics/diagnostic.js";
 import { Messages } from "../../diagnostics/messages.js";
 import { type EmitContext, FILE_MODE, type OutputFile, type Target } from "../Target.js";
+import { STOCK_GREET_PAUSE_MS } from "../../check/rules/GreetPauseRule.js";
 import { m4MacroIn } from "./m4names.js";
 
 /** Where each platform's sendmail reads its SASL application config. */
 const SASL_CONFIG: Record<PlatformName, string> = {
   debian: "etc/mail/sasl/Sendmail.conf.2",
   redhat: "etc/sasl2/Sendmail.conf",
+};
+
+/**
+ * The confAUTH_OPTIONS letters each platform's stock sendmail.mc sets (Red Hat:
+ * `A`, AUTH= on MAIL FROM only after a successful AUTH). The policy's options
+ * are added to them, never put in their place: the generated .mc keeps what
+ * the distribution's .mc sets unless the policy says otherwise.
+ */
+export const STOCK_AUTH_OPTIONS: Record<PlatformName, string> = {
+  debian: "",
+  redhat: "A",
 };
 
 /**
@@ -70,12 +82,16 @@ function saslRealm(mail: MailModel): MailModel["localDomains"][number] | undefin
   return mail.mechanisms.length > 0 ? mail.localDomains[0] : undefined;
 }
 
-function authDefines(mail: MailModel): string {
+function authDefines(mail: MailModel, platform: PlatformName): string {
   const lines: string[] = [];
   if (mail.mechanisms.length > 0) {
     lines.push(`define(\`confAUTH_MECHANISMS', \`${mail.mechanisms.map((m) => m4Token(m.value)).join(" ")}')dnl`);
   }
-  if (mail.authOptions) lines.push(`define(\`confAUTH_OPTIONS', \`${m4Token(mail.authOptions)}')dnl`);
+  if (mail.authOptions) {
+    const stock = STOCK_AUTH_OPTIONS[platform];
+    const letters = stock + [...mail.authOptions].filter((l) => !stock.includes(l)).join("");
+    lines.push(`define(\`confAUTH_OPTIONS', \`${m4Token(letters)}')dnl`);
+  }
   const realm = saslRealm(mail);
   if (realm) lines.push(`define(\`confAUTH_REALM', \`${m4Token(realm.value)}')dnl`);
   return lines.join("\n");
@@ -94,6 +110,16 @@ function tlsDefines(mail: MailModel): string {
   lines.push(`define(\`confCACERT', \`${m4Token(tls.ca)}')dnl`);
   lines.push(`define(\`confCACERT_PATH', \`${m4Token(tls.caPath)}')dnl`);
   return lines.join("\n");
+}
+
+/**
+ * FEATURE(`greet_pause'): the policy's `greet pause`, or else the stock .mc's
+ * own line as Debian writes it (Red Hat's stock .mc has none).
+ */
+function greetPauseLine(mail: MailModel, platform: PlatformName): string {
+  if (mail.greetPause) return `FEATURE(\`greet_pause', \`${m4Token(String(mail.greetPause.ms))}')dnl`;
+  const stock = STOCK_GREET_PAUSE_MS[platform];
+  return stock === null ? "" : `FEATURE(\`greet_pause', \`${stock}')dnl ${stock / 1000} seconds`;
 }
 
 function trustLine(mail: MailModel): string {
@@ -137,12 +163,13 @@ export const SendmailTarget: Target = {
       "mail/sendmail.mc",
       {
         header: ctx.header,
-        auth: authDefines(mail),
+        auth: authDefines(mail, ctx.model.platform),
         tls: tlsDefines(mail),
         daemon_options: daemonOptions(mail),
         trust: trustLine(mail),
+        greet_pause: greetPauseLine(mail, ctx.model.platform),
       },
-      ["auth", "tls", "daemon_options", "trust"],
+      ["auth", "tls", "daemon_options", "trust", ...(mail.greetPause || STOCK_GREET_PAUSE_MS[ctx.model.platform] !== null ? ["greet_pause"] : [])],
     );
     if (mc !== undefined) out.push({ path: "etc/mail/sendmail.mc", content: mc, mode: FILE_MODE, producer, origins });
     out.push({
