@@ -1,6 +1,6 @@
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { Program } from "../syntax/load.js";
-import { lower } from "./lower.js";
+import { lower } from "./lower/index.js";
 import type { Build } from "./model.js";
 import { rules } from "./rules/index.js";
 
