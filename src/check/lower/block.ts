@@ -43,7 +43,7 @@ export class BlockLowering {
         this.diagnostics.report(Messages.BadUnsafe, this.span(s.loc), { expected: OVERRIDABLE.join(", ") });
         continue;
       }
-      this.overrides.push({ code: s.sub.value, reason: reason.value, scope: this.span(scope), span: this.span(s.loc), used: false });
+      this.overrides.push({ code: s.sub.value, reason: reason.value, scope: this.span(scope), span: this.span(s.loc) });
     }
     return rest;
   }

@@ -47,12 +47,9 @@ export class ListScope {
 
   constructor(private readonly diagnostics: DiagnosticBag) {}
 
-  /** Defines a list unless one of that name is defined already; returns the earlier one then. */
-  define(file: SourceFile, def: ListDef): ListInfo | undefined {
-    const prior = this.lists.get(def.name.value);
-    if (prior) return prior;
-    this.lists.set(def.name.value, { def, file, resolved: null, resolving: false });
-    return undefined;
+  /** Defines a list unless one of that name is defined already: the first wins (UniqueListRule reports the others). */
+  define(file: SourceFile, def: ListDef): void {
+    if (!this.lists.has(def.name.value)) this.lists.set(def.name.value, { def, file, resolved: null, resolving: false });
   }
 
   /** Resolves every defined list (reporting cycles and bad entries once). */

@@ -87,29 +87,12 @@ export class MailLowering extends BlockLowering {
     if (listen.length === 0) {
       this.diagnostics.report(Messages.MissingListen, this.span({ start: m.loc.start, end: m.loc.start + 4 }));
     }
-    const names = new Map<string, ListenModel>();
-    for (const l of listen) {
-      const prior = names.get(l.name);
-      if (prior) {
-        this.diagnostics.report(Messages.DuplicateListen, l.span, { name: l.name }, [{ message: "The other socket.", span: prior.span }]);
-      } else names.set(l.name, l);
-    }
-
     const mechanisms = this.mechanisms(get("auth mechanisms"));
-    const offered = new Set(mechanisms.map((e) => e.value));
     const relayAuth = get("relay authenticated");
     let trusted: Entry[] = [];
     if (relayAuth) {
-      if (mechanisms.length === 0) {
-        this.diagnostics.report(Messages.RelayAuthWithoutMechanisms, this.span(relayAuth.setting.loc));
-      }
       if (relayAuth.values.length === 0) trusted = mechanisms;
-      else {
-        trusted = this.mechanisms(relayAuth);
-        for (const t of trusted) {
-          if (!offered.has(t.value)) this.diagnostics.report(Messages.TrustNotOffered, t, { value: t.value });
-        }
-      }
+      else trusted = this.mechanisms(relayAuth);
     }
     let authOptions = "";
     for (const o of get("auth options")?.values ?? []) {
@@ -154,13 +137,7 @@ export class MailLowering extends BlockLowering {
       const reason = v.simpleNameReason(a.value, "SASL account name");
       if (reason) this.diagnostics.report(Messages.InvalidValue, a, { value: a.value, what: "SASL account name", reason });
     }
-    if (accounts.length > 0 && mechanisms.length === 0 && accountsSetting) {
-      this.diagnostics.report(Messages.AccountsWithoutAuth, this.span(accountsSetting.setting.loc));
-    }
     const tls = this.tls(get, m);
-    for (const l of listen) {
-      if (l.modifiers.includes("s") && !tls) this.diagnostics.report(Messages.SmtpsWithoutTls, l.span, { name: l.name });
-    }
     return {
       localDomains,
       listen,
@@ -171,6 +148,7 @@ export class MailLowering extends BlockLowering {
       relayDomains,
       relayNetworks,
       accounts,
+      accountsSpan: accountsSetting ? this.span(accountsSetting.setting.loc) : null,
       span: this.span({ start: m.loc.start, end: m.loc.start + 4 }),
       relayAuthenticatedSpan: relayAuth ? this.span(relayAuth.setting.loc) : null,
       tls,

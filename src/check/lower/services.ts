@@ -5,6 +5,7 @@
 import { Messages } from "../../diagnostics/messages.js";
 import type { Acl, Bracket, ListKind, Service, Setting, Stack, StackArg, Word } from "../../syntax/ast.js";
 import { describeChar, firstHidden } from "../../syntax/chars.js";
+import type { AccessListRead } from "../lowered.js";
 import { type AclModel, EntryList, ITEMS, type Item, type PamStackEntry, type PamType, type ServiceModel } from "../model.js";
 import { bracketControlReason, KEYWORD_CONTROLS } from "../pamControl.js";
 import { readSettings, type ReadSetting, type Schema } from "../settings.js";
@@ -51,7 +52,8 @@ const ACL_SCHEMA: Schema = {
 
 /** Lowers one service; every span is in the file it was written in. */
 export class ServiceLowering extends BlockLowering {
-  service(s: Service): ServiceModel | null {
+  /** The service (null when it cannot be made) and every access list read in it. */
+  service(s: Service): { service: ServiceModel | null; accessLists: AccessListRead[] } {
     const own = this.unsafe(s.items.filter((i): i is Setting => i.kind === "Setting"), s.loc);
     const settings = readSettings(this.file, own, SERVICE_SCHEMA, `service "${s.name.value}"`, this.diagnostics);
     const pamValue = settings.get("pam")?.[0]?.values[0];
@@ -81,6 +83,7 @@ export class ServiceLowering extends BlockLowering {
     }
     let stack: PamStackEntry[] | null = null;
     const acls: AclModel[] = [];
+    const accessLists: AccessListRead[] = [];
     for (const item of s.items) {
       if (item.kind === "Stack") {
         if (stack) {
@@ -92,12 +95,13 @@ export class ServiceLowering extends BlockLowering {
         }
         stack = this.stack(item);
       } else if (item.kind === "Acl") {
-        const acl = this.acl(item, s.name.value);
+        const { acl, read } = this.acl(item, s.name.value);
+        accessLists.push(read);
         if (acl) acls.push(acl);
       }
     }
-    if (!ok) return null;
-    return { name: s.name.value, pamService, template, stack, acls, span: this.span(s.name.loc) };
+    if (!ok) return { service: null, accessLists };
+    return { service: { name: s.name.value, pamService, template, stack, acls, span: this.span(s.name.loc) }, accessLists };
   }
 
   private stack(st: Stack): PamStackEntry[] {
@@ -202,7 +206,7 @@ export class ServiceLowering extends BlockLowering {
     return text;
   }
 
-  private acl(a: Acl, service: string): AclModel | null {
+  private acl(a: Acl, service: string): { acl: AclModel | null; read: AccessListRead } {
     let ok = true;
     const item = a.item.value as Item;
     if (!(ITEMS as readonly string[]).includes(item)) {
@@ -256,13 +260,18 @@ export class ServiceLowering extends BlockLowering {
     const entriesSetting: ReadSetting | undefined = settings.get("entries")?.[0];
     const kind = KIND_FOR_ITEM[item] ?? "users";
     const entries = entriesSetting && ok ? this.expand(entriesSetting.source, kind, `item=${item}`) : new EntryList();
+    // An allow list without entries is AllowListEntriesRule's (PC4001); it is left out of the model too.
+    const read: AccessListRead = {
+      sense,
+      hasEntries: entriesSetting !== undefined,
+      span: this.span(a.loc.start === a.loc.end ? a.loc : { start: a.loc.start, end: a.loc.start + 3 }),
+    };
     if (!entriesSetting) {
-      if (sense === "allow") this.diagnostics.report(Messages.EmptyAllowList, this.span(a.loc.start === a.loc.end ? a.loc : { start: a.loc.start, end: a.loc.start + 3 }));
-      else this.diagnostics.report(Messages.MissingSetting, this.span({ start: a.loc.start, end: a.loc.start + 3 }), { block: `The access list for ${file}`, name: "entries" });
+      if (sense !== "allow") this.diagnostics.report(Messages.MissingSetting, this.span({ start: a.loc.start, end: a.loc.start + 3 }), { block: `The access list for ${file}`, name: "entries" });
       ok = false;
     }
-    if (!ok) return null;
-    return {
+    if (!ok) return { acl: null, read };
+    const acl: AclModel = {
       service,
       item,
       sense: sense as "allow" | "deny",
@@ -275,8 +284,8 @@ export class ServiceLowering extends BlockLowering {
       fileSpan: this.span(a.file.loc),
       onerrSpan: onerrSetting ? this.span(onerrSetting.setting.loc) : null,
     };
+    return { acl, read };
   }
-
 }
 
 /** Why a list file path is unusable, or undefined. */
