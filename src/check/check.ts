@@ -1,15 +1,32 @@
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { Program } from "../syntax/load.js";
-import { lower } from "./lower.js";
+import { CheckContext } from "./context.js";
+import { lower } from "./lower/index.js";
 import type { Build } from "./model.js";
-import { rules } from "./rules/index.js";
+import { loweredRules, programRules, rules } from "./rules/index.js";
+import { reportUnusedOverrides } from "./rules/unusedOverrides.js";
+import { scopes } from "./scopes.js";
 
 /**
- * Checks a loaded policy: lowers it to one model per host, then runs every
- * rule on each. Callers decide by diagnostics.hasErrors.
+ * Checks a loaded policy: the rules on the program, then lowering to one
+ * model per host, then on each the rules on what was lowered, the rules on
+ * the complete model and, once they all ran, the unused `unsafe` overrides
+ * (a model without a platform is not built, so none of its model rules run
+ * and its overrides are not reported). Callers decide by diagnostics.hasErrors.
  */
 export function check(program: Program, diagnostics: DiagnosticBag): Build {
-  const build = lower(program, diagnostics);
-  for (const { model } of build.hosts) for (const rule of rules) rule(model, diagnostics);
+  const models = scopes(program);
+  const programContext = new CheckContext(diagnostics, []);
+  for (const rule of programRules) rule(program, models, programContext);
+  const build: Build = { hosts: [] };
+  for (const lowered of lower(program, diagnostics, models)) {
+    const ctx = new CheckContext(diagnostics, lowered.overrides);
+    for (const rule of loweredRules) rule(lowered, ctx);
+    const model = lowered.model;
+    if (!model) continue;
+    for (const rule of rules) rule(model, ctx);
+    reportUnusedOverrides(ctx);
+    build.hosts.push({ name: lowered.host, model });
+  }
   return build;
 }

@@ -51,7 +51,6 @@ export interface UnsafeOverride {
   /** The block it sits in: it covers diagnostics inside this span. */
   scope: Span;
   span: Span;
-  used: boolean;
 }
 
 /** One PAM-using daemon and its access lists. */
@@ -248,6 +247,8 @@ export interface MailModel {
   relayNetworks: { prefix: string; network: string; span: Span }[];
   /** SASL accounts expected in the password database (names only). */
   accounts: Entry[];
+  /** The `accounts` setting, when there is one. */
+  accountsSpan: Span | null;
   span: Span;
   relayAuthenticatedSpan: Span | null;
   /** `greet pause MS;` (FEATURE greet_pause), or null: the platform's stock .mc decides. */

@@ -1,4 +1,4 @@
-import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { AclModel, Model } from "../model.js";
 
@@ -97,7 +97,7 @@ export function foreignFile(path: string): ForeignFile | undefined {
  * a list of names (a list at /etc/mail/relay-domains lets every listed host
  * relay; one at /etc/shadow locks everyone out). Not overridable.
  */
-export function ForeignListFileRule(model: Model, diagnostics: DiagnosticBag): void {
+export function ForeignListFileRule(model: Model, { diagnostics }: CheckContext): void {
   for (const svc of model.services) {
     for (const acl of svc.acls) {
       const f = foreignFile(acl.file);

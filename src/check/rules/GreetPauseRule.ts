@@ -1,4 +1,4 @@
-import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Model, PlatformName } from "../model.js";
 
@@ -18,7 +18,7 @@ const PLATFORM_NAME: Record<PlatformName, string> = { debian: "Debian", redhat: 
  * weakens a protection the distribution ships (PC4025, a warning: the policy
  * may mean it, e.g. for a submission-only host whose clients are known).
  */
-export function GreetPauseRule(model: Model, diagnostics: DiagnosticBag): void {
+export function GreetPauseRule(model: Model, { diagnostics }: CheckContext): void {
   const pause = model.mail?.greetPause;
   const stock = STOCK_GREET_PAUSE_MS[model.platform];
   if (!pause || stock === null || pause.ms >= stock) return;

@@ -1,4 +1,4 @@
-import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Item, Model } from "../model.js";
 import { ADMIN_GROUPS, ADMIN_USERS, LOGIN_SERVICES, ROOT_SHELLS } from "../loginServices.js";
@@ -16,7 +16,7 @@ const ADMINS: Partial<Record<Item, { values: readonly string[]; named: string }>
  * admin group among wheel, sudo, admin, adm; root's shell /bin/bash), so that
  * a mistake in it does not lock out the people who fix it.
  */
-export function LoginServiceAdminRule(model: Model, diagnostics: DiagnosticBag): void {
+export function LoginServiceAdminRule(model: Model, { diagnostics }: CheckContext): void {
   for (const service of model.services) {
     if (!LOGIN_SERVICES.has(service.pamService)) continue;
     for (const acl of service.acls) {

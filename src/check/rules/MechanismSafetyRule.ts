@@ -1,4 +1,4 @@
-import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Model } from "../model.js";
 
@@ -12,7 +12,7 @@ const NEEDS_SECRET = new Set(["CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SH
  * cannot verify, and about plaintext-only AUTH hidden behind a STARTTLS the
  * policy does not configure.
  */
-export function MechanismSafetyRule(model: Model, diagnostics: DiagnosticBag): void {
+export function MechanismSafetyRule(model: Model, { diagnostics }: CheckContext): void {
   const mail = model.mail;
   if (!mail) return;
   for (const m of mail.mechanisms) {

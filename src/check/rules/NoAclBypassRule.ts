@@ -1,8 +1,7 @@
-import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Model, PamStackEntry } from "../model.js";
 import { controlActions } from "../pamControl.js";
-import { reportSafety } from "./safety.js";
 
 /**
  * Can this control, on an account line BEFORE the lists, end the account
@@ -42,7 +41,7 @@ const isAccount = (e: PamStackEntry): e is Extract<PamStackEntry, { kind: "line"
  * after them may reset their failure; otherwise a request could succeed
  * although a list refuses it.
  */
-export function NoAclBypassRule(model: Model, diagnostics: DiagnosticBag): void {
+export function NoAclBypassRule(model: Model, ctx: CheckContext): void {
   for (const service of model.services) {
     if (!service.stack || service.acls.length === 0) continue;
     // Without the marker the lists go before the first account line (PamTarget).
@@ -53,12 +52,12 @@ export function NoAclBypassRule(model: Model, diagnostics: DiagnosticBag): void 
       if (!isAccount(entry)) return;
       const line = [entry.type, entry.control, entry.module].join(" ");
       if (i < at && canSkipLater(entry.control)) {
-        reportSafety(model, diagnostics, Messages.AclBypass, entry.span, {
+        ctx.reportSafety(Messages.AclBypass, entry.span, {
           line,
           detail: 'comes before the access lists and can end the account stack early or jump, so a request could skip them; move "account acls;" above it',
         });
       } else if ((marker >= 0 ? i > at : i >= at) && canUndoFailure(entry.control)) {
-        reportSafety(model, diagnostics, Messages.AclBypass, entry.span, {
+        ctx.reportSafety(Messages.AclBypass, entry.span, {
           line,
           detail: "comes after the access lists and its reset action wipes out their refusal, so a later success lets in a user they refuse; remove the reset",
         });

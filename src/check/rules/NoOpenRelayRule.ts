@@ -1,9 +1,9 @@
 import { createRequire } from "node:module";
-import type { DiagnosticBag, Span } from "../../diagnostics/diagnostic.js";
+import type { Span } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Model } from "../model.js";
 import { type Ipv4Network, ipv4UnionSize, parseIpv4Network } from "../values.js";
-import { reportSafety } from "./safety.js";
 
 /**
  * tldts (the Public Suffix List) is loaded only when a policy has relay
@@ -32,7 +32,7 @@ export const OPEN_RELAY_ADDRESSES = 2 ** 25;
  * a name under it), or trusting ANONYMOUS (anyone can "authenticate" with it)
  * or EXTERNAL (any client certificate the CA signed relays, account or not).
  */
-export function NoOpenRelayRule(model: Model, diagnostics: DiagnosticBag): void {
+export function NoOpenRelayRule(model: Model, ctx: CheckContext): void {
   const mail = model.mail;
   if (!mail) return;
   // One network per policy value (a /23 is two octet prefixes in the model).
@@ -48,7 +48,7 @@ export function NoOpenRelayRule(model: Model, diagnostics: DiagnosticBag): void 
   for (const { net, text, span } of nets) {
     if (net.length < 8) {
       single = true;
-      reportSafety(model, diagnostics, Messages.OpenRelay, span, {
+      ctx.reportSafety(Messages.OpenRelay, span, {
         detail: `relaying for every client in ${text} lets ${net.length === 0 ? "the whole Internet" : `2^${32 - net.length} addresses`} relay without authentication`,
       });
     }
@@ -66,33 +66,33 @@ export function NoOpenRelayRule(model: Model, diagnostics: DiagnosticBag): void 
     const upTo = nets.slice(0, lo);
     const total = ipv4UnionSize(upTo.map((n) => n.net));
     const names = upTo.length <= 4 ? upTo.map((n) => n.text).join(", ") : `${upTo.slice(0, 3).map((n) => n.text).join(", ")} and ${upTo.length - 3} more`;
-    reportSafety(model, diagnostics, Messages.OpenRelay, upTo[upTo.length - 1]!.span, {
+    ctx.reportSafety(Messages.OpenRelay, upTo[upTo.length - 1]!.span, {
       detail: `the relay networks ${names} together cover ${total.toLocaleString("en-US")} addresses, a /7's worth (2^25) or more, all of which may relay without authentication`,
     });
   }
   for (const d of mail.relayDomains) {
     const name = d.value.replace(/\.$/, "").toLowerCase();
     if (!name.includes(".")) {
-      reportSafety(model, diagnostics, Messages.OpenRelay, d, {
+      ctx.reportSafety(Messages.OpenRelay, d, {
         detail: `relaying to "${d.value}" relays for anyone to every address under that top-level domain`,
       });
       continue;
     }
     const psl = publicSuffixOf(name);
     if (psl.suffix) {
-      reportSafety(model, diagnostics, Messages.OpenRelay, d, {
+      ctx.reportSafety(Messages.OpenRelay, d, {
         detail: `"${d.value}" is a public suffix (${psl.private ? "the private section" : "the ICANN section"} of the Public Suffix List): anyone can register a name under it, so relaying to it relays for anyone`,
       });
     }
   }
   for (const m of mail.trusted) {
     if (m.value === "ANONYMOUS") {
-      reportSafety(model, diagnostics, Messages.OpenRelay, m, {
+      ctx.reportSafety(Messages.OpenRelay, m, {
         detail: "trusting ANONYMOUS for relaying lets anyone relay, since anyone can authenticate with it",
       });
     }
     if (m.value === "EXTERNAL") {
-      reportSafety(model, diagnostics, Messages.OpenRelay, m, {
+      ctx.reportSafety(Messages.OpenRelay, m, {
         detail:
           'trusting EXTERNAL lets every client whose certificate verifies against "tls ca" or "tls ca-path" relay, with no account at all, and the policy cannot say which certificates may',
       });

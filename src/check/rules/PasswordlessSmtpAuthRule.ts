@@ -1,7 +1,6 @@
-import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Model } from "../model.js";
-import { reportSafety } from "./safety.js";
 
 /**
  * The PAM service sendmail's Cyrus SASL names when it asks saslauthd to
@@ -24,7 +23,7 @@ const isPermit = (module: string) => /(^|\/)pam_permit(\.so)?$/.test(module);
  * Only the policy's own lines are judged: a file pulled in with include or
  * @include is the host's.
  */
-export function PasswordlessSmtpAuthRule(model: Model, diagnostics: DiagnosticBag): void {
+export function PasswordlessSmtpAuthRule(model: Model, ctx: CheckContext): void {
   if (model.mail?.backend !== "saslauthd" || model.mail.mechanisms.length === 0) return;
   for (const service of model.services) {
     if (service.pamService !== SASLAUTHD_PAM_SERVICE || !service.stack) continue;
@@ -32,9 +31,9 @@ export function PasswordlessSmtpAuthRule(model: Model, diagnostics: DiagnosticBa
       if (entry.kind !== "line" || entry.type.replace(/^-/, "") !== "auth") continue;
       const line = [entry.type, entry.control, entry.module, ...entry.args].join(" ");
       if (isPermit(entry.module)) {
-        reportSafety(model, diagnostics, Messages.PasswordlessSmtpAuth, entry.span, { line, detail: "runs pam_permit, which succeeds for anyone" });
+        ctx.reportSafety(Messages.PasswordlessSmtpAuth, entry.span, { line, detail: "runs pam_permit, which succeeds for anyone" });
       } else if (entry.args.some((a) => /^nullok(_secure)?$/.test(a))) {
-        reportSafety(model, diagnostics, Messages.PasswordlessSmtpAuth, entry.span, { line, detail: "accepts an empty password for an account that has none (nullok)" });
+        ctx.reportSafety(Messages.PasswordlessSmtpAuth, entry.span, { line, detail: "accepts an empty password for an account that has none (nullok)" });
       }
     }
   }

@@ -1,4 +1,5 @@
-import type { DiagnosticBag, Span } from "../../diagnostics/diagnostic.js";
+import type { Span } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Model } from "../model.js";
 import { type Ipv4Network, ipv4Contains, parseIpv4Network } from "../values.js";
@@ -21,7 +22,7 @@ export const SHARED_SOURCES: readonly { network: string; what: string }[] = [
 const RANGES = SHARED_SOURCES.map((s) => ({ ...s, net: parseIpv4Network(s.network) as Ipv4Network }));
 
 /** README "Safety checks" PC4015: warns about relay networks that hold a NAT or container source range. */
-export function RelayNetworkSharedRule(model: Model, diagnostics: DiagnosticBag): void {
+export function RelayNetworkSharedRule(model: Model, { diagnostics }: CheckContext): void {
   const mail = model.mail;
   if (!mail) return;
   const seen = new Set<Span>();

@@ -1,9 +1,9 @@
-import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Model, ServiceModel } from "../model.js";
 
 /** README "service": each PAM service file is written by one service only. */
-export function UniquePamServiceRule(model: Model, diagnostics: DiagnosticBag): void {
+export function UniquePamServiceRule(model: Model, { diagnostics }: CheckContext): void {
   const seen = new Map<string, ServiceModel>();
   for (const s of model.services) {
     const prior = seen.get(s.pamService);

@@ -1,8 +1,7 @@
-import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
+import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { Model } from "../model.js";
 import { FIXED_TTY, NO_RHOST, NO_RUSER } from "../loginServices.js";
-import { reportSafety } from "./safety.js";
 
 /**
  * README "Safety checks": an rhost or ruser allow list on a login service
@@ -13,7 +12,7 @@ import { reportSafety } from "./safety.js";
  * refuses under sense=allow (measured on Linux-PAM 1.5.2). A deny list is
  * harmless there (it allows everyone), so only allow lists are reported.
  */
-export function UnsetItemLockoutRule(model: Model, diagnostics: DiagnosticBag): void {
+export function UnsetItemLockoutRule(model: Model, ctx: CheckContext): void {
   for (const service of model.services) {
     for (const acl of service.acls) {
       if (acl.sense !== "allow" || acl.apply) continue; // apply= limits the list to some users: not everyone
@@ -26,7 +25,7 @@ export function UnsetItemLockoutRule(model: Model, diagnostics: DiagnosticBag): 
         why = `sshd checks the account with PAM_TTY set to "${tty}", which the list does not name`;
       }
       if (!why) continue;
-      reportSafety(model, diagnostics, Messages.UnsetItemLockout, acl.span, { item: acl.item, pam: service.pamService, why });
+      ctx.reportSafety(Messages.UnsetItemLockout, acl.span, { item: acl.item, pam: service.pamService, why });
     }
   }
 }

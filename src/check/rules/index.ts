@@ -1,3 +1,5 @@
+import { AccountsNeedMechanismsRule } from "./AccountsNeedMechanismsRule.js";
+import { AllowListEntriesRule } from "./AllowListEntriesRule.js";
 import { ForeignListFileRule } from "./ForeignListFileRule.js";
 import { GreetPauseRule } from "./GreetPauseRule.js";
 import { LoginServiceAdminRule } from "./LoginServiceAdminRule.js";
@@ -6,13 +8,40 @@ import { NoAclBypassRule } from "./NoAclBypassRule.js";
 import { NoOpenRelayRule } from "./NoOpenRelayRule.js";
 import { OnerrSucceedRule } from "./OnerrSucceedRule.js";
 import { PasswordlessSmtpAuthRule } from "./PasswordlessSmtpAuthRule.js";
+import { RelayAuthNeedsMechanismsRule } from "./RelayAuthNeedsMechanismsRule.js";
 import { RelayNetworkSharedRule } from "./RelayNetworkSharedRule.js";
-import type { Rule } from "./Rule.js";
+import type { LoweredRule, ProgramRule, Rule } from "./Rule.js";
+import { SingleMailRule } from "./SingleMailRule.js";
+import { SinglePlatformRule } from "./SinglePlatformRule.js";
+import { SmtpsNeedsTlsRule } from "./SmtpsNeedsTlsRule.js";
+import { TrustedMechanismOfferedRule } from "./TrustedMechanismOfferedRule.js";
+import { UniqueHostRule } from "./UniqueHostRule.js";
+import { UniqueListenRule } from "./UniqueListenRule.js";
+import { UniqueListRule } from "./UniqueListRule.js";
 import { UniquePamServiceRule } from "./UniquePamServiceRule.js";
+import { UniqueServiceRule } from "./UniqueServiceRule.js";
 import { UnsetItemLockoutRule } from "./UnsetItemLockoutRule.js";
-import { UnusedUnsafeRule } from "./UnusedUnsafeRule.js";
 
-/** Every rule, run in this order on a lowered model. Add a rule with one line here. */
+/** Rules on the loaded program, run before lowering. Add a rule with one line here. */
+export const programRules: readonly ProgramRule[] = [
+  UniqueHostRule,
+  UniqueListRule,
+  UniqueServiceRule,
+  SinglePlatformRule,
+  SingleMailRule,
+];
+
+/** Rules on what lowering read for each model, also when the model could not be made. */
+export const loweredRules: readonly LoweredRule[] = [
+  AllowListEntriesRule,
+  UniqueListenRule,
+  TrustedMechanismOfferedRule,
+  RelayAuthNeedsMechanismsRule,
+  AccountsNeedMechanismsRule,
+  SmtpsNeedsTlsRule,
+];
+
+/** Rules on each complete model. The unused-`unsafe` warning (PC4103) is computed after all of them, by check(). */
 export const rules: readonly Rule[] = [
   UniquePamServiceRule,
   NoOpenRelayRule,
@@ -25,5 +54,4 @@ export const rules: readonly Rule[] = [
   ForeignListFileRule,
   PasswordlessSmtpAuthRule,
   GreetPauseRule,
-  UnusedUnsafeRule, // last: it reports the overrides no other rule used
 ];

@@ -1,0 +1,50 @@
+import { type DiagnosticBag, format, type Span } from "../diagnostics/diagnostic.js";
+import { type MessageDef, Messages } from "../diagnostics/messages.js";
+import { OVERRIDABLE, type UnsafeOverride } from "./model.js";
+
+/**
+ * What every rule is given: where diagnostics go, and the `unsafe`
+ * overrides of the model being checked, with a record of which of them a
+ * safety check used. The record is read once every rule has run (PC4103),
+ * so no rule depends on running before or after another.
+ */
+export class CheckContext {
+  private readonly used = new Set<UnsafeOverride>();
+
+  constructor(
+    readonly diagnostics: DiagnosticBag,
+    private readonly overrides: readonly UnsafeOverride[],
+  ) {}
+
+  /**
+   * Reports a safety error unless an `unsafe CODE "reason";` in an enclosing
+   * block overrides it, in which case it becomes a warning that still says
+   * what is unsafe and why it was allowed, and the override counts as used.
+   * README "Safety checks".
+   */
+  reportSafety(def: MessageDef, span: Span, args: Record<string, string | number>): void {
+    const diagnostics = this.diagnostics;
+    if ((OVERRIDABLE as readonly string[]).includes(def.code)) {
+      const o = this.overrides.find(
+        (o) => o.code === def.code && o.scope.file === span.file && o.scope.start <= span.start && span.end <= o.scope.end,
+      );
+      if (o) {
+        this.used.add(o);
+        diagnostics.report(Messages.UnsafeAllowed, span, { reason: o.reason, message: `${def.code} ${format(def, args)}` }, [
+          { message: "Allowed here.", span: o.span },
+        ]);
+        return;
+      }
+      diagnostics.report(def, span, args, [
+        { message: `If this is really meant, add unsafe ${def.code} "reason"; to this block.` },
+      ]);
+      return;
+    }
+    diagnostics.report(def, span, args);
+  }
+
+  /** The overrides no safety check has used so far. */
+  unused(): UnsafeOverride[] {
+    return this.overrides.filter((o) => !this.used.has(o));
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * The lists of one lowering (the shared top level plus one host block):
+ * their definitions, resolution (cycles included) and the expansion of
+ * values into entries, the hot path of a large policy.
+ */
+import type { DiagnosticBag, Span } from "../../diagnostics/diagnostic.js";
+import { Messages } from "../../diagnostics/messages.js";
+import type { SourceFile } from "../../diagnostics/source.js";
+import type { ListDef, ListKind, Value } from "../../syntax/ast.js";
+import { eachRef, eachValue, valueCount } from "../../syntax/build.js";
+import { describeChar, firstHidden } from "../../syntax/chars.js";
+import { lookAlike } from "../confusables.js";
+import { EntryList } from "../model.js";
+import { NearNames } from "../suggest.js";
+import { repeats } from "../unique.js";
+import * as v from "../values.js";
+
+const KIND_NOUN: Record<ListKind, string> = {
+  users: "user name",
+  groups: "group name",
+  hosts: "host",
+  networks: "network",
+  ttys: "terminal",
+  shells: "login shell",
+  domains: "domain",
+};
+
+const KIND_REASON: Record<ListKind, (s: string) => string | undefined> = {
+  users: v.userReason,
+  groups: v.groupReason,
+  hosts: v.hostReason,
+  networks: v.networkReason,
+  ttys: v.ttyReason,
+  shells: v.shellReason,
+  domains: v.domainReason,
+};
+
+interface ListInfo {
+  def: ListDef;
+  file: SourceFile;
+  resolved: EntryList | null;
+  resolving: boolean;
+}
+
+export class ListScope {
+  private readonly lists = new Map<string, ListInfo>();
+
+  constructor(private readonly diagnostics: DiagnosticBag) {}
+
+  /** Defines a list unless one of that name is defined already: the first wins (UniqueListRule reports the others). */
+  define(file: SourceFile, def: ListDef): void {
+    if (!this.lists.has(def.name.value)) this.lists.set(def.name.value, { def, file, resolved: null, resolving: false });
+  }
+
+  /** Resolves every defined list (reporting cycles and bad entries once). */
+  resolveAll(): void {
+    for (const info of this.lists.values()) this.resolveList(info);
+  }
+
+  /**
+   * Resolves a list and every list it references, depth first with an
+   * explicit stack rather than recursion, so no policy can choose the call
+   * depth: a chain of 100,000 lists takes as long as its entries, no more.
+   * A list is expanded once all the lists it names are; a reference back into
+   * the stack is a cycle (PC2009), reported once and expanded as empty.
+   */
+  private resolveList(start: ListInfo): EntryList {
+    if (start.resolved) return start.resolved;
+    const stack: { info: ListInfo; deps: ListInfo[]; next: number }[] = [];
+    const depth = new Map<ListInfo, number>();
+    const enter = (info: ListInfo): void => {
+      info.resolving = true;
+      depth.set(info, stack.length);
+      const deps: ListInfo[] = [];
+      eachRef(info.def, (name) => {
+        const dep = this.lists.get(name);
+        if (dep && dep.def.listKind === info.def.listKind) deps.push(dep);
+      });
+      stack.push({ info, deps, next: 0 });
+    };
+    enter(start);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next < top.deps.length) {
+        const dep = top.deps[top.next++]!;
+        if (dep.resolved) continue;
+        if (dep.resolving) {
+          // The path, cut in the middle when long: a policy may make many
+          // cycles through a deep chain, and each report must cost O(1).
+          const from = depth.get(dep)!;
+          const names = (a: number, b: number) => stack.slice(a, b).map((e) => e.info.def.name.value);
+          const name = dep.def.name.value;
+          const path = stack.length - from <= 8 ? names(from, stack.length) : [...names(from, from + 4), "...", ...names(stack.length - 3, stack.length)];
+          this.diagnostics.report(Messages.ListCycle, { file: dep.file, ...dep.def.name.loc }, { name, path: [...path, name].join(" -> ") });
+          continue;
+        }
+        enter(dep);
+        continue;
+      }
+      stack.pop();
+      const info = top.info;
+      info.resolved = this.expand(info.file, info.def, info.def.listKind, `list "${info.def.name.value}"`);
+      info.resolving = false;
+    }
+    return start.resolved!;
+  }
+
+  /** List names of each kind for suggestions (PC2006, PC2011), made once. */
+  private namesByKind: Map<ListKind, NearNames> | null = null;
+
+  private listNames(kind: ListKind): NearNames | null {
+    if (!this.namesByKind) {
+      const names = new Map<ListKind, string[]>();
+      for (const l of this.lists.values()) {
+        const list = names.get(l.def.listKind) ?? [];
+        list.push(l.def.name.value);
+        names.set(l.def.listKind, list);
+      }
+      this.namesByKind = new Map([...names].map(([k, list]) => [k, new NearNames(list)]));
+    }
+    return this.namesByKind.get(kind) ?? null;
+  }
+
+  /**
+   * Turns values into entries of one kind: a `$name` reference is replaced by
+   * that list's entries; a bare word or a string is a literal, checked for
+   * the kind's shape and written in its canonical form. A bare word that is
+   * the name of a list of this kind is refused as ambiguous (PC2012): it is
+   * how a policy written before `$` named lists. Duplicates (after
+   * canonicalisation) are dropped, keeping the first.
+   */
+  expand(file: SourceFile, source: { values: Value[] }, kind: ListKind, context: string): EntryList {
+    // A list taken whole as the first value is shared, not copied, until
+    // something is added after it.
+    let shared: EntryList | null = null;
+    let own: EntryList | null = null;
+    const target = (): EntryList => {
+      if (!own) {
+        own = new EntryList();
+        // Room for the shared list and one entry per value (a list reference
+        // among them grows it once more).
+        own.reserve((shared?.length ?? 0) + valueCount(source));
+        if (shared) own.append(shared);
+        shared = null;
+      }
+      return own;
+    };
+    let listRefs = 0;
+    const literals = new Set<string>();
+    let literalCount = 0;
+    const typoCandidates = this.listNames(kind);
+    eachValue(source, (value) => {
+      if (value.kind === "Ref") {
+        const list = this.lists.get(value.name);
+        if (!list) {
+          const guess = typoCandidates?.closest(value.name);
+          this.diagnostics.report(Messages.UnknownListRef, span(file, value.loc), {
+            kind,
+            name: value.name,
+            suggestion: guess ? ` (did you mean $${guess}?)` : "",
+          });
+          return;
+        }
+        if (list.def.listKind !== kind) {
+          this.diagnostics.report(Messages.ListKindMismatch, span(file, value.loc), {
+            name: value.name,
+            kind: list.def.listKind,
+            context,
+            expected: kind,
+          });
+          return;
+        }
+        // Inside a cycle the list is still being resolved: PC2009 said so, and it counts as empty.
+        const other = list.resolved ?? (list.resolving ? new EntryList() : this.resolveList(list));
+        if (!own && !shared) shared = other;
+        else target().append(other);
+        listRefs++;
+        return;
+      }
+      if (value.kind === "Word") {
+        const list = this.lists.get(value.value);
+        if (list && list.def.listKind === kind) {
+          this.diagnostics.report(Messages.AmbiguousLiteral, span(file, value.loc), { value: value.value, kind });
+          return;
+        }
+      }
+      const canonical = this.literalOk(file, value, kind);
+      if (canonical === null) return;
+      if (typoCandidates && value.kind === "Word" && value.value.length >= 4) {
+        const guess = typoCandidates.closest(value.value);
+        if (guess) {
+          this.diagnostics.report(Messages.LikelyTypo, span(file, value.loc), {
+            value: value.value,
+            what: KIND_NOUN[kind],
+            name: guess,
+          });
+        }
+      }
+      target().push(file, value.loc.start, value.loc.end, value.kind === "Word" && canonical === value.value ? null : canonical);
+      if (++literalCount <= 64) literals.add(canonical);
+    });
+    const entries: EntryList = own ?? shared ?? new EntryList();
+    // A list's own entries are already free of repeats: with one list and a
+    // few literals, a repeat must involve a literal, so only those are tracked.
+    if (listRefs === 1 && literalCount === 0) return entries;
+    let drop: Uint8Array | null;
+    if (listRefs <= 1 && literalCount <= 64) {
+      drop = null;
+      const emitted = new Set<string>();
+      for (let i = 0; i < entries.length; i++) {
+        const v = entries.value(i);
+        if (!literals.has(v)) continue;
+        if (emitted.has(v)) (drop ??= new Uint8Array(entries.length))[i] = 1;
+        else emitted.add(v);
+      }
+    } else {
+      const list = entries;
+      drop = repeats(list.length, (i) => list.value(i), (i) => list.hash(i));
+    }
+    return drop ? entries.without(drop) : entries;
+  }
+
+  /**
+   * Checks a literal: what any list file line must be, that it does not pass
+   * itself off as another name, then the kind's own shape. Returns the entry
+   * as it is written to the list file (its canonical form), or null.
+   */
+  private literalOk(file: SourceFile, value: Value, kind: ListKind): string | null {
+    const s = value.value;
+    // Called for every entry of every list: a span is made only for a report.
+    // A bare word is ASCII letters, digits and _ . / : @ + - (the lexer saw to
+    // it): only strings can be empty, hold white space, hidden or non-ASCII characters.
+    if (value.kind === "Word") {
+      if (s.length >= 255) {
+        this.diagnostics.report(Messages.EntryTooLong, span(file, value.loc), { bytes: s.length });
+        return null;
+      }
+      return this.shapeOk(file, s, kind, value);
+    }
+    if (s === "") {
+      this.diagnostics.report(Messages.EmptyEntry, span(file, value.loc));
+      return null;
+    }
+    const hidden = firstHidden(s);
+    if (hidden) {
+      this.diagnostics.report(Messages.EntryControl, span(file, value.loc), { char: describeChar(hidden.char) });
+      return null;
+    }
+    if (s.trim() !== s) {
+      this.diagnostics.report(Messages.EntryWhitespace, span(file, value.loc), { value: s });
+      return null;
+    }
+    const bytes = Buffer.byteLength(s);
+    if (bytes >= 255) {
+      this.diagnostics.report(Messages.EntryTooLong, span(file, value.loc), { bytes });
+      return null;
+    }
+    if (bytes !== s.length) {
+      const look = lookAlike(s);
+      if (look?.kind === "compatibility") {
+        this.diagnostics.report(Messages.CompatibilityForm, span(file, value.loc), {
+          value: s,
+          char: describeChar(look.char),
+          plain: look.plain,
+          normal: look.normal,
+        });
+        return null;
+      }
+      if (look?.kind === "mixed") {
+        this.diagnostics.report(Messages.MixedScript, span(file, value.loc), { value: s, scripts: look.scripts, skeleton: look.skeleton });
+        return null;
+      }
+      if (look?.kind === "whole") {
+        this.diagnostics.report(Messages.LookAlike, span(file, value.loc), { value: s, script: look.scripts, skeleton: look.skeleton });
+      }
+    }
+    return this.shapeOk(file, s, kind, value);
+  }
+
+  /** Checks a literal's shape for its kind; returns its canonical form (hosts and domains), or null. */
+  private shapeOk(file: SourceFile, s: string, kind: ListKind, value: Value): string | null {
+    const reason = KIND_REASON[kind](s);
+    if (reason) {
+      this.diagnostics.report(Messages.InvalidValue, span(file, value.loc), { value: s, what: KIND_NOUN[kind], reason });
+      return null;
+    }
+    if (kind !== "hosts" && kind !== "domains") return s;
+    const canonical = kind === "hosts" ? v.canonicalHost(s) : v.canonicalDomain(s);
+    if (typeof canonical !== "string") {
+      this.diagnostics.report(Messages.InvalidValue, span(file, value.loc), { value: s, what: KIND_NOUN[kind], reason: canonical.reason });
+      return null;
+    }
+    return canonical;
+  }
+
+}
+
+function span(file: SourceFile, loc: { start: number; end: number }): Span {
+  return { file, start: loc.start, end: loc.end };
+}
