@@ -7,11 +7,13 @@
  */
 import type {
   Acl,
+  BlockLoc,
   Host,
   HostItem,
   Include,
   Bracket,
   KeyValue,
+  KeywordLoc,
   ListDef,
   ListKind,
   Listen,
@@ -23,6 +25,7 @@ import type {
   Service,
   ServiceItem,
   Setting,
+  SettingLoc,
   Stack,
   StackAcls,
   StackArg,
@@ -84,10 +87,29 @@ function tokenEnd(t: Token): number {
   return t.offset + t.text.length;
 }
 
-function span(first: Token | { loc: Loc }, last: Token | { loc: Loc }): Loc {
-  const start = "loc" in first ? first.loc.start : first.offset;
-  const end = "loc" in last ? last.loc.end : tokenEnd(last);
-  return { start, end };
+/** From the first token to the last, for nodes with no locations but their span. */
+function span(first: Token, last: Token): Loc {
+  return { start: first.offset, end: tokenEnd(last) };
+}
+
+/** Where a token is. */
+function at(t: Token): Loc {
+  return { start: t.offset, end: tokenEnd(t) };
+}
+
+/** A statement from its keyword to its last token. */
+function keywordLoc(keyword: Token, last: Token): KeywordLoc {
+  return { start: keyword.offset, end: tokenEnd(last), keyword: at(keyword) };
+}
+
+/** A block from its keyword to its "}". */
+function blockLoc(keyword: Token, open: Token, close: Token): BlockLoc {
+  return { start: keyword.offset, end: tokenEnd(close), keyword: at(keyword), open: at(open), close: at(close) };
+}
+
+/** A setting from its name to its ";". Settings can be many: one object besides the span, no more. */
+function settingLoc(name: Token, semi: Token): SettingLoc {
+  return { start: name.offset, end: tokenEnd(semi), semi: at(semi) };
 }
 
 /** word: a bare-word token. */
@@ -223,7 +245,7 @@ export const snoc2 = (d: D): Cons<unknown> => ({ prev: d[0], item: d[2] });
 
 /** statement -> "include" %string ";" */
 export function include(d: D): Include {
-  return { kind: "Include", path: single(d[1]) as Str, loc: span(d[0], d[2]) };
+  return { kind: "Include", path: single(d[1]) as Str, loc: keywordLoc(d[0], d[2]) };
 }
 
 /** hostItems -> hostItems "include" %string ";": kept in the host's items for the loader to refuse (PC1014). */
@@ -231,33 +253,33 @@ export const snocInclude = (d: D): Cons<unknown> => ({ prev: d[0], item: include
 
 /** statement -> "host" %word "{" hostItems "}" */
 export function host(d: D): Host {
-  return { kind: "Host", name: word(d[1]), items: flatten<HostItem>(d[3]), loc: span(d[0], d[4]) };
+  return { kind: "Host", name: word(d[1]), items: flatten<HostItem>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
 }
 
 /** hostItem -> "platform" %word ";" */
 export function platform(d: D): Platform {
-  return { kind: "Platform", name: word(d[1]), loc: span(d[0], d[2]) };
+  return { kind: "Platform", name: word(d[1]), loc: keywordLoc(d[0], d[2]) };
 }
 
 /** statement -> listKind %word "=" values ";" */
 export function listDef(d: D): ListDef {
   const kw: Token = d[0];
-  return withValues({ kind: "ListDef" as const, listKind: kw.value as ListKind, name: word(d[1]), loc: span(kw, d[4]) }, d[3]);
+  return withValues({ kind: "ListDef" as const, listKind: kw.value as ListKind, name: word(d[1]), loc: keywordLoc(kw, d[4]) }, d[3]);
 }
 
 /** statement -> "service" %word "{" serviceItems "}" */
 export function service(d: D): Service {
-  return { kind: "Service", name: word(d[1]), items: flatten<ServiceItem>(d[3]), loc: span(d[0], d[4]) };
+  return { kind: "Service", name: word(d[1]), items: flatten<ServiceItem>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
 }
 
 /** statement -> "mail" "{" mailItems "}" */
 export function mail(d: D): Mail {
-  return { kind: "Mail", items: flatten<MailItem>(d[2]), loc: span(d[0], d[3]) };
+  return { kind: "Mail", items: flatten<MailItem>(d[2]), loc: blockLoc(d[0], d[1], d[3]) };
 }
 
 /** serviceItem -> "stack" "{" stackLines "}" */
 export function stack(d: D): Stack {
-  return { kind: "Stack", lines: flatten<StackEntry>(d[2]), loc: span(d[0], d[3]) };
+  return { kind: "Stack", lines: flatten<StackEntry>(d[2]), loc: blockLoc(d[0], d[1], d[3]) };
 }
 
 /** serviceItem -> "acl" %word %word single "{" settings "}" */
@@ -268,28 +290,28 @@ export function acl(d: D): Acl {
     sense: word(d[2]),
     file: single(d[3]),
     items: flatten<Setting>(d[5]),
-    loc: span(d[0], d[6]),
+    loc: blockLoc(d[0], d[4], d[6]),
   };
 }
 
 /** mailItem -> "listen" single "{" settings "}" */
 export function listen(d: D): Listen {
-  return { kind: "Listen", port: single(d[1]), items: flatten<Setting>(d[3]), loc: span(d[0], d[4]) };
+  return { kind: "Listen", port: single(d[1]), items: flatten<Setting>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
 }
 
 /** setting -> %word ";" */
 export function setting0(d: D): Setting {
-  return { kind: "Setting", name: word(d[0]), sub: null, values: [], loc: span(d[0], d[1]) };
+  return { kind: "Setting", name: word(d[0]), sub: null, values: [], loc: settingLoc(d[0], d[1]) };
 }
 
 /** setting -> %word values ";" */
 export function setting1(d: D): Setting {
-  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: null, loc: span(d[0], d[2]) }, d[1]);
+  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: null, loc: settingLoc(d[0], d[2]) }, d[1]);
 }
 
 /** setting -> %word %word values ";" */
 export function setting2(d: D): Setting {
-  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: word(d[1]), loc: span(d[0], d[3]) }, d[2]);
+  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: word(d[1]), loc: settingLoc(d[0], d[3]) }, d[2]);
 }
 
 /** stackLine -> %word %word ";" */
