@@ -8,8 +8,10 @@
  * block's keyword and braces (BlockLoc), a statement's keyword (KeywordLoc),
  * a setting's ";" (SettingLoc). So a diagnostic about a block points at its
  * keyword with `node.loc.keyword`, and nothing re-scans the text to find a
- * brace. Tools that compare ASTs without positions drop `loc` and with it
- * every location. The children of each node kind are listed in visit.ts.
+ * brace. These are computed from offsets the span stores (build.ts), so they
+ * cost no object per node. Tools that compare ASTs without positions drop
+ * `loc` and with it every location. The children of each node kind are
+ * listed in visit.ts.
  */
 
 export interface Loc {
@@ -19,19 +21,19 @@ export interface Loc {
 
 /** The locations of a statement that starts with a keyword: `platform`, `include`, a list's kind word. */
 export interface KeywordLoc extends Loc {
-  keyword: Loc;
+  readonly keyword: Loc;
 }
 
 /** The locations of a block: its keyword (`service`, `mail`, `acl`, ...), its "{" and its "}". */
 export interface BlockLoc extends Loc {
-  keyword: Loc;
-  open: Loc;
-  close: Loc;
+  readonly keyword: Loc;
+  readonly open: Loc;
+  readonly close: Loc;
 }
 
 /** The locations of a setting: its ";" (its name is the node `name`). */
 export interface SettingLoc extends Loc {
-  semi: Loc;
+  readonly semi: Loc;
 }
 
 /** A bare word: a name, a keyword argument, or a literal such as a user name or a path. */

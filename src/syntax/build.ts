@@ -92,24 +92,66 @@ function span(first: Token, last: Token): Loc {
   return { start: first.offset, end: tokenEnd(last) };
 }
 
-/** Where a token is. */
-function at(t: Token): Loc {
-  return { start: t.offset, end: tokenEnd(t) };
-}
+/*
+ * The locations of statements, blocks and settings. Each stores its span and
+ * the one or two offsets that cannot be derived (where the keyword ends,
+ * where the "{" is); the keyword, the braces and the ";" are getters over
+ * them. So a node pays no object per location: settings can be many (10,000
+ * services), and their ";" is always the last character of their span.
+ */
 
-/** A statement from its keyword to its last token. */
-function keywordLoc(keyword: Token, last: Token): KeywordLoc {
-  return { start: keyword.offset, end: tokenEnd(last), keyword: at(keyword) };
+/** A statement from its keyword to its last token: `platform`, `include`, a list's kind word. */
+class KeywordSpan implements KeywordLoc {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    private readonly keywordEnd: number,
+  ) {}
+  get keyword(): Loc {
+    return { start: this.start, end: this.keywordEnd };
+  }
 }
 
 /** A block from its keyword to its "}". */
-function blockLoc(keyword: Token, open: Token, close: Token): BlockLoc {
-  return { start: keyword.offset, end: tokenEnd(close), keyword: at(keyword), open: at(open), close: at(close) };
+class BlockSpan implements BlockLoc {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    private readonly keywordEnd: number,
+    private readonly openAt: number,
+  ) {}
+  get keyword(): Loc {
+    return { start: this.start, end: this.keywordEnd };
+  }
+  get open(): Loc {
+    return { start: this.openAt, end: this.openAt + 1 };
+  }
+  get close(): Loc {
+    return { start: this.end - 1, end: this.end };
+  }
 }
 
-/** A setting from its name to its ";". Settings can be many: one object besides the span, no more. */
+/** A setting from its name to its ";". */
+class SettingSpan implements SettingLoc {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
+  get semi(): Loc {
+    return { start: this.end - 1, end: this.end };
+  }
+}
+
+function keywordLoc(keyword: Token, last: Token): KeywordLoc {
+  return new KeywordSpan(keyword.offset, tokenEnd(last), tokenEnd(keyword));
+}
+
+function blockLoc(keyword: Token, open: Token, close: Token): BlockLoc {
+  return new BlockSpan(keyword.offset, tokenEnd(close), tokenEnd(keyword), open.offset);
+}
+
 function settingLoc(name: Token, semi: Token): SettingLoc {
-  return { start: name.offset, end: tokenEnd(semi), semi: at(semi) };
+  return new SettingSpan(name.offset, tokenEnd(semi));
 }
 
 /** word: a bare-word token. */
