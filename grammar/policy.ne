@@ -1,9 +1,12 @@
 # The policy language. The parser is fed ONE top-level statement at a time
 # (src/syntax/parser.ts), so `statement` is the start symbol. Every list is
 # left-recursive and collected in cons cells that are flattened only by a
-# rule ending in ";" or "}" (see ../shared/notes/nearley-performance.md):
-# right recursion or EBNF `:*` would make long lists quadratic.
-# Postprocessors are builder names from src/syntax/build.ts, nothing else.
+# rule ending in ";" or "}": right recursion or EBNF `:*` would make long
+# lists quadratic (README.md, "Performance", "How the grammar keeps long
+# lists linear", has the measurements).
+# Postprocessors are builder names from src/syntax/build.ts, nothing else;
+# the builders record every location of a node (keyword, braces, ";") in
+# its `loc`, and src/syntax/visit.ts lists each node kind's children.
 
 @preprocessor typescript
 

@@ -17,10 +17,11 @@
  * Every rule gives the same result on the formatted text, so formatting is
  * idempotent, and the order of comments never changes.
  */
-import type { Acl, Comment, Host, HostItem, ListDef, Listen, Mail, Node, Policy, Service, Setting, Stack, StackEntry, Statement, Value } from "../syntax/ast.js";
+import type { Acl, Comment, HostItem, ListDef, Listen, Node, Policy, Setting, Stack, StackEntry, Statement, Value } from "../syntax/ast.js";
+import { bodyOf, type Container, isContainer, lastChild } from "../syntax/visit.js";
 
-/** A node whose body is a sequence of items, each on its own line(s). */
-export type Container = Policy | Host | Service | Mail | Stack | Acl | Listen;
+/** A node whose body is a sequence of items, each on its own line(s): the policy and every block (syntax/visit.ts). */
+export type { Container };
 
 /** One item of a container body, as the layout sees it. */
 export type Item = Statement | HostItem | Setting | Stack | Acl | Listen | StackEntry;
@@ -61,16 +62,9 @@ export function layoutComments(policy: Policy, comments: readonly Comment[], tex
   return layout;
 }
 
-/** The items of a container, in source order. */
+/** The items of a container, in source order: its body key in syntax/visit.ts. */
 export function itemsOf(node: Container): readonly Item[] {
-  switch (node.kind) {
-    case "Policy":
-      return node.statements;
-    case "Stack":
-      return node.lines;
-    default:
-      return node.items;
-  }
+  return bodyOf(node) as readonly Item[];
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -135,44 +129,30 @@ class Placer {
     this.layout.rows.set(container, rows);
   }
 
-  /** Places the comments inside an item (between its first token and its ";" or "}"). */
+  /**
+   * Places the comments inside an item (between its first token and its ";"
+   * or "}"): a block's by its "{", a value list's by its values, any other
+   * item's by the end of its last child (syntax/visit.ts).
+   */
   private item(item: Item, inner: Comment[]): void {
-    switch (item.kind) {
-      case "Host":
-      case "Service":
-      case "Mail":
-      case "Stack":
-      case "Acl":
-      case "Listen": {
-        const brace = this.openBrace(item);
-        const body: Comment[] = [];
-        for (const c of inner) {
-          if (c.loc.start < brace) push(this.layout.head, item, c);
-          else body.push(c);
-        }
-        this.body(item, itemsOf(item), body, brace);
-        return;
+    if (isContainer(item)) {
+      const block = item as Exclude<Container, Policy>;
+      const brace = block.loc.open.start;
+      const body: Comment[] = [];
+      for (const c of inner) {
+        if (c.loc.start < brace) push(this.layout.head, item, c);
+        else body.push(c);
       }
-      case "ListDef":
-        this.valueList(item, inner);
-        return;
-      case "Setting":
-        if (item.values.length > 0) this.valueList(item, inner);
-        else this.headOrTail(item, inner, (item.sub ?? item.name).loc.end);
-        return;
-      case "Platform":
-        this.headOrTail(item, inner, item.name.loc.end);
-        return;
-      case "Include":
-        this.headOrTail(item, inner, item.path.loc.end);
-        return;
-      case "StackAcls":
-        this.headOrTail(item, inner, item.marker.loc.end);
-        return;
-      case "StackLine":
-        this.headOrTail(item, inner, (item.args[item.args.length - 1] ?? item.module).loc.end);
-        return;
+      this.body(block, itemsOf(block), body, brace);
+      return;
     }
+    if ("values" in item && item.values.length > 0) {
+      this.valueList(item, inner);
+      return;
+    }
+    const last = lastChild(item);
+    if (!last) throw new Error(`policyc bug: a ${item.kind} with no children`);
+    this.headOrTail(item, inner, last.loc.end);
   }
 
   /** Comments before `lastEnd` (the end of the item's last word) go before the item, the others after it. */
@@ -199,39 +179,5 @@ class Placer {
         }
       }
     }
-  }
-
-  /** The offset of a block's "{": the first character after its header that is neither white space nor a comment. */
-  private openBrace(item: Item): number {
-    let i: number;
-    switch (item.kind) {
-      case "Host":
-      case "Service":
-        i = item.name.loc.end;
-        break;
-      case "Acl":
-        i = item.file.loc.end;
-        break;
-      case "Listen":
-        i = item.port.loc.end;
-        break;
-      default:
-        // "mail {" and "stack {": the keyword starts the item.
-        i = item.loc.start + (item.kind === "Mail" ? 4 : 5);
-    }
-    const text = this.text;
-    while (i < text.length) {
-      const ch = text[i]!;
-      if (ch === "{") return i;
-      if (ch === "#") {
-        const nl = text.indexOf("\n", i);
-        i = nl === -1 ? text.length : nl;
-      } else if (ch === " " || ch === "\t" || ch === "\n") {
-        i++;
-      } else {
-        break;
-      }
-    }
-    throw new Error(`policyc bug: no "{" after the header of a ${item.kind} at offset ${item.loc.start}`);
   }
 }

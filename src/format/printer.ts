@@ -8,6 +8,7 @@ import { doc, type AstPath, type Doc, type ParserOptions, type Printer } from "p
 import type { Comment, ListDef, Node, Policy, Setting, StackAcls, StackLine, Value } from "../syntax/ast.js";
 import { type Container, type Item, type Layout, hasBlankLine, itemsOf, layoutComments } from "./comments.js";
 import { commentsOf, type PrettierComment } from "./parser.js";
+import { bodyKey, CHILD_KEYS } from "../syntax/visit.js";
 
 const { breakParent, fill, group, hardline, indent, join, line, lineSuffix } = doc.builders;
 
@@ -99,7 +100,7 @@ function printRows(path: AstPath<Node>, options: ParserOptions<Node>, print: Pri
   const layout = layoutOf(path, options);
   const rows = layout.rows.get(node) ?? [];
   const items = itemsOf(node);
-  const key = node.kind === "Policy" ? "statements" : node.kind === "Stack" ? "lines" : "items";
+  const key = bodyKey(node);
   const columns = node.kind === "Stack" ? stackColumns(node.lines) : undefined;
   const text = options.originalText;
   const parts: Doc[] = [];
@@ -190,40 +191,10 @@ function printStackAcls(node: StackAcls, columns: StackColumns | undefined): Doc
   return [node.type.value.padEnd(columns?.type ?? 0), " ", node.marker.value, ";"];
 }
 
-/** The child nodes prettier may visit (cursor tracking, AST checks); comments are placed by comments.ts. */
+/** The child nodes prettier may visit (cursor tracking, AST checks): the table in syntax/visit.ts; comments are placed by comments.ts. */
 function getVisitorKeys(node: Node): string[] {
-  switch (node.kind) {
-    case "Policy":
-      return ["statements"];
-    case "Include":
-      return ["path"];
-    case "Host":
-      return ["name", "items"];
-    case "Platform":
-      return ["name"];
-    case "ListDef":
-      return ["name", "values"];
-    case "Setting":
-      return ["name", "sub", "values"];
-    case "Service":
-      return ["name", "items"];
-    case "Mail":
-      return ["items"];
-    case "Stack":
-      return ["lines"];
-    case "Acl":
-      return ["item", "sense", "file", "items"];
-    case "Listen":
-      return ["port", "items"];
-    case "StackLine":
-      return ["type", "control", "module", "args"];
-    case "StackAcls":
-      return ["type", "marker"];
-    case "KeyValue":
-      return ["key", "value"];
-    default:
-      return [];
-  }
+  // Shared and never changed, as prettier's own visitor-key tables are.
+  return CHILD_KEYS[node.kind] as readonly string[] as string[];
 }
 
 /** The prettier printer object. */

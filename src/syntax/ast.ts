@@ -2,11 +2,38 @@
  * The policy AST. Every node is `{ kind, loc, ... }` and is made only by the
  * builders in build.ts. Locations are UTF-16 offsets into the source text;
  * SourceFile maps them to lines and columns.
+ *
+ * A node's `loc` holds every location of it: its whole span (`start`, `end`)
+ * and, for the tokens that are no nodes of their own, where they are: a
+ * block's keyword and braces (BlockLoc), a statement's keyword (KeywordLoc),
+ * a setting's ";" (SettingLoc). So a diagnostic about a block points at its
+ * keyword with `node.loc.keyword`, and nothing re-scans the text to find a
+ * brace. These are computed from offsets the span stores (build.ts), so they
+ * cost no object per node. Tools that compare ASTs without positions drop
+ * `loc` and with it every location. The children of each node kind are
+ * listed in visit.ts.
  */
 
 export interface Loc {
   start: number;
   end: number;
+}
+
+/** The locations of a statement that starts with a keyword: `platform`, `include`, a list's kind word. */
+export interface KeywordLoc extends Loc {
+  readonly keyword: Loc;
+}
+
+/** The locations of a block: its keyword (`service`, `mail`, `acl`, ...), its "{" and its "}". */
+export interface BlockLoc extends Loc {
+  readonly keyword: Loc;
+  readonly open: Loc;
+  readonly close: Loc;
+}
+
+/** The locations of a setting: its ";" (its name is the node `name`). */
+export interface SettingLoc extends Loc {
+  readonly semi: Loc;
 }
 
 /** A bare word: a name, a keyword argument, or a literal such as a user name or a path. */
@@ -67,7 +94,7 @@ export interface Comment {
 export interface Platform {
   kind: "Platform";
   name: Word;
-  loc: Loc;
+  loc: KeywordLoc;
 }
 
 export const LIST_KINDS = ["users", "groups", "hosts", "networks", "ttys", "shells", "domains"] as const;
@@ -79,7 +106,7 @@ export interface ListDef {
   listKind: ListKind;
   name: Word;
   values: Value[];
-  loc: Loc;
+  loc: KeywordLoc;
 }
 
 /** `NAME;`, `NAME values;` or `NAME SUB values;` inside a block, e.g. `relay domains partners;`. */
@@ -88,7 +115,7 @@ export interface Setting {
   name: Word;
   sub: Word | null;
   values: Value[];
-  loc: Loc;
+  loc: SettingLoc;
 }
 
 /** `service imap { ... }` */
@@ -96,7 +123,7 @@ export interface Service {
   kind: "Service";
   name: Word;
   items: ServiceItem[];
-  loc: Loc;
+  loc: BlockLoc;
 }
 
 export type ServiceItem = Setting | Stack | Acl;
@@ -105,7 +132,7 @@ export type ServiceItem = Setting | Stack | Acl;
 export interface Stack {
   kind: "Stack";
   lines: StackEntry[];
-  loc: Loc;
+  loc: BlockLoc;
 }
 
 export type StackEntry = StackLine | StackAcls;
@@ -135,14 +162,14 @@ export interface Acl {
   sense: Word;
   file: Value;
   items: Setting[];
-  loc: Loc;
+  loc: BlockLoc;
 }
 
 /** `mail { ... }` */
 export interface Mail {
   kind: "Mail";
   items: MailItem[];
-  loc: Loc;
+  loc: BlockLoc;
 }
 
 export type MailItem = Setting | Listen;
@@ -152,14 +179,14 @@ export interface Listen {
   kind: "Listen";
   port: Value;
   items: Setting[];
-  loc: Loc;
+  loc: BlockLoc;
 }
 
 /** `include "lists/staff.policy";`: the statements of another file, in place. */
 export interface Include {
   kind: "Include";
   path: Str;
-  loc: Loc;
+  loc: KeywordLoc;
 }
 
 /** `host mx1 { ... }`: statements for one host of several; the top level is shared by all. */
@@ -167,7 +194,7 @@ export interface Host {
   kind: "Host";
   name: Word;
   items: HostItem[];
-  loc: Loc;
+  loc: BlockLoc;
 }
 
 export type HostItem = Platform | ListDef | Service | Mail;

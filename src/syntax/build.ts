@@ -7,11 +7,13 @@
  */
 import type {
   Acl,
+  BlockLoc,
   Host,
   HostItem,
   Include,
   Bracket,
   KeyValue,
+  KeywordLoc,
   ListDef,
   ListKind,
   Listen,
@@ -23,6 +25,7 @@ import type {
   Service,
   ServiceItem,
   Setting,
+  SettingLoc,
   Stack,
   StackAcls,
   StackArg,
@@ -84,10 +87,71 @@ function tokenEnd(t: Token): number {
   return t.offset + t.text.length;
 }
 
-function span(first: Token | { loc: Loc }, last: Token | { loc: Loc }): Loc {
-  const start = "loc" in first ? first.loc.start : first.offset;
-  const end = "loc" in last ? last.loc.end : tokenEnd(last);
-  return { start, end };
+/** From the first token to the last, for nodes with no locations but their span. */
+function span(first: Token, last: Token): Loc {
+  return { start: first.offset, end: tokenEnd(last) };
+}
+
+/*
+ * The locations of statements, blocks and settings. Each stores its span and
+ * the one or two offsets that cannot be derived (where the keyword ends,
+ * where the "{" is); the keyword, the braces and the ";" are getters over
+ * them. So a node pays no object per location: settings can be many (10,000
+ * services), and their ";" is always the last character of their span.
+ */
+
+/** A statement from its keyword to its last token: `platform`, `include`, a list's kind word. */
+class KeywordSpan implements KeywordLoc {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    private readonly keywordEnd: number,
+  ) {}
+  get keyword(): Loc {
+    return { start: this.start, end: this.keywordEnd };
+  }
+}
+
+/** A block from its keyword to its "}". */
+class BlockSpan implements BlockLoc {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    private readonly keywordEnd: number,
+    private readonly openAt: number,
+  ) {}
+  get keyword(): Loc {
+    return { start: this.start, end: this.keywordEnd };
+  }
+  get open(): Loc {
+    return { start: this.openAt, end: this.openAt + 1 };
+  }
+  get close(): Loc {
+    return { start: this.end - 1, end: this.end };
+  }
+}
+
+/** A setting from its name to its ";". */
+class SettingSpan implements SettingLoc {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
+  get semi(): Loc {
+    return { start: this.end - 1, end: this.end };
+  }
+}
+
+function keywordLoc(keyword: Token, last: Token): KeywordLoc {
+  return new KeywordSpan(keyword.offset, tokenEnd(last), tokenEnd(keyword));
+}
+
+function blockLoc(keyword: Token, open: Token, close: Token): BlockLoc {
+  return new BlockSpan(keyword.offset, tokenEnd(close), tokenEnd(keyword), open.offset);
+}
+
+function settingLoc(name: Token, semi: Token): SettingLoc {
+  return new SettingSpan(name.offset, tokenEnd(semi));
 }
 
 /** word: a bare-word token. */
@@ -223,7 +287,7 @@ export const snoc2 = (d: D): Cons<unknown> => ({ prev: d[0], item: d[2] });
 
 /** statement -> "include" %string ";" */
 export function include(d: D): Include {
-  return { kind: "Include", path: single(d[1]) as Str, loc: span(d[0], d[2]) };
+  return { kind: "Include", path: single(d[1]) as Str, loc: keywordLoc(d[0], d[2]) };
 }
 
 /** hostItems -> hostItems "include" %string ";": kept in the host's items for the loader to refuse (PC1014). */
@@ -231,33 +295,33 @@ export const snocInclude = (d: D): Cons<unknown> => ({ prev: d[0], item: include
 
 /** statement -> "host" %word "{" hostItems "}" */
 export function host(d: D): Host {
-  return { kind: "Host", name: word(d[1]), items: flatten<HostItem>(d[3]), loc: span(d[0], d[4]) };
+  return { kind: "Host", name: word(d[1]), items: flatten<HostItem>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
 }
 
 /** hostItem -> "platform" %word ";" */
 export function platform(d: D): Platform {
-  return { kind: "Platform", name: word(d[1]), loc: span(d[0], d[2]) };
+  return { kind: "Platform", name: word(d[1]), loc: keywordLoc(d[0], d[2]) };
 }
 
 /** statement -> listKind %word "=" values ";" */
 export function listDef(d: D): ListDef {
   const kw: Token = d[0];
-  return withValues({ kind: "ListDef" as const, listKind: kw.value as ListKind, name: word(d[1]), loc: span(kw, d[4]) }, d[3]);
+  return withValues({ kind: "ListDef" as const, listKind: kw.value as ListKind, name: word(d[1]), loc: keywordLoc(kw, d[4]) }, d[3]);
 }
 
 /** statement -> "service" %word "{" serviceItems "}" */
 export function service(d: D): Service {
-  return { kind: "Service", name: word(d[1]), items: flatten<ServiceItem>(d[3]), loc: span(d[0], d[4]) };
+  return { kind: "Service", name: word(d[1]), items: flatten<ServiceItem>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
 }
 
 /** statement -> "mail" "{" mailItems "}" */
 export function mail(d: D): Mail {
-  return { kind: "Mail", items: flatten<MailItem>(d[2]), loc: span(d[0], d[3]) };
+  return { kind: "Mail", items: flatten<MailItem>(d[2]), loc: blockLoc(d[0], d[1], d[3]) };
 }
 
 /** serviceItem -> "stack" "{" stackLines "}" */
 export function stack(d: D): Stack {
-  return { kind: "Stack", lines: flatten<StackEntry>(d[2]), loc: span(d[0], d[3]) };
+  return { kind: "Stack", lines: flatten<StackEntry>(d[2]), loc: blockLoc(d[0], d[1], d[3]) };
 }
 
 /** serviceItem -> "acl" %word %word single "{" settings "}" */
@@ -268,28 +332,28 @@ export function acl(d: D): Acl {
     sense: word(d[2]),
     file: single(d[3]),
     items: flatten<Setting>(d[5]),
-    loc: span(d[0], d[6]),
+    loc: blockLoc(d[0], d[4], d[6]),
   };
 }
 
 /** mailItem -> "listen" single "{" settings "}" */
 export function listen(d: D): Listen {
-  return { kind: "Listen", port: single(d[1]), items: flatten<Setting>(d[3]), loc: span(d[0], d[4]) };
+  return { kind: "Listen", port: single(d[1]), items: flatten<Setting>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
 }
 
 /** setting -> %word ";" */
 export function setting0(d: D): Setting {
-  return { kind: "Setting", name: word(d[0]), sub: null, values: [], loc: span(d[0], d[1]) };
+  return { kind: "Setting", name: word(d[0]), sub: null, values: [], loc: settingLoc(d[0], d[1]) };
 }
 
 /** setting -> %word values ";" */
 export function setting1(d: D): Setting {
-  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: null, loc: span(d[0], d[2]) }, d[1]);
+  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: null, loc: settingLoc(d[0], d[2]) }, d[1]);
 }
 
 /** setting -> %word %word values ";" */
 export function setting2(d: D): Setting {
-  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: word(d[1]), loc: span(d[0], d[3]) }, d[2]);
+  return withValues({ kind: "Setting" as const, name: word(d[0]), sub: word(d[1]), loc: settingLoc(d[0], d[3]) }, d[2]);
 }
 
 /** stackLine -> %word %word ";" */

@@ -102,3 +102,16 @@ describe("format: plugin", () => {
     expect(await format(text)).toBe(text);
   });
 });
+
+describe("format: comments in a block's header", () => {
+  it("finds the block's '{' by the AST, not in a comment that holds braces", async () => {
+    const text = "service s # { not the brace\n  # } nor this\n{ pam p; }\nmail # {\n{ domain d; } # after\n";
+    expect(await format(text)).toBe("# { not the brace\n# } nor this\nservice s {\n  pam p;\n}\n# {\nmail {\n  domain d;\n} # after\n");
+  });
+
+  it("keeps a comment after a '{' on its line, in every kind of block", async () => {
+    const text =
+      "host h { # h\n  service s { # s\n    acl user allow /f { # a\n      entries x;\n    }\n    stack { # k\n      account acls;\n    }\n  }\n  mail { # m\n    listen 587 { # l\n      address 1.2.3.4;\n    }\n  }\n}\n";
+    expect(await format(text)).toBe(text);
+  });
+});

@@ -2,7 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DiagnosticBag } from "../../src/diagnostics/diagnostic.js";
 import { SourceFile } from "../../src/diagnostics/source.js";
-import type { ListDef, Service, Setting } from "../../src/syntax/ast.js";
+import nearley from "nearley";
+import type { Acl, BlockLoc, Host, Include, ListDef, Listen, Mail, Node, Platform, Service, Setting, SettingLoc, Stack } from "../../src/syntax/ast.js";
+import * as b from "../../src/syntax/build.js";
+import grammar from "../../src/syntax/grammar.generated.js";
+import { bodyOf, CHILD_KEYS, childrenOf, isContainer, lastChild, walk } from "../../src/syntax/visit.js";
+import { policyText } from "../format/arbitrary.js";
 import { lex } from "../../src/syntax/lexer.js";
 import { decodeSource, parse } from "../../src/syntax/parser.js";
 import { diagnosticsOf } from "../helpers.js";
@@ -244,5 +249,171 @@ describe("syntax: list references and one-value positions", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("syntax: the AST owns its spans", () => {
+  const text = `platform debian;
+include "x.policy";
+users staff = alice, bob;
+host h1 # a comment with { and }
+{
+  service imapd { pam imap; acl user allow "/f" { entries $staff; } stack { account acls; } }
+  mail {
+    listen 587 { address 127.0.0.1; }
+  }
+}
+`;
+  const at = (loc: { start: number; end: number }) => [loc.start, text.slice(loc.start, loc.end)];
+
+  it("records where each block's keyword and braces are, and each statement's keyword", () => {
+    const { ast, bag } = parseText(text);
+    expect(bag.items).toEqual([]);
+    const [platform, include, users, host] = ast.statements as [Platform, Include, ListDef, Host];
+    expect(at(platform.loc.keyword)).toEqual([0, "platform"]);
+    expect(at(include.loc.keyword)).toEqual([17, "include"]);
+    expect(at(users.loc.keyword)).toEqual([37, "users"]);
+    // A "{" in a comment of the header is not the block's brace.
+    expect([at(host.loc.keyword), at(host.loc.open), at(host.loc.close)]).toEqual([
+      [63, "host"],
+      [96, "{"],
+      [text.length - 2, "}"],
+    ]);
+    const service = host.items[0] as Service;
+    const [, acl, stack] = service.items as [Setting, Acl, Stack];
+    const mail = host.items[1] as Mail;
+    const listen = mail.items[0] as Listen;
+    const blocks = [service, acl, stack, mail, listen].map((b) => [at(b.loc.keyword)[1], at(b.loc.open), at(b.loc.close)]);
+    const brace = (at: string, plus = 0) => [text.indexOf(at) + plus, text[text.indexOf(at) + plus]];
+    expect(blocks).toEqual([
+      ["service", brace("{ pam imap"), brace("} }\n  mail", 2)],
+      ["acl", brace("{ entries"), brace("} stack")],
+      ["stack", brace("{ account acls"), brace("} }\n  mail")],
+      ["mail", brace("{\n    listen"), brace("}\n}\n")],
+      ["listen", brace("{ address"), brace("}\n  }")],
+    ]);
+  });
+
+  it("records where each setting's ';' is", () => {
+    const { ast } = parseText("mail { relay authenticated; domain\n  d.example ;\n  quiet;}");
+    const settings = (ast.statements[0] as Mail).items as Setting[];
+    expect(settings.map((s) => [s.name.value, s.loc.semi.start, s.loc.semi.end === s.loc.end])).toEqual([
+      ["relay", 26, true],
+      ["domain", 47, true],
+      ["quiet", 56, true],
+    ]);
+  });
+
+  it("for any policy, a keyword's location holds the keyword, a brace's the brace, a ';' the ';', and they bound the node (property)", () => {
+    const KEYWORDS: Record<string, string> = { Service: "service", Mail: "mail", Stack: "stack", Acl: "acl", Listen: "listen", Host: "host", Platform: "platform", Include: "include" };
+    fc.assert(
+      fc.property(policyText, (source) => {
+        const { ast, bag } = parseText(source);
+        expect(bag.items).toEqual([]);
+        const slice = (l: { start: number; end: number }) => source.slice(l.start, l.end);
+        walk(ast, (node) => {
+          const loc = node.loc as Partial<BlockLoc & SettingLoc>;
+          if (node.kind === "ListDef") expect(slice(node.loc.keyword)).toBe(node.listKind);
+          else if (KEYWORDS[node.kind]) expect(slice(loc.keyword!)).toBe(KEYWORDS[node.kind]);
+          if (loc.keyword) expect(loc.keyword.start).toBe(node.loc.start);
+          if (isContainer(node) && node.kind !== "Policy") {
+            const block = node.loc as BlockLoc;
+            expect([slice(block.open), slice(block.close), block.close.end]).toEqual(["{", "}", node.loc.end]);
+            // The "{" comes after the header's last word and before the body's first item.
+            const header = childrenOf(node).filter((c) => c.loc.start < block.open.start);
+            const body = bodyOf(node);
+            expect(header.every((c) => c.loc.end <= block.open.start)).toBe(true);
+            expect(body.every((c) => c.loc.start >= block.open.end && c.loc.end <= block.close.start)).toBe(true);
+          }
+          if (node.kind === "Setting") expect([slice(node.loc.semi), node.loc.semi.end]).toEqual([";", node.loc.end]);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("syntax: one table of child keys (visit.ts)", () => {
+  /** Every node reachable through the enumerable properties of a node (not its locations, nor the policy's comments, which are kept aside). */
+  function reachable(node: Node, out: Node[] = []): Node[] {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "loc" || (node.kind === "Policy" && key === "comments")) continue;
+      for (const v of Array.isArray(value) ? value : [value]) {
+        if (v && typeof v === "object" && "kind" in v) {
+          out.push(v as Node);
+          reachable(v as Node, out);
+        }
+      }
+    }
+    return out;
+  }
+
+  it("has a line for every node kind and names only keys that kind has", () => {
+    const kinds = new Set<string>();
+    const { ast } = parseText(`# c
+platform debian; include "x"; users u = a, $b, "c";
+host h { service s { pam p; relay domains d; stack { auth required pam_env.so readenv=1 [x=y] "s"; account acls; } acl user allow "/f" { entries a; } }
+mail { listen 587 { address 1.2.3.4; } } }
+`);
+    kinds.add(ast.kind);
+    for (const n of [...reachable(ast), ...ast.comments]) kinds.add(n.kind);
+    expect([...kinds].sort()).toEqual(Object.keys(CHILD_KEYS).sort());
+  });
+
+  it("for any policy, the walker reaches every node exactly once, each node's children in source order (property)", () => {
+    fc.assert(
+      fc.property(policyText, (source) => {
+        const { ast } = parseText(source);
+        const walked: Node[] = [];
+        walk(ast, (node, parent) => {
+          walked.push(node);
+          expect(parent === null).toBe(node === ast);
+        });
+        expect(walked.slice(1)).toEqual(reachable(ast));
+        expect(new Set(walked).size).toBe(walked.length);
+        for (const node of walked) {
+          const starts = childrenOf(node).map((c) => c.loc.start);
+          expect(starts).toEqual([...starts].sort((a, b) => a - b));
+          expect(lastChild(node)).toBe(childrenOf(node).at(-1));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the walker skips a node's children when told to", () => {
+    const { ast } = parseText("service s { pam p; }\nmail { domain d; }\n");
+    const kinds: string[] = [];
+    walk(ast, (node) => {
+      kinds.push(node.kind);
+      return node.kind !== "Service";
+    });
+    expect(kinds).toEqual(["Policy", "Service", "Mail", "Setting", "Word", "Word"]);
+  });
+});
+
+describe("syntax: the grammar keeps long lists linear (README, Performance)", () => {
+  const rules = (grammar as unknown as nearley.CompiledRules).ParserRules;
+  const LIST_BUILDERS: unknown[] = [b.nil, b.one, b.snoc, b.snoc2, b.snocInclude];
+  const lists = new Set(rules.filter((r) => LIST_BUILDERS.includes(r.postprocess)).map((r) => r.name));
+
+  it("uses no EBNF macro and no right recursion", () => {
+    expect(rules.filter((r) => /\$ebnf|\$subexpression/.test(r.name)).map((r) => r.name)).toEqual([]);
+    const right = rules.filter((r) => r.symbols.length > 1 && r.symbols[r.symbols.length - 1] === r.name);
+    expect(right.map((r) => r.name)).toEqual([]);
+  });
+
+  it("builds every list from cons cells, left-recursive, and flattens it only in a rule that ends in ';' or '}'", () => {
+    expect([...lists].sort()).toEqual(["hostItems", "mailItems", "serviceItems", "settings", "stackArgs", "stackLines", "values"]);
+    for (const r of rules) {
+      if (lists.has(r.name)) {
+        // nil, one, or the list itself first, then one more item.
+        expect(r.symbols.length === 0 || r.symbols[0] === r.name || r.postprocess === b.one, r.name).toBe(true);
+        continue;
+      }
+      if (!r.symbols.some((s) => typeof s === "string" && lists.has(s))) continue;
+      const last = r.symbols[r.symbols.length - 1] as { literal?: string };
+      expect([";", "}"], `${r.name} -> ${JSON.stringify(r.symbols)}`).toContain(last.literal);
+    }
   });
 });
