@@ -72,7 +72,7 @@ export class MailLowering extends BlockLowering {
     const domainSetting = get("domain");
     const localDomains = domainSetting ? canonicalDomains(this.expand(domainSetting.source, "domains", "domain").toArray()) : [];
     if (!domainSetting) {
-      this.diagnostics.report(Messages.MissingSetting, this.span({ start: m.loc.start, end: m.loc.start + 4 }), {
+      this.diagnostics.report(Messages.MissingSetting, this.span(m.loc.keyword), {
         block: "The mail block",
         name: "domain",
       });
@@ -89,7 +89,7 @@ export class MailLowering extends BlockLowering {
       }
     }
     if (listen.length === 0) {
-      this.diagnostics.report(Messages.MissingListen, this.span({ start: m.loc.start, end: m.loc.start + 4 }));
+      this.diagnostics.report(Messages.MissingListen, this.span(m.loc.keyword));
     }
     const mechanisms = this.mechanisms(get("auth mechanisms"));
     const relayAuth = get("relay authenticated");
@@ -154,7 +154,7 @@ export class MailLowering extends BlockLowering {
       relayNetworks,
       accounts,
       accountsSpan: accountsSetting ? this.span(accountsSetting.setting.loc) : null,
-      span: this.span({ start: m.loc.start, end: m.loc.start + 4 }),
+      span: this.span(m.loc.keyword),
       relayAuthenticatedSpan: relayAuth ? this.span(relayAuth.setting.loc) : null,
       tls,
       greetPause,
@@ -198,7 +198,7 @@ export class MailLowering extends BlockLowering {
       }
     }
     if (certificate === null || key === null || ca === null || caPath === null) return null;
-    return { certificate, key, ca, caPath, span: this.span({ start: m.loc.start, end: m.loc.start + 4 }) };
+    return { certificate, key, ca, caPath, span: this.span(m.loc.keyword) };
   }
 
   private mechanisms(setting: ReadSetting | undefined): Entry[] {

@@ -87,7 +87,7 @@ export class ServiceLowering extends BlockLowering {
     for (const item of s.items) {
       if (item.kind === "Stack") {
         if (stack) {
-          this.diagnostics.report(Messages.DuplicateSetting, this.span({ start: item.loc.start, end: item.loc.start + 5 }), {
+          this.diagnostics.report(Messages.DuplicateSetting, this.span(item.loc.keyword), {
             name: "stack",
             block: `service "${s.name.value}"`,
           });
@@ -264,10 +264,10 @@ export class ServiceLowering extends BlockLowering {
     const read: AccessListRead = {
       sense,
       hasEntries: entriesSetting !== undefined,
-      span: this.span(a.loc.start === a.loc.end ? a.loc : { start: a.loc.start, end: a.loc.start + 3 }),
+      span: this.span(a.loc.keyword),
     };
     if (!entriesSetting) {
-      if (sense !== "allow") this.diagnostics.report(Messages.MissingSetting, this.span({ start: a.loc.start, end: a.loc.start + 3 }), { block: `The access list for ${file}`, name: "entries" });
+      if (sense !== "allow") this.diagnostics.report(Messages.MissingSetting, this.span(a.loc.keyword), { block: `The access list for ${file}`, name: "entries" });
       ok = false;
     }
     if (!ok) return { acl: null, read };

@@ -9,7 +9,7 @@ export function SingleMailRule(_program: Program, scopes: readonly Scope[], { di
   for (const scope of scopes) {
     for (const { item, prior } of firstOfEach(statementsOf(scope.items, "Mail"), () => "mail")) {
       if (!prior) continue;
-      const keyword = (m: typeof item) => ({ file: m.file, start: m.node.loc.start, end: m.node.loc.start + 4 });
+      const keyword = (m: typeof item) => ({ file: m.file, ...m.node.loc.keyword });
       diagnostics.report(Messages.DuplicateMail, keyword(item), {}, [{ message: "First mail block here.", span: keyword(prior) }]);
     }
   }
