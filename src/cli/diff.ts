@@ -4,11 +4,31 @@ import { Messages } from "../diagnostics/messages.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { renderPatch } from "../output/patch.js";
 import { compareTree } from "../output/tree.js";
-import type { Command } from "./command.js";
+import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 
 /** `policyc diff POLICY --root DIR [--host NAME]`: what is deployed under DIR against what the policy produces. */
-export const diffCommand: Command = async (ctx) => {
+export const diffCommand: CommandSpec = {
+  name: "diff",
+  synopsis: [["diff POLICY --root DIR [--host H]", "compare with what is deployed under DIR"]],
+  description: `Compares what POLICY produces with what is deployed under DIR (a mounted
+server root, or /): hand edits, missing files and other modes, as a unified
+diff of deployed/ against policy/. policyc temporaries beside the policy's
+files (an interrupted build was deployed) are reported too (PC5012).`,
+  options: [
+    { name: "root", value: "DIR", help: "the deployed root to compare with (required)" },
+    { name: "host", value: "NAME", help: "the host to compare, for a policy with host blocks" },
+    TEMPLATES_OPTION,
+  ],
+  exits: {
+    errors: "errors in the policy, drift, or temporaries of an interrupted build",
+    usage: "wrong usage or an unreadable policy file",
+  },
+  takesPolicy: true,
+  run: diff,
+};
+
+async function diff(ctx: CommandContext): Promise<number> {
   const root = ctx.options.root;
   if (!root) throw new UsageError("diff needs the deployed root: --root DIR (for example --root /).");
   const compiled = ctx.compile();
@@ -36,7 +56,7 @@ export const diffCommand: Command = async (ctx) => {
     ctx.say(`policyc: ${root} matches the policy (${files.length} files).`);
     return EXIT_OK;
   }
-  process.stdout.write(await renderPatch(changes, { a: "deployed", b: "policy" }));
+  ctx.out(await renderPatch(changes, { a: "deployed", b: "policy" }));
   const missing = changes.filter((c) => c.kind === "add").length;
   const edited = changes.filter((c) => c.kind === "modify").length;
   const modes = changes.filter((c) => c.kind === "mode").length;
@@ -47,4 +67,4 @@ export const diffCommand: Command = async (ctx) => {
   ].filter(Boolean);
   process.stderr.write(`policyc: ${root} has drifted from the policy: ${parts.join(", ")}.\n`);
   return EXIT_ERRORS;
-};
+}
