@@ -301,3 +301,42 @@ describe("cli: file-system errors in words", () => {
     }
   });
 });
+
+describe("cli: verify --format json and --quiet on the real sendmail", () => {
+  const tools = ["/usr/bin/m4", "/usr/sbin/sendmail", "/usr/sbin/makemap", "/usr/share/sendmail/cf/m4/cf.m4"];
+  const missing = tools.filter((t) => !existsSync(t));
+  if (missing.length && process.env.CI === "true") throw new Error(`verify --format tests: missing with CI=true: ${missing.join(", ")}`);
+
+  it.skipIf(missing.length > 0)("prints every check as one document, and nothing with --quiet when all pass", () => {
+    const out = tempDir();
+    expect(runCli(["build", "examples/cookbook.policy", "-o", out, "-q"]).status).toBe(0);
+    const r = runCli(["verify", out, "--format", "json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect([doc.format, doc.version, doc.ok, doc.problems]).toEqual(["policyc-verify", 1, true, []]);
+    expect(doc.results.length).toBeGreaterThan(5);
+    expect(doc.results.every((c: { ok: boolean; outcome: string; expect: string }) => c.ok && c.outcome === c.expect)).toBe(true);
+    expect(doc.results.some((c: { group: string; outcome: string }) => c.group === "foreign" && c.outcome === "refused")).toBe(true);
+    const sarif = JSON.parse(runCli(["verify", out, "--format", "sarif"]).stdout);
+    expect(sarif.runs[0].results).toEqual([]);
+    expect(runCli(["verify", out, "-q"])).toEqual({ status: 0, stdout: "", stderr: "" });
+  }, 60_000);
+
+  it.skipIf(missing.length > 0)("names the failed check of an open relay in the document and with --quiet", () => {
+    const out = tempDir();
+    expect(runCli(["build", "examples/cookbook.policy", "-o", out, "-q"]).status).toBe(0);
+    const mc = join(out, "etc/mail/sendmail.mc");
+    writeFileSync(mc, readFileSync(mc, "utf8").replace(/^MAILER\(/m, "FEATURE(`promiscuous_relay')dnl\nMAILER("));
+    const r = runCli(["verify", out, "--format", "json"]);
+    expect(r.status).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.ok).toBe(false);
+    expect(doc.results.find((c: { group: string }) => c.group === "foreign")).toMatchObject({ ok: false, outcome: "accepted", expect: "refused" });
+    const quiet = runCli(["verify", out, "-q"]);
+    expect(quiet.status).toBe(1);
+    expect(quiet.stdout).toMatch(/^FAIL  foreign recipient /);
+    expect(quiet.stdout).not.toMatch(/^ok /m);
+    const sarif = JSON.parse(runCli(["verify", out, "--format", "sarif"]).stdout);
+    expect(sarif.runs[0].results.map((x: { ruleId: string }) => x.ruleId)).toContain("verify/foreign");
+  }, 60_000);
+});
