@@ -8,7 +8,7 @@ import { fmtSpec } from "./fmt.js";
 import { commandHelp, globalHelp } from "./help.js";
 import { allOptions, invoke, parserOptions, PSL_VERSION, usageLine, VERSION } from "./invoke.js";
 import { EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
-import { verifySpec } from "./verify.js";
+import { verifySpec } from "./verify-spec.js";
 
 /** Every command, in help order: a new command is one file and one row here. */
 export const COMMANDS: readonly CommandSpec[] = [buildCommand, checkCommand, diffCommand, verifySpec, fmtSpec];

@@ -1,50 +1,8 @@
-import { DEBIAN_PACKAGES, formatReport, type VerifyReport, verifyTree, VerifySetupError } from "../verify/verify.js";
-import type { CommandContext, CommandSpec } from "./command.js";
+import { formatReport, type VerifyReport, verifyTree, VerifySetupError } from "../verify/verify.js";
+import type { CommandContext } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import { invoke } from "./invoke.js";
-
-export const verifySpec: CommandSpec = {
-  name: "verify",
-  synopsis: [["verify OUT [--cf-dir DIR]", "run OUT's sendmail files in sendmail's own\naddress test mode: no open relay, trusted\nAUTH relays"]],
-  description: `Checks the mail relay configuration of a tree written by "policyc build -o OUT"
-on the real sendmail: expands OUT/etc/mail/sendmail.mc with m4, builds the
-access map with makemap, and runs sendmail's address test mode (sendmail -bt)
-on the check_rcpt ruleset, all in a temp folder; nothing on the host changes.
-
-It checks that a foreign recipient from a foreign client is refused (also
-through the %, !, quoted and source-route tricks), that each local domain,
-each trusted AUTH mechanism, each "To:" relay domain and each "Connect:"
-relay network is accepted, and that offered mechanisms that are not trusted
-do not relay. One line per check, then a summary. With --format json (or
-sarif) the checks are one document on stdout instead; with --quiet only
-failed checks and problems are printed.
-
-The tree may come from someone else: a .mc that names an m4 builtin that
-runs commands or touches files (esyscmd, syscmd, include, undivert, defn,
-indir, builtin, changequote, ...) is refused before anything runs, m4 runs
-with those builtins undefined (as nobody when verify is root), and a cf with
-program maps or classes read from a pipe is refused before sendmail reads it.
-
-Needs m4, sendmail and makemap (Debian: ${DEBIAN_PACKAGES}).`,
-  options: [
-    {
-      name: "cf-dir",
-      value: "DIR",
-      help: "sendmail-cf's cf folder (holding m4/cf.m4).\nDefault: the folder of the .mc's include line.\nA Red Hat tree on Debian: --cf-dir /usr/share/sendmail/cf",
-    },
-    {
-      name: "allow-hostname-delay",
-      help: "run sendmail even when it will pause (60 s or more)\nbecause this host's name cannot be qualified and no\nprivate namespace can give it a qualified one",
-    },
-  ],
-  exits: {
-    errors: "a check failed or m4/sendmail reported a problem",
-    usage: "wrong usage, no OUT/etc/mail/sendmail.mc, missing tools, or a tree refused as unsafe to run",
-  },
-  takesPolicy: false,
-  voice: "policyc verify",
-  run: verify,
-};
+import { verifySpec } from "./verify-spec.js";
 
 /** The JSON form of a run: the report as verifyTree returns it, under a format and version. */
 function verifyJson(report: VerifyReport): string {
@@ -71,7 +29,8 @@ function verifySarif(report: VerifyReport, version: string): string {
   return JSON.stringify(sarif, null, 2) + "\n";
 }
 
-function verify(ctx: CommandContext): number {
+/** Runs verify on a parsed command line (the command's run, loaded on first use). */
+export function runVerify(ctx: CommandContext): number {
   const { options, positionals } = ctx;
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? "needs the output folder of policyc build (OUT)." : `takes one output folder, not ${positionals.length}.`);
@@ -103,5 +62,5 @@ function verify(ctx: CommandContext): number {
 
 /** `policyc verify OUT [--cf-dir DIR]`: args are those after "verify". Returns the exit code. */
 export function verifyCommand(args: string[]): number {
-  return invoke(verifySpec, args) as number;
+  return invoke({ ...verifySpec, run: runVerify }, args) as number;
 }
