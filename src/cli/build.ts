@@ -9,7 +9,8 @@ import { renderPatch } from "../output/patch.js";
 import { compareTree, staleFiles } from "../output/tree.js";
 import { commitBuild } from "../output/transaction.js";
 import { OutputError } from "../output/write.js";
-import type { Command } from "./command.js";
+import { errnoWords } from "../diagnostics/errno.js";
+import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 
 /** A path for a make rule: relative to the current folder when inside it. */
@@ -20,9 +21,38 @@ function makePath(p: string): string {
 }
 
 /** `policyc build POLICY -o OUT [--check] [-M FILE]` */
-export const buildCommand: Command = async (ctx) => {
+export const buildCommand: CommandSpec = {
+  name: "build",
+  synopsis: [
+    ["build POLICY -o OUT [-M DEPFILE]", "write the files under OUT"],
+    ["build POLICY -o OUT --check", "show what build would change; exit 1 if anything"],
+  ],
+  description: `Compiles POLICY (a file, or "-" for standard input) and writes the files it
+produces under OUT, a tree that mirrors the target host's root
+(OUT/etc/pam.d/SERVICE, OUT/etc/mail/sendmail.mc, ...; OUT/HOST/... for a
+policy with host blocks), plus OUT/.policyc/manifest.json. The write is a
+transaction: on any error nothing changes. Only files whose bytes or mode
+changed are written; files an earlier build wrote that the policy no longer
+produces are removed, unless someone changed them.`,
+  options: [
+    { name: "output", short: "o", value: "DIR", help: "the output tree (required)" },
+    { name: "depfile", short: "M", value: "FILE", help: "also write a make dependency file" },
+    { name: "check", help: "write nothing: print a diff and exit 1 if OUT is out of date" },
+    { name: "verbose", short: "v", help: "list every file written, unchanged or removed" },
+    TEMPLATES_OPTION,
+  ],
+  exits: {
+    errors: "errors in the policy, a failed write, or an out-of-date OUT (--check)",
+    usage: "wrong usage or an unreadable policy file",
+  },
+  takesPolicy: true,
+  run: build,
+};
+
+async function build(ctx: CommandContext): Promise<number> {
   const { options } = ctx;
   if (!options.output) throw new UsageError("build needs an output folder: -o OUT.");
+  if (options.depfile && options.check) throw new UsageError("--check writes nothing, so it takes no --depfile.");
   const result = ctx.compile();
   if (!result) return ctx.exitCode;
   const { files, build, program } = result;
@@ -44,7 +74,7 @@ export const buildCommand: Command = async (ctx) => {
         ctx.say(`policyc: ${out} is up to date (${files.length} files).`);
         return EXIT_OK;
       }
-      if (changes.length) process.stdout.write(await renderPatch(changes, { a: "a", b: "b" }));
+      if (changes.length) ctx.out(await renderPatch(changes, { a: "a", b: "b" }));
       if (hasLeftovers(leftovers)) fail((bag) => bag.report(Messages.OutputInterrupted, undefined, { out, what: describeLeftovers(leftovers) }));
       if (changes.length) {
         process.stderr.write(
@@ -99,7 +129,7 @@ export const buildCommand: Command = async (ctx) => {
     return fail((bag) => {
       if (e instanceof OutputError && e.symlink) bag.report(Messages.OutputSymlink, undefined, { path: e.path });
       else if (e instanceof OutputError) bag.report(Messages.OutputFailed, undefined, { path: e.path, reason: e.reason });
-      else bag.report(Messages.OutputFailed, undefined, { path: (e as NodeJS.ErrnoException).path ?? out, reason: (e as Error).message });
+      else bag.report(Messages.OutputFailed, undefined, { path: (e as NodeJS.ErrnoException).path ?? out, reason: errnoWords(e) });
     });
   }
-};
+}

@@ -1,11 +1,13 @@
+import { fileURLToPath } from "node:url";
 import type { Build } from "../check/model.js";
-import type { CompileResult } from "../compile.js";
-import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { compile, type CompileResult } from "../compile.js";
+import { type Diagnostic, DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { Program } from "../syntax/load.js";
 import type { OutputFile } from "../targets/Target.js";
-import type { Format } from "./report.js";
+import { countLine, EXIT_OK, EXIT_USAGE, readPolicy } from "./io.js";
+import { type Format, report } from "./report.js";
 
-/** Every option any command takes; each command reads the ones it knows. */
+/** Every option any command takes; each command's table says which are its own. */
 export interface Options {
   output?: string;
   templates?: string;
@@ -14,12 +16,56 @@ export interface Options {
   root?: string;
   host?: string;
   stock?: boolean;
+  "cf-dir"?: string;
+  "allow-hostname-delay"?: boolean;
   format?: string;
   quiet?: boolean;
   verbose?: boolean;
   help?: boolean;
   version?: boolean;
 }
+
+/** One option of a command: what the parser accepts and what the help says, from one row. */
+export interface OptionSpec {
+  name: keyof Options;
+  short?: string;
+  /** The value's name in help ("DIR"); an option without one is a flag. */
+  value?: string;
+  /** One line, or several joined by "\n". */
+  help: string;
+}
+
+/** A command of policyc: one file in src/cli/, one row in main.ts's table. */
+export interface CommandSpec {
+  name: string;
+  /** Usage lines without "policyc ", each with a few words for the global help. */
+  synopsis: Array<[usage: string, summary: string]>;
+  /** What the command does, for its own help (paragraphs, already wrapped). */
+  description: string;
+  /** Its options, in help order; --format, --quiet and --help are added to every command. */
+  options: OptionSpec[];
+  /** What exit 1 and exit 2 mean for this command (exit 0 is success everywhere). */
+  exits: { errors: string; usage: string };
+  /** Takes exactly one policy file (or "-") as its argument. */
+  takesPolicy: boolean;
+  /** The prefix of its usage errors and of the hint that follows them (default "policyc"). */
+  voice?: string;
+  run(ctx: CommandContext): number | Promise<number>;
+}
+
+/** The options every command takes, after its own. */
+export const COMMON_OPTIONS: OptionSpec[] = [
+  { name: "format", value: "FORMAT", help: "human (the default, on stderr), json or sarif\n(one document on stdout)" },
+  { name: "quiet", short: "q", help: "print only diagnostics and failures" },
+  { name: "help", short: "h", help: "show this help" },
+];
+
+/** The option that compiling commands add: where the templates are. */
+export const TEMPLATES_OPTION: OptionSpec = {
+  name: "templates",
+  value: "DIR",
+  help: "templates folder with one folder per platform\n(default: the templates shipped with policyc)",
+};
 
 /** A successful compile: there were no errors. */
 export interface Compiled {
@@ -31,6 +77,7 @@ export interface Compiled {
 }
 
 export interface CommandContext {
+  command: CommandSpec;
   options: Options;
   positionals: string[];
   format: Format;
@@ -38,9 +85,77 @@ export interface CommandContext {
   /** Reads and compiles the policy argument, reporting diagnostics; undefined (and exitCode set) on errors. */
   compile(): Compiled | undefined;
   exitCode: number;
-  /** A status line on stderr, unless --quiet (or a machine format, which keeps stderr for people). */
+  /** A status line on stderr, unless --quiet. */
   say(line: string): void;
-  report(bag: DiagnosticBag): void;
+  /** Diagnostics: printed now on stderr (human), or gathered into the one document on stdout (json, sarif). */
+  report(diagnostics: DiagnosticBag | Diagnostic[]): void;
+  /** Output for people (a patch, a file list): stdout for --format human, stderr when stdout holds a document. */
+  out(text: string): void;
+  /** Replaces the diagnostics document a machine format prints at the end (verify prints its cases). */
+  document?: (format: Exclude<Format, "human">) => string;
+  /** Prints the document of a machine format: once, at the end of the command. */
+  flush(): void;
 }
 
-export type Command = (ctx: CommandContext) => Promise<number>;
+/** The templates shipped beside the bundle (dist/../templates). */
+function defaultTemplates(): string {
+  return fileURLToPath(new URL("../templates", import.meta.url));
+}
+
+/** The context a command runs in, for parsed options and arguments. */
+export function makeContext(command: CommandSpec, options: Options, positionals: string[], format: Format, version: string): CommandContext {
+  const gathered: Diagnostic[] = [];
+  let errors = 0;
+  let warnings = 0;
+  let flushed = false;
+  const ctx: CommandContext = {
+    command,
+    options,
+    positionals,
+    format,
+    version,
+    exitCode: EXIT_OK,
+    say(line) {
+      if (!options.quiet) process.stderr.write(line + "\n");
+    },
+    out(text) {
+      (format === "human" ? process.stdout : process.stderr).write(text);
+    },
+    report(diagnostics) {
+      const items = diagnostics instanceof DiagnosticBag ? diagnostics.sorted() : diagnostics;
+      // A bag counts what it dropped past its limit too.
+      const e = diagnostics instanceof DiagnosticBag ? diagnostics.errorCount : items.filter((d) => d.severity === "error").length;
+      errors += e;
+      warnings += diagnostics instanceof DiagnosticBag ? diagnostics.warningCount : items.length - e;
+      if (format === "human") report("human", items, e, 0, version);
+      else gathered.push(...items);
+    },
+    flush() {
+      if (format === "human" || flushed) return;
+      flushed = true;
+      if (ctx.document) {
+        process.stdout.write(ctx.document(format));
+        return;
+      }
+      report(format, gathered, errors, warnings, version);
+    },
+    compile(): Compiled | undefined {
+      const input = readPolicy(positionals[0]!);
+      if ("error" in input) {
+        ctx.report([input.error]);
+        ctx.exitCode = EXIT_USAGE;
+        return undefined;
+      }
+      const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates() });
+      const d = result.diagnostics;
+      ctx.report(d);
+      if (!result.files) {
+        if (format === "human") process.stderr.write(`policyc: ${countLine(d.errorCount, d.warningCount)}; nothing written.\n`);
+        ctx.exitCode = 1;
+        return undefined;
+      }
+      return { files: result.files, build: result.build!, program: result.program!, templates: result.templates ?? [], result };
+    },
+  };
+  return ctx;
+}

@@ -4,14 +4,42 @@ import { Messages } from "../diagnostics/messages.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { renderPatch } from "../output/patch.js";
 import { type Change, compareTree } from "../output/tree.js";
-import type { Command } from "./command.js";
+import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 
 /**
  * `policyc diff POLICY --root DIR [--host NAME]`: what is deployed under DIR against what the policy produces.
  * `policyc diff POLICY --stock [--host NAME]`: what each file changes in the distribution's stock file.
  */
-export const diffCommand: Command = async (ctx) => {
+export const diffCommand: CommandSpec = {
+  name: "diff",
+  synopsis: [
+    ["diff POLICY --root DIR [--host H]", "compare with what is deployed under DIR"],
+    ["diff POLICY --stock [--host H]", "what each file changes in the distribution's stock file"],
+  ],
+  description: `Compares what POLICY produces with what is deployed under DIR (a mounted
+server root, or /): hand edits, missing files and other modes, as a unified
+diff of deployed/ against policy/. policyc temporaries beside the policy's
+files (an interrupted build was deployed) are reported too (PC5012).
+With --stock instead, prints per generated file a unified diff from the
+distribution's stock file it is built from (stock/ against policy/): only the
+policy's lines and policyc's header; files without a stock file are shown as
+new. For review before the first deploy; exit 0.`,
+  options: [
+    { name: "root", value: "DIR", help: "the deployed root to compare with (this or --stock)" },
+    { name: "stock", help: "compare with the distribution's stock files instead of a root" },
+    { name: "host", value: "NAME", help: "the host to compare, for a policy with host blocks" },
+    TEMPLATES_OPTION,
+  ],
+  exits: {
+    errors: "errors in the policy, drift, or temporaries of an interrupted build",
+    usage: "wrong usage or an unreadable policy file",
+  },
+  takesPolicy: true,
+  run: diff,
+};
+
+async function diff(ctx: CommandContext): Promise<number> {
   const root = ctx.options.root;
   if (root && ctx.options.stock) throw new UsageError("--root and --stock compare with different things; give one.");
   if (!root && !ctx.options.stock) throw new UsageError("diff needs the deployed root: --root DIR (for example --root /), or --stock.");
@@ -41,7 +69,7 @@ export const diffCommand: Command = async (ctx) => {
     ctx.say(`policyc: ${root} matches the policy (${files.length} files).`);
     return EXIT_OK;
   }
-  process.stdout.write(await renderPatch(changes, { a: "deployed", b: "policy" }));
+  ctx.out(await renderPatch(changes, { a: "deployed", b: "policy" }));
   const missing = changes.filter((c) => c.kind === "add").length;
   const edited = changes.filter((c) => c.kind === "modify").length;
   const modes = changes.filter((c) => c.kind === "mode").length;
@@ -52,7 +80,7 @@ export const diffCommand: Command = async (ctx) => {
   ].filter(Boolean);
   process.stderr.write(`policyc: ${root} has drifted from the policy: ${parts.join(", ")}.\n`);
   return EXIT_ERRORS;
-};
+}
 
 /**
  * Every file against the distribution's stock file it is built from (`stock/`
@@ -60,7 +88,7 @@ export const diffCommand: Command = async (ctx) => {
  * a stock file shows only the lines the policy adds; any other file is new on
  * a stock host and shown whole. Exit 0: this is a review, not a check.
  */
-async function stockDiff(ctx: Parameters<Command>[0], files: { path: string; content: string; mode: number; stock?: string }[]): Promise<number> {
+async function stockDiff(ctx: CommandContext, files: { path: string; content: string; mode: number; stock?: string }[]): Promise<number> {
   const changes: Change[] = files
     .filter((f) => !f.path.startsWith(".policyc/"))
     .map((f) =>
@@ -68,7 +96,7 @@ async function stockDiff(ctx: Parameters<Command>[0], files: { path: string; con
         ? { path: f.path, kind: "add", after: f.content, modeAfter: f.mode }
         : { path: f.path, kind: "modify", before: f.stock, after: f.content, modeBefore: f.mode, modeAfter: f.mode },
     );
-  process.stdout.write(await renderPatch(changes, { a: "stock", b: "policy" }));
+  ctx.out(await renderPatch(changes, { a: "stock", b: "policy" }));
   const stocked = changes.filter((c) => c.kind === "modify").length;
   ctx.say(`policyc: ${stocked} file${stocked === 1 ? "" : "s"} built from the distribution's stock files, ${changes.length - stocked} new.`);
   return EXIT_OK;

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { type Diagnostic, DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { decodeSource, parse } from "../syntax/parser.js";
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, printDiagnostics, readPolicy, UsageError } from "./io.js";
+import { errnoWords } from "../diagnostics/errno.js";
+import { type CommandContext, type CommandSpec, makeContext } from "./command.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
 
 /** Options of `policyc fmt`. */
 export interface FmtOptions {
@@ -11,16 +13,36 @@ export interface FmtOptions {
   check: boolean;
 }
 
+export const fmtSpec: CommandSpec = {
+  name: "fmt",
+  synopsis: [["fmt [--check] FILE|DIR...", "format policies in place; --check lists\nthe files that would change (exit 1)"]],
+  description: `Formats policy files in place with policyc's prettier plugin, honouring a
+.prettierrc or .editorconfig as prettier itself does. A folder means every
+*.policy file under it (folders starting with "." and node_modules skipped).`,
+  options: [{ name: "check", help: "write nothing: list the files that would change and exit 1\nif any (on stdout; on stderr with --format json or sarif)" }],
+  exits: {
+    errors: "a syntax error, a file that would change (--check) or a failed write",
+    usage: "wrong usage, an unreadable file or prettier configuration",
+  },
+  takesPolicy: false,
+  run: (ctx) => formatFiles(ctx, ctx.positionals, ctx.options.check === true),
+};
+
 /**
- * `policyc fmt [--check] FILES...`: formats policy files in place with the
- * prettier plugin (src/format), honouring a .prettierrc or .editorconfig as
- * `prettier --plugin policyc/prettier` does. A folder means every *.policy
- * file under it. Prettier is imported here, on first use, so that no other
- * command pays for loading it. Returns the exit status: 0 done (or nothing to change), 1 a syntax error,
- * a file that would change (--check) or a failed write, 2 an unreadable file
- * or prettier configuration.
+ * `policyc fmt [--check] FILES...` with plain text output, for callers
+ * outside the command line. Throws UsageError for no files or "-".
  */
-export async function fmtCommand(files: string[], options: FmtOptions): Promise<number> {
+export function fmtCommand(files: string[], options: FmtOptions): Promise<number> {
+  return formatFiles(makeContext(fmtSpec, { check: options.check }, files, "human", ""), files, options.check);
+}
+
+/**
+ * Formats the files in place. Prettier is imported here, on first use, so
+ * that no other command pays for loading it. Returns the exit status: 0 done
+ * (or nothing to change), 1 a syntax error, a file that would change
+ * (--check) or a failed write, 2 an unreadable file or prettier configuration.
+ */
+async function formatFiles(ctx: CommandContext, files: string[], check: boolean): Promise<number> {
   if (files.length === 0) throw new UsageError("fmt needs policy files or folders.");
   if (files.includes("-")) throw new UsageError('fmt rewrites files in place; it does not read standard input ("-").');
   let status = EXIT_OK;
@@ -32,7 +54,7 @@ export async function fmtCommand(files: string[], options: FmtOptions): Promise<
   for (const arg of files) {
     const found = expand(arg);
     if ("error" in found) {
-      printDiagnostics([found.error]);
+      ctx.report([found.error]);
       fail(EXIT_USAGE);
     } else {
       for (const p of found.paths) paths.add(p);
@@ -53,21 +75,21 @@ export async function fmtCommand(files: string[], options: FmtOptions): Promise<
   for (const path of paths) {
     const input = readPolicy(path);
     if ("error" in input) {
-      printDiagnostics([input.error]);
+      ctx.report([input.error]);
       fail(EXIT_USAGE);
       continue;
     }
     const bag = new DiagnosticBag();
     const file = decodeSource(input.path, input.bytes, bag);
     if (!file) {
-      printDiagnostics(bag.sorted());
+      ctx.report(bag);
       fail(EXIT_ERRORS);
       continue;
     }
     if (file.text.trim() === "") {
       // Prettier returns a blank text without parsing it; the compiler rejects it.
       parse(file, bag);
-      printDiagnostics(bag.sorted());
+      ctx.report(bag);
       fail(EXIT_ERRORS);
       continue;
     }
@@ -92,13 +114,13 @@ export async function fmtCommand(files: string[], options: FmtOptions): Promise<
     } catch (e) {
       const diagnostics = (e as { diagnostics?: Diagnostic[] }).diagnostics;
       if (!Array.isArray(diagnostics)) throw e;
-      printDiagnostics(diagnostics);
+      ctx.report(diagnostics);
       fail(EXIT_ERRORS);
       continue;
     }
     if (formatted === file.text) continue;
-    if (options.check) {
-      process.stdout.write(`${path}\n`);
+    if (check) {
+      ctx.out(`${path}\n`);
       fail(EXIT_ERRORS);
       continue;
     }
@@ -106,8 +128,8 @@ export async function fmtCommand(files: string[], options: FmtOptions): Promise<
       writeFileSync(path, formatted);
     } catch (e) {
       const out = new DiagnosticBag();
-      out.report(Messages.OutputFailed, undefined, { path, reason: reasonOf(e) });
-      printDiagnostics(out.items);
+      out.report(Messages.OutputFailed, undefined, { path, reason: errnoWords(e) });
+      ctx.report(out);
       fail(EXIT_ERRORS);
     }
   }
@@ -130,7 +152,7 @@ function expand(arg: string): { paths: string[] } | { error: Diagnostic } {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (e) {
       const bag = new DiagnosticBag();
-      bag.report(Messages.UnreadableFile, undefined, { path: dir, reason: reasonOf(e) });
+      bag.report(Messages.UnreadableFile, undefined, { path: dir, reason: errnoWords(e) });
       return bag.items[0];
     }
     for (const entry of entries) {
@@ -149,12 +171,4 @@ function expand(arg: string): { paths: string[] } | { error: Diagnostic } {
   const error = walk(arg);
   if (error) return { error };
   return { paths: paths.sort() };
-}
-
-/** Why a file system call failed, worded like readPolicy's reasons. */
-function reasonOf(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === "EACCES" || err.code === "EPERM") return "permission denied";
-  if (err.code === "ENOENT") return "no such file";
-  return err.message;
 }

@@ -1,5 +1,6 @@
 import { closeSync, constants, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { errnoWords } from "../diagnostics/errno.js";
 import { OutputError, tempName } from "./write.js";
 
 /** Where a build holds the output tree's lock, relative to the output folder. */
@@ -67,7 +68,7 @@ export function acquireLock(root: string): () => void {
     try {
       fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new OutputError(path, (e as Error).message.replace(/^[A-Z]+: /, ""));
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new OutputError(path, errnoWords(e));
       // The holder writes its pid right after creating the file: give it a moment.
       let text = read(path);
       for (let i = 0; i < 20 && text === ""; i++) {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as nodeFs from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
+import { errnoWords } from "../diagnostics/errno.js";
 import { chunks } from "./chunks.js";
 import { sha256 } from "./manifest.js";
 import { TEMP_NAME, TEMP_PREFIX } from "../targets/reserved.js";
@@ -53,9 +54,7 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = nodeFs.
 /** Created, never opened: O_EXCL fails on anything already there, a symbolic link included. */
 const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
-function reasonOf(e: unknown): string {
-  return (e as Error).message.replace(/^[A-Z]+: /, "").replace(/, (open|write|rename|mkdir|unlink|fsync|close|lstat|fstat|fchmod|chmod|rmdir)( '.*')?$/, "");
-}
+const reasonOf = errnoWords;
 
 function lstatOrNull(fs: Fs, path: string): nodeFs.Stats | null {
   try {

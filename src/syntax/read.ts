@@ -84,25 +84,6 @@ export function formatBytes(n: number): string {
   return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
 }
 
-/** Why reading a file failed, in words, for PC1010 and PC1011. */
-export function readFailure(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case "ENOENT":
-      return "no such file";
-    case "EISDIR":
-      return "it is a directory";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "ENOTDIR":
-      return "a folder on its path is a file";
-    case "ENAMETOOLONG":
-      return "the path is too long";
-    case "ELOOP":
-      return "too many symbolic links";
-    default:
-      return err.code ? `${err.code.toLowerCase()} (${String(err.message).replace(/\.$/, "")})` : String(err.message ?? err);
-  }
-}
+/** Why reading a file failed, in words, for PC1010 and PC1011: the one errno-to-words function. */
+export { errnoWords as readFailure } from "../diagnostics/errno.js";
 

@@ -51,7 +51,8 @@ export const FOREIGN_CLIENT_NAME = `client.${FOREIGN_DOMAIN}`;
  */
 export const NAMESPACE_HOSTNAME = "mx.policyc-verify.invalid";
 /** The Debian packages verify needs. */
-export const DEBIAN_PACKAGES = "m4 sendmail-cf sendmail-bin";
+import { DEBIAN_PACKAGES } from "./packages.js";
+export { DEBIAN_PACKAGES };
 
 /** Foreign client addresses, tried in order: documentation ranges first (RFC 5737, 2544, 6598). */
 const FOREIGN_ADDRESS_CANDIDATES = ["192.0.2.1", "198.51.100.1", "203.0.113.1", "198.18.0.1", "100.64.0.1"];
