@@ -7,10 +7,11 @@
  * temporaries and equals a clean build.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI, readTree, runCli, tempDir } from "../helpers.js";
+import { temporaries } from "./helpers.js";
 
 /** A policy with n services, each with its own access list; `tag` changes a third of the lists, and "b" moves some. */
 function bigPolicy(n: number, tag: string): string {
@@ -32,18 +33,6 @@ function random(seed: number): () => number {
   };
 }
 
-/** Names below dir that start like a policyc temporary. */
-function temporaries(dir: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name.startsWith(".policyc-tmp")) found.push(join(d, e.name));
-      if (e.isDirectory()) walk(join(d, e.name));
-    }
-  };
-  walk(dir);
-  return found;
-}
 
 type Tree = Map<string, { content: string; mode: number }>;
 const withoutState = (t: Tree) => new Map([...t].filter(([p]) => !p.startsWith(".policyc/")));

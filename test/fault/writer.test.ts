@@ -7,7 +7,7 @@
  * temporaries and equal a clean build.
  */
 import * as nodeFs from "node:fs";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import { commitBuild } from "../../src/output/transaction.js";
 import { type Fs, OutputError } from "../../src/output/write.js";
 import type { OutputFile } from "../../src/targets/Target.js";
 import { readTree, tempDir } from "../helpers.js";
+import { temporaries } from "./helpers.js";
 
 const file = (path: string, content: string): OutputFile => ({ path, content, mode: 0o644, producer: "test", origins: [] });
 const manifestOf = (files: OutputFile[]) => JSON.stringify(makeManifest("test.policy", null, files), null, 2) + "\n";
@@ -29,18 +30,6 @@ function clean(files: OutputFile[]) {
   return readTree(dir);
 }
 
-/** Every name below dir that looks like a policyc temporary (any prefix match, not only exact ones). */
-function temporaries(dir: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name.startsWith(".policyc-tmp")) found.push(join(d, e.name));
-      if (e.isDirectory()) walk(join(d, e.name));
-    }
-  };
-  walk(dir);
-  return found;
-}
 
 type Op = "openSync" | "writeSync" | "fsyncSync" | "renameSync" | "unlinkSync";
 
