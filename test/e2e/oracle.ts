@@ -4,10 +4,10 @@
  *
  * It uses only the parser (src/syntax: bytes -> AST), never src/check or
  * src/targets: it resolves named lists itself (README "The policy
- * language": a bare word naming a list of the same kind is that list's
- * values, recursively; any other word and every string is a literal) and
- * applies pam_listfile's semantics as the Linux-PAM source has them
- * (see /work/shared/notes/pam-and-sendmail-facts.md):
+ * language": `$NAME` is the values of the list NAME, recursively; every bare
+ * word and every string is a literal) and applies pam_listfile's semantics as
+ * Linux-PAM 1.5.2's modules/pam_listfile/pam_listfile.c has them, measured
+ * with pamtester where the manual disagrees (README "Inside acl"):
  *
  * - the module first checks apply= (only for tty, rhost, shell): a user who
  *   is not the apply target is not restricted (PAM_IGNORE);
