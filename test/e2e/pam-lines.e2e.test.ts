@@ -8,7 +8,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileText, runCli } from '../helpers.js';
+import { codesOf, compileText, runCli } from '../helpers.js';
 import { PAM_TOOLS, classifyPamtester, createSandbox, makeTempDir, pamCases, requireTools, skipBanner, type PamCase } from './stack.js';
 
 const missing = requireTools(PAM_TOOLS);
@@ -56,7 +56,7 @@ async function acctMany(dir: string, runs: Array<[string, string]>): Promise<str
     await sb.cleanup();
   }
 }
-const codes = (text: string) => compileText(text).diagnostics.sorted().map((d) => d.code);
+const codes = codesOf;
 const LIST = 'account required pam_listfile.so item=user sense=allow file=/etc/e2e-u.acl onerr=fail';
 const P = 'platform debian;\n';
 const stackPolicy = (lines: string, extra = '') =>

@@ -10,11 +10,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/compile.js";
 import { PAM_ACTIONS, PAM_RETURN_VALUES } from "../../src/check/pamControl.js";
-import { compileText, diagnosticsOf, TEMPLATES, tempDir } from "../helpers.js";
+import { compileText, diagnosticsOf, TEMPLATES, tempDir, codesOf } from "../helpers.js";
 import { expectSafeOutput } from "../invariants.js";
 
 const P = "platform debian;\n";
-const codes = (text: string) => compileText(text).diagnostics.sorted().map((d) => d.code);
+const codes = codesOf;
 const service = (body: string, name = "s") => P + `service ${name} {\n${body}\n}\n`;
 const withStack = (lines: string, acl = 'acl user allow "/etc/u.acl" { entries root; }') => service(`  stack {\n${lines}\n  }\n  ${acl}`);
 const pamFile = (text: string, name = "s") => compileText(text).files!.find((f) => f.path === `etc/pam.d/${name}`)!.content;

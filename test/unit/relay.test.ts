@@ -7,11 +7,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FOREIGN_FILES } from "../../src/check/rules/ForeignListFileRule.js";
-import { compileText, diagnosticsOf } from "../helpers.js";
+import { compileText, diagnosticsOf, codesOf } from "../helpers.js";
 
 const P = "platform debian;\n";
 const mail = (body: string) => P + `mail {\n  domain mx.example.test;\n  listen smtp;\n  auth mechanisms SCRAM-SHA-256;\n${body}\n}\n`;
-const codes = (text: string) => compileText(text).diagnostics.sorted().map((d) => d.code);
+const codes = codesOf;
 const file = (text: string, path: string) => compileText(text).files!.find((f) => f.path === path)!.content;
 const TLS = "  tls certificate /etc/ssl/mx.pem;\n  tls key /etc/ssl/mx.key;\n  tls ca /etc/ssl/ca.pem;\n  tls ca-path /etc/ssl/certs;";
 

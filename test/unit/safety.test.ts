@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { compileText, diagnosticsOf } from "../helpers.js";
+import { compileText, diagnosticsOf, codesOf } from "../helpers.js";
 
 const P = "platform debian;\n";
 const mail = (body: string) => P + `mail {\n  domain mx.example.test;\n  listen smtp;\n  auth mechanisms SCRAM-SHA-256;\n${body}\n}\n`;
-const codes = (text: string) => compileText(text).diagnostics.sorted().map((d) => d.code);
+const codes = codesOf;
 
 describe("check: no open relay (PC4101)", () => {
   it("rejects relaying for 0.0.0.0/0 and for networks wider than /8", () => {
