@@ -124,9 +124,19 @@ function chainPolicy(n) {
 }
 
 const cases = [
-  ...[1_000, 10_000, 100_000, ...(QUICK ? [] : [1_000_000])].map((n) => ({ name: `${n.toLocaleString("en")} list entries`, text: listPolicy(n), n, series: "entries" })),
+  ...[1_000, 10_000, 100_000, ...(QUICK ? [] : [1_000_000])].map((n) => ({
+    name: `${n.toLocaleString("en")} list entries`,
+    text: listPolicy(n),
+    n,
+    series: "entries",
+  })),
   ...[100, 1_000, 10_000].map((n) => ({ name: `${n.toLocaleString("en")} services`, text: servicesPolicy(n), n, series: "services" })),
-  ...[1_000, 10_000, 100_000].map((n) => ({ name: `${n.toLocaleString("en")} chained lists`, text: chainPolicy(n), n, series: "chained lists" })),
+  ...[1_000, 10_000, 100_000].map((n) => ({
+    name: `${n.toLocaleString("en")} chained lists`,
+    text: chainPolicy(n),
+    n,
+    series: "chained lists",
+  })),
 ];
 
 const out = (name) => join(work, name);
@@ -144,7 +154,9 @@ function snapshot(dir) {
   return files;
 }
 const fmt = (x, d = 0) => x.toFixed(d);
-console.log(`policyc bench on ${cpus()[0]?.model ?? "?"} (${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB), node ${process.version}`);
+console.log(
+  `policyc bench on ${cpus()[0]?.model ?? "?"} (${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB), node ${process.version}`,
+);
 console.log("");
 console.log("build: policyc build; moo/word: moo tokenizing the policy, a token per word; moo/run: policyc's own lexer");
 console.log("(moo, comma runs as one token); copy: reading the policy and writing the same files policyc writes.");
@@ -203,7 +215,14 @@ for (const series of ["entries", "services", "chained lists"]) {
     // node's own. The compiler's time is check's (build minus the file
     // system, whose cost per created file on a shared VM disk varies run to
     // run; build/copy above shows build against writing the same files).
-    goals.push([`${series} ${rs[i - 1].n.toLocaleString("en")} -> ${rs[i].n.toLocaleString("en")}: ${step}x input, compile time above start-up grows <= ${fmt(step * 1.1)}x`, 0, 0, rs[i - 1], rs[i], step]);
+    goals.push([
+      `${series} ${rs[i - 1].n.toLocaleString("en")} -> ${rs[i].n.toLocaleString("en")}: ${step}x input, compile time above start-up grows <= ${fmt(step * 1.1)}x`,
+      0,
+      0,
+      rs[i - 1],
+      rs[i],
+      step,
+    ]);
   }
 }
 
@@ -228,7 +247,9 @@ if (hasM4) {
   }
   m4ms = median(xs);
 }
-console.log(`cold start (median of ${startRuns}): policyc build examples/cookbook.policy ${fmt(cold.ms, 1)} ms, node -e 0 ${fmt(nodeOnly.ms, 1)} ms, m4 sendmail.mc ${hasM4 ? fmt(m4ms, 1) + " ms" : "(m4 not installed)"}`);
+console.log(
+  `cold start (median of ${startRuns}): policyc build examples/cookbook.policy ${fmt(cold.ms, 1)} ms, node -e 0 ${fmt(nodeOnly.ms, 1)} ms, m4 sendmail.mc ${hasM4 ? fmt(m4ms, 1) + " ms" : "(m4 not installed)"}`,
+);
 goals.push(["cold start of build examples/cookbook.policy <= 1.5x node -e 0", cold.ms / nodeOnly.ms, 1.5]);
 
 console.log("");

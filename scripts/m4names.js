@@ -22,7 +22,10 @@ const root = new URL("..", import.meta.url).pathname;
 /** Names of the definitions `dumpdef` prints on m4's stderr (m4's output is dropped). */
 function dumpdef(input) {
   const out = execFileSync("sh", ["-c", "m4 2>&1 >/dev/null"], { input, encoding: "utf8" });
-  return out.split("\n").map((l) => /^([A-Za-z_][A-Za-z0-9_]*):/.exec(l)?.[1]).filter(Boolean);
+  return out
+    .split("\n")
+    .map((l) => /^([A-Za-z_][A-Za-z0-9_]*):/.exec(l)?.[1])
+    .filter(Boolean);
 }
 
 function m4Files(dir) {
@@ -53,7 +56,10 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     const src = readFileSync(file, "utf8");
     const start = src.indexOf("new Set([\n") + "new Set([\n".length;
     const end = src.indexOf("]);", start);
-    const old = src.slice(start, end).match(/"([^"]+)"/g).map((s) => s.slice(1, -1));
+    const old = src
+      .slice(start, end)
+      .match(/"([^"]+)"/g)
+      .map((s) => s.slice(1, -1));
     const all = [...new Set([...old, ...names])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     writeFileSync(file, src.slice(0, start) + all.map((n) => `  ${JSON.stringify(n)},\n`).join("") + src.slice(end));
     console.log(`m4names.ts: ${all.length} names (${all.length - old.length} added)`);

@@ -5,7 +5,8 @@ import { runCli, tempDir } from "./helpers.js";
 
 const lastLine = (s: string) => s.trimEnd().split("\n").pop();
 
-const GOOD = 'platform debian;\nusers staff = alice;\nservice imapd {\n  pam imap;\n  acl user allow "/etc/imapd.acl" { entries $staff; }\n}\n';
+const GOOD =
+  'platform debian;\nusers staff = alice;\nservice imapd {\n  pam imap;\n  acl user allow "/etc/imapd.acl" { entries $staff; }\n}\n';
 
 describe("cli", () => {
   it("prints help and version", () => {
@@ -18,7 +19,14 @@ describe("cli", () => {
   });
 
   it("exits 2 on wrong usage, with a hint and no stack trace", () => {
-    for (const args of [[], ["frobnicate"], ["build", "examples/cookbook.policy"], ["build", "-o", "x"], ["check", "a", "b"], ["build", "--bogus"]]) {
+    for (const args of [
+      [],
+      ["frobnicate"],
+      ["build", "examples/cookbook.policy"],
+      ["build", "-o", "x"],
+      ["check", "a", "b"],
+      ["build", "--bogus"],
+    ]) {
       const r = runCli(args);
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(/^policyc: .*\nRun "policyc --help" for usage\.\n$/);
@@ -58,7 +66,9 @@ describe("cli", () => {
     const r = runCli(["build", "-", "-o", out], { input: GOOD });
     expect(r.status).toBe(0);
     expect(readFileSync(join(out, "etc/imapd.acl"), "utf8")).toBe("alice\n");
-    expect(readFileSync(join(out, "etc/pam.d/imap"), "utf8")).toMatch(/^# \/etc\/imapd\.acl: the user allow list at standard input line \d+\.$/m);
+    expect(readFileSync(join(out, "etc/pam.d/imap"), "utf8")).toMatch(
+      /^# \/etc\/imapd\.acl: the user allow list at standard input line \d+\.$/m,
+    );
   });
 
   it("names the policy in headers by the path given, never an absolute path", () => {
@@ -86,7 +96,9 @@ describe("cli", () => {
     symlinkSync(elsewhere, join(out, "etc", "pam.d"));
     const r = runCli(["build", "examples/cookbook.policy", "-o", out]);
     expect(r.status).toBe(1);
-    expect(lastLine(r.stderr)).toBe(`policyc: error PC5004: Refusing to write through the symbolic link ${join(out, "etc/pam.d")} in the output tree.`);
+    expect(lastLine(r.stderr)).toBe(
+      `policyc: error PC5004: Refusing to write through the symbolic link ${join(out, "etc/pam.d")} in the output tree.`,
+    );
     expect(existsSync(join(out, "etc/imapd.acl"))).toBe(false);
   });
 
@@ -132,7 +144,12 @@ describe("cli: every command has the same shape", () => {
   const helpOf = (c: string) => helps.get(c) ?? helps.set(c, runCli([c, "--help"])).get(c)!;
   /** The options a command's help lists: [long flag, short flag or undefined, takes a value]. */
   const optionsIn = (help: string) =>
-    [...help.split("\nOptions:\n")[1]!.split("\n\n")[0]!.matchAll(/^ {2}(?:-(\w), )? *--([a-z-]+)( [A-Z]+)?/gm)].map((m) => ({
+    [
+      ...help
+        .split("\nOptions:\n")[1]!
+        .split("\n\n")[0]!
+        .matchAll(/^ {2}(?:-(\w), )? *--([a-z-]+)( [A-Z]+)?/gm),
+    ].map((m) => ({
       long: m[2]!,
       short: m[1],
       value: m[3] !== undefined,
@@ -160,27 +177,36 @@ describe("cli: every command has the same shape", () => {
     expect(runCli(["-h", c])).toEqual(long);
   });
 
-  it.each(COMMANDS)("accepts every option %s's help lists, and refuses the options only other commands have", (c) => {
-    const own = optionsIn(helpOf(c).stdout);
-    for (const o of own.filter((o) => o.long !== "help")) {
-      for (const flag of [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]) {
-        const r = runCli([c, flag, ...(o.value ? ["x"] : [])]);
-        expect(r.stderr, `${c} ${flag}`).not.toMatch(/unknown option|is not an option/);
+  it.each(COMMANDS)(
+    "accepts every option %s's help lists, and refuses the options only other commands have",
+    (c) => {
+      const own = optionsIn(helpOf(c).stdout);
+      for (const o of own.filter((o) => o.long !== "help")) {
+        for (const flag of [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]) {
+          const r = runCli([c, flag, ...(o.value ? ["x"] : [])]);
+          expect(r.stderr, `${c} ${flag}`).not.toMatch(/unknown option|is not an option/);
+        }
       }
-    }
-    const others = new Set(COMMANDS.filter((d) => d !== c).flatMap((d) => optionsIn(helpOf(d).stdout).map((o) => o.long)));
-    for (const name of [...others].filter((n) => !own.some((o) => o.long === n))) {
-      const r = runCli([c, `--${name}`]);
-      expect([r.status, r.stderr], `${c} --${name}`).toEqual([2, expect.stringMatching(new RegExp(`^policyc(?: verify)?: --${name} is not an option of ${c}\\.\\n`))]);
-    }
-  }, 120_000);
+      const others = new Set(COMMANDS.filter((d) => d !== c).flatMap((d) => optionsIn(helpOf(d).stdout).map((o) => o.long)));
+      for (const name of [...others].filter((n) => !own.some((o) => o.long === n))) {
+        const r = runCli([c, `--${name}`]);
+        expect([r.status, r.stderr], `${c} --${name}`).toEqual([
+          2,
+          expect.stringMatching(new RegExp(`^policyc(?: verify)?: --${name} is not an option of ${c}\\.\\n`)),
+        ]);
+      }
+    },
+    120_000,
+  );
 
   it("suggests the closest command for a misspelt one, and exits 2 with the usage hint", () => {
     const typos: Record<string, string> = { biuld: "build", chek: "check", dif: "diff", verfiy: "verify", fmtt: "fmt" };
     for (const [typo, meant] of Object.entries(typos)) {
       const r = runCli([typo, "site.policy"]);
       expect([r.status, r.stdout], typo).toEqual([2, ""]);
-      expect(r.stderr).toBe(`policyc: unknown command "${typo}"; did you mean ${meant}? expected build, check, diff, verify, fmt.\nRun "policyc --help" for usage.\n`);
+      expect(r.stderr).toBe(
+        `policyc: unknown command "${typo}"; did you mean ${meant}? expected build, check, diff, verify, fmt.\nRun "policyc --help" for usage.\n`,
+      );
     }
     expect(runCli(["frobnicate"]).stderr).not.toContain("did you mean");
     expect(runCli(["help", "biuld"]).stderr).toContain("did you mean build?");
@@ -192,12 +218,18 @@ describe("cli: every command has the same shape", () => {
       for (const [k, name] of own.filter((n) => n.length > 4).entries()) {
         // A one-letter slip of each kind in turn: a letter dropped, doubled, or two swapped.
         const i = Math.floor(name.length / 2);
-        const slips = [name.slice(0, i) + name.slice(i + 1), name.slice(0, i) + name[i] + name.slice(i), name.slice(0, i - 1) + name[i] + name[i - 1] + name.slice(i + 1)];
+        const slips = [
+          name.slice(0, i) + name.slice(i + 1),
+          name.slice(0, i) + name[i] + name.slice(i),
+          name.slice(0, i - 1) + name[i] + name[i - 1] + name.slice(i + 1),
+        ];
         for (const typo of [slips[k % 3]!]) {
           if (own.includes(typo)) continue;
           const r = runCli([c, `--${typo}`]);
           expect(r.status, `${c} --${typo}`).toBe(2);
-          expect(r.stderr, `${c} --${typo}`).toMatch(new RegExp(`^policyc(?: verify)?: unknown option "--${typo}" for ${c}; did you mean --${name}\\?\\n`));
+          expect(r.stderr, `${c} --${typo}`).toMatch(
+            new RegExp(`^policyc(?: verify)?: unknown option "--${typo}" for ${c}; did you mean --${name}\\?\\n`),
+          );
         }
       }
     }
@@ -276,7 +308,13 @@ describe("cli: --quiet on every command", () => {
   it("prints nothing for a success but diagnostics", () => {
     const dir = tempDir();
     writeFileSync(join(dir, "site.policy"), GOOD);
-    for (const args of [["check", "site.policy"], ["build", "site.policy", "-o", "out"], ["build", "site.policy", "-o", "out", "--check"], ["diff", "site.policy", "--root", "out"], ["fmt", "site.policy"]]) {
+    for (const args of [
+      ["check", "site.policy"],
+      ["build", "site.policy", "-o", "out"],
+      ["build", "site.policy", "-o", "out", "--check"],
+      ["diff", "site.policy", "--root", "out"],
+      ["fmt", "site.policy"],
+    ]) {
       const r = runCli([...args, "-q"], { cwd: dir });
       expect([r.status, r.stdout, r.stderr], args.join(" ")).toEqual([0, "", ""]);
     }
@@ -307,36 +345,48 @@ describe("cli: verify --format json and --quiet on the real sendmail", () => {
   const missing = tools.filter((t) => !existsSync(t));
   if (missing.length && process.env.CI === "true") throw new Error(`verify --format tests: missing with CI=true: ${missing.join(", ")}`);
 
-  it.skipIf(missing.length > 0)("prints every check as one document, and nothing with --quiet when all pass", () => {
-    const out = tempDir();
-    expect(runCli(["build", "examples/cookbook.policy", "-o", out, "-q"]).status).toBe(0);
-    const r = runCli(["verify", out, "--format", "json"]);
-    expect(r.status, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout);
-    expect([doc.format, doc.version, doc.ok, doc.problems]).toEqual(["policyc-verify", 1, true, []]);
-    expect(doc.results.length).toBeGreaterThan(5);
-    expect(doc.results.every((c: { ok: boolean; outcome: string; expect: string }) => c.ok && c.outcome === c.expect)).toBe(true);
-    expect(doc.results.some((c: { group: string; outcome: string }) => c.group === "foreign" && c.outcome === "refused")).toBe(true);
-    const sarif = JSON.parse(runCli(["verify", out, "--format", "sarif"]).stdout);
-    expect(sarif.runs[0].results).toEqual([]);
-    expect(runCli(["verify", out, "-q"])).toEqual({ status: 0, stdout: "", stderr: "" });
-  }, 60_000);
+  it.skipIf(missing.length > 0)(
+    "prints every check as one document, and nothing with --quiet when all pass",
+    () => {
+      const out = tempDir();
+      expect(runCli(["build", "examples/cookbook.policy", "-o", out, "-q"]).status).toBe(0);
+      const r = runCli(["verify", out, "--format", "json"]);
+      expect(r.status, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect([doc.format, doc.version, doc.ok, doc.problems]).toEqual(["policyc-verify", 1, true, []]);
+      expect(doc.results.length).toBeGreaterThan(5);
+      expect(doc.results.every((c: { ok: boolean; outcome: string; expect: string }) => c.ok && c.outcome === c.expect)).toBe(true);
+      expect(doc.results.some((c: { group: string; outcome: string }) => c.group === "foreign" && c.outcome === "refused")).toBe(true);
+      const sarif = JSON.parse(runCli(["verify", out, "--format", "sarif"]).stdout);
+      expect(sarif.runs[0].results).toEqual([]);
+      expect(runCli(["verify", out, "-q"])).toEqual({ status: 0, stdout: "", stderr: "" });
+    },
+    60_000,
+  );
 
-  it.skipIf(missing.length > 0)("names the failed check of an open relay in the document and with --quiet", () => {
-    const out = tempDir();
-    expect(runCli(["build", "examples/cookbook.policy", "-o", out, "-q"]).status).toBe(0);
-    const mc = join(out, "etc/mail/sendmail.mc");
-    writeFileSync(mc, readFileSync(mc, "utf8").replace(/^MAILER\(/m, "FEATURE(`promiscuous_relay')dnl\nMAILER("));
-    const r = runCli(["verify", out, "--format", "json"]);
-    expect(r.status).toBe(1);
-    const doc = JSON.parse(r.stdout);
-    expect(doc.ok).toBe(false);
-    expect(doc.results.find((c: { group: string }) => c.group === "foreign")).toMatchObject({ ok: false, outcome: "accepted", expect: "refused" });
-    const quiet = runCli(["verify", out, "-q"]);
-    expect(quiet.status).toBe(1);
-    expect(quiet.stdout).toMatch(/^FAIL  foreign recipient /);
-    expect(quiet.stdout).not.toMatch(/^ok /m);
-    const sarif = JSON.parse(runCli(["verify", out, "--format", "sarif"]).stdout);
-    expect(sarif.runs[0].results.map((x: { ruleId: string }) => x.ruleId)).toContain("verify/foreign");
-  }, 60_000);
+  it.skipIf(missing.length > 0)(
+    "names the failed check of an open relay in the document and with --quiet",
+    () => {
+      const out = tempDir();
+      expect(runCli(["build", "examples/cookbook.policy", "-o", out, "-q"]).status).toBe(0);
+      const mc = join(out, "etc/mail/sendmail.mc");
+      writeFileSync(mc, readFileSync(mc, "utf8").replace(/^MAILER\(/m, "FEATURE(`promiscuous_relay')dnl\nMAILER("));
+      const r = runCli(["verify", out, "--format", "json"]);
+      expect(r.status).toBe(1);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.ok).toBe(false);
+      expect(doc.results.find((c: { group: string }) => c.group === "foreign")).toMatchObject({
+        ok: false,
+        outcome: "accepted",
+        expect: "refused",
+      });
+      const quiet = runCli(["verify", out, "-q"]);
+      expect(quiet.status).toBe(1);
+      expect(quiet.stdout).toMatch(/^FAIL  foreign recipient /);
+      expect(quiet.stdout).not.toMatch(/^ok /m);
+      const sarif = JSON.parse(runCli(["verify", out, "--format", "sarif"]).stdout);
+      expect(sarif.runs[0].results.map((x: { ruleId: string }) => x.ruleId)).toContain("verify/foreign");
+    },
+    60_000,
+  );
 });

@@ -27,7 +27,9 @@ export function diagnosticsOf(text: string): string[] {
 
 /** The codes of a policy text's diagnostics, in source order. */
 export function codesOf(text: string): string[] {
-  return compileText(text).diagnostics.sorted().map((d) => d.code);
+  return compileText(text)
+    .diagnostics.sorted()
+    .map((d) => d.code);
 }
 
 /** Rendered diagnostics (code frames included), as the CLI prints them without colour. */

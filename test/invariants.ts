@@ -74,9 +74,15 @@ export function expectSafeOutput(result: CompileResult): void {
         const shape = MC_LINE.find((re) => re.test(line));
         expect(shape, `unexpected .mc line: ${line}`).toBeDefined();
         if (!line.startsWith("dnl ") && !line.startsWith("include(")) {
-          const arg = line.replace(/^[A-Za-z_]+\(/, "").replace(/\)dnl( \d+ seconds)?$/, "").replace(/`(conf\w+|_NO_MAKEINFO_)'/, "");
+          const arg = line
+            .replace(/^[A-Za-z_]+\(/, "")
+            .replace(/\)dnl( \d+ seconds)?$/, "")
+            .replace(/`(conf\w+|_NO_MAKEINFO_)'/, "");
           // (paths are checked word by word too: "/etc/ssl/dnl.pem" would lose its tail to dnl)
-          expect(m4MacroIn(arg.replace(/`(no_default_msa|use_cw_file|access_db|local|smtp|debian|linux|policyc|smmta|greet_pause)'/, "")), line).toBeUndefined();
+          expect(
+            m4MacroIn(arg.replace(/`(no_default_msa|use_cw_file|access_db|local|smtp|debian|linux|policyc|smmta|greet_pause)'/, "")),
+            line,
+          ).toBeUndefined();
         }
       }
     } else if (f.path.startsWith("etc/pam.d/")) {

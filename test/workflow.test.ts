@@ -19,7 +19,9 @@ function repo(files: Record<string, string>): string {
   return dir;
 }
 
-const TWO_LISTS = P + 'service imapd { pam imap;\n  acl user allow "/etc/imapd.acl" { entries alice, root; }\n  acl rhost deny "/etc/imapd.deny" { entries bad.example; }\n}\n';
+const TWO_LISTS =
+  P +
+  'service imapd { pam imap;\n  acl user allow "/etc/imapd.acl" { entries alice, root; }\n  acl rhost deny "/etc/imapd.deny" { entries bad.example; }\n}\n';
 const ONE_LIST = P + 'service imapd { pam imap;\n  acl user allow "/etc/imapd.acl" { entries alice, bob, root; }\n}\n';
 
 describe("workflow: build --check", () => {
@@ -56,14 +58,21 @@ describe("workflow: incremental and stale files", () => {
     const r = runCli(["build", "site.policy", "-o", "out", "-v"], { cwd: dir });
     expect(r.stderr).toContain("  removed   out/etc/imapd.deny\n");
     expect(lastLine(r.stderr)).toBe("policyc: wrote 2 files to out (1 removed).");
-    expect([...readTree(join(dir, "out")).keys()].sort()).toEqual([".policyc/manifest.json", "etc/imapd.acl", "etc/mine.conf", "etc/pam.d/imap"]);
+    expect([...readTree(join(dir, "out")).keys()].sort()).toEqual([
+      ".policyc/manifest.json",
+      "etc/imapd.acl",
+      "etc/mine.conf",
+      "etc/pam.d/imap",
+    ]);
 
     writeFileSync(join(dir, "site.policy"), TWO_LISTS);
     runCli(["build", "site.policy", "-o", "out"], { cwd: dir });
     writeFileSync(join(dir, "out/etc/imapd.deny"), "edited by hand\n");
     writeFileSync(join(dir, "site.policy"), ONE_LIST);
     const kept = runCli(["build", "site.policy", "-o", "out"], { cwd: dir });
-    expect(kept.stderr).toContain("policyc: warning: left out/etc/imapd.deny in place: the policy no longer produces it, but it was changed since policyc wrote it.\n");
+    expect(kept.stderr).toContain(
+      "policyc: warning: left out/etc/imapd.deny in place: the policy no longer produces it, but it was changed since policyc wrote it.\n",
+    );
     expect(readFileSync(join(dir, "out/etc/imapd.deny"), "utf8")).toBe("edited by hand\n");
   });
 
@@ -79,7 +88,10 @@ describe("workflow: incremental and stale files", () => {
 
 describe("workflow: dependency files", () => {
   it("names every policy file read and every template used, with empty rules for each", () => {
-    const dir = repo({ "site.policy": 'include "lists/staff.policy";\n' + P + 'service s { acl user allow "/etc/s.acl" { entries $staff; } }\n', "lists/staff.policy": "users staff = alice, root;\n" });
+    const dir = repo({
+      "site.policy": 'include "lists/staff.policy";\n' + P + 'service s { acl user allow "/etc/s.acl" { entries $staff; } }\n',
+      "lists/staff.policy": "users staff = alice, root;\n",
+    });
     expect(runCli(["build", "site.policy", "-o", "out dir", "-M", "site.d"], { cwd: dir }).status).toBe(0);
     const d = readFileSync(join(dir, "site.d"), "utf8");
     expect(d.split(": \\\n")[0]).toBe(["out\\ dir/etc/pam.d/s", "out\\ dir/etc/s.acl", "out\\ dir/.policyc/manifest.json"].join(" \\\n "));
@@ -104,12 +116,17 @@ describe("workflow: diff against a deployed root", () => {
     expect(r.stderr).toBe("policyc: root has drifted from the policy: 1 edited or out of date, 1 missing.\n");
     runCli(["build", "site.policy", "-o", "root"], { cwd: dir });
     chmodSync(join(dir, "root/etc/imapd.acl"), 0o666);
-    expect(runCli(["diff", "site.policy", "--root", "root"], { cwd: dir }).stdout).toBe("diff deployed/etc/imapd.acl policy/etc/imapd.acl\nold mode 100666\nnew mode 100644\n");
+    expect(runCli(["diff", "site.policy", "--root", "root"], { cwd: dir }).stdout).toBe(
+      "diff deployed/etc/imapd.acl policy/etc/imapd.acl\nold mode 100666\nnew mode 100644\n",
+    );
   });
 
   it("needs --host for a policy with hosts and compares that host's files", () => {
     const r = runCli(["diff", "examples/fleet/fleet.policy", "--root", "/nonexistent"]);
-    expect([r.status, r.stderr]).toEqual([2, 'policyc: the policy describes several hosts; name one with --host (mx1, mx2, shell1).\nRun "policyc --help" for usage.\n']);
+    expect([r.status, r.stderr]).toEqual([
+      2,
+      'policyc: the policy describes several hosts; name one with --host (mx1, mx2, shell1).\nRun "policyc --help" for usage.\n',
+    ]);
     const out = tempDir();
     runCli(["build", "examples/fleet/fleet.policy", "-o", out]);
     expect(runCli(["diff", "examples/fleet/fleet.policy", "--root", join(out, "mx2"), "--host", "mx2"]).status).toBe(0);
@@ -152,14 +169,23 @@ describe("workflow: diagnostics for machines", () => {
         ruleId: "PC3007",
         level: "error",
         message: { text: 'onerr takes "succeed" or "fail", not "maybe".' },
-        locations: [{ physicalLocation: { artifactLocation: { uri: "bad.policy" }, region: { startLine: 3, startColumn: 31, endLine: 3, endColumn: 36 } } }],
+        locations: [
+          {
+            physicalLocation: {
+              artifactLocation: { uri: "bad.policy" },
+              region: { startLine: 3, startColumn: 31, endLine: 3, endColumn: 36 },
+            },
+          },
+        ],
       },
     ]);
   });
 
   it("uses colour only when asked or on a terminal, and honours NO_COLOR", () => {
     const dir = repo({ "bad.policy": bad });
-    expect(runCli(["check", "bad.policy"], { cwd: dir, env: { FORCE_COLOR: "1", NO_COLOR: "" } }).stderr).toContain("\x1b[31merror\x1b[39m");
+    expect(runCli(["check", "bad.policy"], { cwd: dir, env: { FORCE_COLOR: "1", NO_COLOR: "" } }).stderr).toContain(
+      "\x1b[31merror\x1b[39m",
+    );
     expect(runCli(["check", "bad.policy"], { cwd: dir, env: { NO_COLOR: "1" } }).stderr).not.toContain("\x1b[");
   });
 
@@ -170,15 +196,28 @@ describe("workflow: diagnostics for machines", () => {
 
 describe("workflow: includes", () => {
   it("reads included lists and names the included file in diagnostics", () => {
-    const dir = repo({ "site.policy": P + 'include "lists/staff.policy";\nservice s { acl user allow "/etc/s" { entries $staff, root; } }\n', "lists/staff.policy": "users staff = alice;\nusers bad = \"a b \";\n" });
+    const dir = repo({
+      "site.policy": P + 'include "lists/staff.policy";\nservice s { acl user allow "/etc/s" { entries $staff, root; } }\n',
+      "lists/staff.policy": 'users staff = alice;\nusers bad = "a b ";\n',
+    });
     const r = runCli(["check", "site.policy"], { cwd: dir });
-    expect(r.stderr.split("\n")[0]).toBe('lists/staff.policy:2:13: error PC3023: Entry "a b " has leading or trailing white space; pam_listfile compares exactly, so it would never match.');
+    expect(r.stderr.split("\n")[0]).toBe(
+      'lists/staff.policy:2:13: error PC3023: Entry "a b " has leading or trailing white space; pam_listfile compares exactly, so it would never match.',
+    );
   });
 
   it("refuses includes outside the policy's folder, cycles and missing files", () => {
-    const dir = repo({ "top/site.policy": P + 'include "../secret.policy";\ninclude "a.policy";\ninclude "missing.policy";\n', "secret.policy": "users x = y;\n", "top/a.policy": 'include "b.policy";\n', "top/b.policy": 'include "a.policy";\n' });
+    const dir = repo({
+      "top/site.policy": P + 'include "../secret.policy";\ninclude "a.policy";\ninclude "missing.policy";\n',
+      "secret.policy": "users x = y;\n",
+      "top/a.policy": 'include "b.policy";\n',
+      "top/b.policy": 'include "a.policy";\n',
+    });
     const r = runCli(["check", "top/site.policy", "--format", "json"], { cwd: dir });
-    const d = JSON.parse(r.stdout).diagnostics.map((x: { code: string; message: string; location: { file: string; line: number } }) => `${x.location.file}:${x.location.line} ${x.code} ${x.message}`);
+    const d = JSON.parse(r.stdout).diagnostics.map(
+      (x: { code: string; message: string; location: { file: string; line: number } }) =>
+        `${x.location.file}:${x.location.line} ${x.code} ${x.message}`,
+    );
     expect(d).toEqual([
       'top/b.policy:1 PC1013 "a.policy" is already being included: a.policy -> b.policy -> a.policy.',
       'top/site.policy:2 PC1012 Cannot include "../secret.policy": includes must stay inside top, the folder of the policy given on the command line.',
@@ -197,7 +236,12 @@ describe("workflow: hosts", () => {
     expect(files).not.toContain("mx2/etc/pam.d/imap");
     const manifest = JSON.parse(readFileSync(join(out, ".policyc/manifest.json"), "utf8"));
     expect(manifest.hosts).toEqual(["mx1", "mx2", "shell1"]);
-    expect(manifest.files.find((f: { path: string }) => f.path === "mx1/etc/imapd.acl")).toMatchObject({ host: "mx1", target: "/etc/imapd.acl", mode: "0644", owner: "root" });
+    expect(manifest.files.find((f: { path: string }) => f.path === "mx1/etc/imapd.acl")).toMatchObject({
+      host: "mx1",
+      target: "/etc/imapd.acl",
+      mode: "0644",
+      owner: "root",
+    });
   });
 
   it("reports a problem in a shared statement once, not once per host", () => {
@@ -208,7 +252,10 @@ describe("workflow: hosts", () => {
 
 describe("workflow: examples/fleet/Makefile", () => {
   const make = (dir: string, ...args: string[]) =>
-    spawnSync("make", ["-C", dir, `POLICYC=node ${join(ROOT, "bin/policyc.js")}`, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    spawnSync("make", ["-C", dir, `POLICYC=node ${join(ROOT, "bin/policyc.js")}`, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
 
   it("builds once, then does nothing; a touched list reruns policyc but rewrites nothing; an edited list rewrites only its outputs", () => {
     const dir = tempDir("policyc-fleet-");
@@ -230,7 +277,10 @@ describe("workflow: examples/fleet/Makefile", () => {
     const afterTouch = mtimes();
     for (const [p, t] of before) if (!p.startsWith(".policyc")) expect(afterTouch.get(p), p).toBe(t);
 
-    writeFileSync(join(dir, "lists/networks.policy"), "networks office = 192.0.2.0/24, 203.0.113.0/24;\nnetworks datacenter = 198.51.100.0/24;\n");
+    writeFileSync(
+      join(dir, "lists/networks.policy"),
+      "networks office = 192.0.2.0/24, 203.0.113.0/24;\nnetworks datacenter = 198.51.100.0/24;\n",
+    );
     const edited = make(dir);
     expect(edited.stderr).toBe("policyc: wrote 2 files to out (18 unchanged).\n");
     const afterEdit = mtimes();
@@ -254,12 +304,16 @@ describe("workflow: dependency files with hostile names, under real GNU make", (
   /** A Makefile as the README shows it, counting policyc runs. */
   const MAKEFILE = (cli: string) =>
     `out/.policyc/manifest.json: site.policy\n\tnode ${cli} build site.policy -o out -q -M deps.mk\n\techo ran >> runs.log\n-include deps.mk\n`;
-  const runs = (dir: string) => (existsSync(join(dir, "runs.log")) ? readFileSync(join(dir, "runs.log"), "utf8").split("\n").length - 1 : 0);
+  const runs = (dir: string) =>
+    existsSync(join(dir, "runs.log")) ? readFileSync(join(dir, "runs.log"), "utf8").split("\n").length - 1 : 0;
   const make = (dir: string) => spawnSync("make", ["-C", dir], { encoding: "utf8" });
 
   it("escapes every character make treats specially: no command runs, and touching the file rebuilds", () => {
     const name = "lists/a b#c:d$e%f\\`touch PWNED`'x'!&,@+{}<>^.policy";
-    const dir = repo({ "site.policy": `include "${name.replace(/\\/g, "\\\\")}";\n` + P + 'service s { acl user allow "/etc/s.acl" { entries root; } }\n', [name]: "users staff = alice;\n" });
+    const dir = repo({
+      "site.policy": `include "${name.replace(/\\/g, "\\\\")}";\n` + P + 'service s { acl user allow "/etc/s.acl" { entries root; } }\n',
+      [name]: "users staff = alice;\n",
+    });
     writeFileSync(join(dir, "Makefile"), MAKEFILE(CLI));
     const first = make(dir);
     expect(first.status, first.stderr).toBe(0);
@@ -277,10 +331,15 @@ describe("workflow: dependency files with hostile names, under real GNU make", (
 
   it("refuses a name make cannot represent (a line break that would start a recipe) with PC5011, writing nothing", () => {
     const name = "x\n\ttouch PWNED\n.policy";
-    const dir = repo({ "site.policy": `include "x\\n\\ttouch PWNED\\n.policy";\n` + P + 'service s { acl user allow "/etc/s.acl" { entries root; } }\n', [name]: "users staff = alice;\n" });
+    const dir = repo({
+      "site.policy": `include "x\\n\\ttouch PWNED\\n.policy";\n` + P + 'service s { acl user allow "/etc/s.acl" { entries root; } }\n',
+      [name]: "users staff = alice;\n",
+    });
     const r = runCli(["build", "site.policy", "-o", "out", "-M", "deps.mk"], { cwd: dir });
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('policyc: error PC5011: Cannot write the dependency file deps.mk: make cannot represent the file name "x\\n\\ttouch PWNED\\n.policy", which has a line break; nothing was written.\n');
+    expect(r.stderr).toBe(
+      'policyc: error PC5011: Cannot write the dependency file deps.mk: make cannot represent the file name "x\\n\\ttouch PWNED\\n.policy", which has a line break; nothing was written.\n',
+    );
     expect(existsSync(join(dir, "out"))).toBe(false);
     expect(existsSync(join(dir, "deps.mk"))).toBe(false);
   });
@@ -302,7 +361,10 @@ describe("workflow: dependency files with hostile names, under real GNU make", (
         const earlier = new Date(Date.now() - 10_000);
         utimesSync(join(f, target), earlier, earlier);
         writeFileSync(join(f, "deps.mk"), depfile([target], [name]));
-        writeFileSync(join(f, "Makefile"), `all: ${escape(target, false)}\ninclude deps.mk\n${escape(target, true)}:\n\t$(info [$@] [$^])\n`);
+        writeFileSync(
+          join(f, "Makefile"),
+          `all: ${escape(target, false)}\ninclude deps.mk\n${escape(target, true)}:\n\t$(info [$@] [$^])\n`,
+        );
         const r = spawnSync("make", ["-s", "-C", f], { encoding: "utf8" });
         expect(r.stderr, name).toBe("");
         expect(r.stdout, name).toBe(`[${target}] [${name}]\n`);
@@ -322,13 +384,27 @@ describe("workflow: the output tree as a transaction", () => {
     mkdirSync(join(dir, "kept/etc"), { recursive: true });
     chmodSync(join(dir, "kept/etc"), 0o750);
     const build = (umask: string, out: string) => `umask ${umask} && "${process.execPath}" "${CLI}" build site.policy -o ${out} -q`;
-    const r = spawnSync("sh", ["-c", [build("077", "deep/host"), build("000", "fresh"), build("077", "kept")].join(" && ")], { cwd: dir, encoding: "utf8" });
+    const r = spawnSync("sh", ["-c", [build("077", "deep/host"), build("000", "fresh"), build("077", "kept")].join(" && ")], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(r.status, r.stderr).toBe(0);
     const mode = (p: string) => (statSync(join(dir, p)).mode & 0o777).toString(8);
-    for (const p of ["deep", "deep/host", "deep/host/etc", "deep/host/etc/pam.d", "deep/host/.policyc", "fresh", "fresh/etc/pam.d", "fresh/.policyc", "kept/etc/pam.d"]) {
+    for (const p of [
+      "deep",
+      "deep/host",
+      "deep/host/etc",
+      "deep/host/etc/pam.d",
+      "deep/host/.policyc",
+      "fresh",
+      "fresh/etc/pam.d",
+      "fresh/.policyc",
+      "kept/etc/pam.d",
+    ]) {
       expect(mode(p), p).toBe("755");
     }
-    for (const p of ["deep/host/etc/imapd.acl", "deep/host/.policyc/manifest.json", "fresh/etc/imapd.acl", "fresh/.policyc/manifest.json"]) expect(mode(p), p).toBe("644");
+    for (const p of ["deep/host/etc/imapd.acl", "deep/host/.policyc/manifest.json", "fresh/etc/imapd.acl", "fresh/.policyc/manifest.json"])
+      expect(mode(p), p).toBe("644");
     expect(mode("kept/etc")).toBe("750");
   });
 
@@ -357,15 +433,24 @@ describe("workflow: the output tree as a transaction", () => {
     writeFileSync(join(dir, "out/etc/.policyc-tmp-not-ours"), "a user's file\n");
     const check = runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir });
     expect([check.status, check.stdout]).toEqual([1, ""]);
-    expect(check.stderr).toBe("policyc: error PC5012: out holds an unfinished build (1 temporary file): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.\n");
+    expect(check.stderr).toBe(
+      "policyc: error PC5012: out holds an unfinished build (1 temporary file): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.\n",
+    );
     const diff = runCli(["diff", "site.policy", "--root", "out"], { cwd: dir });
     expect(diff.status).toBe(1);
     expect(diff.stderr).toContain("error PC5012: out holds an unfinished build (1 temporary file)");
-    writeFileSync(join(dir, "out/.policyc/journal"), JSON.stringify({ format: "policyc-journal", version: 1, pid: 4242, temporaries: [], files: [] }));
-    expect(runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir }).stderr).toContain("(the journal of an unfinished build (pid 4242) and 1 temporary file)");
+    writeFileSync(
+      join(dir, "out/.policyc/journal"),
+      JSON.stringify({ format: "policyc-journal", version: 1, pid: 4242, temporaries: [], files: [] }),
+    );
+    expect(runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir }).stderr).toContain(
+      "(the journal of an unfinished build (pid 4242) and 1 temporary file)",
+    );
     const repair = runCli(["build", "site.policy", "-o", "out"], { cwd: dir });
     expect(repair.status).toBe(0);
-    expect(repair.stderr).toContain("policyc: warning: out held the journal of an unfinished build (pid 4242) and 1 temporary file, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n");
+    expect(repair.stderr).toContain(
+      "policyc: warning: out held the journal of an unfinished build (pid 4242) and 1 temporary file, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n",
+    );
     expect(existsSync(tmp)).toBe(false);
     expect(existsSync(join(dir, "out/.policyc/journal"))).toBe(false);
     expect(readFileSync(join(dir, "out/etc/.policyc-tmp-not-ours"), "utf8")).toBe("a user's file\n");
@@ -404,8 +489,14 @@ describe("workflow: the output tree as a transaction", () => {
   });
 
   it("refuses outputs under /.policyc and named like policyc's temporaries (PC3031)", () => {
-    const r = runCli(["check", "-"], { input: P + 'service a { acl user allow "/.policyc/manifest.json" { entries root; } acl user allow "/etc/.policyc-tmp-0123456789abcdef0123456789abcdef" { entries root; } }\n' });
+    const r = runCli(["check", "-"], {
+      input:
+        P +
+        'service a { acl user allow "/.policyc/manifest.json" { entries root; } acl user allow "/etc/.policyc-tmp-0123456789abcdef0123456789abcdef" { entries root; } }\n',
+    });
     expect(r.stderr.match(/PC3031/g)).toHaveLength(2);
-    expect(r.stderr).toContain('error PC3031: The access list of service "a" would write /.policyc/manifest.json, a name policyc reserves for its manifest, journal and lock (.policyc/).');
+    expect(r.stderr).toContain(
+      'error PC3031: The access list of service "a" would write /.policyc/manifest.json, a name policyc reserves for its manifest, journal and lock (.policyc/).',
+    );
   });
 });

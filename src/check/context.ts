@@ -35,9 +35,7 @@ export class CheckContext {
         ]);
         return;
       }
-      diagnostics.report(def, span, args, [
-        { message: `If this is really meant, add unsafe ${def.code} "reason"; to this block.` },
-      ]);
+      diagnostics.report(def, span, args, [{ message: `If this is really meant, add unsafe ${def.code} "reason"; to this block.` }]);
       return;
     }
     diagnostics.report(def, span, args);

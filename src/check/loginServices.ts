@@ -34,13 +34,25 @@ export const LOGIN_SERVICES: ReadonlySet<string> = new Set([
   "polkit-1",
 ]);
 
-const DISPLAY_MANAGERS = ["gdm-password", "gdm-autologin", "gdm-fingerprint", "gdm-smartcard", "lightdm", "lightdm-autologin", "sddm", "sddm-autologin"];
+const DISPLAY_MANAGERS = [
+  "gdm-password",
+  "gdm-autologin",
+  "gdm-fingerprint",
+  "gdm-smartcard",
+  "lightdm",
+  "lightdm-autologin",
+  "sddm",
+  "sddm-autologin",
+];
 
 /** Services that never set PAM_RHOST, and why (for the message). */
 export const NO_RHOST: ReadonlyMap<string, string> = new Map([
   ["login", "console logins through login never set PAM_RHOST (only login -h, for telnet, does)"],
   ...["su", "su-l", "runuser", "runuser-l"].map((s): [string, string] => [s, `${s} is a local command and never sets PAM_RHOST`]),
-  ...["sudo", "sudo-i"].map((s): [string, string] => [s, `sudo sets PAM_RHOST only with "Defaults pam_rhost" in sudoers, which is off on Linux`]),
+  ...["sudo", "sudo-i"].map((s): [string, string] => [
+    s,
+    `sudo sets PAM_RHOST only with "Defaults pam_rhost" in sudoers, which is off on Linux`,
+  ]),
   ...DISPLAY_MANAGERS.map((s): [string, string] => [s, `the display manager's local logins never set PAM_RHOST`]),
 ]);
 

@@ -70,8 +70,7 @@ export interface ServiceModel {
 
 /** A line of a custom PAM stack, or the place of the access lists. */
 export type PamStackEntry =
-  | { kind: "line"; type: PamType; control: string; module: string; args: string[]; span: Span }
-  | { kind: "acls"; span: Span };
+  { kind: "line"; type: PamType; control: string; module: string; args: string[]; span: Span } | { kind: "acls"; span: Span };
 
 export type PamType = "auth" | "account" | "password" | "session";
 

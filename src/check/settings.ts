@@ -44,11 +44,15 @@ export function readSettings(
     if (!names.has(name)) {
       const known = [...names];
       const guess = closest(name, known);
-      diagnostics.report(Messages.UnknownSetting, { file, ...setting.name.loc }, {
-        name,
-        block,
-        expected: guess ? `${orList(known)} (did you mean "${guess}"?)` : orList(known),
-      });
+      diagnostics.report(
+        Messages.UnknownSetting,
+        { file, ...setting.name.loc },
+        {
+          name,
+          block,
+          expected: guess ? `${orList(known)} (did you mean "${guess}"?)` : orList(known),
+        },
+      );
       continue;
     }
     if (takesSub && !sub) {
@@ -59,10 +63,14 @@ export function readSettings(
         count = 0;
       } else {
         const subs = Object.keys(schema).filter((k) => k.startsWith(name + " "));
-        diagnostics.report(Messages.SettingShape, { file, ...setting.loc }, {
-          name,
-          expected: `one of: ${orList(subs.map((s) => `"${s} ..."`))}`,
-        });
+        diagnostics.report(
+          Messages.SettingShape,
+          { file, ...setting.loc },
+          {
+            name,
+            expected: `one of: ${orList(subs.map((s) => `"${s} ..."`))}`,
+          },
+        );
         continue;
       }
     }
@@ -70,21 +78,26 @@ export function readSettings(
     const rule = schema[key];
     if (!rule || (!takesSub && sub)) {
       if (takesSub) {
-        const subs = Object.keys(schema).filter((k) => k.startsWith(name + " ")).map((k) => k.slice(name.length + 1));
+        const subs = Object.keys(schema)
+          .filter((k) => k.startsWith(name + " "))
+          .map((k) => k.slice(name.length + 1));
         const guess = closest(sub!.value, subs);
-        diagnostics.report(Messages.UnknownSetting, { file, ...sub!.loc }, {
-          name: key,
-          block,
-          expected: orList(subs.map((s) => `${name} ${s}`)) + (guess ? ` (did you mean "${name} ${guess}"?)` : ""),
-        });
+        diagnostics.report(
+          Messages.UnknownSetting,
+          { file, ...sub!.loc },
+          {
+            name: key,
+            block,
+            expected: orList(subs.map((s) => `${name} ${s}`)) + (guess ? ` (did you mean "${name} ${guess}"?)` : ""),
+          },
+        );
       } else {
         diagnostics.report(Messages.SettingShape, { file, ...setting.loc }, { name, expected: schema[name]!.expected });
       }
       continue;
     }
     const n = count;
-    const ok =
-      rule.arity === "none" ? n === 0 : rule.arity === "one" ? n === 1 : rule.arity === "many" ? n >= 1 : true;
+    const ok = rule.arity === "none" ? n === 0 : rule.arity === "one" ? n === 1 : rule.arity === "many" ? n >= 1 : true;
     if (!ok) {
       diagnostics.report(Messages.SettingShape, { file, ...setting.loc }, { name: key, expected: rule.expected });
       continue;

@@ -83,7 +83,10 @@ export class NearNames {
     const found = new Set<number>();
     for (const d of deletions(word, max)) for (const i of this.index.get(d) ?? []) found.add(i);
     if (word.length + max > NearNames.INDEXED) for (const i of this.long) found.add(i);
-    return closest(word, [...found].sort((a, b) => a - b).map((i) => this.names[i]!));
+    return closest(
+      word,
+      [...found].sort((a, b) => a - b).map((i) => this.names[i]!),
+    );
   }
 }
 

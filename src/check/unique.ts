@@ -45,7 +45,7 @@ export function repeats(n: number, key: (i: number) => string, hash: (i: number)
     [index, index2] = [index2, index];
   }
   let drop: Uint8Array | null = null;
-  for (let g = 0; g < n; ) {
+  for (let g = 0; g < n;) {
     let end = g + 1;
     while (end < n && hashes[end] === hashes[g]) end++;
     for (let a = g; a < end - 1; a++) {

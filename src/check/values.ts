@@ -71,7 +71,7 @@ export function parseIpv4Network(s: string): Ipv4Network | string {
   const address = addr!.split(".").reduce((a, o) => a * 256 + Number(o), 0);
   const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
   if ((address & ~mask) >>> 0 !== 0) {
-    const net = ((address & mask) >>> 0);
+    const net = (address & mask) >>> 0;
     return `it has host bits set; the network is ${formatIpv4(net)}/${length}`;
   }
   return { address, length };
@@ -215,7 +215,10 @@ export function parseIpv6(s: string): number[] | undefined {
   const tail: number[] = [];
   if (s.includes(".")) {
     const at = s.lastIndexOf(":");
-    const o = s.slice(at + 1).split(".").map(Number);
+    const o = s
+      .slice(at + 1)
+      .split(".")
+      .map(Number);
     tail.push((o[0]! << 8) | o[1]!, (o[2]! << 8) | o[3]!);
     head = s.slice(0, at + 1);
     // "::1.2.3.4" leaves "::", "64:ff9b::1.2.3.4" leaves "64:ff9b::", "a:b:c:d:e:f:1.2.3.4" leaves "a:...:f:".
@@ -238,7 +241,7 @@ export function parseIpv6(s: string): number[] | undefined {
 export function formatIpv6(groups: readonly number[]): string {
   let bestBase = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

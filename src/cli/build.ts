@@ -75,7 +75,8 @@ async function build(ctx: CommandContext): Promise<number> {
         return EXIT_OK;
       }
       if (changes.length) ctx.out(await renderPatch(changes, { a: "a", b: "b" }));
-      if (hasLeftovers(leftovers)) fail((bag) => bag.report(Messages.OutputInterrupted, undefined, { out, what: describeLeftovers(leftovers) }));
+      if (hasLeftovers(leftovers))
+        fail((bag) => bag.report(Messages.OutputInterrupted, undefined, { out, what: describeLeftovers(leftovers) }));
       if (changes.length) {
         process.stderr.write(
           `policyc: ${out} is not what ${program.root.path} produces: ${changes.length === 1 ? "1 file differs" : `${changes.length} files differ`}; run policyc build to update it.\n`,
@@ -91,7 +92,10 @@ async function build(ctx: CommandContext): Promise<number> {
       const inputs = [...program.files.map((f) => f.path), ...result.templates.map(makePath)];
       for (const name of [...targets, ...inputs]) {
         const what = unrepresentable(name);
-        if (what) return fail((bag) => bag.report(Messages.DepfileName, undefined, { depfile: options.depfile!, path: JSON.stringify(name), what }));
+        if (what)
+          return fail((bag) =>
+            bag.report(Messages.DepfileName, undefined, { depfile: options.depfile!, path: JSON.stringify(name), what }),
+          );
       }
       dep = depfile(targets, inputs);
     }
@@ -104,13 +108,23 @@ async function build(ctx: CommandContext): Promise<number> {
       });
     } catch (e) {
       if (!(e instanceof LockBusy)) throw e;
-      return fail((bag) => bag.report(Messages.OutputLocked, undefined, { holder: e.pid !== null ? `pid ${e.pid}` : "pid unknown", out, lock: join(out, LOCK_PATH) }));
+      return fail((bag) =>
+        bag.report(Messages.OutputLocked, undefined, {
+          holder: e.pid !== null ? `pid ${e.pid}` : "pid unknown",
+          out,
+          lock: join(out, LOCK_PATH),
+        }),
+      );
     }
     if (report.recovered) {
-      process.stderr.write(`policyc: warning: ${out} held ${report.recovered}, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n`);
+      process.stderr.write(
+        `policyc: warning: ${out} held ${report.recovered}, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n`,
+      );
     }
     for (const path of report.modified) {
-      process.stderr.write(`policyc: warning: left ${join(out, path)} in place: the policy no longer produces it, but it was changed since policyc wrote it.\n`);
+      process.stderr.write(
+        `policyc: warning: left ${join(out, path)} in place: the policy no longer produces it, but it was changed since policyc wrote it.\n`,
+      );
     }
     if (options.verbose) {
       for (const p of report.written) process.stderr.write(`  wrote     ${join(out, p)}\n`);

@@ -15,7 +15,9 @@ in it, writing nothing. On success it says how many files the policy produces.`,
     if (!compiled) return ctx.exitCode;
     const n = compiled.files.length;
     const warnings = compiled.result.diagnostics.warningCount;
-    ctx.say(`policyc: ${compiled.program.root.path} is valid${warnings ? ` (${countLine(0, warnings)})` : ""}; it produces ${n} file${n === 1 ? "" : "s"}.`);
+    ctx.say(
+      `policyc: ${compiled.program.root.path} is valid${warnings ? ` (${countLine(0, warnings)})` : ""}; it produces ${n} file${n === 1 ? "" : "s"}.`,
+    );
     return EXIT_OK;
   },
 };

@@ -103,7 +103,13 @@ function defaultTemplates(): string {
 }
 
 /** The context a command runs in, for parsed options and arguments. */
-export function makeContext(command: CommandSpec, options: Options, positionals: string[], format: Format, version: string): CommandContext {
+export function makeContext(
+  command: CommandSpec,
+  options: Options,
+  positionals: string[],
+  format: Format,
+  version: string,
+): CommandContext {
   const gathered: Diagnostic[] = [];
   let errors = 0;
   let warnings = 0;

@@ -58,7 +58,10 @@ async function diff(ctx: CommandContext): Promise<number> {
   if (!root) return stockDiff(ctx, files);
   const changes = compareTree(root, files);
   // Temporaries beside the policy's files: an interrupted build was deployed, or a build is running.
-  const leftovers = findLeftovers(root, files.map((f) => dirname(f.path)));
+  const leftovers = findLeftovers(
+    root,
+    files.map((f) => dirname(f.path)),
+  );
   if (hasLeftovers(leftovers)) {
     const bag = new DiagnosticBag();
     bag.report(Messages.OutputInterrupted, undefined, { out: root, what: describeLeftovers(leftovers) });
@@ -98,6 +101,8 @@ async function stockDiff(ctx: CommandContext, files: { path: string; content: st
     );
   ctx.out(await renderPatch(changes, { a: "stock", b: "policy" }));
   const stocked = changes.filter((c) => c.kind === "modify").length;
-  ctx.say(`policyc: ${stocked} file${stocked === 1 ? "" : "s"} built from the distribution's stock files, ${changes.length - stocked} new.`);
+  ctx.say(
+    `policyc: ${stocked} file${stocked === 1 ? "" : "s"} built from the distribution's stock files, ${changes.length - stocked} new.`,
+  );
   return EXIT_OK;
 }

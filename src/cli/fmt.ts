@@ -19,7 +19,12 @@ export const fmtSpec: CommandSpec = {
   description: `Formats policy files in place with policyc's prettier plugin, honouring a
 .prettierrc or .editorconfig as prettier itself does. A folder means every
 *.policy file under it (folders starting with "." and node_modules skipped).`,
-  options: [{ name: "check", help: "write nothing: list the files that would change and exit 1\nif any (on stdout; on stderr with --format json or sarif)" }],
+  options: [
+    {
+      name: "check",
+      help: "write nothing: list the files that would change and exit 1\nif any (on stdout; on stderr with --format json or sarif)",
+    },
+  ],
   exits: {
     errors: "a syntax error, a file that would change (--check) or a failed write",
     usage: "wrong usage, an unreadable file or prettier configuration",

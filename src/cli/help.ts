@@ -39,7 +39,9 @@ function wrap(text: string): string {
 /** "Exit status: 0 success, 1 ..., 2 ...": the numbers are io.ts's, the words the command's. */
 export function exitLine(spec: CommandSpec): string {
   // A code stays on the line of its first word.
-  return wrap(`Exit status: ${EXIT_OK}\u00a0success, ${EXIT_ERRORS}\u00a0${spec.exits.errors}, ${EXIT_USAGE}\u00a0${spec.exits.usage}.`).replace(/\u00a0/g, " ");
+  return wrap(
+    `Exit status: ${EXIT_OK}\u00a0success, ${EXIT_ERRORS}\u00a0${spec.exits.errors}, ${EXIT_USAGE}\u00a0${spec.exits.usage}.`,
+  ).replace(/\u00a0/g, " ");
 }
 
 /** `policyc COMMAND --help`, made from the table the parser uses. */

@@ -38,7 +38,12 @@ function unknownOption(spec: CommandSpec, raw: string, commands: readonly Comman
   const other = allOptions(commands).find((o) => (raw.startsWith("--") ? o.name === name : o.short === name));
   if (other && other.name !== "version") return `--${other.name} is not an option of ${spec.name}.`;
   const own = optionsOf(spec);
-  const near = raw.startsWith("--") ? closest(name, own.map((o) => o.name)) : undefined;
+  const near = raw.startsWith("--")
+    ? closest(
+        name,
+        own.map((o) => o.name),
+      )
+    : undefined;
   return `unknown option "${raw}" for ${spec.name}${near ? `; did you mean --${near}?` : `; its options are ${own.map((o) => `--${o.name}`).join(", ")}.`}`;
 }
 
@@ -80,7 +85,9 @@ export function invoke(spec: CommandSpec, args: string[], commands: readonly Com
     if (options.quiet && options.verbose) throw new UsageError("--quiet and --verbose contradict each other.");
     if (spec.takesPolicy && positionals.length !== 1) {
       throw new UsageError(
-        positionals.length === 0 ? `${spec.name} needs a policy file (or - for standard input).` : `${spec.name} takes one policy file, not ${positionals.length}.`,
+        positionals.length === 0
+          ? `${spec.name} needs a policy file (or - for standard input).`
+          : `${spec.name} takes one policy file, not ${positionals.length}.`,
       );
     }
     ctx = makeContext(spec, options, positionals, format, VERSION);
@@ -103,4 +110,3 @@ export function invoke(spec: CommandSpec, args: string[], commands: readonly Com
     return failed(e);
   }
 }
-

@@ -15,7 +15,9 @@ export class UsageError extends Error {}
 export function palette(stream: NodeJS.WriteStream = process.stderr): Palette {
   const force = process.env.FORCE_COLOR;
   const on =
-    force !== undefined && force !== "" ? force !== "0" && force !== "false" : !process.env.NO_COLOR && stream.isTTY === true && process.env.TERM !== "dumb";
+    force !== undefined && force !== ""
+      ? force !== "0" && force !== "false"
+      : !process.env.NO_COLOR && stream.isTTY === true && process.env.TERM !== "dumb";
   if (!on) return plain;
   const wrap = (a: number, b: number) => (s: string) => `\x1b[${a}m${s}\x1b[${b}m`;
   return { error: wrap(31, 39), warning: wrap(33, 39), bold: wrap(1, 22), dim: wrap(2, 22) };

@@ -15,7 +15,13 @@ export const COMMANDS: readonly CommandSpec[] = [buildCommand, checkCommand, dif
 
 /** The command word among the arguments: the first one that is not an option or an option's value. */
 function findCommand(argv: string[]): { index: number; help: boolean; version: boolean } {
-  const { tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options: parserOptions(allOptions(COMMANDS)) });
+  const { tokens } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+    options: parserOptions(allOptions(COMMANDS)),
+  });
   const first = tokens.find((t) => t.kind === "positional");
   const flags = tokens.filter((t) => t.kind === "option").map((t) => t.name);
   return { index: first ? first.index : -1, help: flags.includes("help"), version: flags.includes("version") };

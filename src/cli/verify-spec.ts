@@ -4,7 +4,9 @@ import type { CommandSpec } from "./command.js";
 /** `policyc verify OUT [--cf-dir DIR]`: its usage and options; src/cli/verify.ts runs it. */
 export const verifySpec: CommandSpec = {
   name: "verify",
-  synopsis: [["verify OUT [--cf-dir DIR]", "run OUT's sendmail files in sendmail's own\naddress test mode: no open relay, trusted\nAUTH relays"]],
+  synopsis: [
+    ["verify OUT [--cf-dir DIR]", "run OUT's sendmail files in sendmail's own\naddress test mode: no open relay, trusted\nAUTH relays"],
+  ],
   description: `Checks the mail relay configuration of a tree written by "policyc build -o OUT"
 on the real sendmail: expands OUT/etc/mail/sendmail.mc with m4, builds the
 access map with makemap, and runs sendmail's address test mode (sendmail -bt)
@@ -45,4 +47,3 @@ Needs m4, sendmail and makemap (Debian: ${DEBIAN_PACKAGES}).`,
   // The runner is bundled apart (dist/verify.js) and loaded only when verify runs.
   run: async (ctx) => (await import("./verify.js")).runVerify(ctx),
 };
-

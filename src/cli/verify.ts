@@ -33,7 +33,9 @@ function verifySarif(report: VerifyReport, version: string): string {
 export function runVerify(ctx: CommandContext): number {
   const { options, positionals } = ctx;
   if (positionals.length !== 1) {
-    throw new UsageError(positionals.length === 0 ? "needs the output folder of policyc build (OUT)." : `takes one output folder, not ${positionals.length}.`);
+    throw new UsageError(
+      positionals.length === 0 ? "needs the output folder of policyc build (OUT)." : `takes one output folder, not ${positionals.length}.`,
+    );
   }
   if (options["cf-dir"] === "") throw new UsageError("--cf-dir needs a folder.");
   const tree = positionals[0]!;
@@ -44,7 +46,17 @@ export function runVerify(ctx: CommandContext): number {
     // Setup failures, and file system errors (an unreadable tree, no temp folder): no stack trace.
     if (e instanceof VerifySetupError || typeof (e as NodeJS.ErrnoException).code === "string") {
       process.stderr.write(`policyc verify: ${(e as Error).message}\n`);
-      const failed: VerifyReport = { tree, sendmailVersion: "", cfDir: "", runMode: "", foreignAddress: null, notes: [], problems: [(e as Error).message], results: [], ok: false };
+      const failed: VerifyReport = {
+        tree,
+        sendmailVersion: "",
+        cfDir: "",
+        runMode: "",
+        foreignAddress: null,
+        notes: [],
+        problems: [(e as Error).message],
+        results: [],
+        ok: false,
+      };
       ctx.document = (format) => (format === "json" ? verifyJson(failed) : verifySarif(failed, ctx.version));
       return EXIT_USAGE;
     }
@@ -54,7 +66,14 @@ export function runVerify(ctx: CommandContext): number {
   if (ctx.format === "human") {
     const text = formatReport(report);
     if (!options.quiet) process.stdout.write(text);
-    else if (!report.ok) process.stdout.write(text.split("\n").filter((l) => l.startsWith("FAIL")).map((l) => l + "\n").join(""));
+    else if (!report.ok)
+      process.stdout.write(
+        text
+          .split("\n")
+          .filter((l) => l.startsWith("FAIL"))
+          .map((l) => l + "\n")
+          .join(""),
+      );
   }
   for (const p of report.problems) process.stderr.write(`policyc verify: ${p}\n`);
   return report.ok ? EXIT_OK : EXIT_ERRORS;

@@ -41,12 +41,7 @@ export class DiagnosticBag {
   warningCount = 0;
 
   /** Reports a catalogue message at a span. */
-  report(
-    def: MessageDef,
-    span: Span | undefined,
-    args: Record<string, string | number> = {},
-    related?: Diagnostic["related"],
-  ): void {
+  report(def: MessageDef, span: Span | undefined, args: Record<string, string | number> = {}, related?: Diagnostic["related"]): void {
     const d: Diagnostic = { code: def.code, severity: def.severity, message: format(def, args) };
     if (span) d.span = span;
     if (related) d.related = related;

@@ -28,8 +28,7 @@ export type Item = Statement | HostItem | Setting | Stack | Acl | Listen | Stack
 
 /** A line (or lines) of a container body: an item with its comments, or an own-line comment. */
 export type Row =
-  | { kind: "comment"; comment: Comment; start: number; end: number }
-  | { kind: "item"; index: number; start: number; end: number };
+  { kind: "comment"; comment: Comment; start: number; end: number } | { kind: "item"; index: number; start: number; end: number };
 
 /** The placement of every comment of a policy. */
 export interface Layout {

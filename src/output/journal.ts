@@ -81,7 +81,8 @@ export function findTemporaries(root: string, dirs?: Iterable<string>): string[]
     for (const d of new Set(dirs)) {
       const abs = join(root, d);
       // A folder reached through a link is not the tree's: skip it.
-      if (d.split("/").some((_, i, parts) => lstatSync(join(root, ...parts.slice(0, i + 1)), { throwIfNoEntry: false })?.isSymbolicLink())) continue;
+      if (d.split("/").some((_, i, parts) => lstatSync(join(root, ...parts.slice(0, i + 1)), { throwIfNoEntry: false })?.isSymbolicLink()))
+        continue;
       scan(abs, false);
     }
   } else scan(root, true);

@@ -18,9 +18,17 @@ export async function renderPatch(changes: Change[], names: { a: string; b: stri
       out += `old mode 100${c.modeBefore.toString(8)}\nnew mode 100${c.modeAfter.toString(8)}\n`;
     }
     if (c.kind === "mode") continue;
-    const patch = createTwoFilesPatch(c.kind === "add" ? "/dev/null" : a, c.kind === "remove" ? "/dev/null" : b, c.before ?? "", c.after ?? "", "", "", {
-      context: 3,
-    });
+    const patch = createTwoFilesPatch(
+      c.kind === "add" ? "/dev/null" : a,
+      c.kind === "remove" ? "/dev/null" : b,
+      c.before ?? "",
+      c.after ?? "",
+      "",
+      "",
+      {
+        context: 3,
+      },
+    );
     // Drop the library's "Index:" and "====" lines: git's format starts at ---.
     out += patch.slice(patch.indexOf("---"));
   }

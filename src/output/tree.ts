@@ -31,7 +31,11 @@ function readIfFile(abs: string): { content: string; mode: number } | undefined 
  * through a symbolic link inside the tree is refused (OutputError), never
  * followed.
  */
-export function staleFiles(root: string, files: OutputFile[], owned: { path: string; sha256: string }[] = []): { removable: string[]; modified: string[] } {
+export function staleFiles(
+  root: string,
+  files: OutputFile[],
+  owned: { path: string; sha256: string }[] = [],
+): { removable: string[]; modified: string[] } {
   const now = new Set(files.map((f) => f.path));
   const hashes = new Map<string, Set<string>>();
   for (const p of [...(readManifest(root) ?? []), ...owned]) {

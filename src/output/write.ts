@@ -130,7 +130,7 @@ export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): v
     let total = 0;
     for (const piece of chunks(content)) {
       const buf = Buffer.from(piece, "utf8");
-      for (let off = 0; off < buf.length; ) {
+      for (let off = 0; off < buf.length;) {
         const n = fs.writeSync(fd, buf, off);
         if (!(n > 0)) throw new Error(`short write: ${total + off} of ${Buffer.byteLength(content)} bytes written`);
         off += n;
@@ -222,11 +222,14 @@ function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, remo
  */
 function onlyRemoved(fs: Fs, abs: string, rel: string, removing: Set<string>): boolean {
   const entries = fs.readdirSync(abs, { withFileTypes: true });
-  return entries.length > 0 && entries.every((e) => {
-    const r = `${rel}/${e.name}`;
-    if (e.isDirectory()) return onlyRemoved(fs, join(abs, e.name), r, removing);
-    return e.isFile() && removing.has(r);
-  });
+  return (
+    entries.length > 0 &&
+    entries.every((e) => {
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) return onlyRemoved(fs, join(abs, e.name), r, removing);
+      return e.isFile() && removing.has(r);
+    })
+  );
 }
 
 /**
@@ -266,7 +269,12 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
       continue;
     }
     if (st && !st.isFile()) throw new OutputError(abs, "exists and is not a regular file");
-    if (st && (st.mode & 0o7777) === file.mode && st.size === Buffer.byteLength(file.content) && fs.readFileSync(abs, "utf8") === file.content) {
+    if (
+      st &&
+      (st.mode & 0o7777) === file.mode &&
+      st.size === Buffer.byteLength(file.content) &&
+      fs.readFileSync(abs, "utf8") === file.content
+    ) {
       report.unchanged.push(file.path);
       continue;
     }

@@ -210,18 +210,4 @@ export interface Policy {
 }
 
 export type Node =
-  | Policy
-  | Include
-  | Host
-  | Statement
-  | Setting
-  | Stack
-  | StackEntry
-  | Acl
-  | Listen
-  | Word
-  | Str
-  | Ref
-  | Bracket
-  | KeyValue
-  | Comment;
+  Policy | Include | Host | Statement | Setting | Stack | StackEntry | Acl | Listen | Word | Str | Ref | Bracket | KeyValue | Comment;

@@ -16,7 +16,13 @@ export interface CharClass {
 }
 
 /** C0 controls (U+0000-U+001F, TAB and LF among them) and DEL. */
-export const C0_CONTROL: CharClass = { description: "a control character", ranges: [[0x00, 0x1f], [0x7f, 0x7f]] };
+export const C0_CONTROL: CharClass = {
+  description: "a control character",
+  ranges: [
+    [0x00, 0x1f],
+    [0x7f, 0x7f],
+  ],
+};
 
 /** C1 controls (U+0080-U+009F), such as NEL U+0085: invisible, and some tools break lines at them. */
 export const C1_CONTROL: CharClass = { description: "a C1 control character", ranges: [[0x80, 0x9f]] };

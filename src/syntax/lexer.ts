@@ -63,10 +63,7 @@ export const tokenTypes = {
     return "";
   },
   has(type: string): boolean {
-    if (
-      !(type in rules || EXTRA_TYPES.includes(type)) ||
-      ["ws", "comment", "invalid", "badString", "dollar"].includes(type)
-    ) {
+    if (!(type in rules || EXTRA_TYPES.includes(type)) || ["ws", "comment", "invalid", "badString", "dollar"].includes(type)) {
       throw new Error(`policyc bug: the grammar names token type "${type}", which the lexer does not produce`);
     }
     return true;
@@ -105,9 +102,13 @@ export function lex(file: SourceFile, diagnostics: DiagnosticBag): Lexed {
         break;
       case "invalid":
         errorOffsets.push(t.offset);
-        diagnostics.report(Messages.InvalidCharacter, { file, start: t.offset, end: t.offset + t.text.length }, {
-          char: describeChar(t.text),
-        });
+        diagnostics.report(
+          Messages.InvalidCharacter,
+          { file, start: t.offset, end: t.offset + t.text.length },
+          {
+            char: describeChar(t.text),
+          },
+        );
         break;
       case "dollar":
         errorOffsets.push(t.offset);

@@ -74,7 +74,7 @@ export function load(
 ): Program | undefined {
   const root = decodeSource(rootPath, rootBytes, diagnostics);
   if (!root) return undefined;
-  const realRoot = rootPath === "<stdin>" ? resolve(".", "<stdin>") : safeRealpath(rootPath) ?? resolve(rootPath);
+  const realRoot = rootPath === "<stdin>" ? resolve(".", "<stdin>") : (safeRealpath(rootPath) ?? resolve(rootPath));
   const rootDir = dirname(realRoot);
   const program: Program = {
     root,
@@ -98,7 +98,11 @@ export function load(
         return { ok: false, bytes: 0, report: (span) => diagnostics.report(Messages.NotRegularFile, span, { path: shown, what: e.what }) };
       }
       const reason = readFailure(e);
-      return { ok: false, bytes: 0, report: (span, wanted) => diagnostics.report(Messages.IncludeUnreadable, span, { path: wanted, reason }) };
+      return {
+        ok: false,
+        bytes: 0,
+        report: (span, wanted) => diagnostics.report(Messages.IncludeUnreadable, span, { path: wanted, reason }),
+      };
     }
     if (bytes.length > room) return { ok: false, bytes: bytes.length, report: () => {} }; // the caller reports the limit
     const file = decodeSource(shown, bytes, diagnostics);
@@ -146,7 +150,10 @@ export function load(
     }
     const rel = relative(rootDir, real);
     if (rel === "" || rel.startsWith(".." + sep) || rel === ".." || isAbsolute(rel)) {
-      diagnostics.report(Messages.IncludeOutside, span, { path: wanted, root: rootPath === "<stdin>" ? "the current folder" : posix.dirname(rootPath) });
+      diagnostics.report(Messages.IncludeOutside, span, {
+        path: wanted,
+        root: rootPath === "<stdin>" ? "the current folder" : posix.dirname(rootPath),
+      });
       continue;
     }
     if (onStack.has(real)) {

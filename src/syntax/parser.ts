@@ -145,13 +145,7 @@ class SliceLexer {
   }
 }
 
-function parseStatement(
-  file: SourceFile,
-  tokens: Token[],
-  from: number,
-  to: number,
-  diagnostics: DiagnosticBag,
-): Statement | undefined {
+function parseStatement(file: SourceFile, tokens: Token[], from: number, to: number, diagnostics: DiagnosticBag): Statement | undefined {
   const lexer = new SliceLexer(tokens, from, to);
   const parser = new nearley.Parser(compiled, { lexer: lexer as unknown as nearley.Lexer });
   try {
@@ -160,10 +154,14 @@ function parseStatement(
     const token = (e as { token?: Token }).token;
     if (!token) throw e;
     if (oneValueExpected(file, tokens, from, tokens.indexOf(token, from), diagnostics)) return undefined;
-    diagnostics.report(Messages.UnexpectedToken, { file, start: token.offset, end: token.offset + token.text.length }, {
-      found: describeToken(token),
-      expected: expectedTerminals(parser),
-    });
+    diagnostics.report(
+      Messages.UnexpectedToken,
+      { file, start: token.offset, end: token.offset + token.text.length },
+      {
+        found: describeToken(token),
+        expected: expectedTerminals(parser),
+      },
+    );
     return undefined;
   }
   if (parser.results.length === 0) {
@@ -247,8 +245,9 @@ const TERMINAL_NAMES: Record<string, string> = {
 
 /** The terminals the parser could take in its current column, for "expected ..." messages. */
 function expectedTerminals(parser: nearley.Parser): string {
-  const column = (parser as unknown as { table: { states: { rule: { symbols: unknown[] }; dot: number }[] }[]; current: number })
-    .table[(parser as unknown as { current: number }).current];
+  const column = (parser as unknown as { table: { states: { rule: { symbols: unknown[] }; dot: number }[] }[]; current: number }).table[
+    (parser as unknown as { current: number }).current
+  ];
   const names = new Set<string>();
   for (const state of column?.states ?? []) {
     const sym = state.rule.symbols[state.dot] as { type?: string; literal?: string } | string | undefined;

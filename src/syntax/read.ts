@@ -86,4 +86,3 @@ export function formatBytes(n: number): string {
 
 /** Why reading a file failed, in words, for PC1010 and PC1011: the one errno-to-words function. */
 export { errnoWords as readFailure } from "../diagnostics/errno.js";
-

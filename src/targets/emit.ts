@@ -58,7 +58,14 @@ function plain(file: OutputFile, diagnostics: DiagnosticBag): boolean {
   const line = file.content.slice(0, found.index).split("\n").length;
   const cp = found.char.codePointAt(0)!;
   const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
-  const what = cp === 13 ? "a carriage return" : cp === 0xfeff ? "a byte order mark" : found.cls === C0_CONTROL ? `the control character ${hex}` : `${found.cls.description} (${hex})`;
+  const what =
+    cp === 13
+      ? "a carriage return"
+      : cp === 0xfeff
+        ? "a byte order mark"
+        : found.cls === C0_CONTROL
+          ? `the control character ${hex}`
+          : `${found.cls.description} (${hex})`;
   diagnostics.report(Messages.OutputNotPlain, undefined, { path: "/" + file.path, what, line });
   return false;
 }
@@ -73,11 +80,19 @@ function pathConflicts(byPath: Map<string, OutputFile>, diagnostics: DiagnosticB
   for (const file of byPath.values()) {
     const parts = file.path.split("/");
     if (parts[0] === STATE_DIR) {
-      diagnostics.report(Messages.ReservedPath, file.origins[0], { producer: capitalize(file.producer), path: "/" + file.path, what: "its manifest, journal and lock (.policyc/)" });
+      diagnostics.report(Messages.ReservedPath, file.origins[0], {
+        producer: capitalize(file.producer),
+        path: "/" + file.path,
+        what: "its manifest, journal and lock (.policyc/)",
+      });
       continue;
     }
     if (parts.some((p) => TEMP_NAME.test(p))) {
-      diagnostics.report(Messages.ReservedPath, file.origins[0], { producer: capitalize(file.producer), path: "/" + file.path, what: "its temporary files" });
+      diagnostics.report(Messages.ReservedPath, file.origins[0], {
+        producer: capitalize(file.producer),
+        path: "/" + file.path,
+        what: "its temporary files",
+      });
       continue;
     }
     for (let i = 1; i < parts.length; i++) {

@@ -95,7 +95,23 @@ export const M4_PROLOGUE =
   "divert(-1)\n" + "define(`_NO_MAKEINFO_')\n" + UNDEFINED_BUILTINS.map((b) => `undefine(\`${b}')\n`).join("") + "divert(0)dnl\n";
 
 /** sendmail map types that only read data (or compute), never run a program or open a socket. */
-const SAFE_MAP_TYPES = new Set(["hash", "btree", "dbm", "text", "host", "macro", "dequote", "arith", "regex", "null", "stab", "sequence", "switch", "user", "syslog"]);
+const SAFE_MAP_TYPES = new Set([
+  "hash",
+  "btree",
+  "dbm",
+  "text",
+  "host",
+  "macro",
+  "dequote",
+  "arith",
+  "regex",
+  "null",
+  "stab",
+  "sequence",
+  "switch",
+  "user",
+  "syslog",
+]);
 
 /** Lines of the expanded cf that would make sendmail run a program or reach beyond the tree's data. */
 export function checkCf(cf: string): string[] {
@@ -104,17 +120,23 @@ export function checkCf(cf: string): string[] {
   const lines = cf.split("\n");
   lines.forEach((line, i) => {
     if (/^[KF]/.test(line) && /^[ \t]/.test(lines[i + 1] ?? "")) {
-      problems.push(`line ${i + 1} of the expanded sendmail.cf declares a map or class that continues on the next line, which verify does not run: ${line.slice(0, 120)}`);
+      problems.push(
+        `line ${i + 1} of the expanded sendmail.cf declares a map or class that continues on the next line, which verify does not run: ${line.slice(0, 120)}`,
+      );
     }
   });
   lines.forEach((line, i) => {
     const k = /^K(\S+)\s+(\S+)/.exec(line);
     if (k && !SAFE_MAP_TYPES.has(k[2]!.toLowerCase())) {
-      problems.push(`line ${i + 1} of the expanded sendmail.cf declares map ${k[1]} of type ${k[2]}, which verify does not run (it allows ${[...SAFE_MAP_TYPES].join(", ")}): ${line.slice(0, 120)}`);
+      problems.push(
+        `line ${i + 1} of the expanded sendmail.cf declares map ${k[1]} of type ${k[2]}, which verify does not run (it allows ${[...SAFE_MAP_TYPES].join(", ")}): ${line.slice(0, 120)}`,
+      );
     }
     const f = /^F(\w|\{[^}]+\})(?:-o)?\s*(\S)/.exec(line);
     if (f && f[2] !== "/") {
-      problems.push(`line ${i + 1} of the expanded sendmail.cf loads class ${f[1]} from something other than an absolute file path (a "|" would run a program): ${line.slice(0, 120)}`);
+      problems.push(
+        `line ${i + 1} of the expanded sendmail.cf loads class ${f[1]} from something other than an absolute file path (a "|" would run a program): ${line.slice(0, 120)}`,
+      );
     }
   });
   return problems;

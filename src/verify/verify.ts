@@ -190,10 +190,12 @@ export function readTreeFile(tree: string, path: string): string | null {
   try {
     bytes = readRegularFile(real, MAX_TREE_FILE_BYTES);
   } catch (e) {
-    if (e instanceof NotRegularFileError) throw new VerifySetupError(`${shown} is ${e.what}, not a regular file; verify reads only regular files.`);
+    if (e instanceof NotRegularFileError)
+      throw new VerifySetupError(`${shown} is ${e.what}, not a regular file; verify reads only regular files.`);
     throw new VerifySetupError(`cannot read ${shown}: ${readFailure(e)}.`);
   }
-  if (bytes.length > MAX_TREE_FILE_BYTES) throw new VerifySetupError(`${shown} is larger than ${formatBytes(MAX_TREE_FILE_BYTES)}, the most verify reads of one file.`);
+  if (bytes.length > MAX_TREE_FILE_BYTES)
+    throw new VerifySetupError(`${shown} is larger than ${formatBytes(MAX_TREE_FILE_BYTES)}, the most verify reads of one file.`);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8");
 }
 
@@ -205,7 +207,8 @@ function readIfExists(tree: string, path: string): string | null {
 export function readTreeFacts(tree: string): TreeFacts {
   const mcPath = join(tree, "etc/mail/sendmail.mc");
   const mc = readTreeFile(tree, "etc/mail/sendmail.mc");
-  if (mc === null) throw new VerifySetupError(`${mcPath} does not exist: give the folder "policyc build -o" wrote (it must hold etc/mail/sendmail.mc).`);
+  if (mc === null)
+    throw new VerifySetupError(`${mcPath} does not exist: give the folder "policyc build -o" wrote (it must hold etc/mail/sendmail.mc).`);
   let include: string | null = null;
   let includeLine: number | null = null;
   const offered: string[] = [];
@@ -230,7 +233,16 @@ export function readTreeFacts(tree: string): TreeFacts {
     if (IPV4_PREFIX.test(w)) relayPrefixes.push(w);
     else if (DOMAIN.test(w)) relayDomains.push(w.toLowerCase().replace(/\.$/, ""));
   }
-  return { mc, include, includeLine, offered, trustLine, localDomains: unique(localDomains), relayDomains: unique(relayDomains), relayPrefixes: unique(relayPrefixes) };
+  return {
+    mc,
+    include,
+    includeLine,
+    offered,
+    trustLine,
+    localDomains: unique(localDomains),
+    relayDomains: unique(relayDomains),
+    relayPrefixes: unique(relayPrefixes),
+  };
 }
 
 function unique(xs: string[]): string[] {
@@ -276,9 +288,11 @@ export function casesFor(facts: TreeFacts, foreign: string): { cases: VerifyCase
   });
   // Only names sendmail reads as one host name reach the -bt script (no white space, no $, ...).
   const localDomains = facts.localDomains.filter((d) => DOMAIN.test(d));
-  for (const d of facts.localDomains.filter((d) => !DOMAIN.test(d))) notes.push(`local-host-names entry "${d}" is not a domain name: not tested.`);
+  for (const d of facts.localDomains.filter((d) => !DOMAIN.test(d)))
+    notes.push(`local-host-names entry "${d}" is not a domain name: not tested.`);
   const local = localDomains[0] ?? "localhost";
-  if (localDomains.length === 0) notes.push('the tree lists no local domains (etc/mail/local-host-names); the address tricks use "localhost".');
+  if (localDomains.length === 0)
+    notes.push('the tree lists no local domains (etc/mail/local-host-names); the address tricks use "localhost".');
   const tricks: Array<[string, string]> = [
     ["percent hack", `<user%${FOREIGN_DOMAIN}@${local}>`],
     ["bang path", `<${FOREIGN_DOMAIN}!user@${local}>`],
@@ -286,27 +300,69 @@ export function casesFor(facts: TreeFacts, foreign: string): { cases: VerifyCase
     ["source route", `<@${local}:user@${FOREIGN_DOMAIN}>`],
   ];
   for (const [name, rcpt] of tricks) {
-    cases.push({ group: "trick", title: `${name} ${rcpt} from foreign client ${foreign}, no AUTH`, expect: "refused", recipient: rcpt, clientAddr: foreign, ...noAuth });
+    cases.push({
+      group: "trick",
+      title: `${name} ${rcpt} from foreign client ${foreign}, no AUTH`,
+      expect: "refused",
+      recipient: rcpt,
+      clientAddr: foreign,
+      ...noAuth,
+    });
   }
   for (const d of localDomains) {
-    cases.push({ group: "local", title: `local recipient <postmaster@${d}> from foreign client ${foreign}, no AUTH`, expect: "accepted", recipient: `<postmaster@${d}>`, clientAddr: foreign, ...noAuth });
+    cases.push({
+      group: "local",
+      title: `local recipient <postmaster@${d}> from foreign client ${foreign}, no AUTH`,
+      expect: "accepted",
+      recipient: `<postmaster@${d}>`,
+      clientAddr: foreign,
+      ...noAuth,
+    });
   }
   // Trusted mechanisms are TRUST_AUTH_MECH's; without that line no mechanism may relay (a
   // policy may offer AUTH without "relay authenticated"), so every offered one must be refused.
   const trusted = facts.trustLine ?? [];
   const source = "TRUST_AUTH_MECH";
   for (const m of trusted) {
-    cases.push({ group: "auth", title: `AUTH ${m} (${source}): foreign recipient ${foreignRcpt} from foreign client ${foreign}`, expect: "accepted", recipient: foreignRcpt, clientAddr: foreign, authType: m });
+    cases.push({
+      group: "auth",
+      title: `AUTH ${m} (${source}): foreign recipient ${foreignRcpt} from foreign client ${foreign}`,
+      expect: "accepted",
+      recipient: foreignRcpt,
+      clientAddr: foreign,
+      authType: m,
+    });
   }
   for (const m of facts.offered.filter((m) => !trusted.includes(m))) {
-    cases.push({ group: "untrusted-auth", title: `AUTH ${m} (offered, not in TRUST_AUTH_MECH): foreign recipient ${foreignRcpt} from foreign client ${foreign}`, expect: "refused", recipient: foreignRcpt, clientAddr: foreign, authType: m });
+    cases.push({
+      group: "untrusted-auth",
+      title: `AUTH ${m} (offered, not in TRUST_AUTH_MECH): foreign recipient ${foreignRcpt} from foreign client ${foreign}`,
+      expect: "refused",
+      recipient: foreignRcpt,
+      clientAddr: foreign,
+      authType: m,
+    });
   }
   for (const d of facts.relayDomains) {
-    cases.push({ group: "relay-domain", title: `relay domain <someone@${d}> (To:${d} RELAY) from foreign client ${foreign}, no AUTH`, expect: "accepted", recipient: `<someone@${d}>`, clientAddr: foreign, ...noAuth });
+    cases.push({
+      group: "relay-domain",
+      title: `relay domain <someone@${d}> (To:${d} RELAY) from foreign client ${foreign}, no AUTH`,
+      expect: "accepted",
+      recipient: `<someone@${d}>`,
+      clientAddr: foreign,
+      ...noAuth,
+    });
   }
   for (const p of facts.relayPrefixes) {
     const inside = addressInside(p);
-    cases.push({ group: "relay-network", title: `relay network client ${inside} (Connect:${p} RELAY): foreign recipient ${foreignRcpt}, no AUTH`, expect: "accepted", recipient: foreignRcpt, clientAddr: inside, ...noAuth });
+    cases.push({
+      group: "relay-network",
+      title: `relay network client ${inside} (Connect:${p} RELAY): foreign recipient ${foreignRcpt}, no AUTH`,
+      expect: "accepted",
+      recipient: foreignRcpt,
+      clientAddr: inside,
+      ...noAuth,
+    });
   }
   return { cases, notes };
 }
@@ -315,7 +371,14 @@ export function casesFor(facts: TreeFacts, foreign: string): { cases: VerifyCase
 // Processes
 // ---------------------------------------------------------------------------
 
-const SEARCH_PATH = unique([...(process.env.PATH ?? "").split(":").filter(Boolean), "/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
+const SEARCH_PATH = unique([
+  ...(process.env.PATH ?? "").split(":").filter(Boolean),
+  "/usr/local/sbin",
+  "/usr/sbin",
+  "/sbin",
+  "/usr/bin",
+  "/bin",
+]);
 const CHILD_ENV: NodeJS.ProcessEnv = { ...process.env, PATH: SEARCH_PATH.join(":"), LC_ALL: "C" };
 
 function which(name: string): string | null {
@@ -372,9 +435,18 @@ function wrap(runner: Runner, cmd: string, args: readonly string[]): [string, st
       return [
         "unshare",
         [
-          "--user", "--map-root-user", "--uts", "--", "sh", "-c",
+          "--user",
+          "--map-root-user",
+          "--uts",
+          "--",
+          "sh",
+          "-c",
           `n=$0; u=$1; g=$2; shift 2; hostname "$n" && exec unshare --user --map-user="$u" --map-group="$g" -- "$@"`,
-          NAMESPACE_HOSTNAME, String(runner.uid), String(runner.gid), cmd, ...args,
+          NAMESPACE_HOSTNAME,
+          String(runner.uid),
+          String(runner.gid),
+          cmd,
+          ...args,
         ],
       ];
   }
@@ -403,7 +475,13 @@ function hostnameLooksQualified(): boolean {
   if (r.error || r.timedOut) return false;
   if (r.status === 2) return true; // not found: sendmail keeps the bare name and does not wait
   if (r.status !== 0) return false;
-  return r.stdout.split("\n").some((l) => l.trim().split(/\s+/).slice(1).some((n) => n.includes(".") && !n.endsWith(".")));
+  return r.stdout.split("\n").some((l) =>
+    l
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .some((n) => n.includes(".") && !n.endsWith(".")),
+  );
 }
 
 /** Can this process run a command with a qualified host name in a namespace? */
@@ -432,12 +510,16 @@ function chooseRunner(sendmail: string, cf: string, opts: VerifyOptions, notes: 
   if (hostnameLooksQualified()) return { mode: "direct", slow: false };
   const ns = namespaceRunner();
   if (ns.runner) {
-    notes.push(`this host's name (${hostname()}) has no domain part and would make sendmail pause 60 s at start; hence the private namespace.`);
+    notes.push(
+      `this host's name (${hostname()}) has no domain part and would make sendmail pause 60 s at start; hence the private namespace.`,
+    );
     return ns.runner;
   }
   if (probeStartup(sendmail, cf)) return { mode: "direct", slow: false };
   if (opts.allowHostnameDelay) {
-    notes.push(`this host's name (${hostname()}) cannot be qualified: sendmail paused at least 60 s at start (about 2 minutes with sendmail 8.17) (--allow-hostname-delay).`);
+    notes.push(
+      `this host's name (${hostname()}) cannot be qualified: sendmail paused at least 60 s at start (about 2 minutes with sendmail 8.17) (--allow-hostname-delay).`,
+    );
     return { mode: "direct", slow: true };
   }
   throw new VerifySetupError(
@@ -474,7 +556,9 @@ function unprivileged(cmd: string, args: readonly string[], notes: string[]): [s
 
 function tools(): { m4: string; sendmail: string; makemap: string } {
   const found = { m4: which("m4"), sendmail: which("sendmail"), makemap: which("makemap") };
-  const missing = Object.entries(found).filter(([, p]) => !p).map(([n]) => n);
+  const missing = Object.entries(found)
+    .filter(([, p]) => !p)
+    .map(([n]) => n);
   if (missing.length) {
     throw new VerifySetupError(
       `verify needs m4, sendmail and makemap; missing: ${missing.join(", ")}. On Debian install them with: apt-get install ${DEBIAN_PACKAGES}` +
@@ -507,11 +591,14 @@ function resolveCfDir(facts: TreeFacts, mcPath: string, cfDir: string | undefine
   if (cfDir !== undefined) {
     const dir = resolve(cfDir);
     if (/[`'\n]/.test(dir)) throw new VerifySetupError(`--cf-dir ${cfDir}: m4 cannot include a path with quotes or newlines.`);
-    if (!existsSync(join(dir, "m4/cf.m4"))) throw new VerifySetupError(`--cf-dir ${cfDir}: there is no m4/cf.m4 in it (it should be sendmail-cf's cf folder).${hint()}`);
+    if (!existsSync(join(dir, "m4/cf.m4")))
+      throw new VerifySetupError(`--cf-dir ${cfDir}: there is no m4/cf.m4 in it (it should be sendmail-cf's cf folder).${hint()}`);
     return dir;
   }
   if (facts.include === null) {
-    throw new VerifySetupError(`${mcPath} does not include sendmail-cf's cf.m4 (no include(\`.../m4/cf.m4') line): give its folder with --cf-dir.${hint()}`);
+    throw new VerifySetupError(
+      `${mcPath} does not include sendmail-cf's cf.m4 (no include(\`.../m4/cf.m4') line): give its folder with --cf-dir.${hint()}`,
+    );
   }
   if (!existsSync(facts.include)) {
     throw new VerifySetupError(`${mcPath} includes ${facts.include}, which is not on this machine.${hint()}`);
@@ -585,7 +672,9 @@ function redirectDataFiles(cfText: string, tree: string, tmp: string, makemap: s
       if (text !== null) writeFileSync(target, text);
       else {
         writeFileSync(target, "");
-        notes.push(`class $=${cls!.replace(/[{}]/g, "")} reads ${path}, which the tree does not have: tested as empty (the host's file is not used).`);
+        notes.push(
+          `class $=${cls!.replace(/[{}]/g, "")} reads ${path}, which the tree does not have: tested as empty (the host's file is not used).`,
+        );
       }
       return `F${cls}${opt}${target}${rest}`;
     }
@@ -599,7 +688,8 @@ function redirectDataFiles(cfText: string, tree: string, tmp: string, makemap: s
       const sourcePath = DB_MAP_TYPES.has(type!) && /[^/]\.db$/.test(path!) ? path!.slice(0, -3) : path!;
       const source = readTreeFile(tree, sourcePath);
       maps.push({ type: type!, name: name!, source, target, path: sourcePath });
-      if (source === null) notes.push(`map ${name} reads ${sourcePath}, which the tree does not have: tested as empty (the host's map is not used).`);
+      if (source === null)
+        notes.push(`map ${name} reads ${sourcePath}, which the tree does not have: tested as empty (the host's map is not used).`);
       return `K${name} ${type} ${flags}${target}`;
     }
     return line;
@@ -622,7 +712,13 @@ function redirectDataFiles(cfText: string, tree: string, tmp: string, makemap: s
     if (r.error || r.timedOut || r.status !== 0 || out) {
       problems.push(
         `makemap ${m.type} for map ${m.name} (${m.source !== null ? join(tree, m.path) : "empty"}) failed` +
-          (r.timedOut ? ` (no answer within ${TIMEOUT_MS.makemap / 1000} s)` : r.error ? `: ${r.error}` : r.status !== 0 ? ` (exit ${r.status})` : "") +
+          (r.timedOut
+            ? ` (no answer within ${TIMEOUT_MS.makemap / 1000} s)`
+            : r.error
+              ? `: ${r.error}`
+              : r.status !== 0
+                ? ` (exit ${r.status})`
+                : "") +
           (out ? `:\n${indent(out)}` : ""),
       );
     }
@@ -692,7 +788,12 @@ export function parseBtOutput(stdout: string, count: number): { answers: Array<s
 function untokenize(s: string): string {
   return s
     .split(" $| ")
-    .map((part) => part.replace(/ ?([.@:!%]) ?/g, "$1").replace(/< /g, "<").replace(/ >/g, ">"))
+    .map((part) =>
+      part
+        .replace(/ ?([.@:!%]) ?/g, "$1")
+        .replace(/< /g, "<")
+        .replace(/ >/g, ">"),
+    )
     .join(" $| ");
 }
 
@@ -767,7 +868,10 @@ export function verifyTree(tree: string, opts: VerifyOptions = {}): VerifyReport
       return finish();
     }
     const unsafeCf = checkCf(m4.stdout);
-    if (unsafeCf.length) throw new VerifySetupError(`${mcPath} expands to a sendmail.cf that could run programs; verify does not run sendmail on it:\n${indent(unsafeCf.join("\n"))}`);
+    if (unsafeCf.length)
+      throw new VerifySetupError(
+        `${mcPath} expands to a sendmail.cf that could run programs; verify does not run sendmail on it:\n${indent(unsafeCf.join("\n"))}`,
+      );
 
     // 2. The tree's data instead of the host's.
     const cfPath = join(tmp, "sendmail.cf");
@@ -792,11 +896,16 @@ export function verifyTree(tree: string, opts: VerifyOptions = {}): VerifyReport
     const dontBlame = unique(["TrustStickyBit", ...prepared.dontBlame.filter((f) => f.toLowerCase() !== "safe")]);
     const args = [
       "-bt",
-      "-C", cfPath,
-      "-O", "DontProbeInterfaces=true",
-      "-O", `ServiceSwitchFile=${join(tmp, "service.switch")}`,
-      "-O", `HostsFile=${join(tmp, "hosts")}`,
-      "-O", `DontBlameSendmail=${dontBlame.join(",")}`,
+      "-C",
+      cfPath,
+      "-O",
+      "DontProbeInterfaces=true",
+      "-O",
+      `ServiceSwitchFile=${join(tmp, "service.switch")}`,
+      "-O",
+      `HostsFile=${join(tmp, "hosts")}`,
+      "-O",
+      `DontBlameSendmail=${dontBlame.join(",")}`,
     ];
     const [cmd, wrapped] = wrap(runner, bins.sendmail, args);
     const timeoutMs = runner.mode === "direct" && runner.slow ? TIMEOUT_MS.slowSendmail : TIMEOUT_MS.sendmail;
@@ -804,7 +913,13 @@ export function verifyTree(tree: string, opts: VerifyOptions = {}): VerifyReport
     if (r.error) problems.push(`sendmail could not run: ${r.error}`);
     if (r.timedOut) problems.push(`sendmail -bt did not finish within ${timeoutMs / 1000} s (killed).`);
     const parsed = parseBtOutput(r.stdout, derived.cases.length);
-    const all = unique([...parsed.diagnostics, ...r.stderr.split("\n").map((l) => l.trim()).filter(Boolean)]);
+    const all = unique([
+      ...parsed.diagnostics,
+      ...r.stderr
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ]);
     // About this machine, not the tree: $j has no dot (only when sendmail ran directly on such a host).
     const unqualified = /^WARNING: local host name \(.*\) is not qualified/;
     for (const l of all.filter((l) => unqualified.test(l))) notes.push(`sendmail: ${l}`);
@@ -825,7 +940,9 @@ export function verifyTree(tree: string, opts: VerifyOptions = {}): VerifyReport
 /** The report as printed: one line per case, then a summary line. */
 export function formatReport(report: VerifyReport): string {
   const lines: string[] = [];
-  lines.push(`policyc verify ${report.tree}: sendmail ${report.sendmailVersion}, cf macros from ${report.cfDir}, sendmail run ${report.runMode}`);
+  lines.push(
+    `policyc verify ${report.tree}: sendmail ${report.sendmailVersion}, cf macros from ${report.cfDir}, sendmail run ${report.runMode}`,
+  );
   for (const n of report.notes) lines.push(`note: ${n}`);
   for (const r of report.results) {
     const verdict = r.ok ? r.outcome : `${r.outcome}, expected ${r.expect}`;

@@ -17,20 +17,20 @@
  * Every reference to a named list is written by {@link listRef} (`$name`).
  * Literals are used wherever a reference adds nothing.
  */
-import fc from 'fast-check';
+import fc from "fast-check";
 
 /** How a policy refers to a named list. The ONE place that spells a reference. */
 export function listRef(name: string): string {
   return `$${name}`;
 }
 
-export type Kind = 'users' | 'groups' | 'hosts' | 'networks' | 'ttys' | 'shells' | 'domains';
-type Item = 'user' | 'ruser' | 'group' | 'rhost' | 'tty' | 'shell';
-const KIND_OF: Record<Item, Kind> = { user: 'users', ruser: 'users', group: 'groups', rhost: 'hosts', tty: 'ttys', shell: 'shells' };
+export type Kind = "users" | "groups" | "hosts" | "networks" | "ttys" | "shells" | "domains";
+type Item = "user" | "ruser" | "group" | "rhost" | "tty" | "shell";
+const KIND_OF: Record<Item, Kind> = { user: "users", ruser: "users", group: "groups", rhost: "hosts", tty: "ttys", shell: "shells" };
 
 export interface GeneratedPolicy {
   text: string;
-  platform: 'debian' | 'redhat';
+  platform: "debian" | "redhat";
   hasMail: boolean;
   /** Unsafe ingredients the compiler must refuse: [code, what]. Empty: it may accept. */
   mustRefuse: Array<[string, string]>;
@@ -38,7 +38,7 @@ export interface GeneratedPolicy {
 
 /** A value as written in a policy: a bare word, or a quoted string when it needs one (or just because). */
 type Lit = { text: string; word: boolean };
-const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+const q = (s: string): string => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 const BARE = /^[A-Za-z0-9_./:@+-]+$/;
 
 /** A literal, spelled bare or quoted (both mean the same value). */
@@ -49,18 +49,40 @@ const spell = (l: Lit): string => (l.word ? l.text : q(l.text));
 
 /** Literal values of each kind, in the spellings people use (and some they should not, which are still legal). */
 export const VALUES: Record<Kind, readonly string[]> = {
-  users: ['alice', 'bob', 'carol', 'root', 'dave', 'e2e-x1', 'Mallory', 'j.doe', 'user_9', 'jürgen', '#hash', 'a@b', 'svc+mail', '-', 'x'],
-  groups: ['wheel', 'adm', 'sudo', 'staff', 'e2e-grp', 'Admins', 'users', 'mail', 'g.dot'],
-  hosts: ['203.0.113.7', 'spam.example.net', '2001:db8::7', 'HOST.Example.ORG', 'gw.example.net.', '198.51.100.10', 'localhost', 'a-b.c', '::1'],
-  ttys: ['tty1', '/dev/tty2', 'pts/0', 'ttyS0', ':0', '/dev/pts/3', 'console'],
-  shells: ['/bin/bash', '/bin/sh', '/usr/bin/zsh', '/bin/false', '/usr/sbin/nologin', '/bin/rbash'],
-  domains: ['partner.example.org', 'Partner.Example.COM', 'sub.partner.example.net', 'example.org.', 'x-y.example', 'relay.e2e.test'],
-  networks: ['10.20.0.0/16', '192.0.2.0/23', '198.51.100.7', '198.51.100.0/24', '172.16.0.0/12', '10.0.0.0/8', '100.64.0.0/10', '203.0.113.128/25', '192.0.2.0/31', '198.18.0.0/15', '10.1.2.3/32'],
+  users: ["alice", "bob", "carol", "root", "dave", "e2e-x1", "Mallory", "j.doe", "user_9", "jürgen", "#hash", "a@b", "svc+mail", "-", "x"],
+  groups: ["wheel", "adm", "sudo", "staff", "e2e-grp", "Admins", "users", "mail", "g.dot"],
+  hosts: [
+    "203.0.113.7",
+    "spam.example.net",
+    "2001:db8::7",
+    "HOST.Example.ORG",
+    "gw.example.net.",
+    "198.51.100.10",
+    "localhost",
+    "a-b.c",
+    "::1",
+  ],
+  ttys: ["tty1", "/dev/tty2", "pts/0", "ttyS0", ":0", "/dev/pts/3", "console"],
+  shells: ["/bin/bash", "/bin/sh", "/usr/bin/zsh", "/bin/false", "/usr/sbin/nologin", "/bin/rbash"],
+  domains: ["partner.example.org", "Partner.Example.COM", "sub.partner.example.net", "example.org.", "x-y.example", "relay.e2e.test"],
+  networks: [
+    "10.20.0.0/16",
+    "192.0.2.0/23",
+    "198.51.100.7",
+    "198.51.100.0/24",
+    "172.16.0.0/12",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "203.0.113.128/25",
+    "192.0.2.0/31",
+    "198.18.0.0/15",
+    "10.1.2.3/32",
+  ],
 };
 
 /** Open-relay spellings PC4101 must refuse. */
-const OPEN_NETWORKS = ['0.0.0.0/0', '0.0.0.0/1', '128.0.0.0/2', '10.0.0.0/7', '64.0.0.0/3', '0.0.0.0/5'];
-const OPEN_DOMAINS = ['org', 'COM', 'net.', 'test', 'invalid', 'example'];
+const OPEN_NETWORKS = ["0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/2", "10.0.0.0/7", "64.0.0.0/3", "0.0.0.0/5"];
+const OPEN_DOMAINS = ["org", "COM", "net.", "test", "invalid", "example"];
 
 interface ListDef {
   kind: Kind;
@@ -75,7 +97,7 @@ interface ListDef {
 const listDefs: fc.Arbitrary<ListDef[]> = fc
   .array(
     fc.record({
-      kind: fc.constantFrom<Kind>('users', 'groups', 'hosts', 'ttys', 'shells', 'domains', 'networks'),
+      kind: fc.constantFrom<Kind>("users", "groups", "hosts", "ttys", "shells", "domains", "networks"),
       values: fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 3 }),
       ref: fc.boolean(),
       open: fc.integer({ min: 0, max: 19 }),
@@ -90,8 +112,8 @@ const listDefs: fc.Arbitrary<ListDef[]> = fc
       const pool = VALUES[r.kind];
       const lits = r.values.map((i) => pool[i % pool.length]!);
       // Rarely, an open-relay value hidden in a named list.
-      if (r.open === 0 && r.kind === 'networks') lits.push(OPEN_NETWORKS[r.values[0]! % OPEN_NETWORKS.length]!);
-      if (r.open === 0 && r.kind === 'domains') lits.push(OPEN_DOMAINS[r.values[0]! % OPEN_DOMAINS.length]!);
+      if (r.open === 0 && r.kind === "networks") lits.push(OPEN_NETWORKS[r.values[0]! % OPEN_NETWORKS.length]!);
+      if (r.open === 0 && r.kind === "domains") lits.push(OPEN_DOMAINS[r.values[0]! % OPEN_DOMAINS.length]!);
       const values = lits.map((v, i) => (BARE.test(v) && (r.values[i] ?? 0) % 3 !== 0 ? v : q(v)));
       const resolved = [...lits];
       const prior = same[0];
@@ -123,14 +145,23 @@ function valuesOf(kind: Kind, lists: readonly ListDef[], min = 1, max = 3): fc.A
 // Services
 // ---------------------------------------------------------------------------
 
-const SERVICE_NAMES = ['imapd', 'ftpd', 'cupsd', 'svc-1', 'web.app', 'pop3d', 'vsftpd', 'sshd', 'login', 'rsyncd'];
-const PAM_NAMES = ['imap', 'ftp', 'svc_x', 'pop', 'web-app', 'samba'];
+const SERVICE_NAMES = ["imapd", "ftpd", "cupsd", "svc-1", "web.app", "pop3d", "vsftpd", "sshd", "login", "rsyncd"];
+const PAM_NAMES = ["imap", "ftp", "svc_x", "pop", "web-app", "samba"];
 /** List file paths: plain, deep, with odd-but-legal characters; under /etc, the only folder the PAM sandbox can lay files over. */
-const FILES = ['/etc/imapd.acl', '/etc/policyc-prop/users.allow', '/etc/security/e2e-deny', '/etc/ftpusers-e2e', '/etc/acl/a.b-c_d', '/etc/policyc-prop/x@y+z', '/etc/e2e/deep/er/list', '/etc/policyc-prop/UPPER.acl'];
+const FILES = [
+  "/etc/imapd.acl",
+  "/etc/policyc-prop/users.allow",
+  "/etc/security/e2e-deny",
+  "/etc/ftpusers-e2e",
+  "/etc/acl/a.b-c_d",
+  "/etc/policyc-prop/x@y+z",
+  "/etc/e2e/deep/er/list",
+  "/etc/policyc-prop/UPPER.acl",
+];
 
 interface AclSpec {
   item: Item;
-  sense: 'allow' | 'deny';
+  sense: "allow" | "deny";
   file: string;
   text: string;
   mustRefuse: Array<[string, string]>;
@@ -139,9 +170,9 @@ interface AclSpec {
 function acl(lists: readonly ListDef[], fileIndex: number): fc.Arbitrary<AclSpec> {
   return fc
     .record({
-      item: fc.constantFrom<Item>('user', 'ruser', 'group', 'rhost', 'tty', 'shell'),
-      sense: fc.constantFrom<'allow' | 'deny'>('allow', 'deny'),
-      onerr: fc.constantFrom('', 'onerr fail;', 'onerr succeed;', 'onerr "fail";'),
+      item: fc.constantFrom<Item>("user", "ruser", "group", "rhost", "tty", "shell"),
+      sense: fc.constantFrom<"allow" | "deny">("allow", "deny"),
+      onerr: fc.constantFrom("", "onerr fail;", "onerr succeed;", 'onerr "fail";'),
       quiet: fc.boolean(),
       apply: fc.integer({ min: 0, max: 9 }),
       illegalApply: fc.integer({ min: 0, max: 9 }),
@@ -150,19 +181,19 @@ function acl(lists: readonly ListDef[], fileIndex: number): fc.Arbitrary<AclSpec
     .chain((a) =>
       valuesOf(KIND_OF[a.item], lists).map(({ spelled }) => {
         const file = FILES[fileIndex % FILES.length]!;
-        const settings: string[] = [`entries ${spelled.join(', ')};`];
+        const settings: string[] = [`entries ${spelled.join(", ")};`];
         if (a.onerr) settings.push(a.onerr);
-        if (a.quiet) settings.push('quiet;');
+        if (a.quiet) settings.push("quiet;");
         const mustRefuse: Array<[string, string]> = [];
-        const legal = a.item === 'tty' || a.item === 'rhost';
+        const legal = a.item === "tty" || a.item === "rhost";
         if (a.apply < 4 && (legal || a.illegalApply === 0)) {
-          const target = ['alice', '@wheel', '@e2e-grp', 'bob'][a.apply]!;
+          const target = ["alice", "@wheel", "@e2e-grp", "bob"][a.apply]!;
           settings.push(`apply ${a.apply === 2 ? q(target) : target};`);
-          if (!legal) mustRefuse.push(['PC3008', `apply on item ${a.item}`]);
+          if (!legal) mustRefuse.push(["PC3008", `apply on item ${a.item}`]);
         }
         if (a.order) settings.reverse();
         const fileText = fileIndex % 3 === 0 ? q(file) : file;
-        return { item: a.item, sense: a.sense, file, text: `acl ${a.item} ${a.sense} ${fileText} { ${settings.join(' ')} }`, mustRefuse };
+        return { item: a.item, sense: a.sense, file, text: `acl ${a.item} ${a.sense} ${fileText} { ${settings.join(" ")} }`, mustRefuse };
       }),
     );
 }
@@ -170,27 +201,75 @@ function acl(lists: readonly ListDef[], fileIndex: number): fc.Arbitrary<AclSpec
 /** A non-account stack line: any type, any control (brackets too), real modules, arguments that need brackets. */
 const otherLine = fc
   .record({
-    type: fc.constantFrom('auth', 'password', 'session', '-session', 'Auth', 'SESSION'),
-    control: fc.constantFrom('required', 'requisite', 'sufficient', 'optional', 'Optional', '[success=ok default=ignore]', '[default=die]', '[success=1 default=ignore]', '[ignore=ignore success=ok default=bad]'),
-    module: fc.constantFrom('pam_env.so', 'pam_permit.so', 'pam_unix.so', 'pam_nologin.so', 'pam_keyinit.so', 'pam_warn.so', '/lib/x86_64-linux-gnu/security/pam_limits.so'),
-    args: fc.array(fc.constantFrom('readenv=1', 'nullok', 'revoke', 'debug', 'user_readenv=0', '"conffile=/etc/security/pam env.conf"', 'quiet', '"a]b"', '"x=[y]"'), { maxLength: 3 }),
+    type: fc.constantFrom("auth", "password", "session", "-session", "Auth", "SESSION"),
+    control: fc.constantFrom(
+      "required",
+      "requisite",
+      "sufficient",
+      "optional",
+      "Optional",
+      "[success=ok default=ignore]",
+      "[default=die]",
+      "[success=1 default=ignore]",
+      "[ignore=ignore success=ok default=bad]",
+    ),
+    module: fc.constantFrom(
+      "pam_env.so",
+      "pam_permit.so",
+      "pam_unix.so",
+      "pam_nologin.so",
+      "pam_keyinit.so",
+      "pam_warn.so",
+      "/lib/x86_64-linux-gnu/security/pam_limits.so",
+    ),
+    args: fc.array(
+      fc.constantFrom(
+        "readenv=1",
+        "nullok",
+        "revoke",
+        "debug",
+        "user_readenv=0",
+        '"conffile=/etc/security/pam env.conf"',
+        "quiet",
+        '"a]b"',
+        '"x=[y]"',
+      ),
+      { maxLength: 3 },
+    ),
   })
-  .map((l) => `${l.type} ${l.control} ${l.module}${l.args.map((a) => ` ${a}`).join('')};`);
+  .map((l) => `${l.type} ${l.control} ${l.module}${l.args.map((a) => ` ${a}`).join("")};`);
 
 /** Account lines the oracle models, per platform. */
-function accountLine(platform: 'debian' | 'redhat'): fc.Arbitrary<string> {
-  const include = platform === 'debian' ? ['common-account'] : ['system-auth', 'password-auth'];
+function accountLine(platform: "debian" | "redhat"): fc.Arbitrary<string> {
+  const include = platform === "debian" ? ["common-account"] : ["system-auth", "password-auth"];
   return fc.oneof(
-    { arbitrary: fc.tuple(fc.constantFrom('required', 'requisite', 'Required', 'REQUISITE'), fc.constantFrom('pam_unix.so', 'pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', 'pam_deny.so')).map(([c, m]) => `account ${c} ${m};`), weight: 4 },
-    { arbitrary: fc.tuple(fc.constantFrom('include', 'substack'), fc.constantFrom(...include)).map(([c, m]) => `account ${c} ${m};`), weight: 2 },
-    { arbitrary: fc.constant('-account required pam_unix.so;'), weight: 1 },
+    {
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom("required", "requisite", "Required", "REQUISITE"),
+          fc.constantFrom("pam_unix.so", "pam_permit.so", "/lib/x86_64-linux-gnu/security/pam_permit.so", "pam_deny.so"),
+        )
+        .map(([c, m]) => `account ${c} ${m};`),
+      weight: 4,
+    },
+    {
+      arbitrary: fc.tuple(fc.constantFrom("include", "substack"), fc.constantFrom(...include)).map(([c, m]) => `account ${c} ${m};`),
+      weight: 2,
+    },
+    { arbitrary: fc.constant("-account required pam_unix.so;"), weight: 1 },
   );
 }
 
 /** Account lines that can end the stack early or jump: before the access lists they skip them (PC4102). */
-const BYPASS = ['account sufficient pam_permit.so;', 'account [success=done default=ignore] pam_permit.so;', 'account [success=1 default=ignore] pam_permit.so;', 'account [default=done] pam_unix.so;', 'account sufficient pam_unix.so;'];
+const BYPASS = [
+  "account sufficient pam_permit.so;",
+  "account [success=done default=ignore] pam_permit.so;",
+  "account [success=1 default=ignore] pam_permit.so;",
+  "account [default=done] pam_unix.so;",
+  "account sufficient pam_unix.so;",
+];
 
-function stack(platform: 'debian' | 'redhat', hasAcls: boolean): fc.Arbitrary<{ text: string; mustRefuse: Array<[string, string]> }> {
+function stack(platform: "debian" | "redhat", hasAcls: boolean): fc.Arbitrary<{ text: string; mustRefuse: Array<[string, string]> }> {
   return fc
     .record({
       others: fc.array(otherLine, { maxLength: 3 }),
@@ -206,20 +285,20 @@ function stack(platform: 'debian' | 'redhat', hasAcls: boolean): fc.Arbitrary<{ 
       // marker 0: no `account acls;` (the lists go before the first account line).
       // Red Hat's /etc/pam.d/other (what Linux-PAM runs for a service without account lines) denies
       // everyone and the Debian test host has Debian's: give Red Hat stacks an account line.
-      const after = platform === 'redhat' && s.before.length + s.after.length === 0 ? ['account include system-auth;'] : s.after;
+      const after = platform === "redhat" && s.before.length + s.after.length === 0 ? ["account include system-auth;"] : s.after;
       if (s.marker === 0) account.push(...s.before, ...after);
       else {
         const before = [...s.before];
         if (hasAcls && s.bypass < BYPASS.length) {
           before.splice(s.bypass % (before.length + 1), 0, BYPASS[s.bypass]!);
-          mustRefuse.push(['PC4102', `${BYPASS[s.bypass]} before account acls;`]);
+          mustRefuse.push(["PC4102", `${BYPASS[s.bypass]} before account acls;`]);
         }
-        account.push(...before, 'account acls;', ...after);
+        account.push(...before, "account acls;", ...after);
       }
       // Other types go anywhere between account lines; the account lines keep their order.
       const lines = [...account];
       s.others.forEach((o, i) => lines.splice(s.shuffle[i]! % (lines.length + 1), 0, o));
-      return { text: `stack { ${lines.join(' ')} }`, mustRefuse };
+      return { text: `stack { ${lines.join(" ")} }`, mustRefuse };
     });
 }
 
@@ -229,27 +308,24 @@ interface ServiceSpec {
   mustRefuse: Array<[string, string]>;
 }
 
-function service(platform: 'debian' | 'redhat', lists: readonly ListDef[], index: number): fc.Arbitrary<ServiceSpec> {
+function service(platform: "debian" | "redhat", lists: readonly ListDef[], index: number): fc.Arbitrary<ServiceSpec> {
   return fc
     .record({
       name: fc.constantFrom(...SERVICE_NAMES),
       pam: fc.option(fc.constantFrom(...PAM_NAMES), { freq: 3 }),
-      template: fc.constantFrom('', 'template local;', 'template service;', 'template "local";'),
+      template: fc.constantFrom("", "template local;", "template service;", 'template "local";'),
       custom: fc.integer({ min: 0, max: 3 }),
       nacl: fc.integer({ min: 0, max: 3 }),
       file0: fc.nat(),
     })
     .chain((s) =>
       fc
-        .tuple(
-          fc.tuple(...Array.from({ length: s.nacl }, (_, i) => acl(lists, s.file0 + i))),
-          stack(platform, s.nacl > 0),
-        )
+        .tuple(fc.tuple(...Array.from({ length: s.nacl }, (_, i) => acl(lists, s.file0 + i))), stack(platform, s.nacl > 0))
         .map(([acls, st]) => {
-          const name = `${s.name}${index ? `-${index}` : ''}`;
-          const pam = s.pam ? `${s.pam}${index ? index : ''}` : name;
+          const name = `${s.name}${index ? `-${index}` : ""}`;
+          const pam = s.pam ? `${s.pam}${index ? index : ""}` : name;
           const items: string[] = [];
-          if (s.pam) items.push(`pam ${s.pam}${index ? index : ''};`);
+          if (s.pam) items.push(`pam ${s.pam}${index ? index : ""};`);
           const mustRefuse = acls.flatMap((a) => a.mustRefuse);
           if (s.custom === 0) {
             items.push(st.text);
@@ -260,7 +336,7 @@ function service(platform: 'debian' | 'redhat', lists: readonly ListDef[], index
           const files = new Set<string>();
           const dupFile = acls.some((a) => (files.has(a.file) ? true : (files.add(a.file), false)));
           if (dupFile) return null;
-          return { text: `service ${name} {\n  ${items.join('\n  ')}\n}`, pam, mustRefuse };
+          return { text: `service ${name} {\n  ${items.join("\n  ")}\n}`, pam, mustRefuse };
         }),
     )
     .filter((s): s is ServiceSpec => s !== null);
@@ -270,21 +346,28 @@ function service(platform: 'debian' | 'redhat', lists: readonly ListDef[], index
 // Mail
 // ---------------------------------------------------------------------------
 
-const MECHS = ['PLAIN', 'LOGIN', 'CRAM-MD5', 'DIGEST-MD5', 'SCRAM-SHA-1', 'SCRAM-SHA-256', 'GSSAPI', 'EXTERNAL', 'NTLM', 'OTP'];
-const OPTIONS = ['noplaintext', 'noanonymous', 'nodictionary', 'noactive', 'forwardsecrecy', 'mutual'];
-const MAIL_DOMAINS = ['mx.example.test', 'mx.example.test.', 'mail.example.org', 'MX.Example.NET', 'example.test', 'e2e.example'];
+const MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "GSSAPI", "EXTERNAL", "NTLM", "OTP"];
+const OPTIONS = ["noplaintext", "noanonymous", "nodictionary", "noactive", "forwardsecrecy", "mutual"];
+const MAIL_DOMAINS = ["mx.example.test", "mx.example.test.", "mail.example.org", "MX.Example.NET", "example.test", "e2e.example"];
 
 const listen = fc.oneof(
-  { arbitrary: fc.constantFrom('listen smtp;', 'listen submission;', 'listen 2525;', 'listen "smtp";'), weight: 3 },
+  { arbitrary: fc.constantFrom("listen smtp;", "listen submission;", "listen 2525;", 'listen "smtp";'), weight: 3 },
   {
     arbitrary: fc
       .record({
-        port: fc.constantFrom('smtp', 'submission', '2526', '10025'),
-        address: fc.constantFrom('', 'address 127.0.0.1;', 'address 0.0.0.0;', 'address ::1; family inet6;', 'address 192.0.2.25;', 'family inet;'),
-        name: fc.constantFrom('', 'name Local_1;', 'name MTA2;', 'name "Sub-2";'),
-        modifiers: fc.constantFrom('', 'modifiers E;', 'modifiers a;', 'modifiers E, b;', 'modifiers Ea;', 'modifiers f;'),
+        port: fc.constantFrom("smtp", "submission", "2526", "10025"),
+        address: fc.constantFrom(
+          "",
+          "address 127.0.0.1;",
+          "address 0.0.0.0;",
+          "address ::1; family inet6;",
+          "address 192.0.2.25;",
+          "family inet;",
+        ),
+        name: fc.constantFrom("", "name Local_1;", "name MTA2;", 'name "Sub-2";'),
+        modifiers: fc.constantFrom("", "modifiers E;", "modifiers a;", "modifiers E, b;", "modifiers Ea;", "modifiers f;"),
       })
-      .map((l) => `listen ${l.port} { ${[l.address, l.name, l.modifiers].filter(Boolean).join(' ')} }`),
+      .map((l) => `listen ${l.port} { ${[l.address, l.name, l.modifiers].filter(Boolean).join(" ")} }`),
     weight: 2,
   },
 );
@@ -294,43 +377,45 @@ function mail(lists: readonly ListDef[]): fc.Arbitrary<{ text: string; mustRefus
     .record({
       domainLits: fc.subarray(MAIL_DOMAINS, { minLength: 1, maxLength: 2 }),
       listens: fc.array(listen, { minLength: 1, maxLength: 2 }),
-      mechs: fc.tuple(fc.subarray(MECHS, { maxLength: 4 }), fc.integer({ min: 0, max: 11 })).map(([ms, a]) => (a === 0 ? [...ms, 'ANONYMOUS'] : ms)),
+      mechs: fc
+        .tuple(fc.subarray(MECHS, { maxLength: 4 }), fc.integer({ min: 0, max: 11 }))
+        .map(([ms, a]) => (a === 0 ? [...ms, "ANONYMOUS"] : ms)),
       lower: fc.boolean(),
       options: fc.subarray(OPTIONS, { maxLength: 2 }),
-      backend: fc.constantFrom('', 'auth backend sasldb;', 'auth backend saslauthd;'),
+      backend: fc.constantFrom("", "auth backend sasldb;", "auth backend saslauthd;"),
       relayAuth: fc.integer({ min: 0, max: 3 }),
       trustSubset: fc.array(fc.nat(), { maxLength: 3 }),
-      relayDomains: fc.option(valuesOf('domains', lists, 1, 2), { freq: 2 }),
-      relayNetworks: fc.option(valuesOf('networks', lists, 1, 3), { freq: 2 }),
+      relayDomains: fc.option(valuesOf("domains", lists, 1, 2), { freq: 2 }),
+      relayNetworks: fc.option(valuesOf("networks", lists, 1, 3), { freq: 2 }),
       openNet: fc.integer({ min: 0, max: 14 }),
       openDomain: fc.integer({ min: 0, max: 14 }),
-      accounts: fc.option(valuesOf('users', lists, 1, 2), { freq: 2 }),
+      accounts: fc.option(valuesOf("users", lists, 1, 2), { freq: 2 }),
       tls: fc.integer({ min: 0, max: 11 }),
-      accountNames: fc.subarray(['mailman', 'relay-user', 'svc.backup', 'user_9', 'Alice'], { minLength: 1, maxLength: 2 }),
+      accountNames: fc.subarray(["mailman", "relay-user", "svc.backup", "user_9", "Alice"], { minLength: 1, maxLength: 2 }),
       accountRef: fc.integer({ min: 0, max: 5 }),
     })
     .map((m) => {
       const mustRefuse: Array<[string, string]> = [];
       // Two sockets on one port would share a default name (PC3017): one socket per port.
-      const port = (l: string) => /^listen "?([^ ";{]+)/.exec(l)![1]!.replace('25', 'smtp');
+      const port = (l: string) => /^listen "?([^ ";{]+)/.exec(l)![1]!.replace("25", "smtp");
       const listens = m.listens.filter((l, i) => m.listens.findIndex((o) => port(o) === port(l)) === i);
-      const items: string[] = [`domain ${m.domainLits.join(', ')};`, ...listens];
+      const items: string[] = [`domain ${m.domainLits.join(", ")};`, ...listens];
       const mechs = m.mechs.map((x) => (m.lower ? x.toLowerCase() : x));
-      if (mechs.length) items.push(`auth mechanisms ${mechs.join(', ')};`);
-      if (m.options.length) items.push(`auth options ${m.options.join(', ')};`);
+      if (mechs.length) items.push(`auth mechanisms ${mechs.join(", ")};`);
+      if (m.options.length) items.push(`auth options ${m.options.join(", ")};`);
       if (m.backend) items.push(m.backend);
       let trusted: string[] = [];
       if (mechs.length && m.relayAuth > 0) {
         if (m.relayAuth === 1) {
-          items.push('relay authenticated;');
+          items.push("relay authenticated;");
           trusted = m.mechs;
         } else {
           trusted = [...new Set(m.trustSubset.map((i) => m.mechs[i % m.mechs.length]!))];
           if (trusted.length === 0) trusted = [m.mechs[0]!];
-          items.push(`relay authenticated ${trusted.join(', ')};`);
+          items.push(`relay authenticated ${trusted.join(", ")};`);
         }
       }
-      if (trusted.includes('ANONYMOUS')) mustRefuse.push(['PC4101', 'relay authenticated trusts ANONYMOUS']);
+      if (trusted.includes("ANONYMOUS")) mustRefuse.push(["PC4101", "relay authenticated trusts ANONYMOUS"]);
       const refusing = (vals: readonly string[], open: readonly string[]) => vals.filter((v) => open.includes(v));
       if (m.relayDomains || m.openDomain === 0) {
         const spelled = [...(m.relayDomains?.spelled ?? [])];
@@ -340,8 +425,8 @@ function mail(lists: readonly ListDef[]): fc.Arbitrary<{ text: string; mustRefus
           spelled.push(d);
           resolved.push(d);
         }
-        items.push(`relay domains ${[...new Set(spelled)].join(', ')};`);
-        for (const d of refusing(resolved, OPEN_DOMAINS)) mustRefuse.push(['PC4101', `relay domain ${d} is a whole top-level domain`]);
+        items.push(`relay domains ${[...new Set(spelled)].join(", ")};`);
+        for (const d of refusing(resolved, OPEN_DOMAINS)) mustRefuse.push(["PC4101", `relay domain ${d} is a whole top-level domain`]);
       }
       if (m.relayNetworks || m.openNet === 0) {
         const spelled = [...(m.relayNetworks?.spelled ?? [])];
@@ -351,21 +436,26 @@ function mail(lists: readonly ListDef[]): fc.Arbitrary<{ text: string; mustRefus
           spelled.push(m.tls % 2 ? q(n) : n);
           resolved.push(n);
         }
-        items.push(`relay networks ${[...new Set(spelled)].join(', ')};`);
-        for (const n of refusing(resolved, OPEN_NETWORKS)) mustRefuse.push(['PC4101', `relay network ${n} is /7 or wider`]);
+        items.push(`relay networks ${[...new Set(spelled)].join(", ")};`);
+        for (const n of refusing(resolved, OPEN_NETWORKS)) mustRefuse.push(["PC4101", `relay network ${n} is /7 or wider`]);
       }
       if (m.accounts && mechs.length) {
         // SASL account names are narrower than user names: a users list only sometimes.
-        const users = lists.find((d) => d.kind === 'users');
-        items.push(`accounts ${[...m.accountNames, ...(users && m.accountRef === 0 ? [listRef(users.name)] : [])].join(', ')};`);
+        const users = lists.find((d) => d.kind === "users");
+        items.push(`accounts ${[...m.accountNames, ...(users && m.accountRef === 0 ? [listRef(users.name)] : [])].join(", ")};`);
       }
       if (m.tls === 1) {
-        items.push('tls certificate /etc/ssl/certs/mx.pem;', 'tls key /etc/ssl/private/mx.key;', 'tls ca /etc/ssl/certs/ca-certificates.crt;', 'tls ca-path /etc/ssl/certs;');
+        items.push(
+          "tls certificate /etc/ssl/certs/mx.pem;",
+          "tls key /etc/ssl/private/mx.key;",
+          "tls ca /etc/ssl/certs/ca-certificates.crt;",
+          "tls ca-path /etc/ssl/certs;",
+        );
       } else if (m.tls === 2 && m.accountRef < 2) {
-        items.push('tls certificate /etc/mail/tls/cert.pem;', 'tls key /etc/mail/tls/key.pem;');
-        mustRefuse.push(['PC3009', 'tls certificate and key without ca and ca-path']);
+        items.push("tls certificate /etc/mail/tls/cert.pem;", "tls key /etc/mail/tls/key.pem;");
+        mustRefuse.push(["PC3009", "tls certificate and key without ca and ca-path"]);
       }
-      return { text: `mail {\n  ${items.join('\n  ')}\n}`, mustRefuse };
+      return { text: `mail {\n  ${items.join("\n  ")}\n}`, mustRefuse };
     });
 }
 
@@ -375,7 +465,12 @@ function mail(lists: readonly ListDef[]): fc.Arbitrary<{ text: string; mustRefus
 
 /** A whole policy: platform, named lists, 0-2 services, an optional mail block (at least one of the two). */
 export const policy: fc.Arbitrary<GeneratedPolicy> = fc
-  .record({ platform: fc.constantFrom<'debian' | 'redhat'>('debian', 'debian', 'redhat'), lists: listDefs, nsvc: fc.constantFrom(0, 1, 1, 1, 2, 2), withMail: fc.integer({ min: 0, max: 9 }) })
+  .record({
+    platform: fc.constantFrom<"debian" | "redhat">("debian", "debian", "redhat"),
+    lists: listDefs,
+    nsvc: fc.constantFrom(0, 1, 1, 1, 2, 2),
+    withMail: fc.integer({ min: 0, max: 9 }),
+  })
   .chain(({ platform, lists, nsvc, withMail }) => {
     // About half have mail: each costs a run of m4 and sendmail -bt.
     const hasMail = withMail < 4 || nsvc === 0;
@@ -386,11 +481,11 @@ export const policy: fc.Arbitrary<GeneratedPolicy> = fc
         fc.boolean(),
       )
       .map(([services, m, comment]) => {
-        const parts = [`${comment ? '# generated by test/e2e/arbitrary-policy.ts\n' : ''}platform ${platform};`];
-        for (const d of lists) parts.push(`${d.kind} ${d.name} = ${d.values.join(', ')};`);
+        const parts = [`${comment ? "# generated by test/e2e/arbitrary-policy.ts\n" : ""}platform ${platform};`];
+        for (const d of lists) parts.push(`${d.kind} ${d.name} = ${d.values.join(", ")};`);
         for (const s of services) parts.push(s.text);
         if (m) parts.push(m.text);
         const mustRefuse = [...services.flatMap((s) => s.mustRefuse), ...(m?.mustRefuse ?? [])];
-        return { text: parts.join('\n') + '\n', platform, hasMail: m !== null, mustRefuse };
+        return { text: parts.join("\n") + "\n", platform, hasMail: m !== null, mustRefuse };
       });
   });

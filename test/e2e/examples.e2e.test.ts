@@ -8,22 +8,22 @@
  * expectations. Adding an example adds its e2e suite; none is skipped with
  * CI=true.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli } from '../helpers.js';
-import { expectationsByHost, readHostAccounts } from './oracle.js';
-import { describeStack, type PreparedTree, type StackStats } from './stack-suite.js';
-import { makeTempDir } from './stack.js';
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT, runCli } from "../helpers.js";
+import { expectationsByHost, readHostAccounts } from "./oracle.js";
+import { describeStack, type PreparedTree, type StackStats } from "./stack-suite.js";
+import { makeTempDir } from "./stack.js";
 
 /** examples/NAME.policy and examples/DIR/DIR.policy, sorted. */
 function examplePolicies(): string[] {
-  const dir = join(ROOT, 'examples');
+  const dir = join(ROOT, "examples");
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const full = join(dir, name);
-    if (name.endsWith('.policy') && statSync(full).isFile()) out.push(`examples/${name}`);
+    if (name.endsWith(".policy") && statSync(full).isFile()) out.push(`examples/${name}`);
     else if (statSync(full).isDirectory() && existsSync(join(full, `${name}.policy`))) out.push(`examples/${name}/${name}.policy`);
   }
   return out.sort();
@@ -31,10 +31,10 @@ function examplePolicies(): string[] {
 
 const examples = examplePolicies();
 
-describe('examples', () => {
-  it('there are example policies to run, folders included', () => {
+describe("examples", () => {
+  it("there are example policies to run, folders included", () => {
     expect(examples.length).toBeGreaterThan(0);
-    expect(examples).toContain('examples/fleet/fleet.policy');
+    expect(examples).toContain("examples/fleet/fleet.policy");
   });
 });
 
@@ -50,19 +50,19 @@ function sharedBuild(policy: string, hosts: Array<string | null>): (host: string
   let built: Promise<string> | undefined;
   let users = hosts.length;
   const build = async (): Promise<string> => {
-    const dir = await makeTempDir('policyc-tree-');
+    const dir = await makeTempDir("policyc-tree-");
     buildDirs.add(dir);
-    const r = runCli(['build', policy, '-o', dir, '-q']);
+    const r = runCli(["build", policy, "-o", dir, "-q"]);
     if (r.status !== 0) {
       await rm(dir, { recursive: true, force: true });
       throw new Error(`policyc build ${policy} failed:\n${r.stderr}`);
     }
     const want = hosts.flatMap((h) => (h === null ? [] : [h])).sort();
     if (want.length) {
-      const got = (await readdir(dir)).filter((n) => n !== '.policyc').sort();
+      const got = (await readdir(dir)).filter((n) => n !== ".policyc").sort();
       if (JSON.stringify(got) !== JSON.stringify(want)) {
         await rm(dir, { recursive: true, force: true });
-        throw new Error(`policyc build ${policy}: expected one tree per host ${want.join(', ')} in OUT, got ${got.join(', ')}`);
+        throw new Error(`policyc build ${policy}: expected one tree per host ${want.join(", ")} in OUT, got ${got.join(", ")}`);
       }
     }
     return dir;

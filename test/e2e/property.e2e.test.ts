@@ -24,30 +24,41 @@
  * draws one, and POLICYC_PROPERTY_RUNS sets the number of accepted policies
  * (default 300).
  */
-import fc from 'fast-check';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { compile } from '../../src/compile.js';
-import { ROOT, TEMPLATES } from '../helpers.js';
-import { policy, type GeneratedPolicy } from './arbitrary-policy.js';
-import { cidrRange, pamExpectationsFor, readHostAccounts, readPolicy } from './oracle.js';
-import type { PamExpectation } from './stack-suite.js';
-import { PAM_TOOLS, createSandbox, exec, makeTempDir, pamBatch, sq, requireTools, skipBanner, type PamBatchUnit, type PamCaseResult } from './stack.js';
+import fc from "fast-check";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { compile } from "../../src/compile.js";
+import { ROOT, TEMPLATES } from "../helpers.js";
+import { policy, type GeneratedPolicy } from "./arbitrary-policy.js";
+import { cidrRange, pamExpectationsFor, readHostAccounts, readPolicy } from "./oracle.js";
+import type { PamExpectation } from "./stack-suite.js";
+import {
+  PAM_TOOLS,
+  createSandbox,
+  exec,
+  makeTempDir,
+  pamBatch,
+  sq,
+  requireTools,
+  skipBanner,
+  type PamBatchUnit,
+  type PamCaseResult,
+} from "./stack.js";
 
 /** The run's seed: fixed, so that CI is reproducible; POLICYC_PROPERTY_SEED=N changes it, =random draws one. */
-const SEED_ENV = process.env.POLICYC_PROPERTY_SEED ?? '20261125';
-const SEED = SEED_ENV === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_ENV);
+const SEED_ENV = process.env.POLICYC_PROPERTY_SEED ?? "20261125";
+const SEED = SEED_ENV === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_ENV);
 if (!Number.isSafeInteger(SEED)) throw new Error(`POLICYC_PROPERTY_SEED must be an integer or "random", not ${JSON.stringify(SEED_ENV)}`);
 const WANT = Number(process.env.POLICYC_PROPERTY_RUNS ?? 300);
 const REPLAY = `seed ${SEED} (replay: POLICYC_PROPERTY_SEED=${SEED} npx vitest run test/e2e/property.e2e.test.ts)`;
-const DEBIAN_CF_DIR = '/usr/share/sendmail/cf';
-const VERIFY_TOOLS = ['m4', 'sendmail', 'makemap', `file:${DEBIAN_CF_DIR}/m4/cf.m4`, 'unshare'];
+const DEBIAN_CF_DIR = "/usr/share/sendmail/cf";
+const VERIFY_TOOLS = ["m4", "sendmail", "makemap", `file:${DEBIAN_CF_DIR}/m4/cf.m4`, "unshare"];
 
 const missing = requireTools([...PAM_TOOLS, ...VERIFY_TOOLS]);
-if (missing.length) console.warn(skipBanner('property tests on the real PAM and sendmail', missing));
+if (missing.length) console.warn(skipBanner("property tests on the real PAM and sendmail", missing));
 
 interface Run {
   index: number;
@@ -70,8 +81,8 @@ interface Run {
 async function cli(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const out = process.stdout.write;
   const err = process.stderr.write;
-  let stdout = '';
-  let stderr = '';
+  let stdout = "";
+  let stderr = "";
   process.stdout.write = ((s: string | Uint8Array) => ((stdout += String(s)), true)) as typeof process.stdout.write;
   process.stderr.write = ((s: string | Uint8Array) => ((stderr += String(s)), true)) as typeof process.stderr.write;
   try {
@@ -92,25 +103,29 @@ async function cli(argv: string[]): Promise<{ code: number | null; stdout: strin
  */
 async function verifyMany(share: Run[]): Promise<void> {
   if (share.length === 0) return;
-  if (!existsSync(join(ROOT, 'dist/verify.js'))) throw new Error('dist/verify.js is missing: run npm run build first (npm test does).');
+  if (!existsSync(join(ROOT, "dist/verify.js"))) throw new Error("dist/verify.js is missing: run npm run build first (npm test does).");
   const script = [
-    `import { verifyCommand } from ${JSON.stringify(join(ROOT, 'dist/verify.js'))};`,
-    'const trees = JSON.parse(process.argv[1]);',
-    'trees.forEach((args, i) => {',
-    '  process.stdout.write(`@@TREE ${i}\\n`); process.stderr.write(`@@TREE ${i}\\n`);',
-    '  let code; try { code = verifyCommand(args); } catch (e) { process.stderr.write(`internal error: ${e.stack}\\n`); code = 70; }',
-    '  process.stdout.write(`@@EXIT ${i} ${code}\\n`);',
-    '});',
-  ].join('\n');
-  const args = share.map((r) => [r.out, ...(r.gen.platform === 'redhat' ? ['--cf-dir', DEBIAN_CF_DIR] : [])]);
-  const res = await exec(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(args)], { timeoutMs: 500_000 });
+    `import { verifyCommand } from ${JSON.stringify(join(ROOT, "dist/verify.js"))};`,
+    "const trees = JSON.parse(process.argv[1]);",
+    "trees.forEach((args, i) => {",
+    "  process.stdout.write(`@@TREE ${i}\\n`); process.stderr.write(`@@TREE ${i}\\n`);",
+    "  let code; try { code = verifyCommand(args); } catch (e) { process.stderr.write(`internal error: ${e.stack}\\n`); code = 70; }",
+    "  process.stdout.write(`@@EXIT ${i} ${code}\\n`);",
+    "});",
+  ].join("\n");
+  const args = share.map((r) => [r.out, ...(r.gen.platform === "redhat" ? ["--cf-dir", DEBIAN_CF_DIR] : [])]);
+  const res = await exec(process.execPath, ["--input-type=module", "-e", script, JSON.stringify(args)], { timeoutMs: 500_000 });
   const split = (text: string) => text.split(/^@@TREE \d+\n/m).slice(1);
   const outs = split(res.stdout);
   const errs = split(res.stderr);
   share.forEach((r, i) => {
-    const out = outs[i] ?? '';
+    const out = outs[i] ?? "";
     const m = /^@@EXIT \d+ (\d+)$/m.exec(out);
-    r.verify = { code: m ? Number(m[1]) : null, stdout: out.replace(/^@@EXIT.*\n?/m, ''), stderr: (errs[i] ?? '') + (m ? '' : `(no exit status; verify process: exit ${res.code}, ${res.stderr.slice(-500)})`) };
+    r.verify = {
+      code: m ? Number(m[1]) : null,
+      stdout: out.replace(/^@@EXIT.*\n?/m, ""),
+      stderr: (errs[i] ?? "") + (m ? "" : `(no exit status; verify process: exit ${res.code}, ${res.stderr.slice(-500)})`),
+    };
   });
 }
 
@@ -133,21 +148,21 @@ function union(ranges: Array<[number, number]>): Array<[number, number]> {
 
 /** The IPv4 range of a sendmail whole-octet prefix ("10.20" is 10.20.0.0/16). */
 function prefixRange(p: string): [number, number] {
-  const octets = p.split('.');
-  return cidrRange(`${[...octets, '0', '0', '0', '0'].slice(0, 4).join('.')}/${octets.length * 8}`);
+  const octets = p.split(".");
+  return cidrRange(`${[...octets, "0", "0", "0", "0"].slice(0, 4).join(".")}/${octets.length * 8}`);
 }
 
-const domainOf = (d: string) => d.toLowerCase().replace(/\.$/, '');
+const domainOf = (d: string) => d.toLowerCase().replace(/\.$/, "");
 
 describe.skipIf(missing.length > 0)(`generated policies on the real PAM and sendmail (${REPLAY})`, () => {
-  let work = '';
+  let work = "";
   const runs: Run[] = [];
   const pamResults = new Map<Run, PamCaseResult[][]>();
   const timing: Record<string, number> = {};
 
   beforeAll(async () => {
     console.log(`property e2e: ${REPLAY}, ${WANT} accepted policies wanted`);
-    work = await makeTempDir('policyc-prop-');
+    work = await makeTempDir("policyc-prop-");
     let t = Date.now();
     // 1. Generate; compile() in process picks how many to take for WANT accepted ones.
     const sample = fc.sample(policy, { seed: SEED, numRuns: WANT * 3 });
@@ -155,7 +170,7 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
     let accepted = 0;
     for (const gen of sample) {
       if (accepted >= WANT) break;
-      const r = compile('p.policy', new TextEncoder().encode(gen.text), { templates: TEMPLATES });
+      const r = compile("p.policy", new TextEncoder().encode(gen.text), { templates: TEMPLATES });
       const ok = !r.diagnostics.hasErrors;
       if (ok) accepted++;
       chosen.push({ gen, ok });
@@ -170,10 +185,12 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
       const out = join(work, `t${index}`);
       await writeFile(file, gen.text);
       // --templates: the default is found relative to the bundle (dist/), not to src/cli.
-      const b = await cli(['build', file, '-o', out, '--format', 'json', '--templates', TEMPLATES]);
+      const b = await cli(["build", file, "-o", out, "--format", "json", "--templates", TEMPLATES]);
       let codes: string[] = [];
       try {
-        codes = (JSON.parse(b.stdout) as { diagnostics: Array<{ code: string; severity: string }> }).diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
+        codes = (JSON.parse(b.stdout) as { diagnostics: Array<{ code: string; severity: string }> }).diagnostics
+          .filter((d) => d.severity === "error")
+          .map((d) => d.code);
       } catch {
         codes = [`(no JSON on stdout: ${b.stdout.slice(0, 200)})`];
       }
@@ -191,7 +208,9 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
         r.oracleError = (e as Error).message;
         continue;
       }
-      r.pam.forEach((p, svc) => units.push({ run: r, svc, unit: { tree: r.out, service: p.service, cases: p.cases, users: p.users, groups: p.groups } }));
+      r.pam.forEach((p, svc) =>
+        units.push({ run: r, svc, unit: { tree: r.out, service: p.service, cases: p.cases, users: p.users, groups: p.groups } }),
+      );
     }
     // Four namespaces, each running its share of the units in turn (balanced by case count):
     // a case is mostly waiting for a CPU on a shared machine, so four overlap better than two.
@@ -209,7 +228,16 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
     const mailTrees = runs.filter((r) => r.build.code === 0 && r.gen.hasMail);
     const shares = [mailTrees.filter((_, i) => i % 2 === 0), mailTrees.filter((_, i) => i % 2 === 1)];
     const verifying = Promise.all(shares.map((share) => verifyMany(share))).then(() => (timing.verify = Date.now() - t));
-    const pamming = Promise.all(halves.map((h) => (h.length ? pamBatch(h.map((u) => u.unit), { timeoutMs: 400_000 }) : Promise.resolve([])))).then((results) => {
+    const pamming = Promise.all(
+      halves.map((h) =>
+        h.length
+          ? pamBatch(
+              h.map((u) => u.unit),
+              { timeoutMs: 400_000 },
+            )
+          : Promise.resolve([]),
+      ),
+    ).then((results) => {
       halves.forEach((h, k) =>
         h.forEach((u, i) => {
           const list = pamResults.get(u.run) ?? [];
@@ -228,82 +256,106 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
 
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
-    console.log(`property e2e: ${REPLAY}: ${runs.length} policies built, ${runs.filter((r) => r.build.code === 0).length} accepted; timings ${JSON.stringify(timing)}`);
+    console.log(
+      `property e2e: ${REPLAY}: ${runs.length} policies built, ${runs.filter((r) => r.build.code === 0).length} accepted; timings ${JSON.stringify(timing)}`,
+    );
   });
 
   it(`builds at least ${WANT} accepted policies with the real CLI, and the CLI agrees with compile()`, () => {
     const accepted = runs.filter((r) => r.build.code === 0);
     expect(accepted.length, REPLAY).toBeGreaterThanOrEqual(WANT);
     const disagree = runs.filter((r) => (r.build.code === 0) !== r.apiAccepts);
-    expect(disagree.map((r) => show(r, `compile() ${r.apiAccepts ? 'accepts' : 'refuses'}, build exit ${r.build.code}`)).join('\n'), REPLAY).toBe('');
+    expect(
+      disagree.map((r) => show(r, `compile() ${r.apiAccepts ? "accepts" : "refuses"}, build exit ${r.build.code}`)).join("\n"),
+      REPLAY,
+    ).toBe("");
   });
 
-  it('a refused policy: exit 1, error diagnostics (no crash, no stack trace) and nothing written', () => {
+  it("a refused policy: exit 1, error diagnostics (no crash, no stack trace) and nothing written", () => {
     const bad = runs
       .filter((r) => r.build.code !== 0)
       .flatMap((r) => {
         const problems: string[] = [];
         if (r.build.code !== 1) problems.push(`exit ${r.build.code}`);
-        if (r.codes.length === 0) problems.push('no error diagnostic');
+        if (r.codes.length === 0) problems.push("no error diagnostic");
         if (/\n\s+at /.test(r.build.stderr)) problems.push(`a stack trace: ${r.build.stderr.slice(0, 400)}`);
-        if (existsSync(r.out) && readdirSync(r.out).length > 0) problems.push(`wrote ${readdirSync(r.out).join(', ')}`);
-        return problems.length ? [show(r, problems.join('; '))] : [];
+        if (existsSync(r.out) && readdirSync(r.out).length > 0) problems.push(`wrote ${readdirSync(r.out).join(", ")}`);
+        return problems.length ? [show(r, problems.join("; "))] : [];
       });
-    expect(bad.join('\n'), REPLAY).toBe('');
+    expect(bad.join("\n"), REPLAY).toBe("");
   });
 
-  it('an open relay in any spelling, a skippable access list, ...: refused, with the promised code when it is the only fault', () => {
+  it("an open relay in any spelling, a skippable access list, ...: refused, with the promised code when it is the only fault", () => {
     // With several faults one may hide another (an acl with an illegal apply is dropped, so
     // nothing is left to skip): then only the refusal itself is required.
     const bad = runs.flatMap((r) => {
       const codes = new Set(r.gen.mustRefuse.map(([code]) => code));
       return r.gen.mustRefuse
         .filter(([code]) => r.build.code === 0 || (codes.size === 1 && !r.codes.includes(code)))
-        .map(([code, what]) => show(r, `${what}: expected ${code}, build exit ${r.build.code} with ${r.codes.join(', ') || 'no errors'}`));
+        .map(([code, what]) => show(r, `${what}: expected ${code}, build exit ${r.build.code} with ${r.codes.join(", ") || "no errors"}`));
     });
-    expect(bad.join('\n'), REPLAY).toBe('');
+    expect(bad.join("\n"), REPLAY).toBe("");
   });
 
-  it('build never writes a tree that verify fails (policyc verify on the real m4 + sendmail -bt)', () => {
+  it("build never writes a tree that verify fails (policyc verify on the real m4 + sendmail -bt)", () => {
     const trees = runs.filter((r) => r.verify);
     expect(trees.length, REPLAY).toBeGreaterThan(WANT / 3);
-    const bad = trees.filter((r) => r.verify!.code !== 0).map((r) => show(r, `verify exit ${r.verify!.code}\n${r.verify!.stdout.split('\n').filter((l) => !l.startsWith('ok ')).join('\n')}${r.verify!.stderr}`));
-    expect(bad.join('\n'), REPLAY).toBe('');
+    const bad = trees
+      .filter((r) => r.verify!.code !== 0)
+      .map((r) =>
+        show(
+          r,
+          `verify exit ${r.verify!.code}\n${r
+            .verify!.stdout.split("\n")
+            .filter((l) => !l.startsWith("ok "))
+            .join("\n")}${r.verify!.stderr}`,
+        ),
+      );
+    expect(bad.join("\n"), REPLAY).toBe("");
   });
 
   it("verify's checks cover the policy: its local domains, relay domains, trusted and untrusted mechanisms, and exactly its relay networks", () => {
     const bad: string[] = [];
     for (const r of runs.filter((r) => r.verify?.code === 0)) {
       const mail = readPolicy(r.file, new TextEncoder().encode(r.gen.text)).mail!;
-      const ok = r.verify!.stdout.split('\n').filter((l) => l.startsWith('ok '));
+      const ok = r.verify!.stdout.split("\n").filter((l) => l.startsWith("ok "));
       const has = (re: RegExp) => ok.some((l) => re.test(l));
-      const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       const problems: string[] = [];
-      for (const d of mail.domains) if (!has(new RegExp(`^ok +local recipient <postmaster@${esc(domainOf(d))}>`))) problems.push(`no local recipient check for ${d}`);
-      for (const d of mail.relayDomains) if (!has(new RegExp(`^ok +relay domain <someone@${esc(domainOf(d))}>`))) problems.push(`no accepted relay domain check for ${d}`);
+      for (const d of mail.domains)
+        if (!has(new RegExp(`^ok +local recipient <postmaster@${esc(domainOf(d))}>`))) problems.push(`no local recipient check for ${d}`);
+      for (const d of mail.relayDomains)
+        if (!has(new RegExp(`^ok +relay domain <someone@${esc(domainOf(d))}>`))) problems.push(`no accepted relay domain check for ${d}`);
       const offered = mail.mechanisms.map((m) => m.toUpperCase());
       const trusted = (mail.relayAuthenticated ?? []).map((m) => m.toUpperCase());
-      for (const m of trusted) if (!has(new RegExp(`^ok +AUTH ${esc(m)} \\(TRUST_AUTH_MECH\\)`))) problems.push(`no accepted AUTH ${m} check`);
-      for (const m of offered.filter((m) => !trusted.includes(m))) if (!has(new RegExp(`^ok +AUTH ${esc(m)} \\(offered, not in TRUST_AUTH_MECH\\).*: refused`))) problems.push(`no refused AUTH ${m} check`);
-      for (const trick of ['foreign recipient', 'percent hack', 'bang path', 'quoted local part', 'source route']) if (!has(new RegExp(`^ok +${trick} .*: refused`))) problems.push(`no refused ${trick} check`);
+      for (const m of trusted)
+        if (!has(new RegExp(`^ok +AUTH ${esc(m)} \\(TRUST_AUTH_MECH\\)`))) problems.push(`no accepted AUTH ${m} check`);
+      for (const m of offered.filter((m) => !trusted.includes(m)))
+        if (!has(new RegExp(`^ok +AUTH ${esc(m)} \\(offered, not in TRUST_AUTH_MECH\\).*: refused`)))
+          problems.push(`no refused AUTH ${m} check`);
+      for (const trick of ["foreign recipient", "percent hack", "bang path", "quoted local part", "source route"])
+        if (!has(new RegExp(`^ok +${trick} .*: refused`))) problems.push(`no refused ${trick} check`);
       // The access map relays for exactly the policy's IPv4 networks.
-      const access = readFileSync(join(r.out, 'etc/mail/access'), 'utf8');
+      const access = readFileSync(join(r.out, "etc/mail/access"), "utf8");
       const prefixes = [...access.matchAll(/^Connect:([\d.]+)\s+RELAY\s*$/gm)].map((m) => m[1]!);
-      const want = union(mail.relayNetworks.filter((n) => !n.includes(':')).map(cidrRange));
+      const want = union(mail.relayNetworks.filter((n) => !n.includes(":")).map(cidrRange));
       const got = union(prefixes.map(prefixRange));
-      if (JSON.stringify(want) !== JSON.stringify(got)) problems.push(`access map relays for ${JSON.stringify(got)}, the policy's networks are ${JSON.stringify(want)}`);
-      for (const p of prefixes) if (!has(new RegExp(`^ok +relay network client \\S+ \\(Connect:${esc(p)} RELAY\\)`))) problems.push(`no relay network check for ${p}`);
-      if (problems.length) bad.push(show(r, problems.join('; ')));
+      if (JSON.stringify(want) !== JSON.stringify(got))
+        problems.push(`access map relays for ${JSON.stringify(got)}, the policy's networks are ${JSON.stringify(want)}`);
+      for (const p of prefixes)
+        if (!has(new RegExp(`^ok +relay network client \\S+ \\(Connect:${esc(p)} RELAY\\)`)))
+          problems.push(`no relay network check for ${p}`);
+      if (problems.length) bad.push(show(r, problems.join("; ")));
     }
-    expect(bad.join('\n'), REPLAY).toBe('');
+    expect(bad.join("\n"), REPLAY).toBe("");
   });
 
-  it('the oracle models every accepted policy', () => {
+  it("the oracle models every accepted policy", () => {
     const bad = runs.filter((r) => r.oracleError).map((r) => show(r, `oracle: ${r.oracleError}`));
-    expect(bad.join('\n'), REPLAY).toBe('');
+    expect(bad.join("\n"), REPLAY).toBe("");
   });
 
-  it('every request gets the answer the oracle expects from pamtester on the real Linux-PAM', () => {
+  it("every request gets the answer the oracle expects from pamtester on the real Linux-PAM", () => {
     const withPam = runs.filter((r) => (r.pam?.length ?? 0) > 0);
     expect(withPam.length, REPLAY).toBeGreaterThan(WANT / 3);
     const bad: string[] = [];
@@ -320,14 +372,22 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
           cases++;
           const g = got[i]!;
           if (g.result === c.expect) return [];
-          const items = (['rhost', 'tty', 'ruser'] as const).filter((k) => c[k] !== undefined).map((k) => `${k}=${c[k]}`);
-          return [`  ${p.service} user=${c.user} ${items.join(' ')}${c.file ? ` [${c.file.path} ${c.file.state}]` : ''}: pamtester ${g.result} (${g.output.split('\n').pop()}), oracle ${c.expect} (${c.why})`];
+          const items = (["rhost", "tty", "ruser"] as const).filter((k) => c[k] !== undefined).map((k) => `${k}=${c[k]}`);
+          return [
+            `  ${p.service} user=${c.user} ${items.join(" ")}${c.file ? ` [${c.file.path} ${c.file.state}]` : ""}: pamtester ${g.result} (${g.output.split("\n").pop()}), oracle ${c.expect} (${c.why})`,
+          ];
         });
-        if (wrong.length) bad.push(show(r, `PAM answers differ:\n${wrong.join('\n')}\n--- ${p.service}:\n${readFileSync(join(r.out, 'etc/pam.d', p.service), 'utf8')}`));
+        if (wrong.length)
+          bad.push(
+            show(
+              r,
+              `PAM answers differ:\n${wrong.join("\n")}\n--- ${p.service}:\n${readFileSync(join(r.out, "etc/pam.d", p.service), "utf8")}`,
+            ),
+          );
       });
     }
     expect(cases, REPLAY).toBeGreaterThan(0);
-    expect(bad.slice(0, 12).join('\n') + (bad.length > 12 ? `\n... and ${bad.length - 12} more policies` : ''), REPLAY).toBe('');
+    expect(bad.slice(0, 12).join("\n") + (bad.length > 12 ? `\n... and ${bad.length - 12} more policies` : ""), REPLAY).toBe("");
   });
 });
 
@@ -338,19 +398,30 @@ describe.skipIf(missing.length > 0)(`generated policies on the real PAM and send
  * every account. policyc must refuse such a path or the host's own `login`
  * must still let a user in exactly as before.
  */
-const SYSTEM_FILES = ['/etc/nologin', '/etc/passwd', '/etc/shadow', '/etc/group', '/etc/securetty', '/etc/security/access.conf', '/etc/shells', '/etc/environment', '/etc/security/limits.conf', '/etc/security/time.conf'];
+const SYSTEM_FILES = [
+  "/etc/nologin",
+  "/etc/passwd",
+  "/etc/shadow",
+  "/etc/group",
+  "/etc/securetty",
+  "/etc/security/access.conf",
+  "/etc/shells",
+  "/etc/environment",
+  "/etc/security/limits.conf",
+  "/etc/security/time.conf",
+];
 
 describe.skipIf(missing.length > 0)(`list files on system files do not lock the host out (${REPLAY})`, () => {
-  const USER = 'e2e-login';
-  const PASSWORD = 'e2e-Login-1';
+  const USER = "e2e-login";
+  const PASSWORD = "e2e-Login-1";
   // Every file once; what the list says about it is generated.
   const policies = SYSTEM_FILES.map((file, i) => ({
     file,
     ...fc.sample(
       fc.record({
-        item: fc.constantFrom('user', 'group', 'shell', 'ruser'),
-        sense: fc.constantFrom('allow', 'deny'),
-        entry: fc.constantFrom('mallory', 'root', 'wheel', '/bin/bash'),
+        item: fc.constantFrom("user", "group", "shell", "ruser"),
+        sense: fc.constantFrom("allow", "deny"),
+        entry: fc.constantFrom("mallory", "root", "wheel", "/bin/bash"),
       }),
       { seed: SEED + i, numRuns: 1 },
     )[0]!,
@@ -358,20 +429,20 @@ describe.skipIf(missing.length > 0)(`list files on system files do not lock the 
   const results: Array<{ text: string; exit: number | null; before: string; after: string }> = [];
 
   beforeAll(async () => {
-    const work = await makeTempDir('policyc-prop-sys-');
-    const empty = join(work, 'empty');
+    const work = await makeTempDir("policyc-prop-sys-");
+    const empty = join(work, "empty");
     await mkdir(empty);
     // One sandbox: accounts first, then each tree laid over them (as a deployment would lay it
     // over the host), the host's login run before and after, and the tree's files put back.
     const sb = await createSandbox(empty, { users: [{ name: USER }] });
     try {
       // A password, so that authentication succeeds (a failure costs login's pam_faildelay 3 s).
-      const hash = await exec('openssl', ['passwd', '-6', '-salt', 'e2esalt', PASSWORD]);
+      const hash = await exec("openssl", ["passwd", "-6", "-salt", "e2esalt", PASSWORD]);
       if (hash.code !== 0) throw new Error(`openssl passwd failed: ${hash.stderr}`);
-      const shadow = join(sb.etc, 'shadow');
-      await writeFile(shadow, readFileSync(shadow, 'utf8').replace(new RegExp(`^${USER}:\\*:`, 'm'), `${USER}:${hash.stdout.trim()}:`));
-      const pristine = join(sb.root, 'pristine');
-      await exec('cp', ['-a', sb.etc, pristine]);
+      const shadow = join(sb.etc, "shadow");
+      await writeFile(shadow, readFileSync(shadow, "utf8").replace(new RegExp(`^${USER}:\\*:`, "m"), `${USER}:${hash.stdout.trim()}:`));
+      const pristine = join(sb.root, "pristine");
+      await exec("cp", ["-a", sb.etc, pristine]);
       const login = `pamtester login ${USER} acct_mgmt 2>&1; echo ${PASSWORD} | pamtester login ${USER} authenticate 2>&1; echo`;
       const script: string[] = [];
       const built: Array<{ text: string; exit: number | null }> = [];
@@ -380,17 +451,31 @@ describe.skipIf(missing.length > 0)(`list files on system files do not lock the 
         const file = join(work, `s${i}.policy`);
         const out = join(work, `s${i}`);
         await writeFile(file, text);
-        const b = await cli(['build', file, '-o', out, '-q', '--templates', TEMPLATES]);
+        const b = await cli(["build", file, "-o", out, "-q", "--templates", TEMPLATES]);
         built.push({ text, exit: b.code });
         if (b.code !== 0) continue;
-        const files = [...new Set((await readdir(join(out, 'etc'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(join(out, 'etc').length + 1)))];
-        script.push(`echo "@@BEFORE ${i}"`, login, `cp -R --preserve=mode ${sq(join(out, 'etc'))}/. /etc/`, `echo "@@AFTER ${i}"`, login, `echo "@@DONE ${i}"`);
-        for (const f of files) script.push(existsSync(join(pristine, f)) ? `cp -a ${sq(join(pristine, f))} ${sq(`/etc/${f}`)}` : `rm -f -- ${sq(`/etc/${f}`)}`);
+        const files = [
+          ...new Set(
+            (await readdir(join(out, "etc"), { recursive: true, withFileTypes: true }))
+              .filter((e) => e.isFile())
+              .map((e) => join(e.parentPath, e.name).slice(join(out, "etc").length + 1)),
+          ),
+        ];
+        script.push(
+          `echo "@@BEFORE ${i}"`,
+          login,
+          `cp -R --preserve=mode ${sq(join(out, "etc"))}/. /etc/`,
+          `echo "@@AFTER ${i}"`,
+          login,
+          `echo "@@DONE ${i}"`,
+        );
+        for (const f of files)
+          script.push(existsSync(join(pristine, f)) ? `cp -a ${sq(join(pristine, f))} ${sq(`/etc/${f}`)}` : `rm -f -- ${sq(`/etc/${f}`)}`);
       }
-      const r = await sb.sh(script.join('\n') + '\n', 120_000);
+      const r = await sb.sh(script.join("\n") + "\n", 120_000);
       built.forEach((b, i) => {
         const m = new RegExp(`@@BEFORE ${i}\\n([\\s\\S]*?)@@AFTER ${i}\\n([\\s\\S]*?)@@DONE ${i}\\n`).exec(r.stdout);
-        results.push({ ...b, before: m?.[1]?.trim() ?? (b.exit === 0 ? `(no output: ${r.stderr})` : ''), after: m?.[2]?.trim() ?? '' });
+        results.push({ ...b, before: m?.[1]?.trim() ?? (b.exit === 0 ? `(no output: ${r.stderr})` : ""), after: m?.[2]?.trim() ?? "" });
       });
     } finally {
       await sb.cleanup();
@@ -401,8 +486,11 @@ describe.skipIf(missing.length > 0)(`list files on system files do not lock the 
   it("the host's login service still lets a user in after the tree is laid over it, or the policy is refused", () => {
     expect(results.length).toBeGreaterThan(3);
     // Baseline: the account stack passes and the password is accepted.
-    for (const r of results.filter((r) => r.exit === 0)) expect(r.before, r.text).toMatch(/account management done[\s\S]*successfully authenticated/);
-    const bad = results.filter((r) => r.exit === 0 && r.after !== r.before).map((r) => `--- (${REPLAY})\n${r.text}login before: ${JSON.stringify(r.before)}\nlogin after:  ${JSON.stringify(r.after)}`);
-    expect(bad.join('\n'), REPLAY).toBe('');
+    for (const r of results.filter((r) => r.exit === 0))
+      expect(r.before, r.text).toMatch(/account management done[\s\S]*successfully authenticated/);
+    const bad = results
+      .filter((r) => r.exit === 0 && r.after !== r.before)
+      .map((r) => `--- (${REPLAY})\n${r.text}login before: ${JSON.stringify(r.before)}\nlogin after:  ${JSON.stringify(r.after)}`);
+    expect(bad.join("\n"), REPLAY).toBe("");
   });
 });

@@ -5,23 +5,27 @@
  * for a client inside a network and refuses one outside every network, and
  * `policyc verify` passes on the tree.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers.js';
-import { requireTools, SMTP_TOOLS, skipBanner, smtpProbe, startSendmail } from './stack.js';
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers.js";
+import { requireTools, SMTP_TOOLS, skipBanner, smtpProbe, startSendmail } from "./stack.js";
 
 const missing = requireTools(SMTP_TOOLS);
-if (missing.length > 0) console.warn(skipBanner('relay networks on the real sendmail', missing));
+if (missing.length > 0) console.warn(skipBanner("relay networks on the real sendmail", missing));
 
-const ipv4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+const ipv4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 const size = (len: number) => 2 ** (32 - len);
 
 /** A unicast network outside 0/8, 127/8 and 224/3, /8 to /30. */
 const network = fc
-  .tuple(fc.integer({ min: 8, max: 30 }), fc.integer({ min: 1, max: 222 }).filter((o) => o !== 127), fc.integer({ min: 0, max: 2 ** 24 - 1 }))
+  .tuple(
+    fc.integer({ min: 8, max: 30 }),
+    fc.integer({ min: 1, max: 222 }).filter((o) => o !== 127),
+    fc.integer({ min: 0, max: 2 ** 24 - 1 }),
+  )
   .map(([len, first, rest]) => {
     const addr = first * 2 ** 24 + rest;
     const base = addr - (addr % size(len));
@@ -51,30 +55,35 @@ const scenario = fc
     nets: fc.array(network, { minLength: 1, maxLength: 4 }),
     pick: fc.nat(),
     offset: fc.nat(),
-    outside: fc.tuple(fc.integer({ min: 1, max: 222 }).filter((o) => o !== 127), fc.integer({ min: 0, max: 2 ** 24 - 1 })).map(([o, r]) => o * 2 ** 24 + r),
+    outside: fc
+      .tuple(
+        fc.integer({ min: 1, max: 222 }).filter((o) => o !== 127),
+        fc.integer({ min: 0, max: 2 ** 24 - 1 }),
+      )
+      .map(([o, r]) => o * 2 ** 24 + r),
   })
   .filter(({ nets, outside }) => union(nets) < 2 ** 25 && !inside(outside, nets) && (outside & 255) !== 0 && (outside & 255) !== 255);
 
-describe.skipIf(missing.length > 0)('relay networks on the real sendmail (fast-check)', () => {
-  it('relays for a client inside the networks, refuses one outside, and verify passes (5 generated policies)', async () => {
+describe.skipIf(missing.length > 0)("relay networks on the real sendmail (fast-check)", () => {
+  it("relays for a client inside the networks, refuses one outside, and verify passes (5 generated policies)", async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ nets, pick, offset, outside }) => {
         const net = nets[pick % nets.length]!;
         const host = net.base + 1 + (offset % (size(net.len) - 2));
-        const policy = `platform debian;\nmail {\n  domain mx.example.test;\n  listen smtp;\n  relay networks ${nets.map((n) => n.text).join(', ')};\n}\n`;
-        const dir = mkdtempSync(join(tmpdir(), 'policyc-nets-'));
+        const policy = `platform debian;\nmail {\n  domain mx.example.test;\n  listen smtp;\n  relay networks ${nets.map((n) => n.text).join(", ")};\n}\n`;
+        const dir = mkdtempSync(join(tmpdir(), "policyc-nets-"));
         try {
-          const built = runCli(['build', '-', '-o', dir, '-q'], { input: policy });
+          const built = runCli(["build", "-", "-o", dir, "-q"], { input: policy });
           expect(built.status, built.stderr).toBe(0);
-          const verified = runCli(['verify', dir]);
+          const verified = runCli(["verify", dir]);
           expect(verified.status, verified.stdout + verified.stderr).toBe(0);
-          const server = await startSendmail(dir, { hostName: 'mx.example.test', clientAddresses: [ipv4(host), ipv4(outside)] });
+          const server = await startSendmail(dir, { hostName: "mx.example.test", clientAddresses: [ipv4(host), ipv4(outside)] });
           try {
-            const yes = await smtpProbe(server, { to: 'someone@far.example.net', client: ipv4(host) });
+            const yes = await smtpProbe(server, { to: "someone@far.example.net", client: ipv4(host) });
             expect(yes.rcpt?.code, `${policy}\n${yes.transcript}`).toBe(250);
-            const no = await smtpProbe(server, { to: 'someone@far.example.net', client: ipv4(outside) });
+            const no = await smtpProbe(server, { to: "someone@far.example.net", client: ipv4(outside) });
             expect(no.mail?.code, no.transcript).toBe(250);
-            expect(no.rcpt, `${policy}\n${no.transcript}`).toMatchObject({ code: 550, enhanced: '5.7.1' });
+            expect(no.rcpt, `${policy}\n${no.transcript}`).toMatchObject({ code: 550, enhanced: "5.7.1" });
           } finally {
             await server.stop();
           }
@@ -87,25 +96,25 @@ describe.skipIf(missing.length > 0)('relay networks on the real sendmail (fast-c
   }, 300_000);
 });
 
-describe.skipIf(missing.length > 0)('mail domains with a trailing dot and capitals, on the real sendmail', () => {
-  it('takes mail for the local domain and relays to the relay domain as written', async () => {
-    const policy = 'platform debian;\nmail {\n  domain MX.Example.Test.;\n  listen smtp;\n  relay domains Partner.Example.ORG.;\n}\n';
-    const dir = mkdtempSync(join(tmpdir(), 'policyc-dots-'));
+describe.skipIf(missing.length > 0)("mail domains with a trailing dot and capitals, on the real sendmail", () => {
+  it("takes mail for the local domain and relays to the relay domain as written", async () => {
+    const policy = "platform debian;\nmail {\n  domain MX.Example.Test.;\n  listen smtp;\n  relay domains Partner.Example.ORG.;\n}\n";
+    const dir = mkdtempSync(join(tmpdir(), "policyc-dots-"));
     try {
-      const built = runCli(['build', '-', '-o', dir, '-q'], { input: policy });
+      const built = runCli(["build", "-", "-o", dir, "-q"], { input: policy });
       expect(built.status, built.stderr).toBe(0);
-      const verified = runCli(['verify', dir]);
+      const verified = runCli(["verify", dir]);
       expect(verified.status, verified.stdout + verified.stderr).toBe(0);
-      const server = await startSendmail(dir, { hostName: 'host1.elsewhere.test' });
+      const server = await startSendmail(dir, { hostName: "host1.elsewhere.test" });
       try {
-        const local = await smtpProbe(server, { to: 'postmaster@mx.example.test' });
+        const local = await smtpProbe(server, { to: "postmaster@mx.example.test" });
         expect(local.rcpt?.code, local.transcript).toBe(250);
-        const relayed = await smtpProbe(server, { to: 'someone@partner.example.org' });
+        const relayed = await smtpProbe(server, { to: "someone@partner.example.org" });
         expect(relayed.rcpt?.code, relayed.transcript).toBe(250);
-        const sub = await smtpProbe(server, { to: 'someone@lists.partner.example.org' });
+        const sub = await smtpProbe(server, { to: "someone@lists.partner.example.org" });
         expect(sub.rcpt?.code, sub.transcript).toBe(250);
-        const foreign = await smtpProbe(server, { to: 'someone@far.example.net' });
-        expect(foreign.rcpt, foreign.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
+        const foreign = await smtpProbe(server, { to: "someone@far.example.net" });
+        expect(foreign.rcpt, foreign.transcript).toMatchObject({ code: 550, enhanced: "5.7.1" });
       } finally {
         await server.stop();
       }

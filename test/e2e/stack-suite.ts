@@ -3,8 +3,8 @@
  * expectations object, asserts the tree's behaviour on the REAL Linux-PAM and
  * sendmail (see stack.ts). Defines tests only when called.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLIENT,
   PAM_TOOLS,
@@ -33,7 +33,7 @@ import {
   type TestGroup,
   type TestUser,
   type TlsFiles,
-} from './stack.js';
+} from "./stack.js";
 
 /** A tree to test, and how to remove it afterwards. */
 export interface PreparedTree {
@@ -97,7 +97,7 @@ export interface SmtpExpectation {
   /** In a relay domain: accepted (250) without AUTH from a non-local client (access map To:). */
   relayDomainRecipients?: string[];
   /** Clients (source addresses) relaying to `relayTarget` without AUTH: 'relay' accepted (250), 'deny' refused (550 5.7.1). */
-  relayNetworkClients?: Array<{ address: string; expect: 'relay' | 'deny' }>;
+  relayNetworkClients?: Array<{ address: string; expect: "relay" | "deny" }>;
   /**
    * Mechanisms the policy configures but sendmail withholds while no security
    * layer is active (confAUTH_OPTIONS `p`): not in EHLO (offeredMechanisms
@@ -142,18 +142,18 @@ export interface StackStats {
 
 const BEFORE_ALL_MS = 60_000;
 const TEST_MS = 30_000;
-const PORT_NAMES: Record<string, string> = { smtp: '25', submission: '587', smtps: '465' };
+const PORT_NAMES: Record<string, string> = { smtp: "25", submission: "587", smtps: "465" };
 
 /** A DaemonPortOptions value as sendmail reads it (see {@link SmtpExpectation.daemonPortOptions}). */
 export function normalizeDaemonPortOptions(value: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of value.split(',')) {
-    const i = part.indexOf('=');
+  for (const part of value.split(",")) {
+    const i = part.indexOf("=");
     if (i < 0) continue;
     const key = part.slice(0, i).trim().charAt(0).toUpperCase();
     let v = part.slice(i + 1).trim();
-    if (key === 'P') v = PORT_NAMES[v] ?? v;
-    if (key === 'M') v = [...new Set(v)].sort().join('');
+    if (key === "P") v = PORT_NAMES[v] ?? v;
+    if (key === "M") v = [...new Set(v)].sort().join("");
     out[key] = v;
   }
   return out;
@@ -166,7 +166,7 @@ export function normalizeDaemonPortOptions(value: string): Record<string, string
  */
 export function describeStack(title: string, prepare: () => Promise<PreparedTree>, exp: StackExpectations): StackStats {
   const stats: StackStats = { pamCases: 0, smtpProbes: 0 };
-  const platform = exp.platform ?? 'debian';
+  const platform = exp.platform ?? "debian";
   const missingPam = exp.pam ? requireTools(PAM_TOOLS) : [];
   // openssl: the throwaway certificate and the STARTTLS client (only where the policy configures TLS).
   const missingSmtp = exp.smtp ? requireTools(exp.smtp.tls ? [...SMTP_TOOLS, ...TLS_TOOLS] : SMTP_TOOLS) : [];
@@ -177,7 +177,7 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
     stats.smtpProbes++;
     return smtpProbe(sm, p);
   };
-  const ehlo = async (sm: Sendmail, p: Pick<SmtpProbe, 'socket' | 'client'>): Promise<string[]> => {
+  const ehlo = async (sm: Sendmail, p: Pick<SmtpProbe, "socket" | "client">): Promise<string[]> => {
     stats.smtpProbes++;
     return ehloAuthMechanisms(sm, p);
   };
@@ -189,7 +189,7 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
   describe(title, () => {
     let tree: PreparedTree | undefined;
     const treeDir = () => {
-      if (!tree) throw new Error('tree not prepared');
+      if (!tree) throw new Error("tree not prepared");
       return tree.dir;
     };
     beforeAll(async () => {
@@ -207,9 +207,9 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
           stats.pamCases += results.length;
         }, BEFORE_ALL_MS);
         pam.cases.forEach((c, i) => {
-          it(`${describeCase(c)} -> ${c.expect}${c.why ? ` (${c.why})` : ''}`, () => {
+          it(`${describeCase(c)} -> ${c.expect}${c.why ? ` (${c.why})` : ""}`, () => {
             const r = results[i];
-            expect(r, 'no result').toBeDefined();
+            if (!r) throw new Error(`e2e: no result for case ${i}`);
             expect(r.result, `pamtester said: ${r.output}`).toBe(c.expect);
           });
         });
@@ -218,30 +218,32 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
 
     const smtp = exp.smtp;
     if (smtp) {
-      describe.skipIf(missingSmtp.length > 0)('sendmail.mc (real m4)', () => {
+      describe.skipIf(missingSmtp.length > 0)("sendmail.mc (real m4)", () => {
         let m4: M4Result | undefined;
         const got = () => {
-          if (!m4) throw new Error('m4 did not run');
+          if (!m4) throw new Error("m4 did not run");
           return m4;
         };
         beforeAll(async () => {
-          m4 = await expandMc(join(treeDir(), 'etc/mail/sendmail.mc'), platform);
+          m4 = await expandMc(join(treeDir(), "etc/mail/sendmail.mc"), platform);
         }, BEFORE_ALL_MS);
 
-        it('m4 expands sendmail.mc with exit 0 and nothing on stderr', () => {
+        it("m4 expands sendmail.mc with exit 0 and nothing on stderr", () => {
           expect(got().exitCode).toBe(0);
           expect(got().problems).toEqual([]);
-          expect(got().stderr).toBe('');
+          expect(got().stderr).toBe("");
         });
 
         if (smtp.daemonPortOptions) {
           const want = smtp.daemonPortOptions;
           it(`generated cf has DaemonPortOptions ${JSON.stringify(want)}`, () => {
             const lines = got()
-              .cf.split('\n')
-              .filter((l) => l.startsWith('O DaemonPortOptions='))
-              .map((l) => normalizeDaemonPortOptions(l.slice('O DaemonPortOptions='.length)));
-            const wanted = want.map(normalizeDaemonPortOptions).map((w, i) => (w.N === '*' && lines[i] ? { ...w, N: lines[i]!.N ?? '*' } : w));
+              .cf.split("\n")
+              .filter((l) => l.startsWith("O DaemonPortOptions="))
+              .map((l) => normalizeDaemonPortOptions(l.slice("O DaemonPortOptions=".length)));
+            const wanted = want
+              .map(normalizeDaemonPortOptions)
+              .map((w, i) => (w.N === "*" && lines[i] ? { ...w, N: lines[i]!.N ?? "*" } : w));
             expect(lines).toEqual(wanted);
           });
         }
@@ -261,7 +263,7 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
         greetSocket: socket,
       });
       const login = () => {
-        if (!smtp.login || !account) throw new Error('expectations give relay mechanisms but no login/account');
+        if (!smtp.login || !account) throw new Error("expectations give relay mechanisms but no login/account");
         return { user: smtp.login, password: account.password };
       };
 
@@ -270,197 +272,322 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
       describe.skipIf(missingSmtp.length > 0)(`sendmail daemon (swaks from ${client}, own network namespace)`, { concurrent: true }, () => {
         let sm: Sendmail | undefined;
         const server = () => {
-          if (!sm) throw new Error('sendmail not started');
+          if (!sm) throw new Error("sendmail not started");
           return sm;
         };
         beforeAll(async () => {
-          sm = await startSendmail(treeDir(), { ...sendmailOptions(smtp.hostName), saslAccounts: smtp.saslAccounts, tlsFiles: smtp.tls?.files });
+          sm = await startSendmail(treeDir(), {
+            ...sendmailOptions(smtp.hostName),
+            saslAccounts: smtp.saslAccounts,
+            tlsFiles: smtp.tls?.files,
+          });
         }, BEFORE_ALL_MS);
         afterAll(async () => {
           await sm?.stop();
         }, 20_000);
 
-        it(`EHLO on port ${authSocket.port} offers exactly AUTH ${smtp.offeredMechanisms.join(' ') || '(none)'}`, async () => {
-          const got = await ehlo(server(), { socket: authSocket, client });
-          expect([...got].sort()).toEqual([...smtp.offeredMechanisms].sort());
-        }, TEST_MS);
+        it(
+          `EHLO on port ${authSocket.port} offers exactly AUTH ${smtp.offeredMechanisms.join(" ") || "(none)"}`,
+          async () => {
+            const got = await ehlo(server(), { socket: authSocket, client });
+            expect([...got].sort()).toEqual([...smtp.offeredMechanisms].sort());
+          },
+          TEST_MS,
+        );
 
         for (const to of smtp.localRecipients) {
-          it(`local ${to} accepted without AUTH`, async () => {
-            const r = await probe(server(), { to, socket, client });
-            expect(r.rcpt?.code, r.transcript).toBe(250);
-          }, TEST_MS);
+          it(
+            `local ${to} accepted without AUTH`,
+            async () => {
+              const r = await probe(server(), { to, socket, client });
+              expect(r.rcpt?.code, r.transcript).toBe(250);
+            },
+            TEST_MS,
+          );
         }
 
         for (const to of [...smtp.foreignRecipients, ...smtp.relayTricks]) {
-          it(`relay to ${to} refused without AUTH (550 5.7.1 Relaying denied)`, async () => {
-            const r = await probe(server(), { to, socket, client });
-            expect(r.rcpt, r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
-            expect(r.rcpt?.text, r.transcript).toMatch(/Relaying denied/);
-          }, TEST_MS);
+          it(
+            `relay to ${to} refused without AUTH (550 5.7.1 Relaying denied)`,
+            async () => {
+              const r = await probe(server(), { to, socket, client });
+              expect(r.rcpt, r.transcript).toMatchObject({ code: 550, enhanced: "5.7.1" });
+              expect(r.rcpt?.text, r.transcript).toMatch(/Relaying denied/);
+            },
+            TEST_MS,
+          );
         }
 
         for (const to of smtp.relayDomainRecipients ?? []) {
-          it(`relay domain recipient ${to} accepted without AUTH`, async () => {
-            const r = await probe(server(), { to, socket, client });
-            expect(r.mail?.code, r.transcript).toBe(250);
-            expect(r.rcpt?.code, r.transcript).toBe(250);
-          }, TEST_MS);
+          it(
+            `relay domain recipient ${to} accepted without AUTH`,
+            async () => {
+              const r = await probe(server(), { to, socket, client });
+              expect(r.mail?.code, r.transcript).toBe(250);
+              expect(r.rcpt?.code, r.transcript).toBe(250);
+            },
+            TEST_MS,
+          );
         }
 
         for (const c of netClients) {
-          it(`client ${c.address} ${c.expect === 'relay' ? 'may relay' : 'may not relay'} to ${relayTarget} without AUTH (relay networks)`, async () => {
-            const r = await probe(server(), { to: relayTarget!, socket, client: c.address });
-            expect(r.mail?.code, r.transcript).toBe(250);
-            if (c.expect === 'relay') expect(r.rcpt?.code, r.transcript).toBe(250);
-            else {
-              expect(r.rcpt, r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
-              expect(r.rcpt?.text, r.transcript).toMatch(/Relaying denied/);
-            }
-          }, TEST_MS);
+          it(
+            `client ${c.address} ${c.expect === "relay" ? "may relay" : "may not relay"} to ${relayTarget} without AUTH (relay networks)`,
+            async () => {
+              const r = await probe(server(), { to: relayTarget!, socket, client: c.address });
+              expect(r.mail?.code, r.transcript).toBe(250);
+              if (c.expect === "relay") expect(r.rcpt?.code, r.transcript).toBe(250);
+              else {
+                expect(r.rcpt, r.transcript).toMatchObject({ code: 550, enhanced: "5.7.1" });
+                expect(r.rcpt?.text, r.transcript).toMatch(/Relaying denied/);
+              }
+            },
+            TEST_MS,
+          );
         }
 
         for (const mechanism of smtp.relayMechanisms) {
-          it(`relay to ${relayTarget} accepted after AUTH ${mechanism} as ${smtp.login}`, async () => {
-            const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism, ...login() } });
-            expect(r.auth?.code, r.transcript).toBe(235);
-            expect(r.rcpt?.code, r.transcript).toBe(250);
-          }, TEST_MS);
+          it(
+            `relay to ${relayTarget} accepted after AUTH ${mechanism} as ${smtp.login}`,
+            async () => {
+              const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism, ...login() } });
+              expect(r.auth?.code, r.transcript).toBe(235);
+              expect(r.rcpt?.code, r.transcript).toBe(250);
+            },
+            TEST_MS,
+          );
 
-          it(`AUTH ${mechanism} with a wrong password refused (535), no relaying`, async () => {
-            const l = login();
-            const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism, user: l.user, password: `${l.password}-wrong` } });
-            expect(r.auth?.code, r.transcript).toBe(535);
-            expect(r.rcpt?.code ?? 0, r.transcript).not.toBe(250);
-          }, TEST_MS);
+          it(
+            `AUTH ${mechanism} with a wrong password refused (535), no relaying`,
+            async () => {
+              const l = login();
+              const r = await probe(server(), {
+                to: relayTarget!,
+                socket: authSocket,
+                client,
+                auth: { mechanism, user: l.user, password: `${l.password}-wrong` },
+              });
+              expect(r.auth?.code, r.transcript).toBe(535);
+              expect(r.rcpt?.code ?? 0, r.transcript).not.toBe(250);
+            },
+            TEST_MS,
+          );
         }
 
         const firstMech = smtp.relayMechanisms[0];
         if (firstMech) {
           for (const a of smtp.saslAccounts.slice(1)) {
             const user = `${a.user}@${a.realm}`;
-            it(`account ${user} may relay after AUTH ${firstMech}`, async () => {
-              const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism: firstMech, user, password: a.password } });
-              expect(r.auth?.code, r.transcript).toBe(235);
-              expect(r.rcpt?.code, r.transcript).toBe(250);
-            }, TEST_MS);
+            it(
+              `account ${user} may relay after AUTH ${firstMech}`,
+              async () => {
+                const r = await probe(server(), {
+                  to: relayTarget!,
+                  socket: authSocket,
+                  client,
+                  auth: { mechanism: firstMech, user, password: a.password },
+                });
+                expect(r.auth?.code, r.transcript).toBe(235);
+                expect(r.rcpt?.code, r.transcript).toBe(250);
+              },
+              TEST_MS,
+            );
           }
         }
 
         for (const mechanism of smtp.untrustedMechanisms ?? []) {
-          it(`AUTH ${mechanism} succeeds but is not trusted: relay to ${relayTarget} refused`, async () => {
-            const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism, ...login() } });
-            expect(r.auth?.code, r.transcript).toBe(235);
-            expect(r.rcpt, r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
-          }, TEST_MS);
+          it(
+            `AUTH ${mechanism} succeeds but is not trusted: relay to ${relayTarget} refused`,
+            async () => {
+              const r = await probe(server(), { to: relayTarget!, socket: authSocket, client, auth: { mechanism, ...login() } });
+              expect(r.auth?.code, r.transcript).toBe(235);
+              expect(r.rcpt, r.transcript).toMatchObject({ code: 550, enhanced: "5.7.1" });
+            },
+            TEST_MS,
+          );
         }
 
         const withheldSockets = uniqueSockets([authSocket, ...(smtp.authRequired ?? [])]);
         for (const mechanism of smtp.withheldMechanisms ?? []) {
           for (const s of withheldSockets) {
             const required = (smtp.authRequired ?? []).some((r) => sameSocket(r, s));
-            it(`port ${s.port} without TLS: AUTH ${mechanism} refused (${smtp.withheldAuthReply} 5.3.3, withheld by AuthOptions p), ${required ? 'MAIL refused (530 5.7.0)' : `relay to ${relayTarget} refused`}`, async () => {
-              const l = login();
-              const r = await session(server(), {
-                socket: s,
-                client,
-                commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, l.password), `MAIL FROM:<${CLIENT.from}>`, `RCPT TO:<${relayTarget}>`, 'QUIT'],
-              });
-              expect([...r.ehloAuth].sort(), r.transcript).toEqual([...smtp.offeredMechanisms].sort());
-              expect(r.ehloStarttls, r.transcript).toBe(smtp.tls !== undefined);
-              expect(step(r, /^AUTH /), r.transcript).toMatchObject({ code: smtp.withheldAuthReply, enhanced: '5.3.3' });
-              if (required) expect(step(r, /^MAIL /), r.transcript).toMatchObject({ code: 530, enhanced: '5.7.0' });
-              else {
-                expect(step(r, /^MAIL /)?.code, r.transcript).toBe(250);
-                expect(step(r, /^RCPT /), r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
-              }
-            }, TEST_MS);
+            it(
+              `port ${s.port} without TLS: AUTH ${mechanism} refused (${smtp.withheldAuthReply} 5.3.3, withheld by AuthOptions p), ${required ? "MAIL refused (530 5.7.0)" : `relay to ${relayTarget} refused`}`,
+              async () => {
+                const l = login();
+                const r = await session(server(), {
+                  socket: s,
+                  client,
+                  commands: [
+                    `EHLO ${CLIENT.name}`,
+                    ...authCommands(mechanism, l.user, l.password),
+                    `MAIL FROM:<${CLIENT.from}>`,
+                    `RCPT TO:<${relayTarget}>`,
+                    "QUIT",
+                  ],
+                });
+                expect([...r.ehloAuth].sort(), r.transcript).toEqual([...smtp.offeredMechanisms].sort());
+                expect(r.ehloStarttls, r.transcript).toBe(smtp.tls !== undefined);
+                expect(step(r, /^AUTH /), r.transcript).toMatchObject({ code: smtp.withheldAuthReply, enhanced: "5.3.3" });
+                if (required) expect(step(r, /^MAIL /), r.transcript).toMatchObject({ code: 530, enhanced: "5.7.0" });
+                else {
+                  expect(step(r, /^MAIL /)?.code, r.transcript).toBe(250);
+                  expect(step(r, /^RCPT /), r.transcript).toMatchObject({ code: 550, enhanced: "5.7.1" });
+                }
+              },
+              TEST_MS,
+            );
           }
         }
 
         const tls = smtp.tls;
         if (tls) {
-          const mail = [`MAIL FROM:<${CLIENT.from}>`, `RCPT TO:<${relayTarget}>`, 'QUIT'];
+          const mail = [`MAIL FROM:<${CLIENT.from}>`, `RCPT TO:<${relayTarget}>`, "QUIT"];
 
-          it(`port ${authSocket.port} without STARTTLS: EHLO offers STARTTLS and exactly AUTH ${smtp.offeredMechanisms.join(' ') || '(none)'}`, async () => {
-            const r = await session(server(), { socket: authSocket, client, commands: [`EHLO ${CLIENT.name}`, 'QUIT'] });
-            expect(r.ehloStarttls, r.transcript).toBe(true);
-            expect([...r.ehloAuth].sort(), r.transcript).toEqual([...smtp.offeredMechanisms].sort());
-          }, TEST_MS);
+          it(
+            `port ${authSocket.port} without STARTTLS: EHLO offers STARTTLS and exactly AUTH ${smtp.offeredMechanisms.join(" ") || "(none)"}`,
+            async () => {
+              const r = await session(server(), { socket: authSocket, client, commands: [`EHLO ${CLIENT.name}`, "QUIT"] });
+              expect(r.ehloStarttls, r.transcript).toBe(true);
+              expect([...r.ehloAuth].sort(), r.transcript).toEqual([...smtp.offeredMechanisms].sort());
+            },
+            TEST_MS,
+          );
 
           for (const s of uniqueSockets([authSocket, ...(smtp.authRequired ?? [])])) {
-            it(`port ${s.port} after STARTTLS: EHLO offers exactly AUTH ${tls.offeredMechanisms.join(' ') || '(none)'}`, async () => {
-              const r = await session(server(), { socket: s, client, tls: true, commands: [`EHLO ${CLIENT.name}`, 'QUIT'] });
-              expect(step(r, /^EHLO /)?.code, r.transcript).toBe(250);
-              expect([...r.ehloAuth].sort(), r.transcript).toEqual([...tls.offeredMechanisms].sort());
-            }, TEST_MS);
+            it(
+              `port ${s.port} after STARTTLS: EHLO offers exactly AUTH ${tls.offeredMechanisms.join(" ") || "(none)"}`,
+              async () => {
+                const r = await session(server(), { socket: s, client, tls: true, commands: [`EHLO ${CLIENT.name}`, "QUIT"] });
+                expect(step(r, /^EHLO /)?.code, r.transcript).toBe(250);
+                expect([...r.ehloAuth].sort(), r.transcript).toEqual([...tls.offeredMechanisms].sort());
+              },
+              TEST_MS,
+            );
           }
 
           for (const mechanism of tls.relayMechanisms) {
-            it(`after STARTTLS: relay to ${relayTarget} accepted after AUTH ${mechanism} as ${smtp.login}`, async () => {
-              const l = login();
-              const r = await session(server(), { socket: authSocket, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, l.password), ...mail] });
-              expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
-              expect(step(r, /^RCPT /)?.code, r.transcript).toBe(250);
-            }, TEST_MS);
+            it(
+              `after STARTTLS: relay to ${relayTarget} accepted after AUTH ${mechanism} as ${smtp.login}`,
+              async () => {
+                const l = login();
+                const r = await session(server(), {
+                  socket: authSocket,
+                  client,
+                  tls: true,
+                  commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, l.password), ...mail],
+                });
+                expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
+                expect(step(r, /^RCPT /)?.code, r.transcript).toBe(250);
+              },
+              TEST_MS,
+            );
 
-            it(`after STARTTLS: AUTH ${mechanism} with a wrong password refused (535), no relaying`, async () => {
-              const l = login();
-              const r = await session(server(), { socket: authSocket, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, `${l.password}-wrong`), ...mail] });
-              expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(535);
-              expect(step(r, /^RCPT /)?.code ?? 0, r.transcript).not.toBe(250);
-            }, TEST_MS);
+            it(
+              `after STARTTLS: AUTH ${mechanism} with a wrong password refused (535), no relaying`,
+              async () => {
+                const l = login();
+                const r = await session(server(), {
+                  socket: authSocket,
+                  client,
+                  tls: true,
+                  commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, `${l.password}-wrong`), ...mail],
+                });
+                expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(535);
+                expect(step(r, /^RCPT /)?.code ?? 0, r.transcript).not.toBe(250);
+              },
+              TEST_MS,
+            );
           }
 
           const first = tls.relayMechanisms[0];
           if (first) {
             for (const a of smtp.saslAccounts.slice(1)) {
               const user = `${a.user}@${a.realm}`;
-              it(`after STARTTLS: account ${user} may relay after AUTH ${first}`, async () => {
-                const r = await session(server(), { socket: authSocket, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(first, user, a.password), ...mail] });
-                expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
-                expect(step(r, /^RCPT /)?.code, r.transcript).toBe(250);
-              }, TEST_MS);
+              it(
+                `after STARTTLS: account ${user} may relay after AUTH ${first}`,
+                async () => {
+                  const r = await session(server(), {
+                    socket: authSocket,
+                    client,
+                    tls: true,
+                    commands: [`EHLO ${CLIENT.name}`, ...authCommands(first, user, a.password), ...mail],
+                  });
+                  expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
+                  expect(step(r, /^RCPT /)?.code, r.transcript).toBe(250);
+                },
+                TEST_MS,
+              );
             }
           }
 
           for (const mechanism of tls.untrustedMechanisms ?? []) {
-            it(`after STARTTLS: AUTH ${mechanism} succeeds but is not trusted: relay to ${relayTarget} refused`, async () => {
-              const l = login();
-              const r = await session(server(), { socket: authSocket, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, l.password), ...mail] });
-              expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
-              expect(step(r, /^RCPT /), r.transcript).toMatchObject({ code: 550, enhanced: '5.7.1' });
-            }, TEST_MS);
+            it(
+              `after STARTTLS: AUTH ${mechanism} succeeds but is not trusted: relay to ${relayTarget} refused`,
+              async () => {
+                const l = login();
+                const r = await session(server(), {
+                  socket: authSocket,
+                  client,
+                  tls: true,
+                  commands: [`EHLO ${CLIENT.name}`, ...authCommands(mechanism, l.user, l.password), ...mail],
+                });
+                expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
+                expect(step(r, /^RCPT /), r.transcript).toMatchObject({ code: 550, enhanced: "5.7.1" });
+              },
+              TEST_MS,
+            );
           }
 
           for (const s of smtp.authRequired ?? []) {
-            it(`port ${s.port} after STARTTLS: MAIL without AUTH still refused (530 5.7.0)`, async () => {
-              const r = await session(server(), { socket: s, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...mail] });
-              expect(step(r, /^MAIL /), r.transcript).toMatchObject({ code: 530, enhanced: '5.7.0' });
-            }, TEST_MS);
+            it(
+              `port ${s.port} after STARTTLS: MAIL without AUTH still refused (530 5.7.0)`,
+              async () => {
+                const r = await session(server(), { socket: s, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...mail] });
+                expect(step(r, /^MAIL /), r.transcript).toMatchObject({ code: 530, enhanced: "5.7.0" });
+              },
+              TEST_MS,
+            );
             if (first) {
-              it(`port ${s.port} after STARTTLS: relay to ${relayTarget} accepted after AUTH ${first}`, async () => {
-                const l = login();
-                const r = await session(server(), { socket: s, client, tls: true, commands: [`EHLO ${CLIENT.name}`, ...authCommands(first, l.user, l.password), ...mail] });
-                expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
-                expect(step(r, /^RCPT /)?.code, r.transcript).toBe(250);
-              }, TEST_MS);
+              it(
+                `port ${s.port} after STARTTLS: relay to ${relayTarget} accepted after AUTH ${first}`,
+                async () => {
+                  const l = login();
+                  const r = await session(server(), {
+                    socket: s,
+                    client,
+                    tls: true,
+                    commands: [`EHLO ${CLIENT.name}`, ...authCommands(first, l.user, l.password), ...mail],
+                  });
+                  expect(step(r, /^AUTH /, true)?.code, r.transcript).toBe(235);
+                  expect(step(r, /^RCPT /)?.code, r.transcript).toBe(250);
+                },
+                TEST_MS,
+              );
             }
           }
         }
 
         for (const s of smtp.authRequired ?? []) {
-          it(`port ${s.port} requires AUTH: MAIL without it refused (530 5.7.0)`, async () => {
-            const r = await probe(server(), { to: smtp.localRecipients[0] ?? `postmaster@${smtp.hostName}`, socket: s, client });
-            expect(r.mail, r.transcript).toMatchObject({ code: 530, enhanced: '5.7.0' });
-            expect(r.rcpt?.code ?? 0, r.transcript).not.toBe(250);
-          }, TEST_MS);
+          it(
+            `port ${s.port} requires AUTH: MAIL without it refused (530 5.7.0)`,
+            async () => {
+              const r = await probe(server(), { to: smtp.localRecipients[0] ?? `postmaster@${smtp.hostName}`, socket: s, client });
+              expect(r.mail, r.transcript).toMatchObject({ code: 530, enhanced: "5.7.0" });
+              expect(r.rcpt?.code ?? 0, r.transcript).not.toBe(250);
+            },
+            TEST_MS,
+          );
           if (firstMech) {
-            it(`port ${s.port}: relay to ${relayTarget} accepted after AUTH ${firstMech}`, async () => {
-              const r = await probe(server(), { to: relayTarget!, socket: s, client, auth: { mechanism: firstMech, ...login() } });
-              expect(r.auth?.code, r.transcript).toBe(235);
-              expect(r.rcpt?.code, r.transcript).toBe(250);
-            }, TEST_MS);
+            it(
+              `port ${s.port}: relay to ${relayTarget} accepted after AUTH ${firstMech}`,
+              async () => {
+                const r = await probe(server(), { to: relayTarget!, socket: s, client, auth: { mechanism: firstMech, ...login() } });
+                expect(r.auth?.code, r.transcript).toBe(235);
+                expect(r.rcpt?.code, r.transcript).toBe(250);
+              },
+              TEST_MS,
+            );
           }
         }
       });
@@ -476,11 +603,15 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
             await sm?.stop();
           }, 20_000);
           for (const to of smtp.localRecipients) {
-            it(`${to} is still local (accepted without AUTH)`, async () => {
-              if (!sm) throw new Error('sendmail not started');
-              const r = await probe(sm, { to, socket, client });
-              expect(r.rcpt?.code, r.transcript).toBe(250);
-            }, TEST_MS);
+            it(
+              `${to} is still local (accepted without AUTH)`,
+              async () => {
+                if (!sm) throw new Error("sendmail not started");
+                const r = await probe(sm, { to, socket, client });
+                expect(r.rcpt?.code, r.transcript).toBe(250);
+              },
+              TEST_MS,
+            );
           }
         });
       }
@@ -489,7 +620,7 @@ export function describeStack(title: string, prepare: () => Promise<PreparedTree
   return stats;
 }
 
-const sameSocket = (a: SmtpSocket, b: SmtpSocket) => a.port === b.port && (a.address ?? '127.0.0.1') === (b.address ?? '127.0.0.1');
+const sameSocket = (a: SmtpSocket, b: SmtpSocket) => a.port === b.port && (a.address ?? "127.0.0.1") === (b.address ?? "127.0.0.1");
 const uniqueSockets = (list: readonly SmtpSocket[]): SmtpSocket[] => list.filter((s, i) => list.findIndex((t) => sameSocket(s, t)) === i);
 
 /**
@@ -507,7 +638,11 @@ function step(r: SessionResult, cmd: RegExp, last = false): SmtpReply | null {
 }
 
 function describeCase(c: PamCase): string {
-  const items = [c.rhost !== undefined && `rhost=${c.rhost}`, c.tty !== undefined && `tty=${c.tty}`, c.ruser !== undefined && `ruser=${c.ruser}`].filter(Boolean);
-  const file = c.file ? ` with ${c.file.path} ${c.file.state}` : '';
-  return `${c.user}${items.length ? ` [${items.join(' ')}]` : ''}${file}`;
+  const items = [
+    c.rhost !== undefined && `rhost=${c.rhost}`,
+    c.tty !== undefined && `tty=${c.tty}`,
+    c.ruser !== undefined && `ruser=${c.ruser}`,
+  ].filter(Boolean);
+  const file = c.file ? ` with ${c.file.path} ${c.file.state}` : "";
+  return `${c.user}${items.length ? ` [${items.join(" ")}]` : ""}${file}`;
 }

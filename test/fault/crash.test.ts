@@ -33,7 +33,6 @@ function random(seed: number): () => number {
   };
 }
 
-
 type Tree = Map<string, { content: string; mode: number }>;
 const withoutState = (t: Tree) => new Map([...t].filter(([p]) => !p.startsWith(".policyc/")));
 
@@ -71,59 +70,63 @@ function build(policy: string, out: string, extra: string[] = []) {
 const services = Number(process.env.POLICYC_FAULT_SERVICES ?? 40);
 
 describe("fault: kill -9 at random points of a large build", () => {
-  it("20 kills: files old or new, a whole manifest, and the next build repairs the tree", async () => {
-    const dir = tempDir("policyc-kill-");
-    const policies = { a: join(dir, "a.policy"), b: join(dir, "b.policy") };
-    writeFileSync(policies.a, bigPolicy(services, "a"));
-    writeFileSync(policies.b, bigPolicy(services, "b"));
-    const clean: Record<string, Tree> = {};
-    for (const k of ["a", "b"] as const) {
-      expect(build(policies[k], join(dir, `clean-${k}`)).status).toBe(0);
-      clean[k] = readTree(join(dir, `clean-${k}`));
-    }
-    const out = join(dir, "out");
-    const start = Date.now();
-    expect(build(policies.a, out).status).toBe(0);
-    const duration = Date.now() - start;
-    const rand = random(20261125);
-    const seen = { old: 0, new: 0, mixed: 0 };
-    let current: "a" | "b" = "a";
-    let checked = false;
-    for (let trial = 0; trial < 20; trial++) {
-      const next: "a" | "b" = current === "a" ? "b" : "a";
-      const child = spawn(process.execPath, [CLI, "build", policies[next], "-o", out, "-q"], { stdio: "ignore" });
-      const exited = new Promise((r) => child.on("exit", r));
-      if (trial % 2 === 0) {
-        // Anywhere in the build: start-up, compiling, staging, committing.
-        await new Promise((r) => setTimeout(r, rand() * duration));
-      } else {
-        // In the commit: once the journal appears, the renames begin.
-        const delay = rand() * 15;
-        while (!existsSync(join(out, ".policyc/journal")) && child.exitCode === null) await new Promise((r) => setImmediate(r));
-        await new Promise((r) => setTimeout(r, delay));
+  it(
+    "20 kills: files old or new, a whole manifest, and the next build repairs the tree",
+    async () => {
+      const dir = tempDir("policyc-kill-");
+      const policies = { a: join(dir, "a.policy"), b: join(dir, "b.policy") };
+      writeFileSync(policies.a, bigPolicy(services, "a"));
+      writeFileSync(policies.b, bigPolicy(services, "b"));
+      const clean: Record<string, Tree> = {};
+      for (const k of ["a", "b"] as const) {
+        expect(build(policies[k], join(dir, `clean-${k}`)).status).toBe(0);
+        clean[k] = readTree(join(dir, `clean-${k}`));
       }
-      child.kill("SIGKILL");
-      await exited;
-      const state = expectWholeOrReported(out, clean[current]!, clean[next]!);
-      seen[state]++;
-      if (state === "mixed" && !checked) {
-        // Meanwhile, --check says the tree is unfinished.
-        const r = runCli(["build", policies[next], "-o", out, "--check"]);
-        expect(r.status).toBe(1);
-        expect(r.stderr).toContain("error PC5012:");
-        checked = true;
+      const out = join(dir, "out");
+      const start = Date.now();
+      expect(build(policies.a, out).status).toBe(0);
+      const duration = Date.now() - start;
+      const rand = random(20261125);
+      const seen = { old: 0, new: 0, mixed: 0 };
+      let current: "a" | "b" = "a";
+      let checked = false;
+      for (let trial = 0; trial < 20; trial++) {
+        const next: "a" | "b" = current === "a" ? "b" : "a";
+        const child = spawn(process.execPath, [CLI, "build", policies[next], "-o", out, "-q"], { stdio: "ignore" });
+        const exited = new Promise((r) => child.on("exit", r));
+        if (trial % 2 === 0) {
+          // Anywhere in the build: start-up, compiling, staging, committing.
+          await new Promise((r) => setTimeout(r, rand() * duration));
+        } else {
+          // In the commit: once the journal appears, the renames begin.
+          const delay = rand() * 15;
+          while (!existsSync(join(out, ".policyc/journal")) && child.exitCode === null) await new Promise((r) => setImmediate(r));
+          await new Promise((r) => setTimeout(r, delay));
+        }
+        child.kill("SIGKILL");
+        await exited;
+        const state = expectWholeOrReported(out, clean[current]!, clean[next]!);
+        seen[state]++;
+        if (state === "mixed" && !checked) {
+          // Meanwhile, --check says the tree is unfinished.
+          const r = runCli(["build", policies[next], "-o", out, "--check"]);
+          expect(r.status).toBe(1);
+          expect(r.stderr).toContain("error PC5012:");
+          checked = true;
+        }
+        const repair = runCli(["build", policies[next], "-o", out]);
+        expect(repair.status, repair.stderr).toBe(0);
+        if (state === "mixed") expect(repair.stderr).toMatch(/warning: .* held the journal of an unfinished build/);
+        expect(temporaries(out)).toEqual([]);
+        expect(readTree(out)).toEqual(clean[next]);
+        current = next;
       }
-      const repair = runCli(["build", policies[next], "-o", out]);
-      expect(repair.status, repair.stderr).toBe(0);
-      if (state === "mixed") expect(repair.stderr).toMatch(/warning: .* held the journal of an unfinished build/);
-      expect(temporaries(out)).toEqual([]);
-      expect(readTree(out)).toEqual(clean[next]);
-      current = next;
-    }
-    // The seed spreads the kills: some land in the commit, some before it.
-    expect(seen.mixed, JSON.stringify(seen)).toBeGreaterThan(0);
-    expect(seen.old + seen.new, JSON.stringify(seen)).toBeGreaterThan(0);
-  }, Math.max(240_000, services * 1500));
+      // The seed spreads the kills: some land in the commit, some before it.
+      expect(seen.mixed, JSON.stringify(seen)).toBeGreaterThan(0);
+      expect(seen.old + seen.new, JSON.stringify(seen)).toBeGreaterThan(0);
+    },
+    Math.max(240_000, services * 1500),
+  );
 });
 
 describe("fault: builds at the same time", () => {
@@ -158,8 +161,8 @@ describe("fault: builds at the same time", () => {
       const tree = readTree(out);
       const last = ok.sort((x, y) => x.end - y.end).at(-1)!;
       // Both succeeded only one after the other; either way the tree is one whole build.
-      expect([clean.a, clean.b].some((c) => JSON.stringify([...c]) === JSON.stringify([...tree]))).toBe(true);
-      if (ok.length === 1) expect(tree).toEqual(clean[last.k]);
+      expect([clean.a, clean.b].some((c) => c !== undefined && JSON.stringify([...c]) === JSON.stringify([...tree]))).toBe(true);
+      if (ok.length === 1) expect(tree).toEqual(clean[last.k]!);
       expect(temporaries(out)).toEqual([]);
       expect(existsSync(join(out, ".policyc/lock"))).toBe(false);
     }
@@ -171,54 +174,71 @@ const canUnshare = process.getuid?.() === 0 && spawnSync("unshare", ["-m", "--pr
 const needRoot = process.env.CI === "true" ? it : it.skipIf(!canUnshare);
 
 describe("fault: a full disk (a small tmpfs in a private mount namespace)", () => {
-  needRoot("at every size from the old tree's to the new one's: old tree and exit 1, or the new tree and exit 0", () => {
-    const dir = tempDir("policyc-enospc-");
-    const policies = { a: join(dir, "a.policy"), b: join(dir, "b.policy") };
-    writeFileSync(policies.a, bigPolicy(40, "a"));
-    // b's lists are long: the new tree needs far more room than the old one.
-    writeFileSync(policies.b, bigPolicy(40, "b").replace(/entries root, /g, `entries root, ${Array.from({ length: 300 }, (_, i) => `u${i}`).join(", ")}, `));
-    const clean: Record<string, Tree> = {};
-    for (const k of ["a", "b"] as const) {
-      build(policies[k], join(dir, `clean-${k}`));
-      clean[k] = readTree(join(dir, `clean-${k}`));
-    }
-    const sizes = [200, 240, 280, 320, 400, 520, 700, 1000]; // KiB; tmpfs counts whole 4 KiB pages
-    const outcomes: string[] = [];
-    for (const kb of sizes) {
-      const mnt = join(dir, `mnt${kb}`);
-      const result = join(dir, `result${kb}`);
-      mkdirSync(mnt);
-      mkdirSync(result);
-      const script = [
-        `mount -t tmpfs -o size=${kb}k tmpfs "$1" || exit 99`,
-        `"$2" "$3" build "$4" -o "$1/out" -q 2>/dev/null || exit 98`,
-        `"$2" "$3" build "$5" -o "$1/out" -q 2>"$6/stderr"; echo $? > "$6/status"`,
-        `cp -a "$1/out" "$6/out"`,
-      ].join("\n");
-      const r = spawnSync("unshare", ["-m", "--propagation", "private", "sh", "-c", script, "sh", mnt, process.execPath, CLI, policies.a, policies.b, result], {
-        encoding: "utf8",
-        env: { ...process.env, NO_COLOR: "1" },
-      });
-      if (r.status === 98) {
-        outcomes.push(`${kb}: old tree does not fit`);
-        continue;
+  needRoot(
+    "at every size from the old tree's to the new one's: old tree and exit 1, or the new tree and exit 0",
+    () => {
+      const dir = tempDir("policyc-enospc-");
+      const policies = { a: join(dir, "a.policy"), b: join(dir, "b.policy") };
+      writeFileSync(policies.a, bigPolicy(40, "a"));
+      // b's lists are long: the new tree needs far more room than the old one.
+      writeFileSync(
+        policies.b,
+        bigPolicy(40, "b").replace(/entries root, /g, `entries root, ${Array.from({ length: 300 }, (_, i) => `u${i}`).join(", ")}, `),
+      );
+      const clean: Record<string, Tree> = {};
+      for (const k of ["a", "b"] as const) {
+        build(policies[k], join(dir, `clean-${k}`));
+        clean[k] = readTree(join(dir, `clean-${k}`));
       }
-      expect(r.status, r.stderr).toBe(0);
-      const status = Number(readTree(result).get("status")!.content.trim());
-      const tree = readTree(join(result, "out"));
-      expect(temporaries(join(result, "out"))).toEqual([]);
-      if (status === 0) {
-        expect(tree).toEqual(clean.b);
-        outcomes.push(`${kb}: new`);
-      } else {
-        expect(status).toBe(1);
-        expect(readTree(result).get("stderr")!.content).toMatch(/error PC5003: Cannot write .*: no space left on device\./);
-        expect(tree).toEqual(clean.a);
-        outcomes.push(`${kb}: old`);
+      const sizes = [200, 240, 280, 320, 400, 520, 700, 1000]; // KiB; tmpfs counts whole 4 KiB pages
+      const outcomes: string[] = [];
+      for (const kb of sizes) {
+        const mnt = join(dir, `mnt${kb}`);
+        const result = join(dir, `result${kb}`);
+        mkdirSync(mnt);
+        mkdirSync(result);
+        const script = [
+          `mount -t tmpfs -o size=${kb}k tmpfs "$1" || exit 99`,
+          `"$2" "$3" build "$4" -o "$1/out" -q 2>/dev/null || exit 98`,
+          `"$2" "$3" build "$5" -o "$1/out" -q 2>"$6/stderr"; echo $? > "$6/status"`,
+          `cp -a "$1/out" "$6/out"`,
+        ].join("\n");
+        const r = spawnSync(
+          "unshare",
+          ["-m", "--propagation", "private", "sh", "-c", script, "sh", mnt, process.execPath, CLI, policies.a, policies.b, result],
+          {
+            encoding: "utf8",
+            env: { ...process.env, NO_COLOR: "1" },
+          },
+        );
+        if (r.status === 98) {
+          outcomes.push(`${kb}: old tree does not fit`);
+          continue;
+        }
+        expect(r.status, r.stderr).toBe(0);
+        const status = Number(readTree(result).get("status")!.content.trim());
+        const tree = readTree(join(result, "out"));
+        expect(temporaries(join(result, "out"))).toEqual([]);
+        if (status === 0) {
+          expect(tree).toEqual(clean.b);
+          outcomes.push(`${kb}: new`);
+        } else {
+          expect(status).toBe(1);
+          expect(readTree(result).get("stderr")!.content).toMatch(/error PC5003: Cannot write .*: no space left on device\./);
+          expect(tree).toEqual(clean.a);
+          outcomes.push(`${kb}: old`);
+        }
       }
-    }
-    // The sizes really cross the point where the new tree stops fitting.
-    expect(outcomes.some((o) => o.endsWith(": old")), outcomes.join("; ")).toBe(true);
-    expect(outcomes.some((o) => o.endsWith(": new")), outcomes.join("; ")).toBe(true);
-  }, 180_000);
+      // The sizes really cross the point where the new tree stops fitting.
+      expect(
+        outcomes.some((o) => o.endsWith(": old")),
+        outcomes.join("; "),
+      ).toBe(true);
+      expect(
+        outcomes.some((o) => o.endsWith(": new")),
+        outcomes.join("; "),
+      ).toBe(true);
+    },
+    180_000,
+  );
 });

@@ -27,7 +27,8 @@ function chownTree(dir: string): void {
   }
 }
 
-const V1 = 'platform debian;\nservice imapd { pam imap; acl user allow "/etc/imapd.acl" { entries root; } }\nservice old { acl user allow "/etc/old/f.acl" { entries root; } }\n';
+const V1 =
+  'platform debian;\nservice imapd { pam imap; acl user allow "/etc/imapd.acl" { entries root; } }\nservice old { acl user allow "/etc/old/f.acl" { entries root; } }\n';
 const V2 = 'platform debian;\nservice imapd { pam imap; acl user allow "/etc/imapd.acl" { entries root, alice; } }\n';
 
 /** A folder with the policies, OUT built from V1 as root and handed to nobody, and a root-owned victim folder. */

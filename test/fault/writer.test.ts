@@ -30,7 +30,6 @@ function clean(files: OutputFile[]) {
   return readTree(dir);
 }
 
-
 type Op = "openSync" | "writeSync" | "fsyncSync" | "renameSync" | "unlinkSync";
 
 /** node:fs with the n-th call of `op` failing (or counting calls when n is Infinity). */
@@ -59,11 +58,28 @@ function shortWrites(max: number): Fs {
 
 // Old and new trees; within one tree no file is another's folder, but across the two it may be
 // (srv/lists and srv/lists/x, etc/pam.d/imap and etc/pam.d/imap/deep): the new build then removes the stale one first.
-const PATHS = ["etc/a.acl", "etc/pam.d/imap", "etc/pam.d/imap/deep", "etc/pam.d/sshd", "etc/mail/access", "etc/mail/sasl/Sendmail.conf.2", "srv/lists", "srv/lists/x", "top"];
+const PATHS = [
+  "etc/a.acl",
+  "etc/pam.d/imap",
+  "etc/pam.d/imap/deep",
+  "etc/pam.d/sshd",
+  "etc/mail/access",
+  "etc/mail/sasl/Sendmail.conf.2",
+  "srv/lists",
+  "srv/lists/x",
+  "top",
+];
 const consistent = (files: OutputFile[]) => files.every((f) => !files.some((g) => g.path.startsWith(f.path + "/")));
 const content = fc.string({ unit: fc.constantFrom("a", "b", "é", "\u{1F600}", "\n", " "), maxLength: 40 }).map((s) => `# header\n${s}\n`);
 const tree = fc
-  .tuple(...PATHS.map((p) => fc.option(content.map((c) => file(p, c)), { nil: undefined })))
+  .tuple(
+    ...PATHS.map((p) =>
+      fc.option(
+        content.map((c) => file(p, c)),
+        { nil: undefined },
+      ),
+    ),
+  )
   .map((files) => files.filter((f): f is OutputFile => f !== undefined))
   .filter((files) => files.length > 0 && consistent(files));
 
@@ -83,7 +99,12 @@ function expectMixed(root: string, oldFiles: OutputFile[], newFiles: OutputFile[
 
 describe("fault injection: every write of a build fails in turn", () => {
   const oldFiles = [file("etc/a.acl", "# old a\n"), file("etc/pam.d/imap", "old imap\n"), file("etc/gone", "# removed by the new build\n")];
-  const newFiles = [file("etc/a.acl", "# new a\n"), file("etc/pam.d/imap", "new imap\n"), file("etc/mail/access", "To:x RELAY\n"), file("new/deep/f", "f\n")];
+  const newFiles = [
+    file("etc/a.acl", "# new a\n"),
+    file("etc/pam.d/imap", "new imap\n"),
+    file("etc/mail/access", "To:x RELAY\n"),
+    file("new/deep/f", "f\n"),
+  ];
 
   for (const op of ["openSync", "writeSync", "fsyncSync"] as const) {
     it(`${op}: ENOSPC at each call leaves exactly the old tree, no temporaries, journal or lock`, () => {
@@ -176,22 +197,28 @@ describe("fault injection: every write of a build fails in turn", () => {
 
   it("random trees, a random fault anywhere: whole before, repaired after", () => {
     fc.assert(
-      fc.property(tree, tree, fc.constantFrom<Op>("openSync", "writeSync", "fsyncSync", "renameSync", "unlinkSync"), fc.integer({ min: 1, max: 40 }), (a, b, op, n) => {
-        const root = tempDir();
-        build(root, a);
-        const before = readTree(root);
-        try {
-          build(root, b, failing(op, n, "EIO").fs);
-        } catch (e) {
-          expect(e).toBeInstanceOf(OutputError);
-          if (!hasLeftovers(findLeftovers(root))) expect(readTree(root)).toEqual(before);
-          else expectMixed(root, a, b);
-        }
-        expect(temporaries(root)).toEqual([]);
-        build(root, b);
-        expect(readTree(root)).toEqual(clean(b));
-        expect(temporaries(root)).toEqual([]);
-      }),
+      fc.property(
+        tree,
+        tree,
+        fc.constantFrom<Op>("openSync", "writeSync", "fsyncSync", "renameSync", "unlinkSync"),
+        fc.integer({ min: 1, max: 40 }),
+        (a, b, op, n) => {
+          const root = tempDir();
+          build(root, a);
+          const before = readTree(root);
+          try {
+            build(root, b, failing(op, n, "EIO").fs);
+          } catch (e) {
+            expect(e).toBeInstanceOf(OutputError);
+            if (!hasLeftovers(findLeftovers(root))) expect(readTree(root)).toEqual(before);
+            else expectMixed(root, a, b);
+          }
+          expect(temporaries(root)).toEqual([]);
+          build(root, b);
+          expect(readTree(root)).toEqual(clean(b));
+          expect(temporaries(root)).toEqual([]);
+        },
+      ),
       { numRuns: 40, seed: 7 },
     );
   });

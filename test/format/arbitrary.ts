@@ -20,7 +20,9 @@ const COMMENT_TEXT = fc
 /** White space and comments before a token; `tight` allows nothing at all (before punctuation). */
 function separator(tight: boolean): Arb {
   const plain = fc.constantFrom(" ", " ", " ", "  ", "\t", "\n", "\n  ", "\n\n", "\n\n\n  ");
-  const comment = fc.tuple(fc.constantFrom(" ", "", "\n", "\n\n", "\n  "), COMMENT_TEXT, fc.constantFrom("\n", "\n\n", "\n  ")).map(([a, c, b]) => a + c + b);
+  const comment = fc
+    .tuple(fc.constantFrom(" ", "", "\n", "\n\n", "\n  "), COMMENT_TEXT, fc.constantFrom("\n", "\n\n", "\n  "))
+    .map(([a, c, b]) => a + c + b);
   const arbs: { arbitrary: Arb; weight: number }[] = [
     { arbitrary: plain, weight: 12 },
     { arbitrary: comment, weight: 2 },

@@ -14,9 +14,7 @@ import { essence, format, layoutProblems } from "./helpers.js";
 const SAMPLES = join(ROOT, "test", "format", "samples");
 const samples = readdirSync(SAMPLES).sort();
 /** Every policy under examples/, as paths relative to it (included files too). */
-const examples = (readdirSync(join(ROOT, "examples"), { recursive: true }) as string[])
-  .filter((f) => f.endsWith(".policy"))
-  .sort();
+const examples = (readdirSync(join(ROOT, "examples"), { recursive: true }) as string[]).filter((f) => f.endsWith(".policy")).sort();
 
 describe("format: samples", () => {
   for (const name of samples) {

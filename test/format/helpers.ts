@@ -14,7 +14,12 @@ export function parseOk(text: string) {
   const bag = new DiagnosticBag();
   const ast = parse(new SourceFile("t.policy", text), bag);
   if (bag.hasErrors) {
-    throw new Error(`does not parse:\n${text}\n${bag.sorted().map((d) => `${d.code} ${d.message}`).join("\n")}`);
+    throw new Error(
+      `does not parse:\n${text}\n${bag
+        .sorted()
+        .map((d) => `${d.code} ${d.message}`)
+        .join("\n")}`,
+    );
   }
   return ast;
 }

@@ -16,7 +16,10 @@ const P = "platform debian;\n";
 function glibcNtop(addresses: string[]): string[] {
   const r = spawnSync(
     "python3",
-    ["-c", "import socket,sys\nfor a in sys.stdin.read().split():\n print(socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, a)))"],
+    [
+      "-c",
+      "import socket,sys\nfor a in sys.stdin.read().split():\n print(socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, a)))",
+    ],
     { input: addresses.join("\n"), encoding: "utf8" },
   );
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
@@ -24,10 +27,17 @@ function glibcNtop(addresses: string[]): string[] {
 }
 
 /** Eight 16-bit groups, zeros likely (so "::" runs of every length and place occur). */
-const groups = fc.array(fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: 0xffff }), weight: 2 }, fc.constantFrom(1, 0xffff)), {
-  minLength: 8,
-  maxLength: 8,
-});
+const groups = fc.array(
+  fc.oneof(
+    { arbitrary: fc.constant(0), weight: 3 },
+    { arbitrary: fc.integer({ min: 0, max: 0xffff }), weight: 2 },
+    fc.constantFrom(1, 0xffff),
+  ),
+  {
+    minLength: 8,
+    maxLength: 8,
+  },
+);
 
 /** A spelling of the groups as a person might write it: any case, leading zeros, "::" anywhere valid or nowhere. */
 function spell(g: number[], style: { upper: boolean; pad: boolean; compress: number }): string {
@@ -61,12 +71,25 @@ describe("canonical: IPv6 addresses as glibc's inet_ntop writes them", () => {
   });
 
   it("agrees with glibc on the edge cases: ::, ::1, IPv4-compatible and embedded IPv4", () => {
-    const edge = ["::", "::1", "1::", "::0.0.1.0", "::1.2.3.4", "64:ff9b::1.2.3.4", "1:2:3:4:5:6:1.2.3.4", "1:0:0:2:0:0:0:3", "0:0:1::", "FE80::0:0:1:0:0:0"];
+    const edge = [
+      "::",
+      "::1",
+      "1::",
+      "::0.0.1.0",
+      "::1.2.3.4",
+      "64:ff9b::1.2.3.4",
+      "1:2:3:4:5:6:1.2.3.4",
+      "1:0:0:2:0:0:0:3",
+      "0:0:1::",
+      "FE80::0:0:1:0:0:0",
+    ];
     expect(edge.map(canonicalHost)).toEqual(glibcNtop(edge));
   });
 
   it("writes an rhost entry in glibc's form and drops the repeats it makes", () => {
-    const r = compileText(P + 'service s { acl rhost deny "/etc/h" { entries "2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1", "2001:0db8:0000:0000:0001::1"; } }\n');
+    const r = compileText(
+      P + 'service s { acl rhost deny "/etc/h" { entries "2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1", "2001:0db8:0000:0000:0001::1"; } }\n',
+    );
     expect(r.diagnostics.sorted().map((d) => d.code)).toEqual([]);
     expect(r.files!.find((f) => f.path === "etc/h")!.content.split("\n")).toEqual(["2001:db8::1:0:0:1", ""]);
   });
@@ -87,26 +110,45 @@ describe("canonical: host names and domains", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(name, fc.boolean()), { minLength: 1, maxLength: 8 }), (hosts) => {
         const written = hosts.map(([h, dot]) => h + (dot ? "." : ""));
-        const r = compileText(P + `hosts the_hosts = ${written.join(", ")};\nservice s { acl rhost deny "/etc/h" { entries $the_hosts, ${written[0]}; } }\n`);
+        const r = compileText(
+          P + `hosts the_hosts = ${written.join(", ")};\nservice s { acl rhost deny "/etc/h" { entries $the_hosts, ${written[0]}; } }\n`,
+        );
         expect(r.diagnostics.sorted().map((d) => d.message)).toEqual([]);
         const want = [...new Set(hosts.map(([h]) => h.toLowerCase()))];
-        expect(r.files!.find((f) => f.path === "etc/h")!.content.split("\n").slice(0, -1)).toEqual(want);
+        expect(
+          r
+            .files!.find((f) => f.path === "etc/h")!
+            .content.split("\n")
+            .slice(0, -1),
+        ).toEqual(want);
       }),
       { numRuns: 100 },
     );
   });
 
   it("lowercases mail domains and drops a trailing dot, in local-host-names and the access map", () => {
-    const r = compileText(P + "domains d = Mx.Example.ORG., mx.example.org;\nmail { domain $d, Other.Example.; listen smtp; relay domains Partner.EXAMPLE.; }\n");
+    const r = compileText(
+      P +
+        "domains d = Mx.Example.ORG., mx.example.org;\nmail { domain $d, Other.Example.; listen smtp; relay domains Partner.EXAMPLE.; }\n",
+    );
     expect(r.diagnostics.sorted().map((d) => d.code)).toEqual([]);
-    const file = (p: string) => r.files!.find((f) => f.path === p)!.content.split("\n").filter((l) => l && !l.startsWith("#"));
+    const file = (p: string) =>
+      r
+        .files!.find((f) => f.path === p)!
+        .content.split("\n")
+        .filter((l) => l && !l.startsWith("#"));
     expect(file("etc/mail/local-host-names")).toEqual(["mx.example.org", "other.example"]);
     expect(file("etc/mail/access")).toEqual(["To:partner.example\tRELAY"]);
   });
 
   it("leaves other kinds as written: user names are case-sensitive", () => {
     const r = compileText(P + 'service s { acl user deny "/etc/u" { entries Alice, alice; } }\n');
-    expect(r.files!.find((f) => f.path === "etc/u")!.content.split("\n").slice(0, -1)).toEqual(["Alice", "alice"]);
+    expect(
+      r
+        .files!.find((f) => f.path === "etc/u")!
+        .content.split("\n")
+        .slice(0, -1),
+    ).toEqual(["Alice", "alice"]);
   });
 });
 
@@ -122,7 +164,15 @@ describe("look-alikes", () => {
   });
 
   it("refuses any ASCII name with one letter swapped for a look-alike (property)", () => {
-    const LOOK: Record<string, string[]> = { a: ["а", "α"], e: ["е"], o: ["о", "ο"], p: ["р", "ρ"], c: ["с"], x: ["х", "χ"], i: ["і", "ι"] };
+    const LOOK: Record<string, string[]> = {
+      a: ["а", "α"],
+      e: ["е"],
+      o: ["о", "ο"],
+      p: ["р", "ρ"],
+      c: ["с"],
+      x: ["х", "χ"],
+      i: ["і", "ι"],
+    };
     const ascii = fc.stringMatching(/^[a-z]{2,10}$/).filter((s) => [...s].some((c) => c in LOOK) && [...s].some((c) => !(c in LOOK)));
     fc.assert(
       fc.property(ascii, fc.nat(), fc.nat(), (s, at, pick) => {

@@ -69,7 +69,9 @@ describe("chars: one home for hidden characters", () => {
 
   it("never writes one, wherever a policy puts it (property)", () => {
     const hidden = fc.constantFrom(...ALL).map(escape);
-    const text = fc.array(fc.oneof(fc.constantFrom("a", "b", ".", "-", "é"), hidden), { minLength: 1, maxLength: 6 }).map((cs) => cs.join(""));
+    const text = fc
+      .array(fc.oneof(fc.constantFrom("a", "b", ".", "-", "é"), hidden), { minLength: 1, maxLength: 6 })
+      .map((cs) => cs.join(""));
     const place = fc.constantFrom(
       (s: string) => `service s { acl user deny "/f" { entries "${s}", root; } }`,
       (s: string) => `service s { acl rhost deny "/f" { entries "${s}"; } }`,

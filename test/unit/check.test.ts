@@ -34,9 +34,7 @@ describe("check: names", () => {
   });
 
   it("rejects lists that include each other", () => {
-    expect(diagnosticsOf(P + "users a = $b;\nusers b = $a;\n")).toEqual([
-      '2:7 PC2009 List "a" includes itself: a -> b -> a.',
-    ]);
+    expect(diagnosticsOf(P + "users a = $b;\nusers b = $a;\n")).toEqual(['2:7 PC2009 List "a" includes itself: a -> b -> a.']);
   });
 
   it("expands lists of lists in order and drops duplicates", () => {
@@ -91,19 +89,19 @@ describe("check: access lists", () => {
   });
 
   it("rejects unknown and repeated settings", () => {
-    expect(diagnosticsOf(svc('acl user allow "/f" { entires a; }'))).toEqual([
-      '3:25 PC3003 Unknown setting "entires" in the access list for /f; expected one of: onerr, apply, entries or quiet (did you mean "entries"?).',
-      "3:3 PC4001 This allow list has no entries: pam_listfile would deny everyone.",
-    ].sort((a, b) => (parseInt(a.split(":")[1]!) - parseInt(b.split(":")[1]!)))) ;
+    expect(diagnosticsOf(svc('acl user allow "/f" { entires a; }'))).toEqual(
+      [
+        '3:25 PC3003 Unknown setting "entires" in the access list for /f; expected one of: onerr, apply, entries or quiet (did you mean "entries"?).',
+        "3:3 PC4001 This allow list has no entries: pam_listfile would deny everyone.",
+      ].sort((a, b) => parseInt(a.split(":")[1]!) - parseInt(b.split(":")[1]!)),
+    );
     expect(diagnosticsOf(svc('acl user allow "/f" { onerr fail; onerr fail; entries a; }'))).toEqual([
       '3:37 PC2004 "onerr" is set more than once in the access list for /f.',
     ]);
   });
 
   it("rejects list file paths that are relative or climb", () => {
-    expect(diagnosticsOf(svc('acl user allow "etc/f" { entries a; }'))).toEqual([
-      '3:18 PC3027 List file "etc/f" is not an absolute path.',
-    ]);
+    expect(diagnosticsOf(svc('acl user allow "etc/f" { entries a; }'))).toEqual(['3:18 PC3027 List file "etc/f" is not an absolute path.']);
     expect(diagnosticsOf(svc('acl user allow "/etc/../f" { entries a; }'))).toEqual([
       '3:18 PC3027 List file "/etc/../f" must not contain "." or ".." components.',
     ]);
@@ -155,11 +153,14 @@ describe("check: access lists", () => {
 describe("check: custom stacks", () => {
   it("validates types, controls and arguments", () => {
     expect(
-      diagnosticsOf(P + 'service s { stack { auht required pam_unix.so; auth maybe pam_unix.so; auth [success=ok] pam_x.so; auth required pam_x.so "a#b"; } }\n'),
+      diagnosticsOf(
+        P +
+          'service s { stack { auht required pam_unix.so; auth maybe pam_unix.so; auth [success=ok] pam_x.so; auth required pam_x.so "a#b"; } }\n',
+      ),
     ).toEqual([
       '2:21 PC3014 Unknown PAM type "auht"; expected auth, account, password or session.',
       '2:53 PC3015 Invalid PAM control "maybe": expected required, requisite, sufficient, optional, include, substack or [value=action ...].',
-      '2:123 PC3010 "a#b" is not a valid PAM module argument: pam.d ends the line at \'#\', even inside an argument.',
+      "2:123 PC3010 \"a#b\" is not a valid PAM module argument: pam.d ends the line at '#', even inside an argument.",
     ]);
   });
 

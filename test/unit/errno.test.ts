@@ -29,11 +29,17 @@ describe("errnoWords", () => {
   it("never shows the code prefix, the system call or the path, for any code, call and path", () => {
     const path = fc.stringMatching(/^\/[a-z0-9/ ._-]{0,20}$/);
     fc.assert(
-      fc.property(fc.constantFrom(...CODES), fc.constantFrom("open", "lstat", "rename", "mkdir", "fsync", "unlink"), path, fc.option(path), (code, syscall, p, dest) => {
-        const words = errnoWords(nodeError(code, syscall, p, dest ?? undefined));
-        expect(words).not.toMatch(new RegExp(`^${code}:|, ${syscall}\\b|'`));
-        expect(words.length).toBeGreaterThan(0);
-      }),
+      fc.property(
+        fc.constantFrom(...CODES),
+        fc.constantFrom("open", "lstat", "rename", "mkdir", "fsync", "unlink"),
+        path,
+        fc.option(path),
+        (code, syscall, p, dest) => {
+          const words = errnoWords(nodeError(code, syscall, p, dest ?? undefined));
+          expect(words).not.toMatch(new RegExp(`^${code}:|, ${syscall}\\b|'`));
+          expect(words.length).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 500, seed: 20261125 },
     );
   });

@@ -11,7 +11,12 @@ const P = "platform debian;\n";
 const acl = (entries: string, item = "user") => `service s { acl ${item} deny "/etc/l" { entries ${entries}; } }\n`;
 const entriesOf = (text: string): string[] => {
   const r = compileText(text);
-  expect(r.diagnostics.sorted().filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
+  expect(
+    r.diagnostics
+      .sorted()
+      .filter((d) => d.severity === "error")
+      .map((d) => d.message),
+  ).toEqual([]);
   return r.model!.services[0]!.acls[0]!.entries.values();
 };
 
@@ -69,10 +74,20 @@ describe("lists: $NAME references", () => {
   });
 
   it("refuses $ anywhere but at the start of a value, saying how to write the literal", () => {
-    for (const [text, col] of [["a$b", 46], ["$", 46], ["x, a$b", 49], ["$a$b", 46], ["$$a", 46]] as const) {
+    for (const [text, col] of [
+      ["a$b", 46],
+      ["$", 46],
+      ["x, a$b", 49],
+      ["$a$b", 46],
+      ["$$a", 46],
+    ] as const) {
       const got = diagnosticsOf(P + acl(text));
       expect(got, text).toHaveLength(1);
-      expect(got[0], text).toMatch(new RegExp(`^2:${col} PC2013 .*"\\$" may only start a list reference such as \\$staff; write a literal that holds "\\$" in quotes\\.$`));
+      expect(got[0], text).toMatch(
+        new RegExp(
+          `^2:${col} PC2013 .*"\\$" may only start a list reference such as \\$staff; write a literal that holds "\\$" in quotes\\.$`,
+        ),
+      );
     }
     // Quoted, "$" is an ordinary character of a literal.
     expect(entriesOf(P + acl('"a$b"'))).toEqual(["a$b"]);
@@ -85,8 +100,12 @@ describe("lists: $NAME references", () => {
     expect(diagnosticsOf(P + "mail { domain d.example; listen smtp; auth mechanisms $m; }\n")).toEqual([
       "2:55 PC2014 $m is a list reference, but auth mechanisms takes literal values, not lists.",
     ]);
-    expect(diagnosticsOf(P + "service s { stack { account required pam_env.so $x; } }\n")[0]).toMatch(/^2:49 PC1001 Unexpected list reference \$x;/);
-    expect(diagnosticsOf(P + "service s { stack { account required pam_env.so a, $x; } }\n")[0]).toMatch(/^2:49 PC1001 Unexpected list of words;/);
+    expect(diagnosticsOf(P + "service s { stack { account required pam_env.so $x; } }\n")[0]).toMatch(
+      /^2:49 PC1001 Unexpected list reference \$x;/,
+    );
+    expect(diagnosticsOf(P + "service s { stack { account required pam_env.so a, $x; } }\n")[0]).toMatch(
+      /^2:49 PC1001 Unexpected list of words;/,
+    );
   });
 
   it("takes $NAME in every setting that takes a list", () => {
@@ -153,10 +172,14 @@ describe("lists: typo suggestions at any number of list names", () => {
   it("NearNames answers as closest() does, before and after it builds its index (property)", () => {
     const word = fc.stringMatching(/^[a-d_]{1,7}$/);
     fc.assert(
-      fc.property(fc.uniqueArray(word, { minLength: 33, maxLength: 80 }), fc.array(word, { minLength: 40, maxLength: 80 }), (names, queries) => {
-        const near = new NearNames(names);
-        for (const q of queries) expect(near.closest(q), q).toBe(closest(q, names));
-      }),
+      fc.property(
+        fc.uniqueArray(word, { minLength: 33, maxLength: 80 }),
+        fc.array(word, { minLength: 40, maxLength: 80 }),
+        (names, queries) => {
+          const near = new NearNames(names);
+          for (const q of queries) expect(near.closest(q), q).toBe(closest(q, names));
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -59,15 +59,23 @@ describe("load: only regular files are read", () => {
     const r = cli(["check", "root.policy"], dir);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('root.policy:2:9: error PC1015: Cannot read pipe: it is a named pipe (FIFO), not a regular file; a policy and the files it includes must be regular files.');
+    expect(r.stderr).toContain(
+      "root.policy:2:9: error PC1015: Cannot read pipe: it is a named pipe (FIFO), not a regular file; a policy and the files it includes must be regular files.",
+    );
   });
 
   it("refuses a FIFO, a device and a folder given as the policy (PC1015, exit 2)", () => {
     const dir = repo({ pipe: null, folder: "dir" });
-    for (const [arg, what] of [["pipe", "a named pipe (FIFO)"], ["/dev/zero", "a character device"], ["folder", "a directory"]]) {
+    for (const [arg, what] of [
+      ["pipe", "a named pipe (FIFO)"],
+      ["/dev/zero", "a character device"],
+      ["folder", "a directory"],
+    ]) {
       const r = cli(["check", arg!], dir);
       expect(r.status, arg).toBe(2);
-      expect(r.stderr).toBe(`policyc: error PC1015: Cannot read ${arg}: it is ${what}, not a regular file; a policy and the files it includes must be regular files.\n`);
+      expect(r.stderr).toBe(
+        `policyc: error PC1015: Cannot read ${arg}: it is ${what}, not a regular file; a policy and the files it includes must be regular files.\n`,
+      );
     }
   });
 
@@ -79,11 +87,9 @@ describe("load: only regular files are read", () => {
     await new Promise<void>((ok) => server.listen(join(dir, "sock"), ok));
     const { codes, diagnostics } = loadCounting(dir);
     expect(codes).toEqual(["PC1015", "PC1015", "PC1015"]);
-    expect(diagnostics.items.map((d) => d.message.replace(dir + "/", "").replace(/^Cannot read (\S+): it is ([^,]+),.*$/, "$1 $2"))).toEqual([
-      "lists a directory",
-      "sock a socket",
-      "link a named pipe (FIFO)",
-    ]);
+    expect(
+      diagnostics.items.map((d) => d.message.replace(dir + "/", "").replace(/^Cannot read (\S+): it is ([^,]+),.*$/, "$1 $2")),
+    ).toEqual(["lists a directory", "sock a socket", "link a named pipe (FIFO)"]);
   });
 
   it("checks the open descriptor too: a device is refused without reading it", () => {
@@ -134,13 +140,16 @@ describe("load: each file is read and parsed once", () => {
     const r = cli(["check", "root.policy"], dir);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/error PC1018: Cannot include "l17\.policy": the policy already includes files 100,000 times, the most policyc follows\./);
+    expect(r.stderr).toMatch(
+      /error PC1018: Cannot include "l17\.policy": the policy already includes files 100,000 times, the most policyc follows\./,
+    );
     noStackTrace(r.stderr);
   });
 
   it("follows a chain of 5,000 includes without recursion", () => {
     const files: Record<string, string> = { "root.policy": P + 'include "c0.policy";\n' };
-    for (let i = 0; i < 5000; i++) files[`c${i}.policy`] = (i < 4999 ? `include "c${i + 1}.policy";\n` : "") + `users list${i} = member${i};\n`;
+    for (let i = 0; i < 5000; i++)
+      files[`c${i}.policy`] = (i < 4999 ? `include "c${i + 1}.policy";\n` : "") + `users list${i} = member${i};\n`;
     const { program, codes, reads } = loadCounting(repo(files));
     expect(codes).toEqual([]);
     expect(reads.size).toBe(5000);
@@ -155,7 +164,9 @@ describe("load: each file is read and parsed once", () => {
     for (let i = 0; i < 3000; i++) files[`c${i}.policy`] = `include "c${(i + 1) % 3000}.policy";\n`;
     const { diagnostics, codes } = loadCounting(repo(files));
     expect(codes).toEqual(["PC1013"]);
-    expect(diagnostics.items[0]!.message).toMatch(/^"c0\.policy" is already being included: c0\.policy -> c1\.policy -> .* -> c2999\.policy -> c0\.policy\.$/);
+    expect(diagnostics.items[0]!.message).toMatch(
+      /^"c0\.policy" is already being included: c0\.policy -> c1\.policy -> .* -> c2999\.policy -> c0\.policy\.$/,
+    );
   });
 });
 
@@ -165,7 +176,9 @@ describe("load: bounded sizes", () => {
     truncateSync(join(dir, "big.policy"), MAX_FILE_BYTES + 1);
     const { diagnostics, codes } = loadCounting(dir);
     expect(codes).toEqual(["PC1016"]);
-    expect(diagnostics.items[0]!.message.replace(dir + "/", "")).toBe("Cannot read big.policy: it is larger than 64 MiB, the most policyc reads from one policy file.");
+    expect(diagnostics.items[0]!.message.replace(dir + "/", "")).toBe(
+      "Cannot read big.policy: it is larger than 64 MiB, the most policyc reads from one policy file.",
+    );
   });
 
   it("does not trust the file size: a reader that returns more than asked is cut off", () => {
@@ -181,14 +194,19 @@ describe("load: bounded sizes", () => {
     truncateSync(join(dir, "big.policy"), MAX_FILE_BYTES + 1);
     const r = cli(["check", "big.policy"], dir);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("policyc: error PC1016: Cannot read big.policy: it is larger than 64 MiB, the most policyc reads from one policy file.\n");
+    expect(r.stderr).toBe(
+      "policyc: error PC1016: Cannot read big.policy: it is larger than 64 MiB, the most policyc reads from one policy file.\n",
+    );
     const s = runCli(["check", "-"], { input: Buffer.alloc(MAX_FILE_BYTES + 10, 0x20) });
     expect(s.status).toBe(2);
     expect(s.stderr).toContain("PC1016: Cannot read standard input: it is larger than 64 MiB");
   });
 
   it("counts a file again at each include: 300 includes of a 1 MiB file pass 256 MiB (PC1017)", () => {
-    const dir = repo({ "root.policy": P + 'include "one.policy";\n'.repeat(300), "one.policy": "# " + "x".repeat(1 << 20) + "\nusers u = v;\n" });
+    const dir = repo({
+      "root.policy": P + 'include "one.policy";\n'.repeat(300),
+      "one.policy": "# " + "x".repeat(1 << 20) + "\nusers u = v;\n",
+    });
     const { codes, reads, diagnostics } = loadCounting(dir);
     expect(reads.size).toBe(1);
     expect(codes).toContain("PC1017");
@@ -211,8 +229,18 @@ describe("load: bounded sizes", () => {
 describe("load: random include graphs (fast-check)", () => {
   type Node = { kind: "policy"; includes: number[]; body: string } | { kind: "missing" | "fifo" | "dir" | "outside" | "empty" | "garbage" };
   const node: fc.Arbitrary<Node> = fc.oneof(
-    { weight: 6, arbitrary: fc.record({ kind: fc.constant("policy" as const), includes: fc.array(fc.nat({ max: 7 }), { maxLength: 4 }), body: fc.constantFrom("", "users u = a;\n", "# c\n", "users = ;\n") }) },
-    { weight: 1, arbitrary: fc.constantFrom(...(["missing", "fifo", "dir", "outside", "empty", "garbage"] as const)).map((kind) => ({ kind }) as Node) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant("policy" as const),
+        includes: fc.array(fc.nat({ max: 7 }), { maxLength: 4 }),
+        body: fc.constantFrom("", "users u = a;\n", "# c\n", "users = ;\n"),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(...(["missing", "fifo", "dir", "outside", "empty", "garbage"] as const)).map((kind) => ({ kind }) as Node),
+    },
   );
   const graph = fc.array(node, { minLength: 1, maxLength: 8 });
 
@@ -223,7 +251,8 @@ describe("load: random include graphs (fast-check)", () => {
       // The root is always a policy (the CLI tests the root's own file types above).
       const n: Node = i === 0 && given.kind !== "policy" ? { kind: "policy", includes: [1, 2], body: "" } : given;
       if (n.kind === "policy") {
-        files[name(i)] = (i === 0 ? P : "") + n.includes.map((j) => `include "${j < nodes.length ? name(j) : `../n${j}.policy`}";\n`).join("") + n.body;
+        files[name(i)] =
+          (i === 0 ? P : "") + n.includes.map((j) => `include "${j < nodes.length ? name(j) : `../n${j}.policy`}";\n`).join("") + n.body;
       } else if (n.kind === "fifo") files[name(i)] = null;
       else if (n.kind === "dir") files[name(i)] = "dir";
       else if (n.kind === "empty") files[name(i)] = "";

@@ -59,10 +59,16 @@ describe("pam.d: bracket controls in libpam's vocabulary (PC3015)", () => {
   it("accepts every return value with every action, and jump counts", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.constantFrom(...PAM_RETURN_VALUES), fc.oneof(fc.constantFrom(...PAM_ACTIONS), fc.integer({ min: 1, max: 99 }).map(String))), {
-          minLength: 1,
-          maxLength: 4,
-        }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom(...PAM_RETURN_VALUES),
+            fc.oneof(fc.constantFrom(...PAM_ACTIONS), fc.integer({ min: 1, max: 99 }).map(String)),
+          ),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
         (pairs) => {
           const control = `[${pairs.map(([v, a]) => `${v}=${a}`).join(" ")}]`;
           expect(codes(service(`  stack { auth ${control} pam_unix.so; }`))).toEqual([]);
@@ -126,11 +132,15 @@ describe("pam.d: every generated line stays under 1023 bytes (PC3033)", () => {
 
   it("counts bytes, not characters, and checks stack lines, the header and template lines", () => {
     const arg = "é".repeat(500); // 1000 bytes
-    expect(diagnosticsOf(withStack(`    auth required pam_env.so "${arg}";`))[0]).toMatch(/^4:5 PC3033 Line 4 of \/etc\/pam.d\/s would be 102\d bytes long \(this stack line\)/);
+    expect(diagnosticsOf(withStack(`    auth required pam_env.so "${arg}";`))[0]).toMatch(
+      /^4:5 PC3033 Line 4 of \/etc\/pam.d\/s would be 102\d bytes long \(this stack line\)/,
+    );
     const longName = "s".repeat(1000);
     expect(codes(service("", longName))).toContain("PC3033");
     const r = compileText(P + "service s { }\n", "p/" + "x".repeat(1000) + ".policy");
-    expect(r.diagnostics.sorted().map((d) => `${d.code} ${d.message}`)[0]).toMatch(/^PC3033 Line 1 of \/etc\/pam.d\/s would be \d+ bytes long \(the header comment, which names the policy file\)/);
+    expect(r.diagnostics.sorted().map((d) => `${d.code} ${d.message}`)[0]).toMatch(
+      /^PC3033 Line 1 of \/etc\/pam.d\/s would be \d+ bytes long \(the header comment, which names the policy file\)/,
+    );
   });
 });
 
@@ -162,7 +172,10 @@ describe("pam.d: the lists stand exactly where `account acls;` stands", () => {
         if (marker !== null) text.splice(Math.min(marker, text.length), 0, "    account acls;");
         const out = body(pamFile(withStack(text.join("\n"))));
         const expected = text.filter((t) => !t.includes("acls")).map((t) => t.trim().slice(0, -1));
-        const at = marker !== null ? Math.min(marker, lines.length) : ((i) => (i < 0 ? lines.length : i))(lines.findIndex((l) => l.type === "account"));
+        const at =
+          marker !== null
+            ? Math.min(marker, lines.length)
+            : ((i) => (i < 0 ? lines.length : i))(lines.findIndex((l) => l.type === "account"));
         expected.splice(at, 0, LISTFILE);
         expect(out).toEqual(expected);
       }),
@@ -173,24 +186,41 @@ describe("pam.d: the lists stand exactly where `account acls;` stands", () => {
 
 describe("check: PC4102 follows Linux-PAM's dispatcher", () => {
   it("refuses a reset after the lists, which wipes out their refusal", () => {
-    expect(diagnosticsOf(withStack("    account acls;\n    account [default=reset] pam_permit.so;\n    account required pam_permit.so;"))).toEqual([
+    expect(
+      diagnosticsOf(withStack("    account acls;\n    account [default=reset] pam_permit.so;\n    account required pam_permit.so;")),
+    ).toEqual([
       '5:5 PC4102 The account line "account [default=reset] pam_permit.so" comes after the access lists and its reset action wipes out their refusal, so a later success lets in a user they refuse; remove the reset.',
     ]);
     expect(codes(withStack("    account [success=ok default=reset] pam_unix.so;"))).toEqual(["PC4102"]); // no marker: the lists come first
   });
 
   it("is silent on ok, done, die, bad, jumps and sufficient after the lists: none of them undoes a required failure", () => {
-    for (const control of ["sufficient", "[success=done default=ignore]", "[default=ok]", "[success=1 default=ignore]", "[default=die]", "requisite", "include"]) {
-      expect(codes(withStack(`    account acls;\n    account ${control} pam_permit.so;\n    account required pam_permit.so;`)), control).toEqual([]);
+    for (const control of [
+      "sufficient",
+      "[success=done default=ignore]",
+      "[default=ok]",
+      "[success=1 default=ignore]",
+      "[default=die]",
+      "requisite",
+      "include",
+    ]) {
+      expect(
+        codes(withStack(`    account acls;\n    account ${control} pam_permit.so;\n    account required pam_permit.so;`)),
+        control,
+      ).toEqual([]);
     }
   });
 
   it("is silent on a reset before the lists, and on resets in other stacks", () => {
-    expect(codes(withStack("    account [default=reset] pam_permit.so;\n    account acls;\n    auth [default=reset] pam_permit.so;"))).toEqual([]);
+    expect(
+      codes(withStack("    account [default=reset] pam_permit.so;\n    account acls;\n    auth [default=reset] pam_permit.so;")),
+    ).toEqual([]);
   });
 
   it("lets unsafe allow it, visibly", () => {
-    const text = service('  stack {\n    account acls;\n    account [default=reset] pam_permit.so;\n  }\n  acl user allow "/etc/u.acl" { entries root; }\n  unsafe PC4102 "lab host";');
+    const text = service(
+      '  stack {\n    account acls;\n    account [default=reset] pam_permit.so;\n  }\n  acl user allow "/etc/u.acl" { entries root; }\n  unsafe PC4102 "lab host";',
+    );
     expect(codes(text)).toEqual(["PC4100"]);
   });
 });
@@ -233,7 +263,9 @@ describe("check: lockouts on login services", () => {
     expect(codes(P + 'service su { template local; acl ruser allow "/f" { entries root; } }\n')).toEqual([]);
     expect(codes(P + 'service sudo { template local; acl ruser allow "/f" { entries root; } }\n')).toEqual([]);
     expect(codes(P + 'service login { template local; acl rhost deny "/f" { entries h.example.org; } }\n')).toEqual([]);
-    expect(codes(P + 'service login { template local; acl rhost allow "/f" { entries h.example.org; unsafe PC4105 "telnet only"; } }\n')).toEqual(["PC4100"]);
+    expect(
+      codes(P + 'service login { template local; acl rhost allow "/f" { entries h.example.org; unsafe PC4105 "telnet only"; } }\n'),
+    ).toEqual(["PC4100"]);
   });
 });
 

@@ -18,7 +18,19 @@ describe.skipIf(missing.length > 0)("m4 names: the table covers the installed m4
   const names: string[] = installedNames();
 
   it("reads a real tree: proto.m4's TLS tags, cf.m4's macros and m4's builtins are among the names found", () => {
-    for (const n of ["TLS_SRV_TAG", "TLS_CLT_TAG", "TLS_RCPT_TAG", "TLS_TRY_TAG", "CLT_FEAT_TAG", "SRV_FEAT_TAG", "DAEMON_OPTIONS", "FEATURE", "dnl", "esyscmd", "format"]) {
+    for (const n of [
+      "TLS_SRV_TAG",
+      "TLS_CLT_TAG",
+      "TLS_RCPT_TAG",
+      "TLS_TRY_TAG",
+      "CLT_FEAT_TAG",
+      "SRV_FEAT_TAG",
+      "DAEMON_OPTIONS",
+      "FEATURE",
+      "dnl",
+      "esyscmd",
+      "format",
+    ]) {
       expect(names).toContain(n);
     }
     expect(names.length).toBeGreaterThan(150);
@@ -31,9 +43,15 @@ describe.skipIf(missing.length > 0)("m4 names: the table covers the installed m4
   it("refuses each such name as a socket name, and as a word of a TLS path", () => {
     for (const n of names) expect(m4MacroIn(n), n).toBe(n);
     for (const n of ["TLS_SRV_TAG", "SRV_FEAT_TAG", "MAIL_HUB", "SMART_HOST", "format"]) {
-      const codes = (body: string) => compileText(`platform debian;\nmail { domain d.example; listen smtp; ${body} }\n`).diagnostics.sorted().map((d) => d.code);
+      const codes = (body: string) =>
+        compileText(`platform debian;\nmail { domain d.example; listen smtp; ${body} }\n`)
+          .diagnostics.sorted()
+          .map((d) => d.code);
       expect(codes(`listen 2525 { name ${n}; }`), n).toEqual(["PC3029"]);
-      expect(codes(`tls certificate /etc/ssl/${n}.pem; tls key /etc/ssl/k.pem; tls ca /etc/ssl/ca.pem; tls ca-path /etc/ssl/certs;`), n).toEqual(["PC3029"]);
+      expect(
+        codes(`tls certificate /etc/ssl/${n}.pem; tls key /etc/ssl/k.pem; tls ca /etc/ssl/ca.pem; tls ca-path /etc/ssl/certs;`),
+        n,
+      ).toEqual(["PC3029"]);
     }
   });
 });

@@ -43,7 +43,9 @@ describe("relay networks: PC4101 on the union (2^25 addresses, a /7's worth)", (
     expect(codes(mail("  relay networks 11.0.0.0/8, 11.1.0.0/16, 11.128.0.0/9;"))).toEqual([]);
     const many = Array.from({ length: 128 }, (_, i) => `${i + 1}.0.0.0/10`).join(", ");
     expect(diagnosticsOf(mail(`  relay networks ${many};`)).filter((d) => d.includes("PC4101"))).toEqual([
-      expect.stringContaining("Open relay: the relay networks 1.0.0.0/10, 2.0.0.0/10, 3.0.0.0/10 and 5 more together cover 33,554,432 addresses"),
+      expect.stringContaining(
+        "Open relay: the relay networks 1.0.0.0/10, 2.0.0.0/10, 3.0.0.0/10 and 5 more together cover 33,554,432 addresses",
+      ),
     ]);
   });
 
@@ -59,7 +61,10 @@ describe("relay networks: PC4101 on the union (2^25 addresses, a /7's worth)", (
   });
 
   it("is overridden like every PC4101, visibly", () => {
-    expect(codes(mail('  relay networks 10.0.0.0/8, 11.0.0.0/8;\n  unsafe PC4101 "two lab /8s behind a firewall";'))).toEqual(["PC4015", "PC4100"]);
+    expect(codes(mail('  relay networks 10.0.0.0/8, 11.0.0.0/8;\n  unsafe PC4101 "two lab /8s behind a firewall";'))).toEqual([
+      "PC4015",
+      "PC4100",
+    ]);
   });
 });
 
@@ -88,7 +93,8 @@ describe("relay domains: PC4101 on public suffixes (Public Suffix List, tldts)",
     expect(diagnosticsOf(mail("  relay domains github.io;"))).toEqual([
       '6:17 PC4101 Open relay: "github.io" is a public suffix (the private section of the Public Suffix List): anyone can register a name under it, so relaying to it relays for anyone.',
     ]);
-    for (const d of ["com.au", "CO.UK", "co.uk.", "blogspot.com", "com"]) expect(codes(mail(`  relay domains ${d};`)), d).toEqual(["PC4101"]);
+    for (const d of ["com.au", "CO.UK", "co.uk.", "blogspot.com", "com"])
+      expect(codes(mail(`  relay domains ${d};`)), d).toEqual(["PC4101"]);
   });
 
   const suffix = fc.constantFrom("co.uk", "com.au", "github.io", "org", "ac.jp", "gov.br", "s3.amazonaws.com", "herokuapp.com", "com");
@@ -110,7 +116,9 @@ describe("relay domains: PC4101 on public suffixes (Public Suffix List, tldts)",
 
 describe("trusting EXTERNAL: PC4101", () => {
   it("rejects trusting EXTERNAL, and accepts offering it untrusted", () => {
-    const text = P + `mail {\n  domain mx.example.test;\n  listen smtp;\n  auth mechanisms EXTERNAL, SCRAM-SHA-256;\n  relay authenticated;\n${TLS}\n}\n`;
+    const text =
+      P +
+      `mail {\n  domain mx.example.test;\n  listen smtp;\n  auth mechanisms EXTERNAL, SCRAM-SHA-256;\n  relay authenticated;\n${TLS}\n}\n`;
     expect(diagnosticsOf(text)).toEqual([
       '5:19 PC4101 Open relay: trusting EXTERNAL lets every client whose certificate verifies against "tls ca" or "tls ca-path" relay, with no account at all, and the policy cannot say which certificates may.',
     ]);
@@ -132,10 +140,25 @@ describe("list files other programs read: PC4110", () => {
 
   it("rejects every path of the table, folders and prefixes included", () => {
     for (const f of FOREIGN_FILES) {
-      const path = f.match === "exact" ? f.path : f.path.startsWith("/.") ? `/root${f.path}authorized_keys` : f.match === "folder" ? `${f.path}x` : `${f.path}tab`;
+      const path =
+        f.match === "exact"
+          ? f.path
+          : f.path.startsWith("/.")
+            ? `/root${f.path}authorized_keys`
+            : f.match === "folder"
+              ? `${f.path}x`
+              : `${f.path}tab`;
       expect(codes(acl("user", "allow", path)), path).toEqual(["PC4110"]);
     }
-    for (const p of ["/etc/shadow-", "/etc/sudoers.d/admins", "/etc/cron.allow", "/etc/crontab", "/home/alice/.ssh/authorized_keys", "/etc/security/limits.d/x.conf", "/etc/aliases.db"]) {
+    for (const p of [
+      "/etc/shadow-",
+      "/etc/sudoers.d/admins",
+      "/etc/cron.allow",
+      "/etc/crontab",
+      "/home/alice/.ssh/authorized_keys",
+      "/etc/security/limits.d/x.conf",
+      "/etc/aliases.db",
+    ]) {
       expect(codes(acl("user", "allow", p)), p).toEqual(["PC4110"]);
     }
   });
@@ -148,7 +171,14 @@ describe("list files other programs read: PC4110", () => {
   });
 
   it("accepts files of their own, in /etc/security too", () => {
-    for (const p of ["/etc/imapd.acl", "/etc/security/ssh.groups", "/etc/security/mail.users", "/etc/mailusers", "/etc/groups.allow", "/etc/passwd.d/x"]) {
+    for (const p of [
+      "/etc/imapd.acl",
+      "/etc/security/ssh.groups",
+      "/etc/security/mail.users",
+      "/etc/mailusers",
+      "/etc/groups.allow",
+      "/etc/passwd.d/x",
+    ]) {
       expect(codes(acl("user", "allow", p)), p).toEqual([]);
     }
   });
@@ -183,7 +213,9 @@ describe("listen smtps: TLS from the first byte", () => {
 
 describe("mail domains as sendmail compares them", () => {
   it("drops a trailing dot and folds case in local-host-names, the access map and the realm", () => {
-    const text = P + "mail {\n  domain MX.Example.Test., mx.example.test, other.example.;\n  listen smtp;\n  auth mechanisms SCRAM-SHA-256;\n  accounts alice;\n  relay domains Partner.Example.org.;\n}\n";
+    const text =
+      P +
+      "mail {\n  domain MX.Example.Test., mx.example.test, other.example.;\n  listen smtp;\n  auth mechanisms SCRAM-SHA-256;\n  accounts alice;\n  relay domains Partner.Example.org.;\n}\n";
     expect(codes(text)).toEqual([]);
     expect(file(text, "etc/mail/local-host-names").split("\n").slice(1)).toEqual(["mx.example.test", "other.example", ""]);
     expect(file(text, "etc/mail/access")).toContain("To:partner.example.org\tRELAY\n");
@@ -202,7 +234,10 @@ describe("SASL accounts: the realm is the first domain", () => {
   });
 
   it("does not tell saslauthd users to run saslpasswd2", () => {
-    const conf = file(P + "mail { domain mx.example.test; listen smtp; auth mechanisms PLAIN; auth backend saslauthd; accounts alice; }\n", "etc/mail/sasl/Sendmail.conf.2");
+    const conf = file(
+      P + "mail { domain mx.example.test; listen smtp; auth mechanisms PLAIN; auth backend saslauthd; accounts alice; }\n",
+      "etc/mail/sasl/Sendmail.conf.2",
+    );
     expect(conf).not.toContain("saslpasswd2");
     expect(conf).toContain("system accounts, whose passwords saslauthd checks");
   });

@@ -65,7 +65,9 @@ describe("check: access lists cannot be bypassed (PC4102)", () => {
   });
 
   it("always puts the lists in the account stack, which key-based logins still run", () => {
-    const pam = compileText(stack("    auth include common-auth;\n    session include common-session;")).files!.find((f) => f.path === "etc/pam.d/s")!;
+    const pam = compileText(stack("    auth include common-auth;\n    session include common-session;")).files!.find(
+      (f) => f.path === "etc/pam.d/s",
+    )!;
     expect(pam.content).toMatch(/^account required pam_listfile\.so item=user/m);
   });
 });
@@ -90,7 +92,14 @@ describe("check: mechanism warnings", () => {
 
   it("warns about plaintext mechanisms unless encryption is required (PC4004)", () => {
     expect(codes(auth("PLAIN, LOGIN"))).toEqual(["PC4004", "PC4004"]);
-    expect(codes(auth("PLAIN, LOGIN", "auth options noplaintext; tls certificate /etc/c.pem; tls key /etc/k.pem; tls ca /etc/ca.pem; tls ca-path /etc;"))).toEqual([]);
+    expect(
+      codes(
+        auth(
+          "PLAIN, LOGIN",
+          "auth options noplaintext; tls certificate /etc/c.pem; tls key /etc/k.pem; tls ca /etc/ca.pem; tls ca-path /etc;",
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it("warns about DIGEST-MD5 (PC4005) and CRAM-MD5 (PC4006)", () => {
@@ -99,12 +108,26 @@ describe("check: mechanism warnings", () => {
 
   it("warns when noplaintext leaves only plaintext mechanisms and no STARTTLS certificate (PC4008)", () => {
     expect(codes(auth("PLAIN, LOGIN", "auth options noplaintext;"))).toEqual(["PC4008"]);
-    expect(codes(auth("PLAIN", "auth options noplaintext; tls certificate /etc/ssl/mail.pem; tls key /etc/ssl/private/mail.key; tls ca /etc/ssl/certs/ca-certificates.crt; tls ca-path /etc/ssl/certs;"))).toEqual([]);
+    expect(
+      codes(
+        auth(
+          "PLAIN",
+          "auth options noplaintext; tls certificate /etc/ssl/mail.pem; tls key /etc/ssl/private/mail.key; tls ca /etc/ssl/certs/ca-certificates.crt; tls ca-path /etc/ssl/certs;",
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it("warns about mechanisms saslauthd cannot verify (PC4007)", () => {
     expect(codes(auth("SCRAM-SHA-256", "auth backend saslauthd;"))).toEqual(["PC4007"]);
-    expect(codes(auth("PLAIN", "auth backend saslauthd; auth options noplaintext; tls certificate /etc/c.pem; tls key /etc/k.pem; tls ca /etc/ca.pem; tls ca-path /etc;"))).toEqual([]);
+    expect(
+      codes(
+        auth(
+          "PLAIN",
+          "auth backend saslauthd; auth options noplaintext; tls certificate /etc/c.pem; tls key /etc/k.pem; tls ca /etc/ca.pem; tls ca-path /etc;",
+        ),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -119,7 +142,9 @@ describe("check: list files", () => {
 
   it("rejects list files inside /etc/pam.d and paths two objects claim", () => {
     expect(codes(P + 'service s { acl user deny "/etc/pam.d/users" { entries a; } }\n')).toEqual(["PC3027"]);
-    expect(codes(P + 'service s { acl user deny "/etc/x.acl" { entries a; } acl ruser deny "/etc/x.acl" { entries b; } }\n')).toEqual(["PC3011"]);
+    expect(codes(P + 'service s { acl user deny "/etc/x.acl" { entries a; } acl ruser deny "/etc/x.acl" { entries b; } }\n')).toEqual([
+      "PC3011",
+    ]);
   });
 });
 
@@ -135,7 +160,8 @@ describe("targets: m4 never sees a macro name", () => {
 
   it("accepts names that merely contain a builtin's letters, and data that is a builtin's name", () => {
     const r = compileText(
-      P + 'users u = include, divert;\nservice s { acl user allow "/etc/dnl.acl" { entries $u, root; } }\nmail { domain mx.example, dnl.example, index.example; listen smtp { name MTAdnl; } relay domains define.example; accounts include; auth mechanisms SCRAM-SHA-256; }\n',
+      P +
+        'users u = include, divert;\nservice s { acl user allow "/etc/dnl.acl" { entries $u, root; } }\nmail { domain mx.example, dnl.example, index.example; listen smtp { name MTAdnl; } relay domains define.example; accounts include; auth mechanisms SCRAM-SHA-256; }\n',
     );
     expect(r.diagnostics.sorted().map((d) => d.code)).toEqual([]);
     const mc = r.files!.find((f) => f.path === "etc/mail/sendmail.mc")!.content;

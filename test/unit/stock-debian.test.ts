@@ -49,24 +49,39 @@ const isRule = (l: string) => l.trim() !== "" && !l.trimStart().startsWith("#");
 function split(generated: string, files: string[]) {
   const lines = generated.split("\n");
   const header = lines.shift()!;
-  const policyLine = (l: string) => files.some((f) => l.startsWith(`# ${f}: the `) || (l.startsWith("account required pam_listfile.so ") && l.includes(` file=${f} `)));
+  const policyLine = (l: string) =>
+    files.some((f) => l.startsWith(`# ${f}: the `) || (l.startsWith("account required pam_listfile.so ") && l.includes(` file=${f} `)));
   const at = lines.findIndex(policyLine);
   return { header, stock: lines.filter((l) => !policyLine(l)).join("\n"), policy: lines.filter(policyLine), at, lines };
 }
 
 const ITEMS = ["user", "group", "tty", "shell", "rhost", "ruser"] as const;
-const VALUES: Record<(typeof ITEMS)[number], string> = { user: "mallory", group: "games", tty: "ttyS9", shell: "/bin/false", rhost: "203.0.113.9", ruser: "eve" };
+const VALUES: Record<(typeof ITEMS)[number], string> = {
+  user: "mallory",
+  group: "games",
+  tty: "ttyS9",
+  shell: "/bin/false",
+  rhost: "203.0.113.9",
+  ruser: "eve",
+};
 
 run("Debian 12 stock PAM files (packages unpacked by scripts/fetch-stock.sh)", () => {
   it("ships a template for every pam.d file of the packages, and only for those", () => {
-    const shipped = Object.values(PACKAGES).flat().filter((s) => s !== "other").sort();
+    const shipped = Object.values(PACKAGES)
+      .flat()
+      .filter((s) => s !== "other")
+      .sort();
     expect([...SERVICES].sort()).toEqual(shipped);
-    for (const [pkg, names] of Object.entries(PACKAGES)) expect(readdirSync(join(STOCK_DIR, pkg, "etc/pam.d")).sort()).toEqual([...names].sort());
+    for (const [pkg, names] of Object.entries(PACKAGES))
+      expect(readdirSync(join(STOCK_DIR, pkg, "etc/pam.d")).sort()).toEqual([...names].sort());
   });
 
   it("builds every stock service as the package's file, byte for byte, plus the header and the policy's lines (policyc build)", () => {
     const dir = tempDir("policyc-stock-");
-    const policy = ["platform debian;", ...SERVICES.map((s, i) => `service s${i} {\n  pam ${s};\n  acl user deny "/etc/security/stock-${i}.deny" { entries mallory; }\n}`)].join("\n");
+    const policy = [
+      "platform debian;",
+      ...SERVICES.map((s, i) => `service s${i} {\n  pam ${s};\n  acl user deny "/etc/security/stock-${i}.deny" { entries mallory; }\n}`),
+    ].join("\n");
     writeFileSync(join(dir, "p.policy"), policy + "\n");
     const r = runCli(["build", join(dir, "p.policy"), "-o", join(dir, "out"), "-q"]);
     expect(r.status, r.stderr).toBe(0);
@@ -90,7 +105,12 @@ run("Debian 12 stock PAM files (packages unpacked by scripts/fetch-stock.sh)", (
     fc.assert(
       fc.property(fc.constantFrom(...SERVICES), fc.array(acl, { minLength: 1, maxLength: 4 }), (service, acls) => {
         const files = acls.map((_, i) => `/etc/security/prop-${i}.list`);
-        const body = acls.map((a, i) => `  acl ${a.item} ${a.sense} "${files[i]}" { entries ${a.sense === "allow" ? "root, alice" : JSON.stringify(VALUES[a.item])};${a.quiet ? " quiet;" : ""} }`).join("\n");
+        const body = acls
+          .map(
+            (a, i) =>
+              `  acl ${a.item} ${a.sense} "${files[i]}" { entries ${a.sense === "allow" ? "root, alice" : JSON.stringify(VALUES[a.item])};${a.quiet ? " quiet;" : ""} }`,
+          )
+          .join("\n");
         const result = compileText(`platform debian-12;\nservice x {\n  pam ${service};\n${body}\n}\n`);
         const errors = result.diagnostics.sorted().filter((d) => d.severity === "error");
         expect(errors.map((d) => d.message)).toEqual([]);
@@ -117,12 +137,14 @@ run("Debian 12 stock PAM files (packages unpacked by scripts/fetch-stock.sh)", (
   });
 
   it("gives a service Debian ships no file for Debian's /etc/pam.d/other: the same rules in the same order, the lists first in the account stack", () => {
-    const generated = compileText('platform debian;\nservice imapd {\n  pam imap;\n  acl user allow "/etc/imapd.acl" { entries root, alice; }\n}\n').files!.find(
-      (f) => f.path === "etc/pam.d/imap",
-    )!.content;
+    const generated = compileText(
+      'platform debian;\nservice imapd {\n  pam imap;\n  acl user allow "/etc/imapd.acl" { entries root, alice; }\n}\n',
+    ).files!.find((f) => f.path === "etc/pam.d/imap")!.content;
     const rules = generated.split("\n").filter(isRule);
     expect(rules.filter((l) => !l.includes("pam_listfile.so"))).toEqual(packageFile("other").split("\n").filter(isRule));
-    expect(rules.indexOf("account required pam_listfile.so item=user sense=allow file=/etc/imapd.acl onerr=fail")).toBe(rules.findIndex(isAccount));
+    expect(rules.indexOf("account required pam_listfile.so item=user sense=allow file=/etc/imapd.acl onerr=fail")).toBe(
+      rules.findIndex(isAccount),
+    );
     expect(readFileSync(join(TEMPLATES, "debian/pam.d/service"), "utf8").split("\n").filter(isRule)).toEqual([
       "@include common-auth",
       "{{acls}}",

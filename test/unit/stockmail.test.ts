@@ -68,11 +68,16 @@ describe("PC4115: no passwordless auth stack behind saslauthd", () => {
 
   it("says nothing with sasldb (PAM is not asked) or on another PAM service", () => {
     fc.assert(
-      fc.property(fc.array(authLine, { minLength: 1, maxLength: 4 }), fc.constantFrom("sasldb", "saslauthd"), fc.constantFrom("smtp", "imap", "smtpd"), (lines, backend, pam) => {
-        fc.pre(backend === "sasldb" || pam !== "smtp");
-        const text = policy({ pam, backend: backend as "sasldb" | "saslauthd", lines, unsafe: false });
-        expect(codesOf(text, "PC4115"), text).toEqual([]);
-      }),
+      fc.property(
+        fc.array(authLine, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom("sasldb", "saslauthd"),
+        fc.constantFrom("smtp", "imap", "smtpd"),
+        (lines, backend, pam) => {
+          fc.pre(backend === "sasldb" || pam !== "smtp");
+          const text = policy({ pam, backend: backend as "sasldb" | "saslauthd", lines, unsafe: false });
+          expect(codesOf(text, "PC4115"), text).toEqual([]);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -87,7 +92,10 @@ describe("PC4115: no passwordless auth stack behind saslauthd", () => {
         const allowed = diags.filter((d) => d.code === "PC4100");
         expect(allowed.length, text).toBe(lines.filter(passwordless).length);
         for (const d of allowed) expect(d.message).toContain("test host, accounts without passwords are locked");
-        expect(diags.some((d) => d.code === "PC4103"), text).toBe(!lines.some(passwordless));
+        expect(
+          diags.some((d) => d.code === "PC4103"),
+          text,
+        ).toBe(!lines.some(passwordless));
       }),
       { numRuns: 100 },
     );
@@ -117,7 +125,10 @@ describe("greet pause (PC3065, PC4025)", () => {
         fc.oneof(fc.integer({ min: 300_001, max: 10_000_000 }).map(String), fc.constantFrom("1s", "-1", "01", "1.5", "1e3", "0x10", "ms")),
         (value) => {
           const result = compileText(mail("debian", value));
-          expect(result.diagnostics.sorted().map((d) => d.code), value).toContain("PC3065");
+          expect(
+            result.diagnostics.sorted().map((d) => d.code),
+            value,
+          ).toContain("PC3065");
           expect(result.files).toBeUndefined();
         },
       ),
@@ -127,7 +138,9 @@ describe("greet pause (PC3065, PC4025)", () => {
 
   it("keeps the stock pause when the policy says nothing: Debian's line as Debian writes it, none on Red Hat", () => {
     const plain = (platform: string) =>
-      compileText(`platform ${platform};\nmail {\n  domain mx.example.test;\n  listen smtp;\n}\n`).files!.find((f) => f.path === "etc/mail/sendmail.mc")!.content;
+      compileText(`platform ${platform};\nmail {\n  domain mx.example.test;\n  listen smtp;\n}\n`).files!.find(
+        (f) => f.path === "etc/mail/sendmail.mc",
+      )!.content;
     expect(plain("debian")).toContain("\nFEATURE(`greet_pause', `1000')dnl 1 seconds\n");
     expect(plain("redhat")).not.toContain("greet_pause");
   });

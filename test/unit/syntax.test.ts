@@ -3,7 +3,21 @@ import { describe, expect, it } from "vitest";
 import { DiagnosticBag } from "../../src/diagnostics/diagnostic.js";
 import { SourceFile } from "../../src/diagnostics/source.js";
 import nearley from "nearley";
-import type { Acl, BlockLoc, Host, Include, ListDef, Listen, Mail, Node, Platform, Service, Setting, SettingLoc, Stack } from "../../src/syntax/ast.js";
+import type {
+  Acl,
+  BlockLoc,
+  Host,
+  Include,
+  ListDef,
+  Listen,
+  Mail,
+  Node,
+  Platform,
+  Service,
+  Setting,
+  SettingLoc,
+  Stack,
+} from "../../src/syntax/ast.js";
 import * as b from "../../src/syntax/build.js";
 import grammar from "../../src/syntax/grammar.generated.js";
 import { bodyOf, CHILD_KEYS, childrenOf, isContainer, lastChild, walk } from "../../src/syntax/visit.js";
@@ -42,7 +56,7 @@ describe("syntax: lexer", () => {
 
   it("reports an invalid escape at its column", () => {
     expect(diagnosticsOf('platform debian;\nusers a = "x\\qy";')).toEqual([
-      "2:13 PC1005 Invalid escape sequence \\q in a string; valid escapes are \\\\, \\\", \\n, \\t, \\xHH and \\u{1 to 6 hex digits}.",
+      '2:13 PC1005 Invalid escape sequence \\q in a string; valid escapes are \\\\, \\", \\n, \\t, \\xHH and \\u{1 to 6 hex digits}.',
     ]);
   });
 
@@ -61,7 +75,8 @@ describe("syntax: lexer", () => {
 
 describe("syntax: parser", () => {
   it("builds services, access lists and settings with exact positions", () => {
-    const text = 'platform debian;\nservice imapd {\n  pam imap;\n  acl user allow "/etc/imapd.acl" { onerr fail; entries alice, bob; }\n}\n';
+    const text =
+      'platform debian;\nservice imapd {\n  pam imap;\n  acl user allow "/etc/imapd.acl" { onerr fail; entries alice, bob; }\n}\n';
     const { ast, bag, file } = parseText(text);
     expect(bag.items).toEqual([]);
     const svc = ast.statements[1] as Service;
@@ -87,9 +102,7 @@ describe("syntax: parser", () => {
     expect(diagnosticsOf("platform debian;\nservice x { pam }\n")).toEqual([
       '2:17 PC1001 Unexpected "}"; expected ";", a string or a word.',
     ]);
-    expect(diagnosticsOf("platform debian\nusers a = b;")).toEqual([
-      '2:1 PC1001 Unexpected word "users"; expected ";".',
-    ]);
+    expect(diagnosticsOf("platform debian\nusers a = b;")).toEqual(['2:1 PC1001 Unexpected word "users"; expected ";".']);
   });
 
   it("goes on after a syntax error and reports the next statement's too", () => {
@@ -135,9 +148,7 @@ describe("syntax: decoding the file", () => {
   };
 
   it("refuses invalid UTF-8 and says where", () => {
-    expect(decode([0x61, 0x62, 0xff, 0x63]).messages).toEqual([
-      "PC1007 The policy is not valid UTF-8 (first invalid byte at offset 2).",
-    ]);
+    expect(decode([0x61, 0x62, 0xff, 0x63]).messages).toEqual(["PC1007 The policy is not valid UTF-8 (first invalid byte at offset 2)."]);
   });
 
   it("refuses a byte order mark", () => {
@@ -208,7 +219,7 @@ describe("syntax: list references and one-value positions", () => {
     ]);
   });
 
-  it("reads $name alone as a reference, and a quoted \"$name\" as a string", () => {
+  it('reads $name alone as a reference, and a quoted "$name" as a string', () => {
     const { ast, bag } = parseText('users a = $staff;\nusers b = "$staff";');
     expect(bag.items).toEqual([]);
     expect((ast.statements[0] as ListDef).values[0]).toMatchObject({ kind: "Ref", name: "staff", value: "$staff" });
@@ -305,7 +316,16 @@ host h1 # a comment with { and }
   });
 
   it("for any policy, a keyword's location holds the keyword, a brace's the brace, a ';' the ';', and they bound the node (property)", () => {
-    const KEYWORDS: Record<string, string> = { Service: "service", Mail: "mail", Stack: "stack", Acl: "acl", Listen: "listen", Host: "host", Platform: "platform", Include: "include" };
+    const KEYWORDS: Record<string, string> = {
+      Service: "service",
+      Mail: "mail",
+      Stack: "stack",
+      Acl: "acl",
+      Listen: "listen",
+      Host: "host",
+      Platform: "platform",
+      Include: "include",
+    };
     fc.assert(
       fc.property(policyText, (source) => {
         const { ast, bag } = parseText(source);

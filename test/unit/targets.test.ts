@@ -11,7 +11,8 @@ const file = (text: string, path: string) => compileText(text).files!.find((f) =
 describe("target: pam", () => {
   it("puts pam_listfile lines in the account stack in policy order, with every parameter", () => {
     const pam = file(
-      P + 'service imap {\n acl group allow "/g" { entries wheel; }\n acl tty deny "/s" { apply @staff; onerr succeed; quiet; entries ttyS1; }\n}\n',
+      P +
+        'service imap {\n acl group allow "/g" { entries wheel; }\n acl tty deny "/s" { apply @staff; onerr succeed; quiet; entries ttyS1; }\n}\n',
       "etc/pam.d/imap",
     );
     expect(pam.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
@@ -27,7 +28,8 @@ describe("target: pam", () => {
 
   it("places the lists at `account acls;` in a custom stack, bracketing arguments with spaces", () => {
     const pam = file(
-      P + 'service ftp { stack { auth required pam_env.so envfile="/etc/my env" x="[y]"; account acls; account include common-account; }\n acl user deny "/f" { entries root; } }\n',
+      P +
+        'service ftp { stack { auth required pam_env.so envfile="/etc/my env" x="[y]"; account acls; account include common-account; }\n acl user deny "/f" { entries root; } }\n',
       "etc/pam.d/ftp",
     );
     expect(pam.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
@@ -39,14 +41,20 @@ describe("target: pam", () => {
   });
 
   it("uses Red Hat's include stacks on platform redhat", () => {
-    const pam = compileText('platform redhat;\nservice sshd { acl user allow "/u" { entries root; } }\n').files!.find((f) => f.path === "etc/pam.d/sshd")!.content;
-    expect(pam).toContain("auth       include      password-auth\n# /u: the user allow list at test.policy line 2.\naccount required pam_listfile.so");
+    const pam = compileText('platform redhat;\nservice sshd { acl user allow "/u" { entries root; } }\n').files!.find(
+      (f) => f.path === "etc/pam.d/sshd",
+    )!.content;
+    expect(pam).toContain(
+      "auth       include      password-auth\n# /u: the user allow list at test.policy line 2.\naccount required pam_listfile.so",
+    );
   });
 });
 
 describe("target: list files", () => {
   it("writes one entry per line and nothing else (pam_listfile has no comment syntax), newline-terminated, in policy order", () => {
-    expect(file(P + 'service s { acl user allow "/etc/x.acl" { entries zed, alice, zed, "bob"; } }\n', "etc/x.acl")).toBe("zed\nalice\nbob\n");
+    expect(file(P + 'service s { acl user allow "/etc/x.acl" { entries zed, alice, zed, "bob"; } }\n', "etc/x.acl")).toBe(
+      "zed\nalice\nbob\n",
+    );
   });
 
   it("names each list's policy file and line in a comment above its pam_listfile line, and in the manifest", () => {
@@ -60,11 +68,15 @@ describe("target: list files", () => {
 });
 
 describe("target: sendmail", () => {
-  const M = P + "mail { domain mx.example.test; listen smtp; listen 2525 { address ::1; name LOCAL6; modifiers E, a; } auth mechanisms CRAM-MD5; auth options noplaintext, noanonymous; relay authenticated; relay domains other.example; relay networks 10.1.0.0/16; accounts mailman; }\n";
+  const M =
+    P +
+    "mail { domain mx.example.test; listen smtp; listen 2525 { address ::1; name LOCAL6; modifiers E, a; } auth mechanisms CRAM-MD5; auth options noplaintext, noanonymous; relay authenticated; relay domains other.example; relay networks 10.1.0.0/16; accounts mailman; }\n";
 
   it("writes DAEMON_OPTIONS, AUTH settings and TRUST_AUTH_MECH from whitelisted tokens only", () => {
     const mc = file(M, "etc/mail/sendmail.mc");
-    expect(mc).toContain("DAEMON_OPTIONS(`Port=smtp, Name=MTA')dnl\nDAEMON_OPTIONS(`Port=2525, Addr=::1, Family=inet6, Name=LOCAL6, M=Ea')dnl\n");
+    expect(mc).toContain(
+      "DAEMON_OPTIONS(`Port=smtp, Name=MTA')dnl\nDAEMON_OPTIONS(`Port=2525, Addr=::1, Family=inet6, Name=LOCAL6, M=Ea')dnl\n",
+    );
     expect(mc).toContain("define(`confAUTH_MECHANISMS', `CRAM-MD5')dnl\ndefine(`confAUTH_OPTIONS', `py')dnl\n");
     expect(mc).toContain("TRUST_AUTH_MECH(`CRAM-MD5')dnl\n");
     expect(mc).not.toContain("other.example");
@@ -91,7 +103,11 @@ describe("target: sendmail", () => {
 
 describe("target: sendmail STARTTLS", () => {
   it("defines the certificate and key for server and client, and the CAs when given", () => {
-    const mc = file(P + "mail { domain d.example; listen smtp; tls certificate /etc/ssl/certs/mail.pem; tls key /etc/ssl/private/mail.key; tls ca /etc/ssl/certs/ca.pem; tls ca-path /etc/ssl/certs; }\n", "etc/mail/sendmail.mc");
+    const mc = file(
+      P +
+        "mail { domain d.example; listen smtp; tls certificate /etc/ssl/certs/mail.pem; tls key /etc/ssl/private/mail.key; tls ca /etc/ssl/certs/ca.pem; tls ca-path /etc/ssl/certs; }\n",
+      "etc/mail/sendmail.mc",
+    );
     expect(mc).toContain(
       "define(`confSERVER_CERT', `/etc/ssl/certs/mail.pem')dnl\ndefine(`confSERVER_KEY', `/etc/ssl/private/mail.key')dnl\n" +
         "define(`confCLIENT_CERT', `/etc/ssl/certs/mail.pem')dnl\ndefine(`confCLIENT_KEY', `/etc/ssl/private/mail.key')dnl\n" +
@@ -100,14 +116,22 @@ describe("target: sendmail STARTTLS", () => {
   });
 
   it("needs certificate, key, CA file and CA folder together (sendmail starts TLS only with all four), as plain absolute paths", () => {
-    expect(compileText(P + "mail { domain d.example; listen smtp; tls certificate /etc/c.pem; }\n").diagnostics.sorted().map((d) => d.message)).toEqual([
-      'STARTTLS needs "tls key".',
-      'STARTTLS needs "tls ca".',
-      'STARTTLS needs "tls ca-path".',
-    ]);
+    expect(
+      compileText(P + "mail { domain d.example; listen smtp; tls certificate /etc/c.pem; }\n")
+        .diagnostics.sorted()
+        .map((d) => d.message),
+    ).toEqual(['STARTTLS needs "tls key".', 'STARTTLS needs "tls ca".', 'STARTTLS needs "tls ca-path".']);
     const CA = "tls ca /etc/ssl/certs/ca-certificates.crt; tls ca-path /etc/ssl/certs;";
-    expect(compileText(P + `mail { domain d.example; listen smtp; tls certificate "/etc/my cert.pem"; tls key /k; ${CA} }\n`).diagnostics.sorted().map((d) => d.code)).toEqual(["PC3010"]);
-    expect(compileText(P + `mail { domain d.example; listen smtp; tls certificate /etc/ssl/dnl.pem; tls key /k; ${CA} }\n`).diagnostics.sorted().map((d) => d.code)).toEqual(["PC3029"]);
+    expect(
+      compileText(P + `mail { domain d.example; listen smtp; tls certificate "/etc/my cert.pem"; tls key /k; ${CA} }\n`)
+        .diagnostics.sorted()
+        .map((d) => d.code),
+    ).toEqual(["PC3010"]);
+    expect(
+      compileText(P + `mail { domain d.example; listen smtp; tls certificate /etc/ssl/dnl.pem; tls key /k; ${CA} }\n`)
+        .diagnostics.sorted()
+        .map((d) => d.code),
+    ).toEqual(["PC3029"]);
   });
 });
 
@@ -117,7 +141,12 @@ describe("templates", () => {
     cpSync(TEMPLATES, dir, { recursive: true });
     writeFileSync(join(dir, "debian/pam.d/service"), "# {{header}}\n# site template\n{{acls}}\n");
     const r = compile("t.policy", new TextEncoder().encode(P + 'service s { acl user allow "/f" { entries a; } }\n'), { templates: dir });
-    expect(r.files!.find((f) => f.path === "etc/pam.d/s")!.content.split("\n").slice(1)).toEqual([
+    expect(
+      r
+        .files!.find((f) => f.path === "etc/pam.d/s")!
+        .content.split("\n")
+        .slice(1),
+    ).toEqual([
       "# site template",
       "# /f: the user allow list at t.policy line 2.",
       "account required pam_listfile.so item=user sense=allow file=/f onerr=fail",
@@ -129,7 +158,9 @@ describe("templates", () => {
     const dir = tempDir();
     cpSync(TEMPLATES, dir, { recursive: true });
     writeFileSync(join(dir, "debian/pam.d/service"), "# {{header}}\n@include common-account\n");
-    const r = compile("t.policy", new TextEncoder().encode(P + 'service s { acl user allow "/f" { entries root; } }\n'), { templates: dir });
+    const r = compile("t.policy", new TextEncoder().encode(P + 'service s { acl user allow "/f" { entries root; } }\n'), {
+      templates: dir,
+    });
     expect(r.files).toBeUndefined();
     expect(r.diagnostics.sorted().map((d) => `${d.code} ${d.message.replaceAll(dir, "DIR")}`)).toEqual([
       "PC5006 Template DIR/debian/pam.d/service has no {{acls}}, but the policy has lines for it; they would be left out.",

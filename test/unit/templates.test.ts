@@ -27,7 +27,8 @@ function siteTemplates(file: string, edit: (text: string) => string): string {
 }
 
 const ONE_ACL = 'platform debian;\nservice imapd { pam imap; acl user allow "/etc/imapd.acl" { entries alice, root; } }\n';
-const TWO_ACLS = 'platform debian;\nservice imapd { pam imap; acl user allow "/etc/a.acl" { entries alice, root; } acl tty deny "/etc/t.acl" { entries tty9; } }\n';
+const TWO_ACLS =
+  'platform debian;\nservice imapd { pam imap; acl user allow "/etc/a.acl" { entries alice, root; } acl tty deny "/etc/t.acl" { entries tty9; } }\n';
 const NO_ACL = "platform debian;\nservice imapd { pam imap; }\n";
 const MAIL =
   "platform debian;\nmail {\n  domain mx.example.test;\n  listen smtp;\n  auth mechanisms SCRAM-SHA-256;\n  relay authenticated;\n  tls certificate /etc/ssl/c.pem;\n  tls key /etc/ssl/k.pem;\n  tls ca /etc/ssl/ca.pem;\n  tls ca-path /etc/ssl/certs;\n}\n";
@@ -42,7 +43,9 @@ describe("templates: a placeholder in a comment does not count", () => {
   it("refuses a pam.d template whose {{acls}} is commented out (PC5020), which used to pass PC5006", () => {
     const t = siteTemplates("debian/pam.d/service", (s) => s.replace("\n{{acls}}\n", "\n# {{acls}}\n"));
     expect(run(ONE_ACL, t)).toEqual({
-      lines: ["PC5020 Template debian/pam.d/service line 5 has {{acls}} inside a comment, so the lines it stands for would be commented out; put it on a line of its own."],
+      lines: [
+        "PC5020 Template debian/pam.d/service line 5 has {{acls}} inside a comment, so the lines it stands for would be commented out; put it on a line of its own.",
+      ],
       files: false,
     });
     // Two access lists are two lines: still one error, the same one.
@@ -76,7 +79,9 @@ describe("templates: a placeholder in a comment does not count", () => {
     const t = siteTemplates("debian/mail/sendmail.mc", (s) => s.replace(from, to));
     const r = run(MAIL, t);
     expect(r.files).toBe(false);
-    expect(r.lines.filter((l) => !l.startsWith("PC40"))).toEqual([expect.stringMatching(new RegExp(`^PC5020 Template debian/mail/sendmail\\.mc line \\d+ has \\{\\{${key}\\}\\} inside a comment`))]);
+    expect(r.lines.filter((l) => !l.startsWith("PC40"))).toEqual([
+      expect.stringMatching(new RegExp(`^PC5020 Template debian/mail/sendmail\\.mc line \\d+ has \\{\\{${key}\\}\\} inside a comment`)),
+    ]);
   });
 
   it("refuses a Sendmail.conf whose mech_list is commented out (sendmail would offer every mechanism)", () => {
@@ -85,7 +90,11 @@ describe("templates: a placeholder in a comment does not count", () => {
       "PC5020 Template debian/mail/Sendmail.conf line 5 has {{mech_list}} inside a comment, so the lines it stands for would be commented out; put it on a line of its own.",
     ]);
     const gone = siteTemplates("debian/mail/Sendmail.conf", (s) => s.replace("mech_list: {{mech_list}}\n", ""));
-    expect(run(MAIL, gone).lines.filter((l) => !l.startsWith("PC40")).map((l) => l.slice(0, 6))).toEqual(["PC5006"]);
+    expect(
+      run(MAIL, gone)
+        .lines.filter((l) => !l.startsWith("PC40"))
+        .map((l) => l.slice(0, 6)),
+    ).toEqual(["PC5006"]);
   });
 
   it("accepts the shipped templates for every example-like policy", () => {
@@ -147,10 +156,14 @@ describe("templates: a site's templates folder is input too", () => {
     unlinkSync(service);
     execFileSync("mkfifo", [service]);
     const started = Date.now();
-    expect(run(ONE_ACL, t).lines).toEqual(["PC5001 Template debian/pam.d/service is missing: it is a named pipe (FIFO), not a regular file."]);
+    expect(run(ONE_ACL, t).lines).toEqual([
+      "PC5001 Template debian/pam.d/service is missing: it is a named pipe (FIFO), not a regular file.",
+    ]);
     expect(Date.now() - started).toBeLessThan(5000);
     unlinkSync(service);
     symlinkSync("/dev/zero", service);
-    expect(run(ONE_ACL, t).lines).toEqual(["PC5001 Template debian/pam.d/service is missing: it is a character device, not a regular file."]);
+    expect(run(ONE_ACL, t).lines).toEqual([
+      "PC5001 Template debian/pam.d/service is missing: it is a character device, not a regular file.",
+    ]);
   });
 });

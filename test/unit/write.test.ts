@@ -15,7 +15,11 @@ describe("output: writing the tree", () => {
     const r = writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B\n")]);
     expect(r).toEqual({ written: ["etc/a", "etc/pam.d/b"], unchanged: [], removed: [] });
     expect((statSync(join(out, "etc/a")).mode & 0o777).toString(8)).toBe("644");
-    expect(writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B2\n")])).toEqual({ written: ["etc/pam.d/b"], unchanged: ["etc/a"], removed: [] });
+    expect(writeTree(out, [file("etc/a", "A\n"), file("etc/pam.d/b", "B2\n")])).toEqual({
+      written: ["etc/pam.d/b"],
+      unchanged: ["etc/a"],
+      removed: [],
+    });
   });
 
   it("repairs the mode of an unchanged file that became group- or world-writable", () => {
@@ -33,7 +37,9 @@ describe("output: writing the tree", () => {
     const fault = (path: string) => {
       if (path === "etc/m") throw new Error("ENOSPC: no space left on device");
     };
-    expect(() => writeTree(out, [file("etc/a", "new a\n"), file("etc/m", "n\n"), file("etc/z", "new z\n")], { faultBeforeWrite: fault })).toThrow(OutputError);
+    expect(() =>
+      writeTree(out, [file("etc/a", "new a\n"), file("etc/m", "n\n"), file("etc/z", "new z\n")], { faultBeforeWrite: fault }),
+    ).toThrow(OutputError);
     expect(readTree(out)).toEqual(before);
     expect(readdirSync(join(out, "etc")).sort()).toEqual(["a", "z"]);
   });
@@ -107,7 +113,9 @@ describe("output: a stale file where a folder must go, and the reverse", () => {
   it("replaces a stale file by a folder and a folder of stale files by a file, in one build", () => {
     const out = tempDir();
     writeTree(out, [file("etc/x", "x was a file\n"), file("etc/d/one", "1\n"), file("etc/d/sub/two", "2\n")]);
-    const r = writeTree(out, [file("etc/x/y", "now x is a folder\n"), file("etc/d", "now d is a file\n")], { remove: ["etc/d/one", "etc/d/sub/two", "etc/x"] });
+    const r = writeTree(out, [file("etc/x/y", "now x is a folder\n"), file("etc/d", "now d is a file\n")], {
+      remove: ["etc/d/one", "etc/d/sub/two", "etc/x"],
+    });
     expect(r.removed).toEqual(["etc/d/one", "etc/d/sub/two", "etc/x"]);
     expect([...readTree(out)]).toEqual([
       ["etc/d", { content: "now d is a file\n", mode: 0o644 }],

@@ -39,7 +39,13 @@ export class BlockLowering {
         continue;
       }
       const reason = s.values[0];
-      if (!s.sub || !(OVERRIDABLE as readonly string[]).includes(s.sub.value) || s.values.length !== 1 || reason?.kind !== "String" || reason.value.trim() === "") {
+      if (
+        !s.sub ||
+        !(OVERRIDABLE as readonly string[]).includes(s.sub.value) ||
+        s.values.length !== 1 ||
+        reason?.kind !== "String" ||
+        reason.value.trim() === ""
+      ) {
         this.diagnostics.report(Messages.BadUnsafe, this.span(s.loc), { expected: OVERRIDABLE.join(", ") });
         continue;
       }

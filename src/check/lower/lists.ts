@@ -90,8 +90,15 @@ export class ListScope {
           const from = depth.get(dep)!;
           const names = (a: number, b: number) => stack.slice(a, b).map((e) => e.info.def.name.value);
           const name = dep.def.name.value;
-          const path = stack.length - from <= 8 ? names(from, stack.length) : [...names(from, from + 4), "...", ...names(stack.length - 3, stack.length)];
-          this.diagnostics.report(Messages.ListCycle, { file: dep.file, ...dep.def.name.loc }, { name, path: [...path, name].join(" -> ") });
+          const path =
+            stack.length - from <= 8
+              ? names(from, stack.length)
+              : [...names(from, from + 4), "...", ...names(stack.length - 3, stack.length)];
+          this.diagnostics.report(
+            Messages.ListCycle,
+            { file: dep.file, ...dep.def.name.loc },
+            { name, path: [...path, name].join(" -> ") },
+          );
           continue;
         }
         enter(dep);
@@ -215,7 +222,11 @@ export class ListScope {
       }
     } else {
       const list = entries;
-      drop = repeats(list.length, (i) => list.value(i), (i) => list.hash(i));
+      drop = repeats(
+        list.length,
+        (i) => list.value(i),
+        (i) => list.hash(i),
+      );
     }
     return drop ? entries.without(drop) : entries;
   }
@@ -292,7 +303,6 @@ export class ListScope {
     }
     return canonical;
   }
-
 }
 
 function span(file: SourceFile, loc: { start: number; end: number }): Span {

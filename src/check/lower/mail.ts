@@ -66,7 +66,10 @@ const LISTEN_SCHEMA: Schema = {
 /** Lowers one mail block; every span is in the file it was written in. */
 export class MailLowering extends BlockLowering {
   mail(m: Mail): MailModel {
-    const own = this.unsafe(m.items.filter((i): i is Setting => i.kind === "Setting"), m.loc);
+    const own = this.unsafe(
+      m.items.filter((i): i is Setting => i.kind === "Setting"),
+      m.loc,
+    );
     const settings = readSettings(this.file, own, MAIL_SCHEMA, "the mail block", this.diagnostics);
     const get = (key: string) => settings.get(key)?.[0];
     const domainSetting = get("domain");
@@ -122,7 +125,9 @@ export class MailLowering extends BlockLowering {
       }
     }
     const relayDomainsSetting = get("relay domains");
-    const relayDomains = relayDomainsSetting ? canonicalDomains(this.expand(relayDomainsSetting.source, "domains", "relay domains").toArray()) : [];
+    const relayDomains = relayDomainsSetting
+      ? canonicalDomains(this.expand(relayDomainsSetting.source, "domains", "relay domains").toArray())
+      : [];
     const relayNetworks: MailModel["relayNetworks"] = [];
     const networksSetting = get("relay networks");
     if (networksSetting) {
@@ -192,7 +197,12 @@ export class MailLowering extends BlockLowering {
     if (!any) return null;
     // sendmail starts server TLS only with all four (syslog: "STARTTLS:
     // CACertPath missing", then "CACertFile missing"; seen on 8.17).
-    for (const [name, v] of [["tls certificate", certificate], ["tls key", key], ["tls ca", ca], ["tls ca-path", caPath]] as const) {
+    for (const [name, v] of [
+      ["tls certificate", certificate],
+      ["tls key", key],
+      ["tls ca", ca],
+      ["tls ca-path", caPath],
+    ] as const) {
       if (v === null && !get(name)) {
         this.diagnostics.report(Messages.MissingSetting, this.span(any.setting.loc), { block: "STARTTLS", name });
       }
@@ -226,7 +236,9 @@ export class MailLowering extends BlockLowering {
       });
       ok = false;
     }
-    const settings = block ? readSettings(this.file, block.items, LISTEN_SCHEMA, `listen ${p}`, this.diagnostics) : new Map<string, ReadSetting[]>();
+    const settings = block
+      ? readSettings(this.file, block.items, LISTEN_SCHEMA, `listen ${p}`, this.diagnostics)
+      : new Map<string, ReadSetting[]>();
     const one = (key: string) => settings.get(key)?.[0]?.values[0];
     let address: string | null = null;
     let family: "inet" | "inet6" | null = null;
@@ -235,7 +247,11 @@ export class MailLowering extends BlockLowering {
       if (v.isIpv4(addr.value)) family = "inet";
       else if (v.isIpv6(addr.value)) family = "inet6";
       else {
-        this.diagnostics.report(Messages.InvalidValue, this.span(addr.loc), { value: addr.value, what: "listen address", reason: "expected an IPv4 or IPv6 address" });
+        this.diagnostics.report(Messages.InvalidValue, this.span(addr.loc), {
+          value: addr.value,
+          what: "listen address",
+          reason: "expected an IPv4 or IPv6 address",
+        });
         ok = false;
       }
       address = addr.value;
@@ -243,17 +259,29 @@ export class MailLowering extends BlockLowering {
     const fam = one("family");
     if (fam) {
       if (fam.value !== "inet" && fam.value !== "inet6") {
-        this.diagnostics.report(Messages.InvalidValue, this.span(fam.loc), { value: fam.value, what: "address family", reason: "expected inet or inet6" });
+        this.diagnostics.report(Messages.InvalidValue, this.span(fam.loc), {
+          value: fam.value,
+          what: "address family",
+          reason: "expected inet or inet6",
+        });
         ok = false;
       } else if (family && family !== fam.value) {
-        this.diagnostics.report(Messages.InvalidValue, this.span(fam.loc), { value: fam.value, what: "address family", reason: `the address ${address} is ${family}` });
+        this.diagnostics.report(Messages.InvalidValue, this.span(fam.loc), {
+          value: fam.value,
+          what: "address family",
+          reason: `the address ${address} is ${family}`,
+        });
         ok = false;
       } else family = fam.value;
     }
     const nameValue = one("name");
     let name = nameValue ? nameValue.value : defaultListenName(p);
     if (nameValue && !/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(name)) {
-      this.diagnostics.report(Messages.InvalidValue, this.span(nameValue.loc), { value: name, what: "socket name", reason: "expected letters, digits, '_' and '-'" });
+      this.diagnostics.report(Messages.InvalidValue, this.span(nameValue.loc), {
+        value: name,
+        what: "socket name",
+        reason: "expected letters, digits, '_' and '-'",
+      });
       ok = false;
     }
     let modifiers = "";
@@ -320,4 +348,3 @@ export function tlsPathReason(path: string): string | undefined {
   if (!/^[A-Za-z0-9_.\/-]+$/.test(path)) return "it may hold only letters, digits, '_', '.', '-' and '/'";
   return undefined;
 }
-

@@ -54,7 +54,10 @@ const ACL_SCHEMA: Schema = {
 export class ServiceLowering extends BlockLowering {
   /** The service (null when it cannot be made) and every access list read in it. */
   service(s: Service): { service: ServiceModel | null; accessLists: AccessListRead[] } {
-    const own = this.unsafe(s.items.filter((i): i is Setting => i.kind === "Setting"), s.loc);
+    const own = this.unsafe(
+      s.items.filter((i): i is Setting => i.kind === "Setting"),
+      s.loc,
+    );
     const settings = readSettings(this.file, own, SERVICE_SCHEMA, `service "${s.name.value}"`, this.diagnostics);
     const pamValue = settings.get("pam")?.[0]?.values[0];
     const pamService = pamValue ? pamValue.value : s.name.value;
@@ -101,7 +104,18 @@ export class ServiceLowering extends BlockLowering {
       }
     }
     if (!ok) return { service: null, accessLists };
-    return { service: { name: s.name.value, pamService, template, templateSet: templateValue !== undefined, stack, acls, span: this.span(s.name.loc) }, accessLists };
+    return {
+      service: {
+        name: s.name.value,
+        pamService,
+        template,
+        templateSet: templateValue !== undefined,
+        stack,
+        acls,
+        span: this.span(s.name.loc),
+      },
+      accessLists,
+    };
   }
 
   private stack(st: Stack): PamStackEntry[] {
@@ -178,7 +192,11 @@ export class ServiceLowering extends BlockLowering {
     const span = this.span(arg.loc);
     if (text === "") {
       // pam.d splits arguments at blanks: an empty one would silently vanish.
-      this.diagnostics.report(Messages.InvalidValue, span, { value: text, what: "PAM module argument", reason: "pam.d has no way to write an empty argument" });
+      this.diagnostics.report(Messages.InvalidValue, span, {
+        value: text,
+        what: "PAM module argument",
+        reason: "pam.d has no way to write an empty argument",
+      });
       return undefined;
     }
     if (text.includes("#")) {
@@ -267,7 +285,11 @@ export class ServiceLowering extends BlockLowering {
       span: this.span(a.loc.keyword),
     };
     if (!entriesSetting) {
-      if (sense !== "allow") this.diagnostics.report(Messages.MissingSetting, this.span(a.loc.keyword), { block: `The access list for ${file}`, name: "entries" });
+      if (sense !== "allow")
+        this.diagnostics.report(Messages.MissingSetting, this.span(a.loc.keyword), {
+          block: `The access list for ${file}`,
+          name: "entries",
+        });
       ok = false;
     }
     if (!ok) return { acl: null, read };

@@ -19,7 +19,12 @@ interface ForeignFile {
 }
 
 export const FOREIGN_FILES: readonly ForeignFile[] = [
-  { path: "/etc/mail/", match: "folder", owner: "sendmail's", harm: "feed sendmail data it reads with another meaning (every name in relay-domains may relay)" },
+  {
+    path: "/etc/mail/",
+    match: "folder",
+    owner: "sendmail's",
+    harm: "feed sendmail data it reads with another meaning (every name in relay-domains may relay)",
+  },
   { path: "/etc/aliases", match: "prefix", owner: "sendmail's alias table", harm: "redirect or drop mail" },
   { path: "/etc/sasldb2", match: "exact", owner: "Cyrus SASL's password database", harm: "destroy every SMTP AUTH account" },
   { path: "/etc/sasl2/", match: "folder", owner: "Cyrus SASL's configuration", harm: "change how SMTP AUTH checks passwords" },
@@ -46,24 +51,79 @@ export const FOREIGN_FILES: readonly ForeignFile[] = [
   { path: "/etc/security/time.conf", match: "exact", owner: "a PAM module's configuration", harm: "change what that module allows" },
   { path: "/etc/security/limits.d/", match: "folder", owner: "a PAM module's configuration", harm: "change what that module allows" },
   { path: "/etc/security/namespace.d/", match: "folder", owner: "a PAM module's configuration", harm: "change what that module allows" },
-  { path: "/etc/security/console.perms.d/", match: "folder", owner: "a PAM module's configuration", harm: "change what that module allows" },
+  {
+    path: "/etc/security/console.perms.d/",
+    match: "folder",
+    owner: "a PAM module's configuration",
+    harm: "change what that module allows",
+  },
   { path: "/etc/security/console.apps/", match: "folder", owner: "a PAM module's configuration", harm: "change what that module allows" },
-  { path: "/etc/security/pwquality.conf.d/", match: "folder", owner: "a PAM module's configuration", harm: "change what that module allows" },
-  { path: "/etc/security/opasswd", match: "exact", owner: "the password history of pam_pwhistory and pam_unix", harm: "corrupt every user's password history" },
+  {
+    path: "/etc/security/pwquality.conf.d/",
+    match: "folder",
+    owner: "a PAM module's configuration",
+    harm: "change what that module allows",
+  },
+  {
+    path: "/etc/security/opasswd",
+    match: "exact",
+    owner: "the password history of pam_pwhistory and pam_unix",
+    harm: "corrupt every user's password history",
+  },
   { path: "/etc/hosts.allow", match: "exact", owner: "TCP wrappers' allow list", harm: "change which hosts may connect" },
   { path: "/etc/hosts.deny", match: "exact", owner: "TCP wrappers' deny list", harm: "change which hosts may connect" },
-  { path: "/etc/hosts.equiv", match: "exact", owner: "the rsh/rlogin trust list (pam_rhosts)", harm: "let the listed hosts log in without a password" },
+  {
+    path: "/etc/hosts.equiv",
+    match: "exact",
+    owner: "the rsh/rlogin trust list (pam_rhosts)",
+    harm: "let the listed hosts log in without a password",
+  },
   { path: "/etc/hosts", match: "exact", owner: "the host name table", harm: "break name resolution" },
-  { path: "/etc/ssh/", match: "folder", owner: "the SSH server's and client's configuration and keys", harm: "change who may log in over SSH" },
+  {
+    path: "/etc/ssh/",
+    match: "folder",
+    owner: "the SSH server's and client's configuration and keys",
+    harm: "change who may log in over SSH",
+  },
   { path: "/.ssh/", match: "prefix", owner: "a user's SSH files (authorized_keys, ...)", harm: "change who may log in as that user" },
-  { path: "/etc/cron", match: "prefix", owner: "cron's configuration (crontab, cron.d, cron.allow, cron.deny)", harm: "run or stop scheduled commands" },
+  {
+    path: "/etc/cron",
+    match: "prefix",
+    owner: "cron's configuration (crontab, cron.d, cron.allow, cron.deny)",
+    harm: "run or stop scheduled commands",
+  },
   { path: "/etc/at.allow", match: "exact", owner: "at's allow list", harm: "change who may schedule commands" },
   { path: "/etc/at.deny", match: "exact", owner: "at's deny list", harm: "change who may schedule commands" },
-  { path: "/etc/securetty", match: "exact", owner: "pam_securetty's list of terminals where root may log in", harm: "change where root may log in" },
-  { path: "/etc/shells", match: "exact", owner: "the list of valid login shells (pam_shells, chsh, ftp daemons)", harm: "lock out users whose shell it no longer lists" },
-  { path: "/etc/nologin", match: "exact", owner: "pam_nologin's switch: while it exists only root may log in", harm: "lock out every other user" },
-  { path: "/run/nologin", match: "exact", owner: "pam_nologin's switch: while it exists only root may log in", harm: "lock out every other user" },
-  { path: "/var/run/nologin", match: "exact", owner: "pam_nologin's switch: while it exists only root may log in", harm: "lock out every other user" },
+  {
+    path: "/etc/securetty",
+    match: "exact",
+    owner: "pam_securetty's list of terminals where root may log in",
+    harm: "change where root may log in",
+  },
+  {
+    path: "/etc/shells",
+    match: "exact",
+    owner: "the list of valid login shells (pam_shells, chsh, ftp daemons)",
+    harm: "lock out users whose shell it no longer lists",
+  },
+  {
+    path: "/etc/nologin",
+    match: "exact",
+    owner: "pam_nologin's switch: while it exists only root may log in",
+    harm: "lock out every other user",
+  },
+  {
+    path: "/run/nologin",
+    match: "exact",
+    owner: "pam_nologin's switch: while it exists only root may log in",
+    harm: "lock out every other user",
+  },
+  {
+    path: "/var/run/nologin",
+    match: "exact",
+    owner: "pam_nologin's switch: while it exists only root may log in",
+    harm: "lock out every other user",
+  },
   { path: "/etc/ld.so.preload", match: "exact", owner: "the dynamic linker's preload list", harm: "break every program" },
   { path: "/etc/environment", match: "exact", owner: "pam_env's environment file", harm: "change every login's environment" },
   { path: "/etc/login.defs", match: "exact", owner: "the shadow suite's configuration", harm: "change login and password rules" },
@@ -87,7 +147,13 @@ export const FOREIGN_FILES: readonly ForeignFile[] = [
 /** The entry of FOREIGN_FILES that a path falls under, if any. */
 export function foreignFile(path: string): ForeignFile | undefined {
   return FOREIGN_FILES.find((f) =>
-    f.match === "exact" ? path === f.path || path === f.path + "-" : f.match === "folder" ? path.startsWith(f.path) : f.path.startsWith("/.") ? path.includes(f.path) : path.startsWith(f.path),
+    f.match === "exact"
+      ? path === f.path || path === f.path + "-"
+      : f.match === "folder"
+        ? path.startsWith(f.path)
+        : f.path.startsWith("/.")
+          ? path.includes(f.path)
+          : path.startsWith(f.path),
   );
 }
 

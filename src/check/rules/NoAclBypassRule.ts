@@ -54,12 +54,14 @@ export function NoAclBypassRule(model: Model, ctx: CheckContext): void {
       if (i < at && canSkipLater(entry.control)) {
         ctx.reportSafety(Messages.AclBypass, entry.span, {
           line,
-          detail: 'comes before the access lists and can end the account stack early or jump, so a request could skip them; move "account acls;" above it',
+          detail:
+            'comes before the access lists and can end the account stack early or jump, so a request could skip them; move "account acls;" above it',
         });
       } else if ((marker >= 0 ? i > at : i >= at) && canUndoFailure(entry.control)) {
         ctx.reportSafety(Messages.AclBypass, entry.span, {
           line,
-          detail: "comes after the access lists and its reset action wipes out their refusal, so a later success lets in a user they refuse; remove the reset",
+          detail:
+            "comes after the access lists and its reset action wipes out their refusal, so a later success lets in a user they refuse; remove the reset",
         });
       }
     });

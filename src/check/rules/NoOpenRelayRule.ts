@@ -65,7 +65,13 @@ export function NoOpenRelayRule(model: Model, ctx: CheckContext): void {
     }
     const upTo = nets.slice(0, lo);
     const total = ipv4UnionSize(upTo.map((n) => n.net));
-    const names = upTo.length <= 4 ? upTo.map((n) => n.text).join(", ") : `${upTo.slice(0, 3).map((n) => n.text).join(", ")} and ${upTo.length - 3} more`;
+    const names =
+      upTo.length <= 4
+        ? upTo.map((n) => n.text).join(", ")
+        : `${upTo
+            .slice(0, 3)
+            .map((n) => n.text)
+            .join(", ")} and ${upTo.length - 3} more`;
     ctx.reportSafety(Messages.OpenRelay, upTo[upTo.length - 1]!.span, {
       detail: `the relay networks ${names} together cover ${total.toLocaleString("en-US")} addresses, a /7's worth (2^25) or more, all of which may relay without authentication`,
     });

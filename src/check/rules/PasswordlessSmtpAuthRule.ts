@@ -33,7 +33,10 @@ export function PasswordlessSmtpAuthRule(model: Model, ctx: CheckContext): void 
       if (isPermit(entry.module)) {
         ctx.reportSafety(Messages.PasswordlessSmtpAuth, entry.span, { line, detail: "runs pam_permit, which succeeds for anyone" });
       } else if (entry.args.some((a) => /^nullok(_secure)?$/.test(a))) {
-        ctx.reportSafety(Messages.PasswordlessSmtpAuth, entry.span, { line, detail: "accepts an empty password for an account that has none (nullok)" });
+        ctx.reportSafety(Messages.PasswordlessSmtpAuth, entry.span, {
+          line,
+          detail: "accepts an empty password for an account that has none (nullok)",
+        });
       }
     }
   }

@@ -15,7 +15,10 @@ export const SHARED_SOURCES: readonly { network: string; what: string }[] = [
   { network: "172.16.0.0/12", what: "all of the RFC 1918 private range 172.16.0.0/12" },
   { network: "192.168.0.0/16", what: "all of the RFC 1918 private range 192.168.0.0/16" },
   { network: "100.64.0.0/10", what: "all of the carrier-grade NAT range 100.64.0.0/10 (RFC 6598)" },
-  { network: "172.17.0.1", what: "172.17.0.1, the gateway of Docker's default bridge, where docker-proxy connects from for a published port" },
+  {
+    network: "172.17.0.1",
+    what: "172.17.0.1, the gateway of Docker's default bridge, where docker-proxy connects from for a published port",
+  },
   { network: "10.88.0.1", what: "10.88.0.1, the gateway of Podman's default network" },
 ];
 

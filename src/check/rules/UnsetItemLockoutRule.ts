@@ -16,7 +16,8 @@ export function UnsetItemLockoutRule(model: Model, ctx: CheckContext): void {
   for (const service of model.services) {
     for (const acl of service.acls) {
       if (acl.sense !== "allow" || acl.apply) continue; // apply= limits the list to some users: not everyone
-      const unset = acl.item === "rhost" ? NO_RHOST.get(service.pamService) : acl.item === "ruser" ? NO_RUSER.get(service.pamService) : undefined;
+      const unset =
+        acl.item === "rhost" ? NO_RHOST.get(service.pamService) : acl.item === "ruser" ? NO_RUSER.get(service.pamService) : undefined;
       let why = unset && `${unset}, and pam_listfile refuses a request whose item is unset`;
       // OpenSSH's sshd sets PAM_TTY to "ssh" when PAM starts (auth-pam.c), and the
       // account check runs before any terminal is allocated.

@@ -23,13 +23,7 @@ import { UniqueServiceRule } from "./UniqueServiceRule.js";
 import { UnsetItemLockoutRule } from "./UnsetItemLockoutRule.js";
 
 /** Rules on the loaded program, run before lowering. Add a rule with one line here. */
-export const programRules: readonly ProgramRule[] = [
-  UniqueHostRule,
-  UniqueListRule,
-  UniqueServiceRule,
-  SinglePlatformRule,
-  SingleMailRule,
-];
+export const programRules: readonly ProgramRule[] = [UniqueHostRule, UniqueListRule, UniqueServiceRule, SinglePlatformRule, SingleMailRule];
 
 /** Rules on what lowering read for each model, also when the model could not be made. */
 export const loweredRules: readonly LoweredRule[] = [

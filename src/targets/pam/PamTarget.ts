@@ -92,7 +92,9 @@ export const PamTarget: Target = {
         : ctx.templates.render(`pam.d/${chosen.template}`, vars, ["acls"]);
       if (content === undefined) continue;
       // The distribution's file this one is built from: the same template without the policy's lines.
-      const stock = chosen.stock ? stripHeader(ctx.templates.render(`pam.d/${chosen.template}`, { ...vars, acls: "" }), ctx.header) : undefined;
+      const stock = chosen.stock
+        ? stripHeader(ctx.templates.render(`pam.d/${chosen.template}`, { ...vars, acls: "" }), ctx.header)
+        : undefined;
       if (!linesFit(ctx, service, content, origins)) continue;
       out.push({
         path: `etc/pam.d/${service.pamService}`,

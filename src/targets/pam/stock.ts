@@ -12,12 +12,20 @@ export const STOCK_SERVICES: Record<PlatformName, Record<string, readonly string
     "12": [
       "sshd", // openssh-server
       "login", // login
-      "su", "su-l", "runuser", "runuser-l", // util-linux
-      "sudo", "sudo-i", // sudo
+      "su",
+      "su-l",
+      "runuser",
+      "runuser-l", // util-linux
+      "sudo",
+      "sudo-i", // sudo
       "cron", // cron
       "vsftpd", // vsftpd
       "dovecot", // dovecot-core
-      "chfn", "chsh", "chpasswd", "newusers", "passwd", // passwd
+      "chfn",
+      "chsh",
+      "chpasswd",
+      "newusers",
+      "passwd", // passwd
       "smtp", // sendmail-base: sendmail's SMTP AUTH through saslauthd
     ],
   },

@@ -51,7 +51,12 @@ function m4Values(mail: MailModel): { what: string; value: string; span: Span }[
   if (realm) out.push({ what: "SASL realm (the first domain)", value: realm.value, span: realm });
   if (mail.authOptions) out.push({ what: "Auth options", value: mail.authOptions, span: mail.span });
   if (mail.tls) {
-    for (const [what, value] of [["TLS certificate", mail.tls.certificate], ["TLS key", mail.tls.key], ["TLS CA file", mail.tls.ca], ["TLS CA folder", mail.tls.caPath]] as const) {
+    for (const [what, value] of [
+      ["TLS certificate", mail.tls.certificate],
+      ["TLS key", mail.tls.key],
+      ["TLS CA file", mail.tls.ca],
+      ["TLS CA folder", mail.tls.caPath],
+    ] as const) {
       if (value) out.push({ what, value, span: mail.tls.span });
     }
   }
@@ -169,7 +174,13 @@ export const SendmailTarget: Target = {
         trust: trustLine(mail),
         greet_pause: greetPauseLine(mail, ctx.model.platform),
       },
-      ["auth", "tls", "daemon_options", "trust", ...(mail.greetPause || STOCK_GREET_PAUSE_MS[ctx.model.platform] !== null ? ["greet_pause"] : [])],
+      [
+        "auth",
+        "tls",
+        "daemon_options",
+        "trust",
+        ...(mail.greetPause || STOCK_GREET_PAUSE_MS[ctx.model.platform] !== null ? ["greet_pause"] : []),
+      ],
     );
     if (mc !== undefined) out.push({ path: "etc/mail/sendmail.mc", content: mc, mode: FILE_MODE, producer, origins });
     out.push({
@@ -199,14 +210,17 @@ export const SendmailTarget: Target = {
             ]
           : [`# SASL accounts the policy expects: system accounts, whose passwords saslauthd checks:`];
       const accounts = mail.accounts.length ? [...how, ...mail.accounts.map((a) => `#   ${a.value}`)].join("\n") : "";
-      const backend =
-        mail.backend === "sasldb" ? "pwcheck_method: auxprop\nauxprop_plugin: sasldb" : "pwcheck_method: saslauthd";
-      const conf = ctx.templates.render("mail/Sendmail.conf", {
-        header: ctx.header,
-        accounts,
-        backend,
-        mech_list: mail.mechanisms.map((m) => m.value).join(" "),
-      }, ["backend", "mech_list"]);
+      const backend = mail.backend === "sasldb" ? "pwcheck_method: auxprop\nauxprop_plugin: sasldb" : "pwcheck_method: saslauthd";
+      const conf = ctx.templates.render(
+        "mail/Sendmail.conf",
+        {
+          header: ctx.header,
+          accounts,
+          backend,
+          mech_list: mail.mechanisms.map((m) => m.value).join(" "),
+        },
+        ["backend", "mech_list"],
+      );
       if (conf !== undefined) {
         out.push({ path: SASL_CONFIG[ctx.model.platform], content: conf, mode: FILE_MODE, producer, origins });
       }
