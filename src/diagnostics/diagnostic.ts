@@ -1,5 +1,5 @@
 import type { SourceFile } from "./source.js";
-import { type MessageDef, Messages } from "./messages.js";
+import { type MessageArgs, type MessageDef, Messages } from "./messages.js";
 
 export type Severity = "error" | "warning";
 
@@ -22,9 +22,9 @@ export interface Diagnostic {
 }
 
 /** Fills a catalogue template: `{name}` is replaced by args[name]. */
-export function format(def: MessageDef, args: Record<string, string | number>): string {
+export function format<T extends string>(def: MessageDef<T>, args: MessageArgs<T>): string {
   return def.text.replace(/\{(\w+)\}/g, (_, key: string) => {
-    const value = args[key];
+    const value = (args as Record<string, string | number | undefined>)[key];
     if (value === undefined) throw new Error(`policyc bug: message ${def.code} needs argument "${key}"`);
     return String(value);
   });
@@ -41,7 +41,12 @@ export class DiagnosticBag {
   warningCount = 0;
 
   /** Reports a catalogue message at a span. */
-  report(def: MessageDef, span: Span | undefined, args: Record<string, string | number> = {}, related?: Diagnostic["related"]): void {
+  report<T extends string>(
+    def: MessageDef<T>,
+    span: Span | undefined,
+    args: MessageArgs<T> = {} as MessageArgs<T>,
+    related?: Diagnostic["related"],
+  ): void {
     const d: Diagnostic = { code: def.code, severity: def.severity, message: format(def, args) };
     if (span) d.span = span;
     if (related) d.related = related;
