@@ -30,6 +30,19 @@ export function format<T extends string>(def: MessageDef<T>, args: MessageArgs<T
   });
 }
 
+/** Makes one diagnostic from the catalogue: the only way a Diagnostic is made (DiagnosticBag.report uses it too). */
+export function diagnostic<T extends string>(
+  def: MessageDef<T>,
+  span: Span | undefined,
+  args: MessageArgs<T> = {} as MessageArgs<T>,
+  related?: Diagnostic["related"],
+): Diagnostic {
+  const d: Diagnostic = { code: def.code, severity: def.severity, message: format(def, args) };
+  if (span) d.span = span;
+  if (related) d.related = related;
+  return d;
+}
+
 /** The maximum number of diagnostics kept; more are counted, not stored. */
 export const MAX_DIAGNOSTICS = 100;
 
@@ -47,10 +60,7 @@ export class DiagnosticBag {
     args: MessageArgs<T> = {} as MessageArgs<T>,
     related?: Diagnostic["related"],
   ): void {
-    const d: Diagnostic = { code: def.code, severity: def.severity, message: format(def, args) };
-    if (span) d.span = span;
-    if (related) d.related = related;
-    this.add(d);
+    this.add(diagnostic(def, span, args, related));
   }
 
   private readonly seen = new Set<string>();
