@@ -62,20 +62,28 @@ export function parseDocs(readme: string): Docs {
   return { settings, codes };
 }
 
-/** The cells of a markdown table row (a "|" inside backquotes is text). */
+/**
+ * The cells of a markdown table row. A "|" inside backquotes is text; when
+ * the backquotes of a row do not pair up (`DAEMON_OPTIONS(\`Port=...')`
+ * quotes m4's way), the cells after the first are split at every "|".
+ */
 function splitRow(line: string): string[] {
   const cells: string[] = [];
   let cell = "";
   let code = false;
+  let firstEnd = -1;
   for (let i = 1; i < line.length; i++) {
     const c = line[i]!;
     if (c === "`") code = !code;
     if (c === "|" && !code) {
       cells.push(cell.trim());
+      if (firstEnd === -1) firstEnd = i;
       cell = "";
     } else cell += c;
   }
-  return cells;
+  if (!code || firstEnd === -1) return cells;
+  const rest = line.slice(firstEnd + 1).replace(/\|\s*$/, "");
+  return [cells[0]!, ...rest.split("|").map((c) => c.trim())];
 }
 
 /**

@@ -351,7 +351,7 @@ export function references(project: Project, path: string, text: string, offset:
 
 const STATEMENTS = ["platform", ...LIST_KINDS, "service", "mail", "include", "host"];
 const HOST_STATEMENTS = ["platform", ...LIST_KINDS, "service", "mail"];
-const SETTINGS: Record<string, string[]> = {
+export const SETTINGS: Record<string, string[]> = {
   service: ["pam", "template", "stack", "acl", "unsafe"],
   acl: ["entries", "onerr", "apply", "quiet", "unsafe"],
   mail: [

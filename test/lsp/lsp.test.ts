@@ -96,6 +96,33 @@ describe("lsp: diagnostics", () => {
     await client.diagnosticsOf(f, (d) => d.length === 0);
   });
 
+  it("a change on disk to an included file that is not open updates its includers (watched files)", async () => {
+    const f = join(dir, "disk-main.policy");
+    const inc = join(dir, "disk-lists.policy");
+    const text = `platform debian;\ninclude "disk-lists.policy";\nservice s { acl user allow "/etc/d.acl" { entries $ops; } }\n`;
+    writeFileSync(inc, "users ops = alice;\n");
+    writeFileSync(f, text);
+    await client.open(f, text);
+    await client.diagnosticsOf(f, (d) => d.length === 0);
+    writeFileSync(inc, "groups ops = wheel;\n");
+    await client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: uri(inc), type: 2 }] });
+    expect((await client.diagnosticsOf(f, (d) => d.length > 0)).map((x) => x.code)).toEqual(["PC2005"]);
+  });
+
+  it("a file no longer included is checked on its own again", async () => {
+    const f = join(dir, "drop-main.policy");
+    const inc = join(dir, "drop-lists.policy");
+    const text = `platform debian;\ninclude "drop-lists.policy";\n`;
+    writeFileSync(inc, "users ops = alice;\n");
+    writeFileSync(f, text);
+    await client.open(f, text);
+    await client.open(inc, "users ops = alice;\n");
+    await client.diagnosticsOf(inc, (d) => d.length === 0);
+    await client.change(f, "platform debian;\n");
+    // On its own, the list file has no platform.
+    expect((await client.diagnosticsOf(inc, (d) => d.length > 0)).map((x) => x.code)).toEqual(["PC3002"]);
+  });
+
   it("reports diagnostics in included files, on the included file, with related locations", async () => {
     const f = join(dir, "rel-main.policy");
     const inc = join(dir, "rel-lists.policy");
@@ -169,6 +196,21 @@ describe("lsp: hover", () => {
     expect(text).toContain(`Defined at ${main}:4:7`);
     const h2 = await client.request<Hover>("textDocument/hover", at(main, MAIN, "$staff"));
     expect((h2.contents as { value: string }).value).toContain(`Defined at ${lists}:1:7`);
+  });
+
+  it("in a host block: the host's own lists", async () => {
+    const f = join(dir, "host-lists.policy");
+    const text = `platform debian;\nusers all = root;\nhost a {\n  users mine = alice, $all;\n  service s { acl user allow "/f" { entries $mine; } }\n}\nhost b {\n  users mine = bob;\n  service s { acl user allow "/f" { entries $mine; } }\n}\n`;
+    await client.open(f, text);
+    const h = await client.request<Hover>("textDocument/hover", at(f, text, "$mine"));
+    expect((h.contents as { value: string }).value).toContain("2 entries\n\n`alice`, `root`");
+    const second = text.indexOf("$mine", text.indexOf("host b"));
+    const before = text.slice(0, second + 1);
+    const pos = { line: before.split("\n").length - 1, character: second + 1 - (before.lastIndexOf("\n") + 1) };
+    const h2 = await client.request<Hover>("textDocument/hover", { textDocument: { uri: uri(f) }, position: pos });
+    expect((h2.contents as { value: string }).value).toContain("1 entry\n\n`bob`");
+    const d = await client.request<Location[]>("textDocument/definition", { textDocument: { uri: uri(f) }, position: pos });
+    expect(d[0]!.range.start.line).toBe(7);
   });
 
   it("on a setting: its meaning from the README's tables", async () => {
