@@ -4,7 +4,7 @@ import { UsageError } from "./io.js";
 /** `policyc lsp`: the language server for editors, over standard input and output. */
 export const lspSpec: CommandSpec = {
   name: "lsp",
-  synopsis: [["lsp", "the language server for editors (LSP over stdio)"]],
+  synopsis: [["lsp [--stdio]", "the language server for editors (LSP over stdio)"]],
   description: `Runs the Language Server Protocol server over standard input and output, for
 editors: diagnostics as you type (across included files and hosts), hover,
 go to definition, find references, completion, formatting and the outline.

@@ -194,6 +194,8 @@ export function runServer(options: ServerOptions = {}): Promise<number> {
       if (timer) clearTimeout(timer);
     });
     connection.onExit(() => resolve(shutdown ? 0 : 1));
+    // The editor went away without a word (its end of the pipe closed): the same as exit.
+    process.stdin.on("end", () => resolve(shutdown ? 0 : 1));
     documents.listen(connection);
     connection.listen();
   });

@@ -357,6 +357,10 @@ describe("lsp: the command", () => {
     expect(r.status).toBe(2);
   });
 
+  it("exits 1 when the editor closes the pipe without shutdown", () => {
+    expect(runCli(["lsp"], { input: "" }).status).toBe(1);
+  });
+
   it("exits 1 when the client exits without shutdown", async () => {
     const c = new LspClient();
     await c.initialize(null);
