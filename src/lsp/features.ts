@@ -101,7 +101,7 @@ function toLsp(d: Diagnostic, root: string): LspDiagnostic {
   const related = (d.related ?? []).map((rel) => ({
     location: rel.span
       ? { uri: uriOf(rel.span.file.path), range: range(rel.span.file, rel.span.start, rel.span.end) }
-      : { uri: uriOf(root), range: r },
+      : { uri: uriOf(d.span?.file.path ?? root), range: r },
     message: rel.message,
   }));
   if (related.length > 0) out.relatedInformation = related;

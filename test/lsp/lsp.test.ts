@@ -352,6 +352,19 @@ describe("lsp: the command", () => {
     expect(r.stderr).not.toMatch(/vscode-languageserver|lsp\.js/);
   });
 
+  it("answers an untitled editor with nothing, and goes on", async () => {
+    const untitled = "untitled:Untitled-1";
+    await client.connection.sendNotification("textDocument/didOpen", {
+      textDocument: { uri: untitled, languageId: "policy", version: 1, text: "platform debian;\nusers a = $b;\n" },
+    });
+    expect(
+      await client.request("textDocument/hover", { textDocument: { uri: untitled }, position: { line: 1, character: 11 } }),
+    ).toBeNull();
+    expect(client.diagnostics.has(untitled)).toBe(false);
+    const h = await client.request<Hover>("textDocument/hover", at(main, MAIN, "$staff"));
+    expect((h.contents as { value: string }).value).toContain("users");
+  });
+
   it("takes no arguments", () => {
     const r = runCli(["lsp", "x.policy"]);
     expect(r.status).toBe(2);
