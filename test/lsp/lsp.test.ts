@@ -346,10 +346,14 @@ describe("lsp: formatting and symbols", () => {
 });
 
 describe("lsp: the command", () => {
-  it("is not loaded by build or check", () => {
-    const r = runCli(["check", join(ROOT, "examples/cookbook.policy")], { env: { NODE_DEBUG: "module" } });
+  it("is not loaded by build or check: the server is its own bundle, imported only by lsp", () => {
+    const cli = readFileSync(join(ROOT, "dist/policyc.cjs"), "utf8");
+    expect(cli).toContain('import("./lsp.js")');
+    expect(cli).not.toMatch(/vscode-languageserver|StreamMessageReader|TextDocuments/);
+    expect(readFileSync(join(ROOT, "dist/lsp.js"), "utf8")).toContain("StreamMessageReader");
+    const r = runCli(["check", join(ROOT, "examples/cookbook.policy")], { env: { NODE_DEBUG: "module,esm" } });
     expect(r.status).toBe(0);
-    expect(r.stderr).not.toMatch(/vscode-languageserver|lsp\.js/);
+    expect(r.stderr).not.toMatch(/lsp\.js/);
   });
 
   it("answers an untitled editor with nothing, and goes on", async () => {
