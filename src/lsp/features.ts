@@ -126,10 +126,14 @@ export function wordAt(text: string, offset: number): { text: string; start: num
   return { text: text.slice(start, end), start, end };
 }
 
-/** The host block of a parsed file that holds an offset, if any. */
-function hostAt(policy: Policy, offset: number): string | null {
-  for (const s of policy.statements) if (s.kind === "Host" && s.loc.start <= offset && offset < s.loc.end) return s.name.value;
-  return null;
+/**
+ * The host block that holds an offset, if any: the first word of the
+ * outermost block around it, read from the tokens, so that a syntax error
+ * elsewhere in the file does not lose it.
+ */
+function hostAt(path: string, text: string, offset: number): string | null {
+  const { blocks } = context(path, text, offset);
+  return blocks[0]?.[0]?.text === "host" ? (blocks[0][1]?.text ?? null) : null;
 }
 
 /** The innermost node of a parsed file at an offset, with its ancestors (outermost first). */
@@ -216,7 +220,7 @@ export function hover(project: Project, path: string, text: string, offset: numb
       ? word.text
       : undefined;
   if (listName !== undefined) {
-    const lists = visibleLists(project, path, hostAt(policy, offset));
+    const lists = visibleLists(project, path, hostAt(path, text, offset));
     const target = lists.get(listName);
     if (!target) return markdown(`No list \`$${listName}\` is defined where this file is used.`);
     const r = resolved(lists, listName)!;
@@ -278,7 +282,7 @@ export function definition(project: Project, path: string, text: string, offset:
   if (include) return [{ uri: uriOf(include.target), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }];
   const name = listNameAt(path, text, offset);
   if (name === undefined) return [];
-  const target = visibleLists(project, path, hostAt(parseText(path, text), offset)).get(name);
+  const target = visibleLists(project, path, hostAt(path, text, offset)).get(name);
   return target ? [location(target.file, target.def.name.loc.start, target.def.name.loc.end)] : [];
 }
 
@@ -421,9 +425,8 @@ export function completion(project: Project, path: string, text: string, offset:
   const keywords = (list: readonly string[], kind: CompletionItemKind = COMPLETION.Keyword): CompletionItem[] =>
     list.map((label) => ({ label, kind }));
   const listsOf = (kind: ListKind): CompletionItem[] => {
-    const host = blocks[0]?.[0]?.text === "host" ? (blocks[0][1]?.text ?? null) : null;
     const out: CompletionItem[] = [];
-    for (const [name, { def }] of visibleLists(project, path, host)) {
+    for (const [name, { def }] of visibleLists(project, path, hostAt(path, text, offset))) {
       if (def.listKind === kind) out.push({ label: "$" + name, kind: COMPLETION.Variable, detail: `${kind} list` });
     }
     return out;

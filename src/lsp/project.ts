@@ -17,6 +17,8 @@ import { load, MAX_FILE_BYTES, type Program, readRegularFile, type ReadFile } fr
 
 /** The most policy files the server looks at in a workspace (more are left out, the open ones never). */
 export const MAX_PROJECT_FILES = 5000;
+/** The most folders it reads looking for them (a workspace opened at / or a home folder stays cheap). */
+export const MAX_PROJECT_FOLDERS = 5000;
 
 /** An `include "PATH";` statement of a file, found by the lexer: its path and where its string is. */
 export interface IncludeSite {
@@ -88,8 +90,9 @@ export class Project {
   files(): string[] {
     const out = new Set<string>();
     const folders = this.folders.length > 0 ? this.folders : [...new Set([...this.overlay.keys()].map((p) => dirname(p)))];
+    let folderCount = 0;
     const walk = (dir: string, depth: number): void => {
-      if (out.size >= MAX_PROJECT_FILES || depth > 20) return;
+      if (out.size >= MAX_PROJECT_FILES || depth > 20 || ++folderCount > MAX_PROJECT_FOLDERS) return;
       let entries: Dirent[];
       try {
         entries = readdirSync(dir, { withFileTypes: true });

@@ -200,7 +200,7 @@ describe("lsp: hover", () => {
 
   it("in a host block: the host's own lists", async () => {
     const f = join(dir, "host-lists.policy");
-    const text = `platform debian;\nusers all = root;\nhost a {\n  users mine = alice, $all;\n  service s { acl user allow "/f" { entries $mine; } }\n}\nhost b {\n  users mine = bob;\n  service s { acl user allow "/f" { entries $mine; } }\n}\n`;
+    const text = `platform debian;\nusers all = root;\nhost a {\n  users mine = alice, $all;\n  service s { acl user allow "/f" { entries $mine; } }\n}\nhost b {\n  users mine = bob;\n  service s { acl user allow "/f" { entries $mine; } }\n}\n# a syntax error elsewhere changes nothing here\nusers broken = ;\n`;
     await client.open(f, text);
     const h = await client.request<Hover>("textDocument/hover", at(f, text, "$mine"));
     expect((h.contents as { value: string }).value).toContain("2 entries\n\n`alice`, `root`");
