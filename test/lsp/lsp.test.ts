@@ -374,6 +374,15 @@ describe("lsp: the command", () => {
     expect(r.status).toBe(2);
   });
 
+  it("checks against the templates --templates names", async () => {
+    const c = new LspClient(["--templates", join(dir, "no-templates")]);
+    await c.initialize(dir);
+    await c.open(main, MAIN);
+    const d = await c.diagnosticsOf(main, (d) => d.some((x) => x.severity === 1));
+    expect(d.map((x) => x.code)).toContain("PC5001");
+    expect(await c.close()).toBe(0);
+  });
+
   it("exits 1 when the editor closes the pipe without shutdown", () => {
     expect(runCli(["lsp"], { input: "" }).status).toBe(1);
   });
