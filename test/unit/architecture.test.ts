@@ -16,7 +16,8 @@ const ALLOWED: Record<string, string[]> = {
   output: ["diagnostics", "targets"],
   format: ["diagnostics", "syntax"],
   verify: ["diagnostics", "syntax"],
-  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "compile.js"],
+  import: ["diagnostics", "syntax", "check", "targets"],
+  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "import", "compile.js"],
 };
 
 const SRC = join(ROOT, "src");
