@@ -155,6 +155,8 @@ export function importMail(o: MailImportOptions): MailOut | undefined {
   for (const t of m4.text) lossy(t.start, "it is text that m4 copies into sendmail.cf, which a policy cannot hold");
   if (m4.stopped) lossy(m4.stopped.at, `${m4.stopped.why}; the rest of the file is not imported`);
   for (const [key, n] of stock) {
+    // policyc's own addition to the stock .mc: no build date in the .cf, nothing sendmail does differently.
+    if (key === "define(_NO_MAKEINFO_)") continue;
     if (n > 0) {
       d.report(Messages.ImportMcSetting, at(0), {
         why: `the stock .mc has ${key.length > 120 ? key.slice(0, 120) + "..." : key} and this one does not; the generated .mc has it`,
