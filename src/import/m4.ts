@@ -169,12 +169,12 @@ export function readM4(s: string): M4Text {
       end = r.end;
     }
     flush();
-    out.calls.push({ name, ...(args ? { args } : {}), start: i, end, discarded });
-    if (name === "divert") discarded = (args?.[0] ?? "").trim().startsWith("-");
     if (LEXICAL.has(name)) {
       out.stopped = { at: i, why: `${name} changes how the rest of the file reads` };
       break;
     }
+    out.calls.push({ name, ...(args ? { args } : {}), start: i, end, discarded });
+    if (name === "divert") discarded = (args?.[0] ?? "").trim().startsWith("-");
     i = end;
   }
   flush();
