@@ -8,6 +8,9 @@ import { importHost } from "../import/import.js";
 import { type CommandContext, type CommandSpec, defaultTemplates, TEMPLATES_OPTION } from "./command.js";
 import { countLine, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 
+/** The safety errors a policy may override with `unsafe` (README "Safety checks"). */
+const OVERRIDABLE = new Set(["PC4101", "PC4102", "PC4105", "PC4115"]);
+
 /** `policyc import --root DIR [--platform NAME] [-o POLICY] [--allow-lossy]`: a host's files as a policy. */
 export const importSpec: CommandSpec = {
   name: "import",
@@ -28,7 +31,7 @@ policy with a comment where each such line was.`,
     TEMPLATES_OPTION,
   ],
   exits: {
-    errors: "something could not be represented (without --allow-lossy), the\nimported policy fails policyc check, or a failed write",
+    errors: "something could not be represented (without --allow-lossy), the imported policy fails policyc check, or a failed write",
     usage: "wrong usage or an unusable root",
   },
   takesPolicy: false,
@@ -60,8 +63,35 @@ async function runImport(ctx: CommandContext): Promise<number> {
     throw new Error(`policyc bug: import wrote a policy its own parser refuses: ${diagnostics[0]?.message}\n${result.text}`);
   }
 
-  // The policy must pass check as any policy: a host policyc would refuse (an open relay) is said so, not written.
-  const compiled = compile(shown, new TextEncoder().encode(text), { templates });
+  // The policy must pass check as any policy. A host with what a policy may only allow visibly (an open
+  // relay, skippable lists) gets `unsafe CODE` in the block and a warning; anything else is not written.
+  let compiled = compile(shown, new TextEncoder().encode(text), { templates });
+  let unsafe = 0;
+  const errors = compiled.diagnostics.sorted().filter((d) => d.severity === "error");
+  if (errors.length && errors.every((d) => OVERRIDABLE.has(d.code) && d.span)) {
+    const lines = text.split("\n");
+    const add = new Map<number, Diagnostic[]>();
+    for (const d of errors) {
+      let k = d.span!.file.position(d.span!.start).line - 1;
+      while (k > 0 && !/^(service \S+|mail) \{$/.test(lines[k]!)) k--;
+      add.set(k, [...(add.get(k) ?? []), d]);
+    }
+    const bag = new DiagnosticBag();
+    for (const [k, ds] of [...add].sort(([a], [b]) => b - a)) {
+      const codes = [...new Set(ds.map((d) => d.code))];
+      lines.splice(k + 1, 0, ...codes.map((c) => `  unsafe ${c} "imported: the host is configured this way; review it";`));
+      for (const d of ds)
+        bag.report(Messages.ImportUnsafe, undefined, { code: d.code, block: lines[k]!.replace(/ \{$/, ""), message: d.message });
+    }
+    const patched = await prettier.format(lines.join("\n"), { filepath: shown, parser: "policyc", plugins: [plugin], endOfLine: "lf" });
+    const again = compile(shown, new TextEncoder().encode(patched), { templates });
+    if (!again.diagnostics.hasErrors) {
+      ctx.report(bag);
+      unsafe = bag.warningCount;
+      text = patched;
+      compiled = again;
+    }
+  }
   if (compiled.diagnostics.hasErrors) {
     ctx.report(compiled.diagnostics.sorted().filter((d) => d.severity === "error"));
     const bag = new DiagnosticBag();
@@ -69,10 +99,11 @@ async function runImport(ctx: CommandContext): Promise<number> {
     ctx.report(bag);
     return EXIT_ERRORS;
   }
-  if (result.lossy > 0 && !ctx.options["allow-lossy"]) {
+  const lossy = result.lossy + unsafe;
+  if (lossy > 0 && !ctx.options["allow-lossy"]) {
     if (ctx.format === "human")
       process.stderr.write(
-        `policyc: ${countLine(0, result.lossy)}: not everything could be represented; nothing written (--allow-lossy writes the policy with a comment where each was).\n`,
+        `policyc: ${countLine(0, lossy)}: not everything could be represented as it is; nothing written (--allow-lossy writes the policy with a comment or an unsafe where each was).\n`,
       );
     return EXIT_ERRORS;
   }
@@ -91,7 +122,7 @@ async function runImport(ctx: CommandContext): Promise<number> {
       ctx.report(bag);
       return EXIT_ERRORS;
     }
-    ctx.say(`policyc: wrote ${output}${result.lossy ? ` (${countLine(0, result.lossy)}: see the comments)` : ""}.`);
+    ctx.say(`policyc: wrote ${output}${lossy ? ` (${countLine(0, lossy)}: see the comments)` : ""}.`);
   }
   return EXIT_OK;
 }

@@ -297,6 +297,11 @@ export const Messages = {
   ),
   ImportUnreadable: def("PC7006", "warning", "{path} is not imported: {why}."),
   ImportRoot: def("PC7007", "error", "Cannot import {path}: {reason}."),
+  ImportUnsafe: def(
+    "PC7009",
+    "warning",
+    "The host is configured in a way policyc refuses ({code}: {message}); the imported policy allows it with unsafe {code} in {block}: review it.",
+  ),
   ImportNotPolicy: def(
     "PC7008",
     "error",

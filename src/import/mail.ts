@@ -406,12 +406,13 @@ function accessMap(o: MailImportOptions, out: MailOut): { domains: string[]; net
       domains.push(v);
       return;
     }
-    const octets = v.split(".");
+    // `Connect:` with nothing after it is every client (a /0 network: policyc writes it so).
+    const octets = v === "" ? [] : v.split(".");
     if (octets.length > 4 || !octets.every((x) => /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(x))) {
       return mailLine(o, out, t, i, `Connect:${v} is not an IPv4 octet prefix; a policy's relay networks are IPv4 networks`);
     }
     const bits = octets.length * 8;
-    networks.push(`${[...octets, "0", "0", "0"].slice(0, 4).join(".")}/${bits}`);
+    networks.push(`${[...octets, "0", "0", "0", "0"].slice(0, 4).join(".")}/${bits}`);
   });
   return { domains, networks };
 }

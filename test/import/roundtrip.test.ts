@@ -5,12 +5,12 @@
  * policies written for the cases the importer must get right, and on
  * policies fast-check generates (test/e2e/arbitrary-policy.ts).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { policy } from "../e2e/arbitrary-policy.js";
-import { compileText, ROOT, tempDir } from "../helpers.js";
+import { compileText, ROOT, runCli, tempDir } from "../helpers.js";
 import { buildFiles, comparable, importRoot, writeRoot } from "./helpers.js";
 
 async function roundTrip(text: string, path = "test.policy") {
@@ -100,5 +100,43 @@ mail {
       { numRuns: 150, seed: 18 },
     );
     expect(accepted).toBeGreaterThan(60);
+  });
+});
+
+describe("import of a host policyc refuses as it is", () => {
+  it("an open relay and skippable lists: unsafe in the block and PC7009 (exit 1; --allow-lossy writes it), and the same files again", () => {
+    const text = `platform debian;
+service ftp {
+  pam vsftpd;
+  stack {
+    account sufficient pam_permit.so;
+    account acls;
+    account required pam_unix.so;
+  }
+  acl user deny "/etc/ftpusers" { entries root; }
+  unsafe PC4102 "lab";
+}
+mail {
+  domain mx.example.test;
+  listen smtp;
+  relay networks 0.0.0.0/0;
+  unsafe PC4101 "isolated lab network";
+}
+`;
+    const first = buildFiles(text);
+    const root = tempDir("policyc-import-");
+    writeRoot(root, first);
+    const policy = join(tempDir("policyc-import-out-"), "host.policy");
+    const strict = runCli(["import", "--root", root, "-o", policy]);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toContain("warning PC7009: The host is configured in a way policyc refuses (PC4101:");
+    expect(strict.stderr).toContain("warning PC7009: The host is configured in a way policyc refuses (PC4102:");
+    expect(existsSync(policy)).toBe(false);
+    const lossy = runCli(["import", "--root", root, "-o", policy, "--allow-lossy", "-q"]);
+    expect(lossy.status, lossy.stderr).toBe(0);
+    const imported = readFileSync(policy, "utf8");
+    expect(imported).toMatch(/service ftp \{\n {2}unsafe PC4102 /);
+    expect(imported).toMatch(/mail \{\n {2}unsafe PC4101 /);
+    expect(comparable(buildFiles(imported))).toEqual(comparable(first));
   });
 });
