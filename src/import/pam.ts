@@ -13,6 +13,7 @@ import { KEYWORD_CONTROLS, bracketControlReason } from "../check/pamControl.js";
 import { SHARED_PAM_FILES } from "../check/lower/services.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
+import { canonicalHost, groupReason, hostReason, shellReason, ttyReason, userReason } from "../check/values.js";
 import { firstHidden } from "../syntax/chars.js";
 import { PAM_LINE_LIMIT } from "../targets/pam/PamTarget.js";
 import { stockTemplate } from "../targets/pam/stock.js";
@@ -244,9 +245,7 @@ function finishAcl(o: PamImportOptions, t: HostText, rule: PamRule, acl: AclOut,
           ? "it holds a control or invisible character"
           : Buffer.byteLength(line) >= 255
             ? "it is 255 bytes or longer (Linux-PAM before 1.6 reads the rest as another entry)"
-            : acl.item === "rhost" && (line !== line.toLowerCase() || line.endsWith("."))
-              ? `policyc writes host names in lower case without a trailing dot (${line.toLowerCase().replace(/\.$/, "")}), which would match where this entry never does`
-              : undefined;
+            : entryReason(acl.item, line);
     if (why) {
       o.diagnostics.report(Messages.ImportListEntry, lineSpan(list, i), { value: JSON.stringify(commentText(line).slice(0, 80)), why });
       acl.comments.push(`${list.file.path}:${i + 1}: entry ${commentText(line).slice(0, 80)} not imported: ${why}.`);
@@ -351,3 +350,24 @@ function stackLines(r: PamRule): string[] | string {
 }
 
 export { ruleKey };
+
+/** Why a list entry cannot be an entry of the policy as it is, or undefined. */
+function entryReason(item: string, line: string): string | undefined {
+  const shape =
+    item === "user" || item === "ruser"
+      ? userReason(line)
+      : item === "group"
+        ? groupReason(line)
+        : item === "tty"
+          ? ttyReason(line)
+          : item === "shell"
+            ? shellReason(line)
+            : hostReason(line);
+  if (shape) return `a policy refuses it: ${shape}`;
+  if (item !== "rhost") return undefined;
+  const c = canonicalHost(line);
+  if (typeof c !== "string") return c.reason;
+  // pam_listfile compares bytes: the entry as written never matches where policyc's spelling would.
+  if (c !== line) return `policyc writes it ${c}, the form sshd reports, which would match where this entry never does`;
+  return undefined;
+}

@@ -171,4 +171,21 @@ describe("import of hostile input: clear warnings, no crash", () => {
     const again = runCli(["check", out]);
     expect(again.status, again.stderr).toBe(0);
   });
+
+  it("list entries a policy would write otherwise, or refuses, are PC7002 and left out; the others stay", async () => {
+    const r = await imported({
+      "etc/pam.d/sshd": "account required pam_listfile.so item=rhost sense=deny file=/etc/ssh.hosts onerr=fail\n",
+      "etc/ssh.hosts": "Bad.Example.\n2001:db8:0:0:1:0:0:1\n::ffff:192.0.2.1\n10.0.0.0/8\n\nok.example\n 192.0.2.9\n",
+    });
+    expect(r.findings.map((f) => f.split(" ").slice(0, 2).join(" "))).toEqual([
+      "etc/ssh.hosts:1 PC7002",
+      "etc/ssh.hosts:2 PC7002",
+      "etc/ssh.hosts:3 PC7002",
+      "etc/ssh.hosts:4 PC7002",
+      "etc/ssh.hosts:7 PC7002",
+    ]);
+    expect(r.findings[0]).toContain("policyc writes it bad.example");
+    expect(r.findings[1]).toContain("policyc writes it 2001:db8::1:0:0:1");
+    expect(r.text).toContain("entries ok.example;");
+  });
 });
