@@ -55,6 +55,13 @@ export function importHost(o: ImportOptions): ImportResult {
     return { diagnostics, lossy: 0 };
   }
   const platform = name as PlatformName;
+  if (release !== undefined && !RELEASES[platform].includes(release)) {
+    diagnostics.report(Messages.ImportRoot, undefined, {
+      path: o.root,
+      reason: `the platform ${word} is not one policyc knows; the releases of ${platform} are ${RELEASES[platform].map((r) => `${platform}-${r}`).join(", ")}`,
+    });
+    return { diagnostics, lossy: 0 };
+  }
   const rel = release ?? RELEASES[platform][0]!;
   const pam = importPam({ files, platform, release: rel, templates: o.templates, diagnostics });
   const mail = importMail({ files, platform, templates: o.templates, diagnostics });

@@ -7,6 +7,7 @@
  * of quotes removed. It does not expand anything: a .mc that redefines
  * macros or changes the quotes cannot be read this way, and says so.
  */
+import { M4_MACROS } from "../targets/sendmail/m4names.js";
 
 export interface M4Call {
   name: string;
@@ -77,6 +78,12 @@ function readArgs(s: string, i: number): { args: string[]; end: number } | undef
       if (end < 0) return undefined;
       cur += s.slice(j, end);
       j = end;
+      continue;
+    }
+    if (c === "d" && s.startsWith("dnl", j) && !/[A-Za-z0-9_]/.test(s[j - 1] ?? "") && !/[A-Za-z0-9_]/.test(s[j + 3] ?? "")) {
+      // m4 expands an unquoted dnl while it collects an argument: the rest of the line is gone.
+      const nl = s.indexOf("\n", j);
+      j = nl < 0 ? s.length : nl + 1;
       continue;
     }
     if (c === "#") {
@@ -156,6 +163,13 @@ export function readM4(s: string): M4Text {
       const nl = s.indexOf("\n", end);
       i = nl < 0 ? s.length : nl + 1;
       flush();
+      continue;
+    }
+    if (s[end] !== "(" && !M4_MACROS.has(name)) {
+      // A word that names no macro is text m4 copies as it is.
+      if (text === "") textStart = i;
+      text += name;
+      i = end;
       continue;
     }
     let args: string[] | undefined;
