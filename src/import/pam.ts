@@ -120,7 +120,9 @@ function importService(o: PamImportOptions, pam: string, t: HostText, used: Read
     if (acl) acls.set(it, acl);
   }
   const stock = stockTemplate(o.platform, o.release, pam);
-  const candidates = [...new Set([stock.template, "service", "local"])];
+  // A file policyc wrote from a policy's own stack says so: it stays a stack even where its rules are a template's.
+  const ownStack = items.some((it) => it.kind === "comment" && it.text === " policy's own stack.");
+  const candidates = ownStack ? [] : [...new Set([stock.template, "service", "local"])];
   for (const name of candidates) {
     const tpl = loadTemplate(o.templates, o.platform, name, out.name, pam);
     if (!tpl) continue;

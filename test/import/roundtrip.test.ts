@@ -87,6 +87,26 @@ mail {
     expect(comparable(second)).toEqual(comparable(first));
   });
 
+  it("a custom stack whose rules are the service template's stays a stack", async () => {
+    const text = `platform debian;
+service imapd {
+  pam imap;
+  stack {
+    auth include common-auth;
+    account acls;
+    account include common-account;
+    password include common-password;
+    session include common-session;
+  }
+  acl user allow "/etc/imapd.acl" { entries alice; }
+}
+`;
+    const { first, second, imported } = await roundTrip(text);
+    expect(imported.findings).toEqual([]);
+    expect(imported.text).toContain("stack {");
+    expect(comparable(second)).toEqual(comparable(first));
+  });
+
   it("generated policies survive build -> import -> build (fast-check, test/e2e/arbitrary-policy.ts)", async () => {
     let accepted = 0;
     await fc.assert(
