@@ -170,6 +170,14 @@ describe("import of hostile input: clear warnings, no crash", () => {
     expect(lossy.status, lossy.stderr).toBe(0);
     const again = runCli(["check", out]);
     expect(again.status, again.stderr).toBe(0);
+    // --format json: one document on stdout, its locations paths under the root; -o is then required.
+    const json = runCli(["import", "--root", root, "-o", out, "--format", "json"]);
+    expect(json.status).toBe(1);
+    const doc = JSON.parse(json.stdout) as { diagnostics: Array<{ code: string; location: { file: string; line: number } }> };
+    expect(doc.diagnostics.map((d) => [d.code, d.location.file, d.location.line])).toEqual([["PC7001", "etc/pam.d/imap", 1]]);
+    const noOut = runCli(["import", "--root", root, "--format", "json"]);
+    expect(noOut.status).toBe(2);
+    expect(noOut.stderr).toContain("give -o POLICY");
   });
 
   it("list entries a policy would write otherwise, or refuses, are PC7002 and left out; the others stay", async () => {
