@@ -18,6 +18,8 @@ export interface Options {
   stock?: boolean;
   "cf-dir"?: string;
   "allow-hostname-delay"?: boolean;
+  platform?: string;
+  "allow-lossy"?: boolean;
   format?: string;
   quiet?: boolean;
   verbose?: boolean;
@@ -99,7 +101,7 @@ export interface CommandContext {
 }
 
 /** The templates shipped beside the bundle (dist/../templates). */
-function defaultTemplates(): string {
+export function defaultTemplates(): string {
   return fileURLToPath(new URL("../templates", import.meta.url));
 }
 

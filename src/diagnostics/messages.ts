@@ -300,6 +300,37 @@ export const Messages = {
     "{out} holds an unfinished build ({what}): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.",
   ),
 
+  // PC70xx: policyc import (reading a host's files into a policy)
+  ImportPamLine: def("PC7001", "warning", "This pam.d line cannot be represented in the policy: {why}; the policy has it as a comment."),
+  ImportListEntry: def("PC7002", "warning", "{value} cannot be imported as it is: {why}; the policy has a comment instead."),
+  ImportMcUnknownMacro: def(
+    "PC7003",
+    "warning",
+    "Unknown macro {name} in the .mc: it is not m4's or sendmail-cf's, so the policy has it as a comment and the generated .mc does not have it.",
+  ),
+  ImportMcSetting: def(
+    "PC7004",
+    "warning",
+    "This .mc line cannot be represented in the mail block: {why}; the policy has a comment instead.",
+  ),
+  ImportMailFile: def(
+    "PC7005",
+    "warning",
+    "{path}: this cannot be represented in the mail block: {why}; the policy has a comment instead.",
+  ),
+  ImportUnreadable: def("PC7006", "warning", "{path} is not imported: {why}."),
+  ImportRoot: def("PC7007", "error", "Cannot import {path}: {reason}."),
+  ImportUnsafe: def(
+    "PC7009",
+    "warning",
+    "The host is configured in a way policyc refuses ({code}: {message}); the imported policy allows it with unsafe {code} in {block}: review it.",
+  ),
+  ImportNotPolicy: def(
+    "PC7008",
+    "error",
+    "The imported policy does not pass policyc check ({count}, shown above): the host is configured in a way policyc refuses; nothing was written.",
+  ),
+
   // PC9xxx: about policyc itself
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),
 } satisfies Record<string, MessageDef>;

@@ -18,7 +18,8 @@ const ALLOWED: Record<string, string[]> = {
   format: ["diagnostics", "syntax"],
   verify: ["diagnostics", "syntax"],
   lsp: ["diagnostics", "syntax", "check", "format", "compile.js"],
-  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "lsp", "compile.js"],
+  import: ["diagnostics", "syntax", "check", "targets"],
+  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "lsp", "import", "compile.js"],
 };
 
 const SRC = join(ROOT, "src");

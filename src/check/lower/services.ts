@@ -24,7 +24,7 @@ export const KIND_FOR_ITEM: Record<Item, ListKind> = {
 };
 
 /** Files other PAM services include: a policy must never replace them. */
-const SHARED_PAM_FILES = new Set([
+export const SHARED_PAM_FILES: ReadonlySet<string> = new Set([
   "other",
   "common-auth",
   "common-account",
