@@ -434,7 +434,8 @@ describe("workflow: the output tree as a transaction", () => {
     const check = runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir });
     expect([check.status, check.stdout]).toEqual([1, ""]);
     expect(check.stderr).toBe(
-      "policyc: error PC5012: out holds an unfinished build (1 temporary file): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.\n",
+      "policyc: error PC5012: out holds an unfinished build (1 temporary file): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.\n" +
+        "policyc: error PC5030: out holds out/etc/.policyc-tmp-not-ours, which the policy does not produce and build does not remove (policyc did not write it, or it was edited since): a copy of out would deploy it. Remove it.\n",
     );
     const diff = runCli(["diff", "site.policy", "--root", "out"], { cwd: dir });
     expect(diff.status).toBe(1);
@@ -454,6 +455,13 @@ describe("workflow: the output tree as a transaction", () => {
     expect(existsSync(tmp)).toBe(false);
     expect(existsSync(join(dir, "out/.policyc/journal"))).toBe(false);
     expect(readFileSync(join(dir, "out/etc/.policyc-tmp-not-ours"), "utf8")).toBe("a user's file\n");
+    // The user's file is not policyc's to remove, but a copy of OUT would deploy it: --check names it (PC5030).
+    const stray = runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir });
+    expect([stray.status, stray.stderr]).toEqual([
+      1,
+      "policyc: error PC5030: out holds out/etc/.policyc-tmp-not-ours, which the policy does not produce and build does not remove (policyc did not write it, or it was edited since): a copy of out would deploy it. Remove it.\n",
+    ]);
+    rmSync(join(dir, "out/etc/.policyc-tmp-not-ours"));
     expect(runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir }).status).toBe(0);
   });
 

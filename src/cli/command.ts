@@ -18,6 +18,7 @@ export interface Options {
   stock?: boolean;
   "cf-dir"?: string;
   "allow-hostname-delay"?: boolean;
+  "allow-system-root"?: boolean;
   format?: string;
   quiet?: boolean;
   verbose?: boolean;

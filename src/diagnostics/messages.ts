@@ -276,6 +276,11 @@ export const Messages = {
     "error",
     "{out} holds an unfinished build ({what}): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.",
   ),
+  OutputStray: def(
+    "PC5030",
+    "error",
+    "{out} holds {path}, which the policy does not produce and build does not remove (policyc did not write it, or it was edited since): a copy of {out} would deploy it. Remove it.",
+  ),
 
   // PC9xxx: about policyc itself
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),
