@@ -33,7 +33,9 @@ produces under OUT, a tree that mirrors the target host's root
 policy with host blocks), plus OUT/.policyc/manifest.json. The write is a
 transaction: on any error nothing changes. Only files whose bytes or mode
 changed are written; files an earlier build wrote that the policy no longer
-produces are removed, unless someone changed them.`,
+produces are removed, unless someone changed them; --check names them, and
+any other file in OUT the policy does not produce (PC5030). OUT may not be
+this machine's own / unless --allow-system-root is given.`,
   options: [
     { name: "output", short: "o", value: "DIR", help: "the output tree (required)" },
     { name: "depfile", short: "M", value: "FILE", help: "also write a make dependency file" },

@@ -20,12 +20,12 @@ export const diffCommand: CommandSpec = {
     ["diff POLICY --stock [--host H]", "what each file changes in the distribution's stock file"],
   ],
   description: `Compares what POLICY produces with what is deployed under DIR (a mounted
-server root, or /): hand edits, missing files and other modes, as a unified
-diff of deployed/ against policy/; a file not owned by root:root (old/new
-owner lines); and files policyc deployed earlier (recorded in
-DIR/var/lib/policyc/manifest.json) that the policy no longer produces, as
-deleted files. This machine's own / needs --allow-system-root. policyc temporaries beside the policy's
-files (an interrupted build was deployed) are reported too (PC5012).
+server root, or / with --allow-system-root): hand edits, missing files and
+other modes, as a unified diff of deployed/ against policy/; files not owned
+by root:root (old/new owner lines); and files policyc deployed earlier
+(recorded in DIR/var/lib/policyc/manifest.json) that the policy no longer
+produces, as deleted files. policyc temporaries beside the policy's files
+(an interrupted build was deployed) are reported too (PC5012).
 With --stock instead, prints per generated file a unified diff from the
 distribution's stock file it is built from (stock/ against policy/): only the
 policy's lines and policyc's header; files without a stock file are shown as

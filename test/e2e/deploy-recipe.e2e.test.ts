@@ -83,7 +83,10 @@ run("README recipe: deploying one host's files onto a private root", () => {
     }
     writeFileSync(join(root, "etc/mail/sendmail.cf"), "# the old cf\n");
     writeFileSync(join(root, "etc/mail/mine.conf"), "not policyc's\n");
-    const policy = readFileSync(join(ROOT, "examples/cookbook.policy"), "utf8").replace("accounts mailman;", "accounts mailman;\n  relay networks 192.0.2.0/24;");
+    const policy = readFileSync(join(ROOT, "examples/cookbook.policy"), "utf8").replace(
+      "accounts mailman;",
+      "accounts mailman;\n  relay networks 192.0.2.0/24;",
+    );
     const extra = 'service ftpd { acl user allow "/etc/ftpd.acl" { entries root; } }\n';
     writeFileSync(join(dir, "site.policy"), policy + extra);
     expect(runCli(["build", "site.policy", "-o", "out", "-q"], { cwd: dir }).status).toBe(0);
@@ -106,7 +109,10 @@ run("README recipe: deploying one host's files onto a private root", () => {
     expect(m4.stderr).toBe("");
     expect(readFileSync(join(root, "etc/mail/sendmail.cf"), "utf8")).toBe(m4.stdout);
     expect(m4.stdout).toContain("\nKaccess hash -T<TMPF> /etc/mail/access\n");
-    const dump = spawnSync("makemap", ["-u", "hash", join(root, "etc/mail/access.db")], { encoding: "utf8", env: { PATH: "/usr/sbin:/usr/bin" } });
+    const dump = spawnSync("makemap", ["-u", "hash", join(root, "etc/mail/access.db")], {
+      encoding: "utf8",
+      env: { PATH: "/usr/sbin:/usr/bin" },
+    });
     const entries = readFileSync(join(root, "etc/mail/access"), "utf8")
       .split("\n")
       .filter((l) => l && !l.startsWith("#"));
@@ -114,7 +120,10 @@ run("README recipe: deploying one host's files onto a private root", () => {
     for (const e of entries) expect(dump.stdout.toLowerCase()).toContain(e.split(/\s+/)[0]!.toLowerCase());
     expect(existsSync(join(root, "etc/mail/sendmail.cf.policyc-new"))).toBe(false);
     const same = runCli(["diff", "site.policy", "--root", root], { cwd: dir });
-    expect([same.status, same.stderr.split("\n").at(-2)]).toEqual([0, `policyc: ${root} matches the policy (${manifest.files.length} files).`]);
+    expect([same.status, same.stderr.split("\n").at(-2)]).toEqual([
+      0,
+      `policyc: ${root} matches the policy (${manifest.files.length} files).`,
+    ]);
 
     // The policy drops ftpd: the second deploy removes its two files and nothing else.
     writeFileSync(join(dir, "site.policy"), policy);
