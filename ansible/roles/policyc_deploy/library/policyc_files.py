@@ -184,7 +184,13 @@ def main():
             write_atomic(root + target, data, mode, None, None)
         module.exit_json(changed=False, changed_targets=changed_targets)
 
-    result = dict(changed=bool(changes or removes), changed_targets=changed_targets, removed=removes, diff=diffs)
+    result = dict(
+        changed=bool(changes or removes),
+        changed_targets=changed_targets,
+        removed=removes,
+        diff=diffs,
+        access_db=os.path.lexists(root + "/etc/mail/access.db"),
+    )
     if module.check_mode or not result["changed"]:
         module.exit_json(**result)
     if p["backup"]:
