@@ -289,14 +289,14 @@ describe("workflow: examples/fleet/Makefile", () => {
     expect(make(dir).stdout).toContain("Nothing to be done for 'all'.");
   });
 
-  it("make check passes on a current tree and fails on a stale one; make deploy prints dry-run commands", () => {
+  it("make check passes on a current tree and fails on a stale one; make deploy runs the Ansible role in check mode", () => {
     const dir = tempDir("policyc-fleet-");
     cpSync(join(ROOT, "examples/fleet"), dir, { recursive: true, filter: (src) => !src.includes("/out") });
     expect(make(dir, "check").status).not.toBe(0);
     make(dir);
     expect(make(dir, "check").status).toBe(0);
-    const deploy = make(dir, "deploy");
-    expect(deploy.stdout).toContain("rsync -n -rlpci --exclude=/.policyc/ out/mx1/ root@mx1:/\n");
+    const deploy = make(dir, "deploy", "ANSIBLE_PLAYBOOK=echo");
+    expect(deploy.stdout).toContain(`-i inventory.yml ../../ansible/deploy.yml -e policyc_out=${dir}/out --check --diff\n`);
   });
 });
 
