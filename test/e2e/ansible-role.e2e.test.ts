@@ -16,7 +16,10 @@
  * 4. that build deployed: imapd's files are gone, nothing else;
  * 5. the rollback play: the last backup is back (imapd's files too);
  * 6. a build with alice hand-removed from mx1's ssh list: the break-glass
- *    check fails, the role rolls back, mx1 keeps its previous files.
+ *    check fails, the role rolls back, mx1 keeps its previous files; in the
+ *    same run mx2 (deployed for the first time) gets a .mc that m4 warns
+ *    about: validation stops before anything on mx2 changes.
+ * Steps 1-5 run on mx1 and shell1 only (--limit), to keep the test short.
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -102,9 +105,12 @@ function playbook(
   out: string,
   extra: string[] = [],
 ): { status: number | null; output: string; recap: Record<string, Record<string, number>> } {
+  // Steps 1-5 run on mx1 and shell1 only; "--all" lifts that.
+  const limit = extra.includes("--all") ? [] : ["--limit", "mx1,shell1"];
+  const args = [...limit, ...extra.filter((a) => a !== "--all")];
   const r = spawnSync(
     "ansible-playbook",
-    ["-i", join(dir, "inventory.yml"), join(ROOT, "ansible", book), "-e", `policyc_out=${out}`, ...extra],
+    ["-i", join(dir, "inventory.yml"), join(ROOT, "ansible", book), "-e", `policyc_out=${out}`, ...args],
     {
       cwd: dir,
       encoding: "utf8",
@@ -166,7 +172,7 @@ run("Ansible role policyc_deploy on two private roots (real ansible-playbook, pa
     dir = tempDir("policyc-ansible-");
     mkdirSync(join(dir, "ansible-tmp"));
     cpSync(join(ROOT, "examples/fleet"), join(dir, "fleet"), { recursive: true });
-    for (const h of HOSTS) {
+    for (const h of [...HOSTS, "mx2"]) {
       mkdirSync(root(h), { recursive: true, mode: 0o755 });
       cpSync("/etc", join(root(h), "etc"), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
       // Test users, in the copy only: alice (an administrator, in wheel) and mallory (in no list but operators).
@@ -185,7 +191,12 @@ run("Ansible role policyc_deploy on two private roots (real ansible-playbook, pa
           "[{service: sshd, user: alice, expect: allow}, {service: sshd, user: mallory, expect: deny}]",
           '[{client: 203.0.113.9, rcpt: "<someone@example.org>", expect: refused}, {client: 192.0.2.9, rcpt: "<someone@example.org>", expect: accepted}]',
         ) +
-        host("shell1", "[{service: login, user: root, tty: tty1, expect: allow}]", "[]"),
+        host("shell1", "[{service: login, user: root, tty: tty1, expect: allow}]", "[]") +
+        host(
+          "mx2",
+          "[{service: sshd, user: alice, expect: allow}]",
+          '[{client: 203.0.113.9, rcpt: "<someone@example.org>", expect: refused}]',
+        ),
     );
   });
   afterAll(() => {
@@ -272,7 +283,7 @@ run("Ansible role policyc_deploy on two private roots (real ansible-playbook, pa
     expect(dirModes("mx1")).toEqual(modes.mx1);
 
     // 5. The rollback play: mx1's last backup (before step 4) comes back.
-    const rollback = playbook("rollback.yml", v2, ["--limit", "mx1"]);
+    const rollback = playbook("rollback.yml", v2, ["--all", "--limit", "mx1"]);
     expect(rollback.status, rollback.output).toBe(0);
     expect(readFileSync(join(root("mx1"), "etc/imapd.acl"), "utf8")).toBe(readFileSync(join(v1, "mx1/etc/imapd.acl"), "utf8"));
     expect(readFileSync(join(root("mx1"), "etc/pam.d/imap"), "utf8")).toBe(readFileSync(join(v1, "mx1/etc/pam.d/imap"), "utf8"));
@@ -283,8 +294,12 @@ run("Ansible role policyc_deploy on two private roots (real ansible-playbook, pa
     const v3 = build("out3");
     const list = join(v3, "mx1/etc/security/ssh.groups");
     writeFileSync(list, readFileSync(list, "utf8").replace(/^wheel\n/m, ""));
+    const mc = join(v3, "mx2/etc/mail/sendmail.mc");
+    writeFileSync(mc, readFileSync(mc, "utf8") + "define(`unfinished'\n");
     const kept = snapshot("mx1");
-    const locked = playbook("deploy.yml", v3);
+    const stock = snapshot("mx2");
+    const mx2Modes = dirModes("mx2");
+    const locked = playbook("deploy.yml", v3, ["--all"]);
     expect(locked.status).not.toBe(0);
     expect(locked.recap.mx1?.failed).toBe(1);
     expect(locked.recap.shell1?.failed).toBe(0);
@@ -293,5 +308,9 @@ run("Ansible role policyc_deploy on two private roots (real ansible-playbook, pa
     for (const [p, v] of kept) if (!p.startsWith("var/lib/policyc/backup")) expect(now.get(p), p).toBe(v);
     expect(pam("mx1", "sshd", "alice")).toBe("allow");
     expect(dirModes("mx1")).toEqual(modes.mx1);
+    expect(locked.recap.mx2?.failed).toBe(1);
+    expect(locked.output).toContain("the new mail files of mx2 do not validate");
+    expect(snapshot("mx2")).toEqual(stock);
+    expect(dirModes("mx2")).toEqual(mx2Modes);
   });
 });
