@@ -194,13 +194,20 @@ def main():
     if module.check_mode or not result["changed"]:
         module.exit_json(**result)
     if p["backup"]:
-        take_backup(p["backup"], root, changed_targets + removes + [t for t in p["backup_also"] if t not in changed_targets])
+        try:
+            take_backup(p["backup"], root, changed_targets + removes + [t for t in p["backup_also"] if t not in changed_targets])
+        except OSError as e:
+            module.fail_json(msg="cannot take the backup in %s, so nothing was changed: %s" % (p["backup"], e), backup_taken=False)
     created = []
-    for target, data, mode, uid, gid in changes:
-        make_dirs(os.path.dirname(root + target), created)
-        write_atomic(root + target, data, mode, uid, gid)
-    for t in removes:
-        os.unlink(root + t)
+    try:
+        for target, data, mode, uid, gid in changes:
+            make_dirs(os.path.dirname(root + target), created)
+            write_atomic(root + target, data, mode, uid, gid)
+        for t in removes:
+            os.unlink(root + t)
+    except OSError as e:
+        # Some files may be in place already: the role's rescue restores the backup just taken.
+        module.fail_json(msg="install failed: %s" % e, backup_taken=bool(p["backup"]), created_dirs=created)
     result["created_dirs"] = created
     module.exit_json(**result)
 
