@@ -289,14 +289,14 @@ describe("workflow: examples/fleet/Makefile", () => {
     expect(make(dir).stdout).toContain("Nothing to be done for 'all'.");
   });
 
-  it("make check passes on a current tree and fails on a stale one; make deploy prints dry-run commands", () => {
+  it("make check passes on a current tree and fails on a stale one; make deploy runs the Ansible role in check mode", () => {
     const dir = tempDir("policyc-fleet-");
     cpSync(join(ROOT, "examples/fleet"), dir, { recursive: true, filter: (src) => !src.includes("/out") });
     expect(make(dir, "check").status).not.toBe(0);
     make(dir);
     expect(make(dir, "check").status).toBe(0);
-    const deploy = make(dir, "deploy");
-    expect(deploy.stdout).toContain("rsync -n -rlpci --exclude=/.policyc/ out/mx1/ root@mx1:/\n");
+    const deploy = make(dir, "deploy", "ANSIBLE_PLAYBOOK=echo");
+    expect(deploy.stdout).toContain(`-i inventory.yml ../../ansible/deploy.yml -e policyc_out=${dir}/out --check --diff\n`);
   });
 });
 
@@ -434,7 +434,8 @@ describe("workflow: the output tree as a transaction", () => {
     const check = runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir });
     expect([check.status, check.stdout]).toEqual([1, ""]);
     expect(check.stderr).toBe(
-      "policyc: error PC5012: out holds an unfinished build (1 temporary file): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.\n",
+      "policyc: error PC5012: out holds an unfinished build (1 temporary file): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.\n" +
+        "policyc: error PC5030: out holds out/etc/.policyc-tmp-not-ours, which the policy does not produce and build does not remove (policyc did not write it, or it was edited since): a copy of out would deploy it. Remove it.\n",
     );
     const diff = runCli(["diff", "site.policy", "--root", "out"], { cwd: dir });
     expect(diff.status).toBe(1);
@@ -454,6 +455,13 @@ describe("workflow: the output tree as a transaction", () => {
     expect(existsSync(tmp)).toBe(false);
     expect(existsSync(join(dir, "out/.policyc/journal"))).toBe(false);
     expect(readFileSync(join(dir, "out/etc/.policyc-tmp-not-ours"), "utf8")).toBe("a user's file\n");
+    // The user's file is not policyc's to remove, but a copy of OUT would deploy it: --check names it (PC5030).
+    const stray = runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir });
+    expect([stray.status, stray.stderr]).toEqual([
+      1,
+      "policyc: error PC5030: out holds out/etc/.policyc-tmp-not-ours, which the policy does not produce and build does not remove (policyc did not write it, or it was edited since): a copy of out would deploy it. Remove it.\n",
+    ]);
+    rmSync(join(dir, "out/etc/.policyc-tmp-not-ours"));
     expect(runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir }).status).toBe(0);
   });
 

@@ -1,4 +1,4 @@
-import { isAbsolute, join, relative } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { depfile, unrepresentable } from "../output/depfile.js";
@@ -6,7 +6,7 @@ import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journa
 import { LOCK_PATH, LockBusy } from "../output/lock.js";
 import { MANIFEST_PATH, makeManifest } from "../output/manifest.js";
 import { renderPatch } from "../output/patch.js";
-import { compareTree, staleFiles } from "../output/tree.js";
+import { compareTree, isSystemRoot, staleFiles, strayFiles } from "../output/tree.js";
 import { commitBuild } from "../output/transaction.js";
 import { OutputError } from "../output/write.js";
 import { errnoWords } from "../diagnostics/errno.js";
@@ -33,12 +33,15 @@ produces under OUT, a tree that mirrors the target host's root
 policy with host blocks), plus OUT/.policyc/manifest.json. The write is a
 transaction: on any error nothing changes. Only files whose bytes or mode
 changed are written; files an earlier build wrote that the policy no longer
-produces are removed, unless someone changed them.`,
+produces are removed, unless someone changed them; --check names them, and
+any other file in OUT the policy does not produce (PC5030). OUT may not be
+this machine's own / unless --allow-system-root is given.`,
   options: [
     { name: "output", short: "o", value: "DIR", help: "the output tree (required)" },
     { name: "depfile", short: "M", value: "FILE", help: "also write a make dependency file" },
     { name: "check", help: "write nothing: print a diff and exit 1 if OUT is out of date" },
     { name: "verbose", short: "v", help: "list every file written, unchanged or removed" },
+    { name: "allow-system-root", help: "let OUT be this machine's own / (refused otherwise)" },
     TEMPLATES_OPTION,
   ],
   exits: {
@@ -53,10 +56,15 @@ async function build(ctx: CommandContext): Promise<number> {
   const { options } = ctx;
   if (!options.output) throw new UsageError("build needs an output folder: -o OUT.");
   if (options.depfile && options.check) throw new UsageError("--check writes nothing, so it takes no --depfile.");
+  const out = options.output.length > 1 ? options.output.replace(/\/+$/, "") : options.output;
+  if (!options["allow-system-root"] && isSystemRoot(out)) {
+    throw new UsageError(
+      `${out} is this machine's own root folder: build writes a tree to deploy, not the running system; to write into / all the same, say so with --allow-system-root.`,
+    );
+  }
   const result = ctx.compile();
   if (!result) return ctx.exitCode;
   const { files, build, program } = result;
-  const out = options.output.length > 1 ? options.output.replace(/\/+$/, "") : options.output;
   const hosts = build.hosts.some((h) => h.name !== null) ? build.hosts.map((h) => h.name!) : null;
   const fail = (report: (bag: DiagnosticBag) => void) => {
     const bag = new DiagnosticBag();
@@ -67,16 +75,30 @@ async function build(ctx: CommandContext): Promise<number> {
 
   try {
     if (options.check) {
-      const leftovers = findLeftovers(out);
+      // On the machine's own / (allowed explicitly), only the policy's folders: not every file of the system.
+      const system = isSystemRoot(out);
+      const leftovers = system
+        ? findLeftovers(
+            out,
+            files.map((f) => dirname(f.path)),
+          )
+        : findLeftovers(out);
       const stale = staleFiles(out, files, leftovers.journal?.files);
       const changes = compareTree(out, files, stale.removable);
-      if (changes.length === 0 && !hasLeftovers(leftovers)) {
+      // Files build leaves alone (not policyc's, or edited since) that a copy of OUT would deploy all the same.
+      const stray = system
+        ? []
+        : strayFiles(out, new Set([...files.map((f) => f.path), ...stale.removable])).filter(
+            (p) => !leftovers.temporaries.includes(resolve(out, p)), // PC5012 reports those
+          );
+      if (changes.length === 0 && !hasLeftovers(leftovers) && !stray.length) {
         ctx.say(`policyc: ${out} is up to date (${files.length} files).`);
         return EXIT_OK;
       }
       if (changes.length) ctx.out(await renderPatch(changes, { a: "a", b: "b" }));
       if (hasLeftovers(leftovers))
         fail((bag) => bag.report(Messages.OutputInterrupted, undefined, { out, what: describeLeftovers(leftovers) }));
+      if (stray.length) fail((bag) => stray.forEach((path) => bag.report(Messages.OutputStray, undefined, { out, path: join(out, path) })));
       if (changes.length) {
         process.stderr.write(
           `policyc: ${out} is not what ${program.root.path} produces: ${changes.length === 1 ? "1 file differs" : `${changes.length} files differ`}; run policyc build to update it.\n`,

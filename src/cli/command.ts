@@ -20,6 +20,7 @@ export interface Options {
   "allow-hostname-delay"?: boolean;
   platform?: string;
   "allow-lossy"?: boolean;
+  "allow-system-root"?: boolean;
   format?: string;
   quiet?: boolean;
   verbose?: boolean;

@@ -1,9 +1,11 @@
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { renderPatch } from "../output/patch.js";
-import { type Change, compareTree } from "../output/tree.js";
+import { DEPLOYED_RECORD, parseDeployed } from "../output/manifest.js";
+import { type Change, compareTree, isSystemRoot } from "../output/tree.js";
 import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 
@@ -18,9 +20,12 @@ export const diffCommand: CommandSpec = {
     ["diff POLICY --stock [--host H]", "what each file changes in the distribution's stock file"],
   ],
   description: `Compares what POLICY produces with what is deployed under DIR (a mounted
-server root, or /): hand edits, missing files and other modes, as a unified
-diff of deployed/ against policy/. policyc temporaries beside the policy's
-files (an interrupted build was deployed) are reported too (PC5012).
+server root, or / with --allow-system-root): hand edits, missing files and
+other modes, as a unified diff of deployed/ against policy/; files not owned
+by root:root (old/new owner lines); and files policyc deployed earlier
+(recorded in DIR/var/lib/policyc/manifest.json) that the policy no longer
+produces, as deleted files. policyc temporaries beside the policy's files
+(an interrupted build was deployed) are reported too (PC5012).
 With --stock instead, prints per generated file a unified diff from the
 distribution's stock file it is built from (stock/ against policy/): only the
 policy's lines and policyc's header; files without a stock file are shown as
@@ -29,6 +34,7 @@ new. For review before the first deploy; exit 0.`,
     { name: "root", value: "DIR", help: "the deployed root to compare with (this or --stock)" },
     { name: "stock", help: "compare with the distribution's stock files instead of a root" },
     { name: "host", value: "NAME", help: "the host to compare, for a policy with host blocks" },
+    { name: "allow-system-root", help: "let --root be this machine's own / (refused otherwise)" },
     TEMPLATES_OPTION,
   ],
   exits: {
@@ -43,6 +49,9 @@ async function diff(ctx: CommandContext): Promise<number> {
   const root = ctx.options.root;
   if (root && ctx.options.stock) throw new UsageError("--root and --stock compare with different things; give one.");
   if (!root && !ctx.options.stock) throw new UsageError("diff needs the deployed root: --root DIR (for example --root /), or --stock.");
+  if (root && !ctx.options["allow-system-root"] && isSystemRoot(root)) {
+    throw new UsageError(`${root} is this machine's own root folder; to compare with it, say so with --allow-system-root.`);
+  }
   const compiled = ctx.compile();
   if (!compiled) return ctx.exitCode;
   const hosts = compiled.build.hosts.map((h) => h.name);
@@ -56,7 +65,9 @@ async function diff(ctx: CommandContext): Promise<number> {
     throw new UsageError("--host is only for policies with host blocks.");
   }
   if (!root) return stockDiff(ctx, files);
-  const changes = compareTree(root, files);
+  const produced = new Set(files.map((f) => f.path));
+  const stale = (deployedRecord(root, hosts[0] !== null ? host! : null) ?? []).filter((p) => !produced.has(p));
+  const changes = compareTree(root, files, stale, true);
   // Temporaries beside the policy's files: an interrupted build was deployed, or a build is running.
   const leftovers = findLeftovers(
     root,
@@ -76,13 +87,28 @@ async function diff(ctx: CommandContext): Promise<number> {
   const missing = changes.filter((c) => c.kind === "add").length;
   const edited = changes.filter((c) => c.kind === "modify").length;
   const modes = changes.filter((c) => c.kind === "mode").length;
+  const owners = changes.filter((c) => c.ownerBefore !== undefined).length;
+  const removed = changes.filter((c) => c.kind === "remove").length;
   const parts = [
     edited ? `${edited} edited or out of date` : "",
     missing ? `${missing} missing` : "",
     modes ? `${modes} with another mode` : "",
+    owners ? `${owners} with another owner or group` : "",
+    removed ? `${removed} deployed by policyc and no longer produced` : "",
   ].filter(Boolean);
   process.stderr.write(`policyc: ${root} has drifted from the policy: ${parts.join(", ")}.\n`);
   return EXIT_ERRORS;
+}
+
+/** What a deployment recorded under root (DEPLOYED_RECORD) for a host; undefined when there is no record. */
+function deployedRecord(root: string, host: string | null): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(root, DEPLOYED_RECORD), "utf8");
+  } catch {
+    return undefined;
+  }
+  return parseDeployed(text, host);
 }
 
 /**

@@ -299,6 +299,11 @@ export const Messages = {
     "error",
     "{out} holds an unfinished build ({what}): a build is running or was interrupted, so files may be a mix of two builds; run policyc build to repair it.",
   ),
+  OutputStray: def(
+    "PC5030",
+    "error",
+    "{out} holds {path}, which the policy does not produce and build does not remove (policyc did not write it, or it was edited since): a copy of {out} would deploy it. Remove it.",
+  ),
 
   // PC70xx: policyc import (reading a host's files into a policy)
   ImportPamLine: def("PC7001", "warning", "This pam.d line cannot be represented in the policy: {why}; the policy has it as a comment."),

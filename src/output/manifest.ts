@@ -72,3 +72,29 @@ export function parseManifest(text: string): Pick<ManifestEntry, "path" | "sha25
     return undefined;
   }
 }
+
+/**
+ * Where a deployment records, on the target host, the manifest of what it
+ * installed (relative to the host's root): the README's recipe and the
+ * Ansible role write it, `diff --root` reads it to find files policyc
+ * deployed that the policy no longer produces.
+ */
+export const DEPLOYED_RECORD = "var/lib/policyc/manifest.json";
+
+/**
+ * The target paths a deployed manifest records for a host (null: a policy
+ * without host blocks); undefined when the text is not a manifest.
+ */
+export function parseDeployed(text: string, host: string | null): string[] | undefined {
+  try {
+    const m = JSON.parse(text) as Manifest;
+    if (m.format !== "policyc-manifest" || !Array.isArray(m.files)) return undefined;
+    return m.files
+      .filter(
+        (f) => (f.host ?? null) === host && typeof f.target === "string" && f.target.startsWith("/") && safeRelative(f.target.slice(1)),
+      )
+      .map((f) => f.target.slice(1));
+  } catch {
+    return undefined;
+  }
+}

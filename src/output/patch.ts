@@ -17,7 +17,8 @@ export async function renderPatch(changes: Change[], names: { a: string; b: stri
     if (c.modeBefore !== undefined && c.modeAfter !== undefined && c.modeBefore !== c.modeAfter) {
       out += `old mode 100${c.modeBefore.toString(8)}\nnew mode 100${c.modeAfter.toString(8)}\n`;
     }
-    if (c.kind === "mode") continue;
+    if (c.ownerBefore !== undefined) out += `old owner ${c.ownerBefore}\nnew owner ${c.ownerAfter}\n`;
+    if (c.kind === "mode" || c.kind === "owner") continue;
     const patch = createTwoFilesPatch(
       c.kind === "add" ? "/dev/null" : a,
       c.kind === "remove" ? "/dev/null" : b,

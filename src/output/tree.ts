@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
 import { MANIFEST_PATH, parseManifest, sha256 } from "./manifest.js";
@@ -7,18 +7,21 @@ import { OutputError } from "./write.js";
 /** How a file on disk differs from what the policy produces. */
 export interface Change {
   path: string;
-  kind: "add" | "modify" | "mode" | "remove";
+  kind: "add" | "modify" | "mode" | "owner" | "remove";
   before?: string;
   after?: string;
   modeBefore?: number;
   modeAfter?: number;
+  /** "owner:group" on disk and in the manifest, when they differ (diff --root only). */
+  ownerBefore?: string;
+  ownerAfter?: string;
 }
 
-function readIfFile(abs: string): { content: string; mode: number } | undefined {
+function readIfFile(abs: string): { content: string; mode: number; uid: number; gid: number } | undefined {
   try {
     const st = lstatSync(abs);
     if (!st.isFile()) return undefined;
-    return { content: readFileSync(abs, "utf8"), mode: st.mode & 0o7777 };
+    return { content: readFileSync(abs, "utf8"), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
   } catch {
     return undefined;
   }
@@ -72,22 +75,82 @@ function readManifest(root: string) {
   }
 }
 
+/** The owner and group every generated file has on the target host (the manifest's owner and group). */
+export const OWNER = { name: "root", uid: 0, group: "root", gid: 0 };
+
 /**
  * Compares files with what is under root. With `stale`, files an earlier
- * build recorded and this one no longer makes count as removals.
+ * build recorded and this one no longer makes count as removals. With
+ * `owners` (a deployed root), a file not owned by root:root is drift too.
  */
-export function compareTree(root: string, files: OutputFile[], stale: string[] = []): Change[] {
+export function compareTree(root: string, files: OutputFile[], stale: string[] = [], owners = false): Change[] {
   const changes: Change[] = [];
+  const want = `${OWNER.name}:${OWNER.group}`;
   for (const f of files) {
     const disk = readIfFile(join(root, f.path));
-    if (!disk) changes.push({ path: f.path, kind: "add", after: f.content, modeAfter: f.mode });
-    else if (disk.content !== f.content) {
-      changes.push({ path: f.path, kind: "modify", before: disk.content, after: f.content, modeBefore: disk.mode, modeAfter: f.mode });
-    } else if (disk.mode !== f.mode) changes.push({ path: f.path, kind: "mode", modeBefore: disk.mode, modeAfter: f.mode });
+    if (!disk) {
+      changes.push({ path: f.path, kind: "add", after: f.content, modeAfter: f.mode });
+      continue;
+    }
+    const owner =
+      owners && (disk.uid !== OWNER.uid || disk.gid !== OWNER.gid) ? { ownerBefore: `${disk.uid}:${disk.gid}`, ownerAfter: want } : {};
+    if (disk.content !== f.content) {
+      changes.push({
+        path: f.path,
+        kind: "modify",
+        before: disk.content,
+        after: f.content,
+        modeBefore: disk.mode,
+        modeAfter: f.mode,
+        ...owner,
+      });
+    } else if (disk.mode !== f.mode) changes.push({ path: f.path, kind: "mode", modeBefore: disk.mode, modeAfter: f.mode, ...owner });
+    else if (owner.ownerBefore) changes.push({ path: f.path, kind: "owner", ...owner });
   }
   for (const path of stale) {
     const disk = readIfFile(join(root, path));
     if (disk) changes.push({ path, kind: "remove", before: disk.content, modeBefore: disk.mode });
   }
   return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Files under root (its .policyc/ aside) that are not among `known`: what a
+ * copy of the tree would deploy although the policy does not produce it.
+ * Anything that is not a folder counts (a file, a link, a FIFO); folders are
+ * walked, never followed through a link.
+ */
+export function strayFiles(root: string, known: Set<string>): string[] {
+  const stray: string[] = [];
+  const walk = (abs: string, rel: string) => {
+    let entries;
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (!rel && e.name === ".policyc") continue;
+      if (e.isDirectory()) walk(join(abs, e.name), r);
+      else if (!known.has(r)) stray.push(r);
+    }
+  };
+  walk(root, "");
+  return stray.sort();
+}
+
+/**
+ * Whether a path is the running system's root folder (the same file as /,
+ * whatever the spelling: "/", "/.", a link to /, a bind mount of /). A path
+ * that does not exist is not.
+ */
+export function isSystemRoot(path: string): boolean {
+  try {
+    const a = statSync(path);
+    const b = statSync("/");
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
 }
