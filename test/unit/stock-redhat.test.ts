@@ -31,7 +31,7 @@ const rules = (text: string) => text.split("\n").filter(isRule);
 describe("Red Hat 9 stock PAM files (fixtures in test/fixtures/stock/redhat-9/pam.d)", () => {
   it("has a fixture for every Red Hat stock template and for the files they include, and nothing else", () => {
     expect(readdirSync(FIXTURES).sort()).toEqual([...SERVICES, ...INCLUDED].sort());
-    for (const s of SERVICES) expect(readdirSync(join(TEMPLATES, "redhat/pam.d"))).toContain(s);
+    for (const s of SERVICES) expect(readdirSync(join(TEMPLATES, "redhat/9/pam.d"))).toContain(s);
   });
 
   it("names in each fixture's first comment the package, its version and the source URL and commit", () => {
@@ -79,7 +79,7 @@ describe("Red Hat 9 stock PAM files (fixtures in test/fixtures/stock/redhat-9/pa
 
   it("keeps the fixture's text byte for byte: each template is the fixture with the header first and {{acls}} in its account stack", () => {
     for (const s of SERVICES) {
-      const template = readFileSync(join(TEMPLATES, "redhat/pam.d", s), "utf8");
+      const template = readFileSync(join(TEMPLATES, "redhat/9/pam.d", s), "utf8");
       const [header, ...rest] = template.split("\n");
       expect(header, s).toBe("# {{header}}");
       expect(rest.filter((l) => l !== "{{acls}}").join("\n"), s).toBe(fixture(s).text);
