@@ -230,6 +230,11 @@ export const Messages = {
     "warning",
     "The account stack of /etc/pam.d/{pam} is only access lists with apply ({lists}): pam_listfile ignores every user they do not apply to, and an account stack where every module ignores the user refuses them (Linux-PAM's PAM_PERM_DENIED), so everyone else would be refused. Add the platform's account stack after the lists ({stack}).",
   ),
+  NullokSmtpAuth: def(
+    "PC3082",
+    "warning",
+    'With "auth backend saslauthd" the PAM service "smtp" checks SMTP AUTH passwords, and this file gets its auth stack from {included}: an account whose password field is empty is accepted with any password, so it could relay. Lock every account without a password (passwd -l NAME), or give service smtp a stack of its own without nullok.',
+  ),
   WeakGreetPause: def(
     "PC4025",
     "warning",

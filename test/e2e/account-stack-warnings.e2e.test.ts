@@ -10,13 +10,18 @@
  *   every user the list does not apply to (PAM_PERM_DENIED), and lets in a
  *   member it applies to with a listed tty; with the platform's account stack
  *   after the list, the others pass.
+ * - PC3082: with saslauthd -a pam checking passwords through the PAM service
+ *   smtp written from Debian's stock file (common-auth, nullok), an account
+ *   whose password field is empty is accepted with ANY password, a wrong
+ *   one included (testsaslauthd); with a stack of the policy's own without
+ *   nullok it is refused.
  */
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { codesOf, ROOT, runCli, tempDir } from "../helpers.js";
-import { makeTempDir, PAM_TOOLS, pamCases, requireTools, skipBanner } from "./stack.js";
+import { createSandbox, makeTempDir, PAM_TOOLS, pamCases, requireTools, skipBanner } from "./stack.js";
 
 const missing = requireTools(PAM_TOOLS);
 if (missing.length > 0) console.warn(skipBanner("account-stack warnings e2e (real Linux-PAM)", missing));
@@ -94,3 +99,51 @@ run("account stacks policyc warns about refuse everyone on the real Linux-PAM", 
     ).toEqual(["allow", "allow", "allow", "deny"]);
   }, 120_000);
 });
+
+const saslMissing = requireTools([...PAM_TOOLS, "saslauthd", "testsaslauthd"]);
+if (saslMissing.length > 0) console.warn(skipBanner("PC3082 e2e (saslauthd, real Linux-PAM)", saslMissing));
+
+/** testsaslauthd's answers (OK or NO) for USER with each password, through a saslauthd -a pam started in a sandbox of `tree`. */
+async function saslauthdAnswers(tree: string, passwords: string[]): Promise<string[]> {
+  const sb = await createSandbox(tree, { users: [{ name: "nopass" }] });
+  try {
+    // The account's password field emptied, in the sandbox's shadow only.
+    const shadowPath = join(sb.etc, "shadow");
+    const shadow = readFileSync(shadowPath, "utf8").replace(/^nopass:[^:]*:/m, "nopass::");
+    writeFileSync(shadowPath, shadow);
+    const mux = join(sb.run, "saslauthd");
+    const script = [
+      `mkdir -p ${mux}`,
+      `saslauthd -a pam -m ${mux} -n 1 -d > ${sb.run}/saslauthd.log 2>&1 &`,
+      "pid=$!",
+      `for i in $(seq 50); do [ -S ${mux}/mux ] && break; sleep 0.1; done`,
+      ...passwords.map((p, i) => `echo "@@${i} $(testsaslauthd -f ${mux}/mux -s smtp -u nopass -p '${p}' 2>&1)"`),
+      "kill $pid",
+    ].join("\n");
+    const r = await sb.sh(script + "\n", 60_000);
+    return passwords.map((_, i) => {
+      const m = new RegExp(`@@${i} 0: (OK|NO)`).exec(r.stdout);
+      if (!m) throw new Error(`e2e: no testsaslauthd answer ${i}\n${r.stdout}\n${r.stderr}`);
+      return m[1]!;
+    });
+  } finally {
+    await sb.cleanup();
+  }
+}
+
+describe.skipIf(saslMissing.length > 0)(
+  "PC3082: SMTP AUTH through saslauthd and a stock smtp stack with nullok, on the real Linux-PAM",
+  () => {
+    it("accepts an account without a password with any password; a stack without nullok refuses it", async () => {
+      const policy = baseline("PC3082-smtp-auth-nullok").replace("entries alice;", "entries alice, nopass;");
+      expect(codesOf(policy)).toEqual(["PC3082"]);
+      expect(await saslauthdAnswers(await build(policy), ["wrong-password", "x"])).toEqual(["OK", "OK"]);
+      const own = policy.replace(
+        "service smtp {\n",
+        "service smtp {\n  stack {\n    auth required pam_unix.so;\n    account acls;\n    account required pam_unix.so;\n  }\n",
+      );
+      expect(codesOf(own)).toEqual([]);
+      expect(await saslauthdAnswers(await build(own), ["wrong-password", "x"])).toEqual(["NO", "NO"]);
+    }, 120_000);
+  },
+);
