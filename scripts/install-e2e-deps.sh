@@ -17,7 +17,7 @@ PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester
 
 have_all() {
   local t
-  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare nsenter ip timeout openssl jq ansible-playbook nvim; do
+  for t in m4 sendmail makemap saslpasswd2 saslauthd testsaslauthd swaks pamtester unshare nsenter ip timeout openssl jq ansible-playbook nvim; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || return 1
   done
   [ -f /usr/share/sendmail/cf/m4/cf.m4 ] || return 1

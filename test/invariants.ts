@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import type { CompileResult } from "../src/compile.js";
+import { RELEASES } from "../src/check/model.js";
 import { hiddenRegExp, TEXT_CONTROLS } from "../src/syntax/chars.js";
 import { m4MacroIn } from "../src/targets/sendmail/m4names.js";
 
@@ -36,10 +37,12 @@ const MC_LINE = [
  * sendmail.mc keeps"), so they carry no policy data.
  */
 const TEMPLATE_LINES = new Set(
-  ["debian", "redhat"].flatMap((p) =>
-    readFileSync(join(fileURLToPath(new URL("../templates", import.meta.url)), p, "mail", "sendmail.mc"), "utf8")
-      .split("\n")
-      .filter((l) => !l.includes("{{")),
+  Object.entries(RELEASES).flatMap(([p, releases]) =>
+    releases.flatMap((r) =>
+      readFileSync(join(fileURLToPath(new URL("../templates", import.meta.url)), p, r, "mail", "sendmail.mc"), "utf8")
+        .split("\n")
+        .filter((l) => !l.includes("{{")),
+    ),
   ),
 );
 

@@ -243,6 +243,21 @@ export const Messages = {
   ),
   UnsetItemLockout: def("PC4105", "error", 'This {item} allow list on the PAM service "{pam}" denies everyone: {why}.'),
   BadGreetPause: def("PC3065", "error", 'greet pause takes a whole number of milliseconds from 0 to {max}, not "{value}".'),
+  PamNoAccountStack: def(
+    "PC3080",
+    "warning",
+    "/etc/pam.d/{pam} has no account line, so Linux-PAM runs the account lines of /etc/pam.d/other for it; Red Hat's other denies everyone (pam_deny), so no one would pass its account check. Add an account line to the stack (account include password-auth;).",
+  ),
+  PamOnlyApplyLists: def(
+    "PC3081",
+    "warning",
+    "The account stack of /etc/pam.d/{pam} is only access lists with apply ({lists}): pam_listfile ignores every user they do not apply to, and an account stack where every module ignores the user refuses them (Linux-PAM's PAM_PERM_DENIED), so everyone else would be refused. Add the platform's account stack after the lists ({stack}).",
+  ),
+  NullokSmtpAuth: def(
+    "PC3082",
+    "warning",
+    'With "auth backend saslauthd" the PAM service "smtp" checks SMTP AUTH passwords, and this file gets its auth stack from {included}: an account whose password field is empty is accepted with any password, so it could relay. Lock every account without a password (passwd -l NAME), or give service smtp a stack of its own without nullok.',
+  ),
   WeakGreetPause: def(
     "PC4025",
     "warning",

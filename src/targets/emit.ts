@@ -16,7 +16,7 @@ export interface Emitted {
 
 /** Runs every target for the model's platform and merges their files. */
 export function emit(model: Model, templateRoot: string, diagnostics: DiagnosticBag): Emitted {
-  const templates = new TemplateStore(templateRoot, model.platform, diagnostics);
+  const templates = new TemplateStore(templateRoot, model.platform, model.release, diagnostics);
   const ctx = { model, templates, header: headerText(model.source.path), diagnostics };
   const active = targets.filter((t) => t.platforms.includes(model.platform));
   for (const target of active) target.check?.(ctx);

@@ -1,4 +1,5 @@
 import { formatBytes, NotRegularFileError, readFailure, readRegularFile } from "../syntax/read.js";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
@@ -29,7 +30,10 @@ export function commentStart(line: string, syntax: CommentSyntax): number {
 const INLINE = /\{\{(\w+)\}\}/g;
 
 /**
- * The boilerplate files of one platform: templates/<platform>/<name>. A line
+ * The boilerplate files of one platform and release: templates/<platform>/<release>/<name>
+ * where the release has its own (the distribution's stock files, which differ
+ * between releases), else templates/<platform>/<name> (policyc's own
+ * templates, the same for every release). A line
  * that is only `{{name}}` becomes the value's lines (none: the line goes);
  * `{{name}}` inside a line becomes the value. Templates hold no logic.
  */
@@ -41,17 +45,24 @@ export class TemplateStore {
   constructor(
     readonly root: string,
     readonly platform: PlatformName,
+    readonly release: string,
     private readonly diagnostics: DiagnosticBag,
   ) {}
 
+  /** The file a template name is read from: the release's own, or else the platform's. */
+  path(name: string): string {
+    const own = join(this.root, this.platform, this.release, name);
+    return existsSync(own) ? own : join(this.root, this.platform, name);
+  }
+
   /**
-   * Renders templates/<platform>/<name>, or reports why it cannot and returns
+   * Renders the template `name` (see path()), or reports why it cannot and returns
    * undefined. A name in `required` whose value is not empty must appear in
    * the template: a site template that lost {{acls}} must not quietly drop
    * the access lists.
    */
   render(name: string, vars: Record<string, string>, required: readonly string[] = []): string | undefined {
-    const path = join(this.root, this.platform, name);
+    const path = this.path(name);
     let text = this.cache.get(path);
     if (text === undefined) {
       // Only a regular file, and a bounded one: a site's templates folder is input too.

@@ -40,9 +40,9 @@ describe("target: pam", () => {
     ]);
   });
 
-  it("uses Red Hat's include stacks on platform redhat", () => {
-    const pam = compileText('platform redhat;\nservice sshd { acl user allow "/u" { entries root; } }\n').files!.find(
-      (f) => f.path === "etc/pam.d/sshd",
+  it("uses Red Hat's include stacks on platform redhat (a service without a stock file: password-auth)", () => {
+    const pam = compileText('platform redhat;\nservice rsyncd { acl user allow "/u" { entries root; } }\n').files!.find(
+      (f) => f.path === "etc/pam.d/rsyncd",
     )!.content;
     expect(pam).toContain(
       "auth       include      password-auth\n# /u: the user allow list at test.policy line 2.\naccount required pam_listfile.so",

@@ -76,11 +76,11 @@ describe("templates: a placeholder in a comment does not count", () => {
     ["# before {{trust}}", "{{trust}}", "# {{trust}}", "trust"],
     ["# before {{daemon_options}}", "{{daemon_options}}", "#{{daemon_options}}", "daemon_options"],
   ])("refuses a .mc with %s", (_name, from, to, key) => {
-    const t = siteTemplates("debian/mail/sendmail.mc", (s) => s.replace(from, to));
+    const t = siteTemplates("debian/12/mail/sendmail.mc", (s) => s.replace(from, to));
     const r = run(MAIL, t);
     expect(r.files).toBe(false);
     expect(r.lines.filter((l) => !l.startsWith("PC40"))).toEqual([
-      expect.stringMatching(new RegExp(`^PC5020 Template debian/mail/sendmail\\.mc line \\d+ has \\{\\{${key}\\}\\} inside a comment`)),
+      expect.stringMatching(new RegExp(`^PC5020 Template debian/12/mail/sendmail\\.mc line \\d+ has \\{\\{${key}\\}\\} inside a comment`)),
     ]);
   });
 
@@ -126,8 +126,8 @@ describe("templates: where comments start (property)", () => {
     const cases = [
       { file: "debian/pam.d/service", key: "acls", policy: ONE_ACL, markers: ["#", "# ", "account required pam_permit.so #"] },
       { file: "redhat/pam.d/service", key: "acls", policy: ONE_ACL.replace("debian", "redhat"), markers: ["#", "# "] },
-      { file: "debian/mail/sendmail.mc", key: "tls", policy: MAIL, markers: ["dnl ", "#", "dnl # ", "VERSIONID(`x')dnl "] },
-      { file: "debian/mail/sendmail.mc", key: "trust", policy: MAIL, markers: ["dnl ", "#"] },
+      { file: "debian/12/mail/sendmail.mc", key: "tls", policy: MAIL, markers: ["dnl ", "#", "dnl # ", "VERSIONID(`x')dnl "] },
+      { file: "debian/12/mail/sendmail.mc", key: "trust", policy: MAIL, markers: ["dnl ", "#"] },
       { file: "debian/mail/Sendmail.conf", key: "mech_list", policy: MAIL, markers: ["#", "# mech_list: "] },
     ];
     const dirs = new Map<string, string>();

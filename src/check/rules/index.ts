@@ -6,6 +6,7 @@ import { LoginServiceAdminRule } from "./LoginServiceAdminRule.js";
 import { MechanismSafetyRule } from "./MechanismSafetyRule.js";
 import { NoAclBypassRule } from "./NoAclBypassRule.js";
 import { NoOpenRelayRule } from "./NoOpenRelayRule.js";
+import { NullokSmtpAuthRule } from "./NullokSmtpAuthRule.js";
 import { OnerrSucceedRule } from "./OnerrSucceedRule.js";
 import { PasswordlessSmtpAuthRule } from "./PasswordlessSmtpAuthRule.js";
 import { RelayAuthNeedsMechanismsRule } from "./RelayAuthNeedsMechanismsRule.js";
@@ -47,5 +48,6 @@ export const rules: readonly Rule[] = [
   RelayNetworkSharedRule,
   ForeignListFileRule,
   PasswordlessSmtpAuthRule,
+  NullokSmtpAuthRule,
   GreetPauseRule,
 ];

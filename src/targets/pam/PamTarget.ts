@@ -96,6 +96,7 @@ export const PamTarget: Target = {
         ? stripHeader(ctx.templates.render(`pam.d/${chosen.template}`, { ...vars, acls: "" }), ctx.header)
         : undefined;
       if (!linesFit(ctx, service, content, origins)) continue;
+      checkAccountStack(ctx, service, content);
       out.push({
         path: `etc/pam.d/${service.pamService}`,
         content,
@@ -108,6 +109,43 @@ export const PamTarget: Target = {
     return out;
   },
 };
+
+/** Debian's included stacks that hold no account line (libpam-runtime 1.5.2). */
+const NO_ACCOUNT_LINES = new Set(["common-auth", "common-password", "common-session", "common-session-noninteractive"]);
+
+/** The account stack a Red Hat or Debian host adds after the lists, as a stack line. */
+const ACCOUNT_STACK: Record<string, string> = {
+  redhat: "account include password-auth;",
+  debian: "account include common-account;",
+};
+
+/**
+ * Warns about an account stack that refuses everyone, measured with pamtester
+ * on Linux-PAM 1.5.2: a file without account lines runs /etc/pam.d/other's,
+ * which on Red Hat is pam_deny (PC3080); a stack of only pam_listfile lines
+ * with apply= returns PAM_IGNORE from each for a user they do not apply to,
+ * and libpam refuses a stack where nothing but PAM_IGNORE was returned
+ * (PAM_PERM_DENIED, PC3081). An `@include` of a file other than Debian's
+ * auth, password and session stacks may hold account lines: a file with one
+ * is left alone.
+ */
+function checkAccountStack(ctx: EmitContext, service: ServiceModel, content: string): void {
+  const rules = content.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"));
+  const includes = rules.filter((l) => l.trimStart().startsWith("@include")).map((l) => l.trim().split(/\s+/)[1] ?? "");
+  if (includes.some((f) => !NO_ACCOUNT_LINES.has(f))) return;
+  const account = rules.filter((l) => /^-?account$/i.test(l.trim().split(/\s+/)[0] ?? ""));
+  if (account.length === 0) {
+    if (ctx.model.platform === "redhat") ctx.diagnostics.report(Messages.PamNoAccountStack, service.span, { pam: service.pamService });
+    return;
+  }
+  const applyOnly = account.every((l) => /^account required pam_listfile\.so .* apply=\S+/.test(l));
+  if (!applyOnly) return;
+  ctx.diagnostics.report(Messages.PamOnlyApplyLists, service.span, {
+    pam: service.pamService,
+    lists: service.acls.map((a) => a.file).join(", "),
+    stack: ACCOUNT_STACK[ctx.model.platform] ?? "",
+  });
+}
 
 /** A rendered template without the line that holds policyc's header. */
 function stripHeader(text: string | undefined, header: string): string | undefined {

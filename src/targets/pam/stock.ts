@@ -5,7 +5,10 @@ import type { PlatformName } from "../../check/model.js";
  * services the generated file is templates/<platform>/pam.d/<service>, the
  * distribution's own file with `# {{header}}` first and `{{acls}}` at the
  * start of its account stack. Debian 12's come from the packages that
- * scripts/fetch-stock.sh unpacks (a test compares them line for line).
+ * scripts/fetch-stock.sh unpacks (a test compares them line for line); Red
+ * Hat 9's, which no package tool here can fetch, from the fixtures in
+ * test/fixtures/stock/redhat-9/pam.d/, each naming its package, version and
+ * source commit in its first line (a test compares them the same way).
  */
 export const STOCK_SERVICES: Record<PlatformName, Record<string, readonly string[]>> = {
   debian: {
@@ -29,7 +32,25 @@ export const STOCK_SERVICES: Record<PlatformName, Record<string, readonly string
       "smtp", // sendmail-base: sendmail's SMTP AUTH through saslauthd
     ],
   },
-  redhat: { "9": [] },
+  redhat: {
+    "9": [
+      "sshd", // openssh-server
+      "login",
+      "remote",
+      "su",
+      "su-l",
+      "runuser",
+      "runuser-l", // util-linux
+      "chfn",
+      "chsh", // util-linux-user
+      "sudo",
+      "sudo-i", // sudo
+      "crond", // cronie
+      "vsftpd", // vsftpd
+      "dovecot", // dovecot
+      "smtp", // sendmail: smtp.sendmail, which /etc/pam.d/smtp links to
+    ],
+  },
 };
 
 /**
