@@ -64,7 +64,7 @@ export function importHost(o: ImportOptions): ImportResult {
   }
   const rel = release ?? RELEASES[platform][0]!;
   const pam = importPam({ files, platform, release: rel, templates: o.templates, diagnostics });
-  const mail = importMail({ files, platform, templates: o.templates, diagnostics });
+  const mail = importMail({ files, platform, release: rel, templates: o.templates, diagnostics });
   const host: HostOut = {
     platform: release ? `${platform}-${release}` : platform,
     comments: [

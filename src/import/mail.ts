@@ -14,6 +14,7 @@ import { canonicalDomain, domainReason, isIpv4, isIpv6 } from "../check/values.j
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { M4_MACROS } from "../targets/sendmail/m4names.js";
+import { templatePath } from "../targets/templates.js";
 import { STOCK_AUTH_OPTIONS } from "../targets/sendmail/SendmailTarget.js";
 import { commentText, type HostFiles, type HostText, isWord, lineSpan } from "./host.js";
 import { type M4Call, readM4 } from "./m4.js";
@@ -50,6 +51,7 @@ const callKey = (c: Pick<M4Call, "name" | "args">) => (c.args ? `${c.name}(${c.a
 export interface MailImportOptions {
   files: HostFiles;
   platform: PlatformName;
+  release: string;
   templates: string;
   diagnostics: DiagnosticBag;
 }
@@ -70,7 +72,7 @@ export function importMail(o: MailImportOptions): MailOut | undefined {
   const stock = new Map<string, number>();
   let stockText = "";
   try {
-    stockText = readFileSync(join(o.templates, o.platform, "mail", "sendmail.mc"), "utf8");
+    stockText = readFileSync(templatePath(o.templates, o.platform, o.release, join("mail", "sendmail.mc")), "utf8");
   } catch {
     // No stock .mc: every line of the host's .mc is compared with nothing.
   }

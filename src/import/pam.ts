@@ -17,6 +17,7 @@ import { canonicalHost, groupReason, hostReason, shellReason, ttyReason, userRea
 import { firstHidden } from "../syntax/chars.js";
 import { PAM_LINE_LIMIT } from "../targets/pam/PamTarget.js";
 import { stockTemplate } from "../targets/pam/stock.js";
+import { templatePath } from "../targets/templates.js";
 import { commentText, type HostFiles, type HostText, isWord, lineSpan, policyValue } from "./host.js";
 import type { AclOut, ServiceOut, StackOut } from "./out.js";
 import { type PamItem, type PamRule, readPamd, ruleKey } from "./pamd.js";
@@ -42,10 +43,10 @@ interface Template {
   slot: number;
 }
 
-function loadTemplate(dir: string, platform: string, name: string, service: string, pam: string): Template | undefined {
+function loadTemplate(dir: string, platform: string, release: string, name: string, service: string, pam: string): Template | undefined {
   let text: string;
   try {
-    text = readFileSync(join(dir, platform, "pam.d", name), "utf8");
+    text = readFileSync(templatePath(dir, platform, release, join("pam.d", name)), "utf8");
   } catch {
     return undefined;
   }
@@ -124,7 +125,7 @@ function importService(o: PamImportOptions, pam: string, t: HostText, used: Read
   const ownStack = items.some((it) => it.kind === "comment" && it.text === " policy's own stack.");
   const candidates = ownStack ? [] : [...new Set([stock.template, "service", "local"])];
   for (const name of candidates) {
-    const tpl = loadTemplate(o.templates, o.platform, name, out.name, pam);
+    const tpl = loadTemplate(o.templates, o.platform, o.release, name, out.name, pam);
     if (!tpl) continue;
     const match = matchTemplate(t, items, acls, tpl);
     if (!match) continue;

@@ -29,6 +29,12 @@ export function commentStart(line: string, syntax: CommentSyntax): number {
 }
 const INLINE = /\{\{(\w+)\}\}/g;
 
+/** Where the template `name` of a platform release is read from: the release's own file, or else the platform's. */
+export function templatePath(root: string, platform: string, release: string, name: string): string {
+  const own = join(root, platform, release, name);
+  return existsSync(own) ? own : join(root, platform, name);
+}
+
 /**
  * The boilerplate files of one platform and release: templates/<platform>/<release>/<name>
  * where the release has its own (the distribution's stock files, which differ
@@ -51,8 +57,7 @@ export class TemplateStore {
 
   /** The file a template name is read from: the release's own, or else the platform's. */
   path(name: string): string {
-    const own = join(this.root, this.platform, this.release, name);
-    return existsSync(own) ? own : join(this.root, this.platform, name);
+    return templatePath(this.root, this.platform, this.release, name);
   }
 
   /**
