@@ -23,6 +23,20 @@ export interface Options {
   verbose?: boolean;
   help?: boolean;
   version?: boolean;
+  /** explain: the PAM items and the user's account, and the mail request. */
+  rhost?: string;
+  tty?: string;
+  ruser?: string;
+  groups?: string;
+  shell?: string;
+  "unknown-user"?: boolean;
+  nologin?: boolean;
+  missing?: string;
+  client?: string;
+  "client-name"?: string;
+  sender?: string;
+  auth?: string;
+  socket?: string;
 }
 
 /** One option of a command: what the parser accepts and what the help says, from one row. */
@@ -98,7 +112,7 @@ export interface CommandContext {
 }
 
 /** The templates shipped beside the bundle (dist/../templates). */
-function defaultTemplates(): string {
+export function defaultTemplates(): string {
   return fileURLToPath(new URL("../templates", import.meta.url));
 }
 

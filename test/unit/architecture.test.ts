@@ -14,9 +14,10 @@ const ALLOWED: Record<string, string[]> = {
   check: ["diagnostics", "syntax"],
   targets: ["diagnostics", "syntax", "check"],
   output: ["diagnostics", "targets"],
+  decide: ["diagnostics", "syntax", "check"],
   format: ["diagnostics", "syntax"],
   verify: ["diagnostics", "syntax"],
-  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "compile.js"],
+  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "decide", "compile.js"],
 };
 
 const SRC = join(ROOT, "src");
