@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, tempDir } from "./helpers.js";
@@ -135,5 +135,109 @@ describe("policyc explain", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("PC2011");
     expect(r.stdout).toBe("");
+  });
+});
+
+describe("expect assertions and policyc test", () => {
+  const PASSING = policy({
+    "ok.policy": `platform debian;
+users admins = root, alice;
+service sshd {
+  acl user allow "/etc/ssh.users" { entries $admins; }
+}
+mail {
+  domain mx.example.test;
+  listen smtp;
+  relay networks 10.1.0.0/16;
+}
+expect allow sshd user root from 10.0.0.5; # break-glass
+expect deny sshd user mallory;
+expect accept relay from 10.1.2.3 to someone@elsewhere.example;
+expect refuse relay from 198.51.100.7 to victim@elsewhere.example;
+`,
+  });
+  const FAILING = policy({
+    "bad.policy": `platform debian;
+users admins = alice;
+service sshd {
+  acl user allow "/etc/ssh.users" { entries $admins; }
+}
+expect allow sshd user root; # break-glass
+expect deny sshd user mallory;
+`,
+  });
+
+  it("passes every assertion of a policy that keeps them: exit 0, one line each", () => {
+    const r = runCli(["test", PASSING]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split("\n")).toHaveLength(4);
+    expect(r.stdout).toMatch(/^ok {4}.*ok\.policy:11:1 {2}expect allow sshd user root from 10\.0\.0\.5;$/m);
+    expect(r.stderr).toContain("all 4 assertions passed");
+  });
+
+  it("reports a failed assertion as PC6001 at its line, in text, JSON and SARIF; exit 1", () => {
+    const r = runCli(["test", FAILING]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad\.policy:6:1: error PC6001: Assertion failed: expected allow, but sshd would deny user root/);
+    expect(r.stdout).toMatch(/^FAIL {2}.*bad\.policy:6:1/m);
+    const j = JSON.parse(runCli(["test", FAILING, "--format", "json"]).stdout);
+    expect(j.diagnostics.map((d: { code: string }) => d.code)).toContain("PC6001");
+    expect(j.diagnostics.find((d: { code: string }) => d.code === "PC6001").location).toMatchObject({ line: 6, column: 1 });
+    expect(j.assertions.map((a: { passed: boolean }) => a.passed)).toEqual([false, true]);
+    expect([j.passed, j.failed]).toEqual([1, 1]);
+    const s = JSON.parse(runCli(["test", FAILING, "--format", "sarif"]).stdout);
+    const result = s.runs[0].results.find((x: { ruleId: string }) => x.ruleId === "PC6001");
+    expect(result.locations[0].physicalLocation.region).toMatchObject({ startLine: 6, startColumn: 1 });
+  });
+
+  it("writes JUnit XML with one test case per assertion", () => {
+    const out = join(tempDir("policyc-junit-"), "junit.xml");
+    expect(runCli(["test", FAILING, "--junit", out, "-q"]).status).toBe(1);
+    const xml = readFileSync(out, "utf8");
+    expect(xml).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="policyc test" tests="2" failures="1">/);
+    expect(xml.match(/<testcase /g)).toHaveLength(2);
+    expect(xml).toMatch(/<testcase [^>]*name="expect allow sshd user root;"[^>]*line="6">\n {6}<failure message="Assertion failed: /);
+  });
+
+  it("fails build and check when an assertion fails, writing nothing", () => {
+    const out = join(tempDir("policyc-expect-build-"), "out");
+    const b = runCli(["build", FAILING, "-o", out]);
+    expect(b.status).toBe(1);
+    expect(b.stderr).toContain("PC6001");
+    expect(existsSync(out)).toBe(false);
+    expect(runCli(["check", FAILING]).status).toBe(1);
+    expect(runCli(["build", PASSING, "-o", out]).status).toBe(0);
+  });
+
+  it("formats assertions (fmt is idempotent on them)", () => {
+    const file = policy({
+      "f.policy":
+        "platform debian;\nservice sshd { acl user allow /etc/u { entries root; } }\nexpect   allow sshd user   root groups wheel,adm   from 10.0.0.5 ;\n",
+    });
+    expect(runCli(["fmt", file]).status).toBe(0);
+    const once = readFileSync(file, "utf8");
+    expect(once).toContain("expect allow sshd user root groups wheel, adm from 10.0.0.5;\n");
+    expect(runCli(["fmt", "--check", file]).status).toBe(0);
+  });
+
+  it("says when a policy has no assertions, exit 0", () => {
+    const r = runCli(["test", policy({ "none.policy": "platform debian;\nservice sshd { acl user allow /etc/u { entries root; } }\n" })]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("has no expect assertions");
+  });
+
+  it("runs a top-level assertion on every host that has the service, naming the host that fails", () => {
+    const file = policy({
+      "hosts.policy": `platform debian;
+host a { service sshd { acl user allow /etc/u { entries root; } } }
+host b { service sshd { acl user allow /etc/u { entries alice; } } }
+host c { }
+expect allow sshd user root;
+`,
+    });
+    const r = runCli(["test", file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^ok {4}.*\(host a\)\nFAIL {2}.*\(host b\)\n$/);
+    expect(r.stderr).toContain("Assertion failed on host b");
   });
 });

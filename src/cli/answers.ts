@@ -3,24 +3,9 @@
  * policy (each host's model with the pam.d files the build writes and the
  * platform's stock files), and decisions as text and as JSON.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { Model } from "../check/model.js";
-import { hostViews, type HostView, type MailDecision, type PamDecision } from "../decide/index.js";
+import type { MailDecision, PamDecision } from "../decide/index.js";
 import type { Span } from "../diagnostics/diagnostic.js";
-import { stockTemplate } from "../targets/pam/stock.js";
-import type { Compiled } from "./command.js";
-
-/** The hosts of a compiled policy as the decision procedure sees them. */
-export function viewsOf(compiled: Pick<Compiled, "build" | "program" | "files">, templates: string): HostView[] {
-  const platformFile = (model: Model, name: string): string | null => {
-    // A stock file a generated one includes (su-l includes su): the distribution's own text.
-    if (!stockTemplate(model.platform, model.release, name).stock) return null;
-    const path = join(templates, model.platform, "pam.d", name);
-    return existsSync(path) ? readFileSync(path, "utf8") : null;
-  };
-  return hostViews(compiled.build, compiled.program, compiled.files, platformFile);
-}
+export { viewsOf } from "../compile.js";
 
 /** A span as file:line:col. */
 export function where(span: Span): string {

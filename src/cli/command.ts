@@ -37,6 +37,8 @@ export interface Options {
   sender?: string;
   auth?: string;
   socket?: string;
+  /** test: where to write JUnit XML. */
+  junit?: string;
 }
 
 /** One option of a command: what the parser accepts and what the help says, from one row. */
@@ -97,7 +99,9 @@ export interface CommandContext {
   format: Format;
   version: string;
   /** Reads and compiles the policy argument, reporting diagnostics; undefined (and exitCode set) on errors. */
-  compile(): Compiled | undefined;
+  compile(options?: { skipAssertions?: boolean }): Compiled | undefined;
+  /** The last compile's whole result, errors or not (test reads the assertions that ran). */
+  lastResult?: CompileResult;
   exitCode: number;
   /** A status line on stderr, unless --quiet. */
   say(line: string): void;
@@ -159,14 +163,15 @@ export function makeContext(
       }
       report(format, gathered, errors, warnings, version);
     },
-    compile(): Compiled | undefined {
+    compile(opts = {}): Compiled | undefined {
       const input = readPolicy(positionals[0]!);
       if ("error" in input) {
         ctx.report([input.error]);
         ctx.exitCode = EXIT_USAGE;
         return undefined;
       }
-      const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates() });
+      const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates(), ...opts });
+      ctx.lastResult = result;
       const d = result.diagnostics;
       ctx.report(d);
       if (!result.files) {

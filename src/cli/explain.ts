@@ -63,7 +63,7 @@ function explain(ctx: CommandContext): number {
   if (mail && pamOnly) throw new UsageError(`--${pamOnly} is for PAM requests, not relay.`);
   if (!mail && mailOnly) throw new UsageError(`--${mailOnly} is for relay requests, not PAM.`);
   ctx.positionals.splice(0, ctx.positionals.length, policy);
-  const compiled = ctx.compile();
+  const compiled = ctx.compile({ skipAssertions: true });
   if (!compiled) return ctx.exitCode;
   let views = viewsOf(compiled, o.templates ?? defaultTemplates());
   const hosts = views.map((v) => v.host);
