@@ -15,7 +15,7 @@ function def(code: string, severity: Severity, text: string): MessageDef {
  * Every message policyc prints about a policy. Codes are stable: scripts and
  * CI annotations may match on them. Ranges: PC1xxx input and syntax, PC2xxx
  * names, PC3xxx values and structure, PC4xxx safety, PC5xxx templates and
- * output, PC9xxx about policyc itself. The README lists them all.
+ * output, PC6xxx assertions that fail (`expect`), PC9xxx about policyc itself. The README lists them all.
  */
 export const Messages = {
   // PC1xxx: reading and parsing
