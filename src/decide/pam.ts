@@ -6,7 +6,8 @@
  * - The stack is read from the generated /etc/pam.d/<service>: every
  *   `account` line in order, `@include`, `include` and `substack` followed
  *   (the host's own files, common-account, system-auth and password-auth, as
- *   the platform ships them: HOST_FILES).
+ *   the platform ships them: HOST_FILES); a file without account lines runs
+ *   those of /etc/pam.d/other, as libpam does.
  * - Each line's control is Linux-PAM's action table (required is
  *   `[success=ok new_authtok_reqd=ok ignore=ignore default=bad]`, ...), and
  *   the dispatcher is libpam's _pam_dispatch_aux: ok and done set a positive
@@ -70,10 +71,13 @@ export const HOST_FILES: Record<PlatformName, Record<string, string>> = {
       "account\trequisite\t\t\tpam_deny.so",
       "account\trequired\t\t\tpam_permit.so",
     ].join("\n"),
+    // libpam-runtime's /etc/pam.d/other: what Linux-PAM runs for a stack without account lines.
+    other: "@include common-auth\n@include common-account\n@include common-password\n@include common-session",
   },
   redhat: {
     "system-auth": "account required pam_unix.so\naccount required pam_permit.so",
     "password-auth": "account required pam_unix.so\naccount required pam_permit.so",
+    other: "account required pam_deny.so",
   },
 };
 
@@ -433,10 +437,10 @@ export function decidePam(model: Model, service: ServiceModel, request: PamReque
   const steps: PamStep[] = [];
   const base = { kind: "pam" as const, host: model.host, service: service.name, pamService: service.pamService, request, steps };
   try {
-    const lines = accountLines(service.pamService, files, model.platform);
+    let lines = accountLines(service.pamService, files, model.platform);
     attachAcls(lines, service);
-    if (lines.length === 0)
-      throw new Unknown(`/etc/pam.d/${service.pamService} has no account lines; Linux-PAM then runs /etc/pam.d/other's`);
+    // A file without account lines: Linux-PAM runs those of /etc/pam.d/other (measured with pamtester).
+    if (lines.length === 0) lines = accountLines("other", files, model.platform);
     const { status, decidedBy } = dispatch(lines, { request, ...(origin && { origin }) }, steps);
     const final: PamStatus = status ?? "PAM_PERM_DENIED";
     const decision = final === "PAM_SUCCESS" ? "allow" : "deny";
