@@ -5,9 +5,10 @@
  * user exists) read from the same account database the sandbox gets.
  */
 import fc from "fast-check";
-import type { PamRequest } from "../../src/decide/index.js";
+import type { MailModel } from "../../src/check/model.js";
+import type { MailRequest, PamRequest } from "../../src/decide/index.js";
 import { VALUES } from "./arbitrary-policy.js";
-import type { Accounts, HostAccounts, PolicyMeaning } from "./oracle.js";
+import { relayNetworkClients, type Accounts, type HostAccounts, type PolicyMeaning } from "./oracle.js";
 import type { PamCase, TestUser } from "./stack.js";
 
 /** Every group name a request's user could be in: the host's, the generator's, and the policy's entries. */
@@ -76,5 +77,44 @@ export function pamCases(files: readonly string[]): fc.Arbitrary<PamCase[]> {
         return out;
       }),
     { minLength: 1, maxLength: 30 },
+  );
+}
+
+/**
+ * Generated relay requests for a mail block: recipients in its local and relay
+ * domains (and under them, and look-alikes), foreign ones and the tricks that
+ * hide a foreign domain behind a local one; clients inside and just outside
+ * each relay network, this host, and others; no AUTH, each offered
+ * mechanism, and one that is not offered.
+ */
+export function mailRequests(mail: MailModel, seed: number): MailRequest[] {
+  const local = mail.localDomains.map((d) => d.value);
+  const relay = mail.relayDomains.map((d) => d.value);
+  const foreign = "foreign.example";
+  const l0 = local[0]!;
+  const recipients = [
+    ...local.map((d) => `postmaster@${d}`),
+    ...local.map((d) => `Someone@${d.toUpperCase()}`),
+    ...relay.flatMap((d) => [`someone@${d}`, `a@sub.${d}`, `someone@e2e${d}`]),
+    `someone@${foreign}`,
+    `user%${foreign}@${l0}`,
+    `${foreign}!user@${l0}`,
+    `"user@${foreign}"@${l0}`,
+    `@${l0}:user@${foreign}`,
+  ];
+  const nets = mail.relayNetworks.map((n) => n.network).filter((n) => !n.includes(":"));
+  const clients = [...relayNetworkClients(nets).map((c) => c.address), "203.0.113.250", "198.18.0.2", "127.0.0.1"];
+  const auths = [undefined, ...mail.mechanisms.map((m) => m.value), "GSSAPI"];
+  const open = mail.listen.find((l) => !l.modifiers.includes("a"));
+  return fc.sample(
+    fc
+      .record({ recipient: fc.constantFrom(...recipients), client: fc.constantFrom(...clients), auth: fc.constantFrom(...auths) })
+      .map((r) => {
+        const req: MailRequest = { recipient: r.recipient, clientAddr: r.client };
+        if (r.auth !== undefined) req.auth = r.auth;
+        if (open) req.socket = open.name;
+        return req;
+      }),
+    { seed, numRuns: 40 },
   );
 }
