@@ -39,6 +39,8 @@ export interface Options {
   socket?: string;
   /** test: where to write JUnit XML. */
   junit?: string;
+  /** diff-access: exit 1 on a gain in access ("gain") or on any change ("any"). */
+  "fail-on"?: string;
 }
 
 /** One option of a command: what the parser accepts and what the help says, from one row. */
@@ -62,6 +64,8 @@ export interface CommandSpec {
   options: OptionSpec[];
   /** What exit 1 and exit 2 mean for this command (exit 0 is success everywhere). */
   exits: { errors: string; usage: string };
+  /** Formats this command prints besides human, json and sarif (diff-access: markdown). */
+  extraFormats?: readonly string[];
   /** Takes exactly one policy file (or "-") as its argument. */
   takesPolicy: boolean;
   /** The prefix of its usage errors and of the hint that follows them (default "policyc"). */

@@ -6,6 +6,7 @@ import type { CommandSpec } from "./command.js";
 import { diffCommand } from "./diff.js";
 import { explainCommand } from "./explain.js";
 import { testCommand } from "./test.js";
+import { diffAccessCommand } from "./diff-access.js";
 import { fmtSpec } from "./fmt.js";
 import { commandHelp, globalHelp } from "./help.js";
 import { allOptions, invoke, parserOptions, PSL_VERSION, usageLine, VERSION } from "./invoke.js";
@@ -13,7 +14,16 @@ import { EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import { verifySpec } from "./verify-spec.js";
 
 /** Every command, in help order: a new command is one file and one row here. */
-export const COMMANDS: readonly CommandSpec[] = [buildCommand, checkCommand, diffCommand, verifySpec, fmtSpec, explainCommand, testCommand];
+export const COMMANDS: readonly CommandSpec[] = [
+  buildCommand,
+  checkCommand,
+  diffCommand,
+  verifySpec,
+  fmtSpec,
+  explainCommand,
+  testCommand,
+  diffAccessCommand,
+];
 
 /** The command word among the arguments: the first one that is not an option or an option's value. */
 function findCommand(argv: string[]): { index: number; help: boolean; version: boolean } {

@@ -14,6 +14,7 @@ import { entryOrigins } from "./origin.js";
 import { decidePam, findService, type EntryOrigin, type PamDecision, type PamFiles } from "./pam.js";
 import type { MailRequest, PamRequest } from "./request.js";
 
+export * from "./diff.js";
 export * from "./expect.js";
 export * from "./mail.js";
 export * from "./pam.js";
