@@ -35,6 +35,8 @@ export interface CompileOptions {
   readFile?: ReadFile;
   /** Skip the `expect` assertions (explain answers questions about a policy whose assertions fail). */
   skipAssertions?: boolean;
+  /** Stop after checking: no files (diff-access compares models only). */
+  checkOnly?: boolean;
 }
 
 /** Compiles policy bytes; `path` is shown in diagnostics and in every generated header. */
@@ -46,7 +48,7 @@ export function compile(path: string, bytes: Uint8Array, options: CompileOptions
   const assertions = readAssertions(program, diagnostics);
   const single = build.hosts.length === 1 && build.hosts[0]!.name === null ? build.hosts[0]!.model : undefined;
   const result: CompileResult = { diagnostics, program, build, ...(single && { model: single }) };
-  if (diagnostics.hasErrors) return result;
+  if (diagnostics.hasErrors || options.checkOnly) return result;
   const files: OutputFile[] = [];
   const templates = new Set<string>();
   for (const { name, model } of build.hosts) {

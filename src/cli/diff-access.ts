@@ -33,7 +33,11 @@ function buildOf(ctx: CommandContext, arg: string): Build | undefined {
     ctx.exitCode = EXIT_USAGE;
     return undefined;
   }
-  const r = compile(input.path, input.bytes, { templates: ctx.options.templates ?? defaultTemplates(), skipAssertions: true });
+  const r = compile(input.path, input.bytes, {
+    templates: ctx.options.templates ?? defaultTemplates(),
+    skipAssertions: true,
+    checkOnly: true,
+  });
   const errors = r.diagnostics.items.filter((d) => d.severity === "error");
   if (errors.length || !r.build) {
     ctx.report(errors);

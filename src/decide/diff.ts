@@ -6,7 +6,7 @@
  * let in that was not), loss, or change (the direction depends on the host:
  * a new service, another stack).
  */
-import type { AclModel, Build, MailModel, Model, ServiceModel } from "../check/model.js";
+import type { AclModel, Build, EntryList, MailModel, Model, ServiceModel } from "../check/model.js";
 
 export type Effect = "gain" | "loss" | "change";
 
@@ -80,10 +80,8 @@ function diffAcls(
       continue;
     }
     left.delete(aclKey(n));
-    const before = new Set(o.entries.values());
-    const after = new Set(n.entries.values());
-    const added = [...after].filter((v) => !before.has(v));
-    const removed = [...before].filter((v) => !after.has(v));
+    const added = missingFrom(o.entries, n.entries);
+    const removed = missingFrom(n.entries, o.entries);
     const who = WHO[n.item];
     for (const v of added)
       push(
@@ -107,6 +105,49 @@ function diffAcls(
       push(name, "change", `apply ${o.apply ?? "(everyone)"} -> ${n.apply ?? "(everyone)"} on ${name}${on} (${what})`);
   }
   for (const o of left.values()) push(name, "gain", `${name}${on} drops the ${o.item} ${o.sense} ${o.file} list`);
+}
+
+/**
+ * The values of `b` that `a` does not hold, each once, in b's order. Entries
+ * are compared through their hashes in a typed open-addressing table (a Set
+ * of a million strings sliced from the policy text costs seconds), and by
+ * value only where the hashes agree.
+ */
+export function missingFrom(a: EntryList, b: EntryList): string[] {
+  const size = 1 << Math.max(4, Math.ceil(Math.log2(a.length * 2 + 1)));
+  const mask = size - 1;
+  const slots = new Int32Array(size).fill(-1);
+  const hashes = new Uint32Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const h = a.hash(i) >>> 0;
+    hashes[i] = h;
+    let k = h & mask;
+    while (slots[k] !== -1) k = (k + 1) & mask;
+    slots[k] = i;
+  }
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (let j = 0; j < b.length; j++) {
+    const h = b.hash(j) >>> 0;
+    let found = false;
+    let value: string | null = null;
+    for (let k = h & mask; slots[k] !== -1; k = (k + 1) & mask) {
+      const i = slots[k]!;
+      if (hashes[i] !== h) continue;
+      value ??= b.value(j);
+      if (a.value(i) === value) {
+        found = true;
+        break;
+      }
+    }
+    if (found) continue;
+    value ??= b.value(j);
+    if (!seen.has(value)) {
+      seen.add(value);
+      out.push(value);
+    }
+  }
+  return out;
 }
 
 /** IPv4 addresses covered by CIDR networks, each counted once. */
