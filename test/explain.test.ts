@@ -241,3 +241,27 @@ expect allow sshd user root;
     expect(r.stderr).toContain("Assertion failed on host b");
   });
 });
+
+describe("policyc who", () => {
+  it("prints each service's lists as sets over the named lists, and the relay's rules", () => {
+    const r = runCli(["who", SITE, "-q"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      "imapd (PAM service imap)\n  users: only $everyone\n    allow /etc/imapd.acl: $everyone (3 entries; onerr fail)\n",
+    );
+    expect(r.stdout).toContain("  remote hosts: anyone, but not 203.0.113.7\n");
+    expect(r.stdout).toContain("  members of groups: only (wheel + root)\n");
+    expect(r.stdout).toContain("  relays for clients in: 10.1.0.0/16 (65,536 addresses)\n");
+    expect(r.stdout).toContain("  relays for anyone to: partner.example (and under it)\n");
+  });
+
+  it("answers one service or the relay, per host, and as JSON", () => {
+    const one = runCli(["who", SITE, "sshd", "-q"]);
+    expect(one.stdout).not.toContain("imapd");
+    expect(one.stdout).not.toContain("relay");
+    const j = JSON.parse(runCli(["who", SITE, "relay", "--format", "json"]).stdout);
+    expect(j).toMatchObject({ format: "policyc-who", version: 1, services: [] });
+    expect(j.mail[0]).toMatchObject({ relayNetworks: ["10.1.0.0/16"], relayAddresses: 65536, trustedMechanisms: ["PLAIN"] });
+    expect(runCli(["who", SITE, "nosuch"]).status).toBe(2);
+  });
+});

@@ -6,6 +6,7 @@ import type { CommandSpec } from "./command.js";
 import { diffCommand } from "./diff.js";
 import { explainCommand } from "./explain.js";
 import { testCommand } from "./test.js";
+import { whoCommand } from "./who.js";
 import { diffAccessCommand } from "./diff-access.js";
 import { fmtSpec } from "./fmt.js";
 import { commandHelp, globalHelp } from "./help.js";
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   explainCommand,
   testCommand,
   diffAccessCommand,
+  whoCommand,
 ];
 
 /** The command word among the arguments: the first one that is not an option or an option's value. */

@@ -19,6 +19,7 @@ export * from "./expect.js";
 export * from "./mail.js";
 export * from "./pam.js";
 export * from "./request.js";
+export * from "./who.js";
 
 /** A file of the built tree (its path under OUT, without a host prefix). */
 export interface TreeFile {

@@ -70,3 +70,20 @@ export function entryOrigins(items: readonly Located<HostItem>[]): EntryOrigin {
     return path.map((d) => ({ name: d.node.name.value, span: span(d) }));
   };
 }
+
+/** How an acl's `entries` setting is written: the named lists it names and its literals, in order. */
+export function aclTerms(items: readonly Located<HostItem>[]): (acl: AclModel) => { lists: string[]; literals: string[] } {
+  const terms = new Map<string, { lists: string[]; literals: string[] }>();
+  for (const { file, node } of items) {
+    if (node.kind !== "Service") continue;
+    for (const it of node.items) {
+      if (it.kind !== "Acl") continue;
+      const t = { lists: [] as string[], literals: [] as string[] };
+      for (const s of it.items)
+        if (s.name.value === "entries")
+          for (const v of s.values) (v.kind === "Ref" ? t.lists : t.literals).push(v.kind === "Ref" ? v.name : v.value);
+      terms.set(`${file.path}\0${it.loc.start}`, t);
+    }
+  }
+  return (acl) => terms.get(`${acl.span.file.path}\0${acl.span.start}`) ?? { lists: [], literals: acl.entries.values() };
+}
