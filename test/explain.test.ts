@@ -265,3 +265,22 @@ describe("policyc who", () => {
     expect(runCli(["who", SITE, "nosuch"]).status).toBe(2);
   });
 });
+
+describe("policyc report", () => {
+  it("prints the access matrix (service x user) and the relay rules, as Markdown, CSV and JSON", () => {
+    const m = runCli(["report", SITE, "-q"]);
+    expect(m.status).toBe(0);
+    expect(m.stdout).toContain(
+      "| user | imapd | sshd |\n|---|---|---|\n| alice | allow | deny |\n| bob | allow | deny |\n| dave | allow | deny |\n| root | deny | allow |\n",
+    );
+    expect(m.stdout).toContain("| relay networks | 10.1.0.0/16 (65,536 addresses) |");
+    const csv = runCli(["report", SITE, "--format", "csv"]).stdout.split("\n");
+    expect(csv[0]).toBe("host,service,user,decision");
+    expect(csv).toContain(",imapd,dave,allow");
+    expect(csv).toContain(",imapd,root,deny");
+    const j = JSON.parse(runCli(["report", SITE, "--format", "json"]).stdout);
+    expect(j.format).toBe("policyc-report");
+    expect(j.access).toContainEqual({ host: null, service: "sshd", user: "root", decision: "allow" });
+    expect(j.relay[0].relayAddresses).toBe(65536);
+  });
+});

@@ -7,6 +7,7 @@ import { diffCommand } from "./diff.js";
 import { explainCommand } from "./explain.js";
 import { testCommand } from "./test.js";
 import { whoCommand } from "./who.js";
+import { reportCommand } from "./audit.js";
 import { diffAccessCommand } from "./diff-access.js";
 import { fmtSpec } from "./fmt.js";
 import { commandHelp, globalHelp } from "./help.js";
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   testCommand,
   diffAccessCommand,
   whoCommand,
+  reportCommand,
 ];
 
 /** The command word among the arguments: the first one that is not an option or an option's value. */
