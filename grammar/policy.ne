@@ -29,6 +29,13 @@ hostItem
    | listKind %word "=" values ";"                 {% b.listDef %}
    | "service" %word "{" serviceItems "}"          {% b.service %}
    | "mail" "{" mailItems "}"                      {% b.mail %}
+   | "expect" %word %word expectClauses ";"        {% b.expect %}
+
+# An assertion's clauses: `user root from 10.0.0.5 groups wheel, adm`, each
+# a word and its value(s). README "Assertions".
+expectClauses
+  -> null                                          {% b.nil %}
+   | expectClauses %word values                    {% b.snocClause %}
 
 # An include inside a host block parses, so that the loader can say why it
 # is not allowed there (PC1014) instead of a bare "unexpected include".

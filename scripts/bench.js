@@ -213,6 +213,34 @@ for (const c of cases) {
 console.log("");
 const big = rows.find((r) => r.series === "entries" && r.n === 1_000_000) ?? rows.filter((r) => r.series === "entries").pop();
 if (big) goals.push([`${big.name}: build <= 5x moo tokenizing the file (one token per word)`, big.build.ms / big.word.ms, 5]);
+if (big) {
+  // The questions (README "Questions about a policy", "Access diff") on the largest list policy, side by side with check:
+  // explain for a user on no list (every entry compared), and diff-access of it against itself plus one user.
+  const file = out(`${big.series}-${big.n}.policy`);
+  const other = out(`${big.series}-${big.n}-plus.policy`);
+  writeFileSync(other, big.text.replace("entries $big, root;", "entries $big, root, newcomer;"));
+  const answered = (argv) => () => {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, argv, { stdio: ["ignore", "ignore", "pipe", "pipe"], encoding: "utf8" });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(" ")} failed (${r.status}):\n${r.stderr}`);
+    return { ms, rssKB: Number(r.output[3]) };
+  };
+  const [chk, explain, diffAccess] = measure(
+    [
+      () => run([probe, "policyc", "check", file, "-q"]),
+      answered([probe, "policyc", "explain", file, "imapd", "nobody-listed", "-q"]),
+      answered([probe, "policyc", "diff-access", file, other, "-q"]),
+    ],
+    QUICK ? 1 : 3,
+  );
+  console.log("");
+  console.log(
+    `questions on ${big.name}: check ${fmt(chk.ms)} ms, explain (a user on no list) ${fmt(explain.ms)} ms, diff-access (one user more) ${fmt(diffAccess.ms)} ms`,
+  );
+  goals.push([`${big.name}: explain <= 2x check`, explain.ms / chk.ms, 2]);
+  goals.push([`${big.name}: diff-access of two such policies <= 3x check`, diffAccess.ms / chk.ms, 3]);
+}
 if (big) goals.push([`${big.name}: peak RSS <= 25x the input size`, (big.build.rssMB * 2 ** 20) / big.size, 25]);
 for (const series of ["entries", "services", "chained lists"]) {
   const rs = rows.filter((r) => r.series === series);

@@ -27,6 +27,24 @@ export interface Options {
   help?: boolean;
   version?: boolean;
   stdio?: boolean;
+  /** explain: the PAM items and the user's account, and the mail request. */
+  rhost?: string;
+  tty?: string;
+  ruser?: string;
+  groups?: string;
+  shell?: string;
+  "unknown-user"?: boolean;
+  nologin?: boolean;
+  missing?: string;
+  client?: string;
+  "client-name"?: string;
+  sender?: string;
+  auth?: string;
+  socket?: string;
+  /** test: where to write JUnit XML. */
+  junit?: string;
+  /** diff-access: exit 1 on a gain in access ("gain") or on any change ("any"). */
+  "fail-on"?: string;
 }
 
 /** One option of a command: what the parser accepts and what the help says, from one row. */
@@ -50,6 +68,8 @@ export interface CommandSpec {
   options: OptionSpec[];
   /** What exit 1 and exit 2 mean for this command (exit 0 is success everywhere). */
   exits: { errors: string; usage: string };
+  /** Formats this command prints besides human, json and sarif (diff-access: markdown). */
+  extraFormats?: readonly string[];
   /** Takes exactly one policy file (or "-") as its argument. */
   takesPolicy: boolean;
   /** The prefix of its usage errors and of the hint that follows them (default "policyc"). */
@@ -87,7 +107,9 @@ export interface CommandContext {
   format: Format;
   version: string;
   /** Reads and compiles the policy argument, reporting diagnostics; undefined (and exitCode set) on errors. */
-  compile(): Compiled | undefined;
+  compile(options?: { skipAssertions?: boolean }): Compiled | undefined;
+  /** The last compile's whole result, errors or not (test reads the assertions that ran). */
+  lastResult?: CompileResult;
   exitCode: number;
   /** A status line on stderr, unless --quiet. */
   say(line: string): void;
@@ -149,14 +171,15 @@ export function makeContext(
       }
       report(format, gathered, errors, warnings, version);
     },
-    compile(): Compiled | undefined {
+    compile(opts = {}): Compiled | undefined {
       const input = readPolicy(positionals[0]!);
       if ("error" in input) {
         ctx.report([input.error]);
         ctx.exitCode = EXIT_USAGE;
         return undefined;
       }
-      const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates() });
+      const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates(), ...opts });
+      ctx.lastResult = result;
       const d = result.diagnostics;
       ctx.report(d);
       if (!result.files) {

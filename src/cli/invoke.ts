@@ -81,7 +81,8 @@ export function invoke(spec: CommandSpec, args: string[], commands: readonly Com
       return EXIT_OK;
     }
     const format = (options.format ?? "human") as Format;
-    if (!FORMATS.includes(format)) throw new UsageError(`unknown format "${options.format}"; expected ${FORMATS.join(", ")}.`);
+    const formats: readonly string[] = [...FORMATS, ...(spec.extraFormats ?? [])];
+    if (!formats.includes(format)) throw new UsageError(`unknown format "${options.format}"; expected ${formats.join(", ")}.`);
     if (options.quiet && options.verbose) throw new UsageError("--quiet and --verbose contradict each other.");
     if (spec.takesPolicy && positionals.length !== 1) {
       throw new UsageError(

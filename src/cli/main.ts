@@ -4,6 +4,11 @@ import { buildCommand } from "./build.js";
 import { checkCommand } from "./check.js";
 import type { CommandSpec } from "./command.js";
 import { diffCommand } from "./diff.js";
+import { explainCommand } from "./explain.js";
+import { testCommand } from "./test.js";
+import { whoCommand } from "./who.js";
+import { reportCommand } from "./audit.js";
+import { diffAccessCommand } from "./diff-access.js";
 import { fmtSpec } from "./fmt.js";
 import { importSpec } from "./import.js";
 import { commandHelp, globalHelp } from "./help.js";
@@ -13,7 +18,20 @@ import { lspSpec } from "./lsp.js";
 import { verifySpec } from "./verify-spec.js";
 
 /** Every command, in help order: a new command is one file and one row here. */
-export const COMMANDS: readonly CommandSpec[] = [buildCommand, checkCommand, diffCommand, verifySpec, fmtSpec, lspSpec, importSpec];
+export const COMMANDS: readonly CommandSpec[] = [
+  buildCommand,
+  checkCommand,
+  diffCommand,
+  verifySpec,
+  fmtSpec,
+  explainCommand,
+  testCommand,
+  diffAccessCommand,
+  whoCommand,
+  reportCommand,
+  lspSpec,
+  importSpec,
+];
 
 /** The command word among the arguments: the first one that is not an option or an option's value. */
 function findCommand(argv: string[]): { index: number; help: boolean; version: boolean } {

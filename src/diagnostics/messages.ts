@@ -351,6 +351,24 @@ export const Messages = {
     "The imported policy does not pass policyc check ({count}, shown above): the host is configured in a way policyc refuses; nothing was written.",
   ),
 
+  // PC2100-PC2119: assertions (`expect`), read before they are run
+  ExpectVerdict: def("PC2100", "error", 'expect takes allow or deny (a PAM service) or accept or refuse (relay), not "{found}".'),
+  ExpectClause: def("PC2101", "error", '"{key}" is not a clause of {what}; it takes {expected}.'),
+  ExpectMissing: def("PC2102", "error", "This assertion needs {clause}."),
+  ExpectNoService: def("PC2103", "error", 'The assertion names service "{name}", which {where} does not define{names}.'),
+  ExpectDuplicateClause: def("PC2104", "error", '"{key}" is given more than once in this assertion.'),
+  ExpectOneValue: def("PC2105", "error", '"{key}" takes one value, not {count}.'),
+  ExpectNoMail: def("PC2106", "error", "The assertion is about relaying, but {where} has no mail block."),
+
+  // PC6001-PC6049: assertions that fail
+  AssertionFailed: def("PC6001", "error", "Assertion failed{on}: expected {expected}, but {service} would {actual} user {user}: {reason}."),
+  AssertionFailedMail: def(
+    "PC6002",
+    "error",
+    "Assertion failed{on}: expected {expected}, but sendmail would {actual} mail to {recipient}: {reason}.",
+  ),
+  AssertionUndecidable: def("PC6003", "error", "The assertion cannot be decided{on}: {reason}."),
+
   // PC9xxx: about policyc itself
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),
 } satisfies Record<string, MessageDef>;

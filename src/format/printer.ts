@@ -59,6 +59,10 @@ function print(path: AstPath<Node>, options: ParserOptions<Node>, print: Print, 
       if (node.values.length === 0) return [head, ";"];
       return printValues(path, options, print, head);
     }
+    case "Expect":
+      return group(["expect ", print("verdict"), " ", print("subject"), indent(path.map((c) => [line, print()], "clauses")), ";"]);
+    case "ExpectClause":
+      return [print("key"), " ", join(", ", path.map(print, "values"))];
     case "Service":
       return printBlock(path, options, print, ["service ", print("name")]);
     case "Mail":

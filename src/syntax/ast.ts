@@ -197,7 +197,26 @@ export interface Host {
   loc: BlockLoc;
 }
 
-export type HostItem = Platform | ListDef | Service | Mail;
+/** `expect allow sshd user root from 10.0.0.5;`: an assertion about what the built tree answers. */
+export interface Expect {
+  kind: "Expect";
+  /** allow, deny (PAM) or accept, refuse (relay). */
+  verdict: Word;
+  /** A service, or `relay`. */
+  subject: Word;
+  clauses: ExpectClause[];
+  loc: KeywordLoc;
+}
+
+/** One clause of an assertion: `user root`, `from 10.0.0.5`, `groups wheel, adm`. */
+export interface ExpectClause {
+  kind: "ExpectClause";
+  key: Word;
+  values: Value[];
+  loc: Loc;
+}
+
+export type HostItem = Platform | ListDef | Service | Mail | Expect;
 
 export type Statement = HostItem | Include | Host;
 
@@ -210,4 +229,19 @@ export interface Policy {
 }
 
 export type Node =
-  Policy | Include | Host | Statement | Setting | Stack | StackEntry | Acl | Listen | Word | Str | Ref | Bracket | KeyValue | Comment;
+  | Policy
+  | Include
+  | Host
+  | Statement
+  | ExpectClause
+  | Setting
+  | Stack
+  | StackEntry
+  | Acl
+  | Listen
+  | Word
+  | Str
+  | Ref
+  | Bracket
+  | KeyValue
+  | Comment;

@@ -8,6 +8,8 @@
 import type {
   Acl,
   BlockLoc,
+  Expect,
+  ExpectClause,
   Host,
   HostItem,
   Include,
@@ -307,6 +309,19 @@ export function platform(d: D): Platform {
 export function listDef(d: D): ListDef {
   const kw: Token = d[0];
   return withValues({ kind: "ListDef" as const, listKind: kw.value as ListKind, name: word(d[1]), loc: keywordLoc(kw, d[4]) }, d[3]);
+}
+
+/** expectClauses -> expectClauses %word values: the clause stays tokens until its statement completes. */
+export const snocClause = (d: D): Cons<{ key: Token; values: Cons<Token> }> => ({ prev: d[0], item: { key: d[1], values: d[2] } });
+
+/** hostItem -> "expect" %word %word expectClauses ";" */
+export function expect(d: D): Expect {
+  const clauses = flatten<{ key: Token; values: Cons<Token> }>(d[3]).map((c): ExpectClause => {
+    const tokens = flatten(c.values);
+    const last = tokens[tokens.length - 1]!;
+    return withValues({ kind: "ExpectClause" as const, key: word(c.key), loc: { start: c.key.offset, end: tokenEnd(last) } }, c.values);
+  });
+  return { kind: "Expect", verdict: word(d[1]), subject: word(d[2]), clauses, loc: keywordLoc(d[0], d[4]) };
 }
 
 /** statement -> "service" %word "{" serviceItems "}" */

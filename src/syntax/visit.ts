@@ -25,6 +25,8 @@ export const CHILD_KEYS: { readonly [K in NodeKind]: readonly ChildKey<K>[] } = 
   Platform: ["name"],
   ListDef: ["name", "values"],
   Setting: ["name", "sub", "values"],
+  Expect: ["verdict", "subject", "clauses"],
+  ExpectClause: ["key", "values"],
   Service: ["name", "items"],
   Mail: ["items"],
   Stack: ["lines"],

@@ -15,11 +15,12 @@ const ALLOWED: Record<string, string[]> = {
   check: ["diagnostics", "syntax"],
   targets: ["diagnostics", "syntax", "check"],
   output: ["diagnostics", "targets"],
+  decide: ["diagnostics", "syntax", "check"],
   format: ["diagnostics", "syntax"],
   verify: ["diagnostics", "syntax"],
   lsp: ["diagnostics", "syntax", "check", "format", "compile.js"],
   import: ["diagnostics", "syntax", "check", "targets"],
-  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "lsp", "import", "compile.js"],
+  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "decide", "lsp", "import", "compile.js"],
 };
 
 const SRC = join(ROOT, "src");

@@ -1,0 +1,83 @@
+import { compile } from "../compile.js";
+import { diffAccess, type AccessChange } from "../decide/index.js";
+import type { Build } from "../check/model.js";
+import { type CommandContext, type CommandSpec, defaultTemplates, TEMPLATES_OPTION } from "./command.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
+
+/** `policyc diff-access OLD NEW`: what a change to a policy does to access, in words. */
+export const diffAccessCommand: CommandSpec = {
+  name: "diff-access",
+  synopsis: [["diff-access OLD NEW [--fail-on gain|any]", "what a policy change does to access"]],
+  description: `Compares the access two versions of a policy give, per host and service, and
+says each change in words with its direction: "carol gains sshd on shell1",
+"relay networks widen by 65,280 addresses (10.1.0.0/16)", "onerr fail ->
+succeed on imap (...): fails open". Entries are compared as sets, so
+reordered entries, renamed or split lists and reformatting are no change:
+then nothing is printed. --format human (text), markdown (a table for a pull
+request comment) or json. --fail-on gain exits 1 when anything is let in
+that was not; --fail-on any on every change.`,
+  options: [{ name: "fail-on", value: "WHAT", help: "gain: exit 1 when access grows; any: on any change" }, TEMPLATES_OPTION],
+  exits: {
+    errors: "errors in either policy, or a change --fail-on names",
+    usage: "wrong usage or an unreadable policy file",
+  },
+  takesPolicy: false,
+  extraFormats: ["markdown"],
+  run: diffAccessRun,
+};
+
+function buildOf(ctx: CommandContext, arg: string): Build | undefined {
+  const input = readPolicy(arg);
+  if ("error" in input) {
+    ctx.report([input.error]);
+    ctx.exitCode = EXIT_USAGE;
+    return undefined;
+  }
+  const r = compile(input.path, input.bytes, {
+    templates: ctx.options.templates ?? defaultTemplates(),
+    skipAssertions: true,
+    checkOnly: true,
+  });
+  const errors = r.diagnostics.items.filter((d) => d.severity === "error");
+  if (errors.length || !r.build) {
+    ctx.report(errors);
+    ctx.exitCode = EXIT_ERRORS;
+    return undefined;
+  }
+  return r.build;
+}
+
+const md = (s: string) => s.replace(/\|/g, "\\|");
+
+function diffAccessRun(ctx: CommandContext): number {
+  if (ctx.positionals.length !== 2) throw new UsageError(`diff-access takes two policy files, OLD and NEW, not ${ctx.positionals.length}.`);
+  const failOn = ctx.options["fail-on"];
+  if (failOn !== undefined && failOn !== "gain" && failOn !== "any") throw new UsageError(`--fail-on takes gain or any, not "${failOn}".`);
+  const a = buildOf(ctx, ctx.positionals[0]!);
+  const b = a && buildOf(ctx, ctx.positionals[1]!);
+  if (!a || !b) return ctx.exitCode;
+  const changes = diffAccess(a, b);
+  const gains = changes.filter((c) => c.effect === "gain").length;
+  const losses = changes.filter((c) => c.effect === "loss").length;
+  if (ctx.format === "json") {
+    ctx.document = () =>
+      JSON.stringify(
+        { format: "policyc-access-diff", version: 1, changes, gains, losses, others: changes.length - gains - losses },
+        null,
+        2,
+      ) + "\n";
+  } else if (changes.length) {
+    process.stdout.write(
+      (ctx.format as string) === "markdown" ? markdown(changes) : changes.map((c) => `${c.effect.padEnd(6)} ${c.text}`).join("\n") + "\n",
+    );
+  }
+  const failed = failOn === "gain" ? gains > 0 : failOn === "any" ? changes.length > 0 : false;
+  return failed ? EXIT_ERRORS : EXIT_OK;
+}
+
+function markdown(changes: AccessChange[]): string {
+  const hosts = changes.some((c) => c.host !== null);
+  const head = hosts ? "| host | scope | effect | change |\n|---|---|---|---|" : "| scope | effect | change |\n|---|---|---|";
+  const rows = changes.map((c) => `| ${hosts ? `${md(c.host ?? "(all)")} | ` : ""}${md(c.scope)} | ${c.effect} | ${md(c.text)} |`);
+  return [`**Access changes:** ${changes.length}`, "", head, ...rows].join("\n") + "\n";
+}

@@ -1,0 +1,94 @@
+import { writeFileSync } from "node:fs";
+import type { AssertionResult } from "../decide/index.js";
+import { errnoWords } from "../diagnostics/errno.js";
+import { where } from "./answers.js";
+import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
+import { toJson } from "./report.js";
+
+/** `policyc test POLICY [--junit FILE]`: runs the policy's `expect` assertions and reports each. */
+export const testCommand: CommandSpec = {
+  name: "test",
+  synopsis: [["test POLICY [--junit FILE]", "run the policy's expect assertions"]],
+  description: `Runs every expect assertion of POLICY on the checked model with the decision
+procedure (README "Assertions"), on every host it concerns, and prints one
+line per assertion and host. A failed assertion is a diagnostic (PC6001,
+PC6002, PC6003) at its line; --format json and sarif carry them like any
+diagnostic. --junit FILE also writes a JUnit XML report for CI dashboards.`,
+  options: [{ name: "junit", value: "FILE", help: "also write the results as JUnit XML to FILE" }, TEMPLATES_OPTION],
+  exits: {
+    errors: "an assertion failed, or the policy has errors",
+    usage: "wrong usage, an unreadable policy file or an unwritable --junit file",
+  },
+  takesPolicy: true,
+  run: test,
+};
+
+function test(ctx: CommandContext): number {
+  const compiled = ctx.compile();
+  const result = ctx.lastResult;
+  const results = result?.assertions ?? [];
+  const otherErrors = result ? result.diagnostics.items.some((d) => d.severity === "error" && !/^PC600\d$/.test(d.code)) : true;
+  if (!compiled && (otherErrors || !result?.assertions)) return ctx.exitCode || EXIT_ERRORS;
+  const failed = results.filter((r) => !r.passed).length;
+  if (ctx.options.junit !== undefined) {
+    try {
+      writeFileSync(ctx.options.junit, junit(result!.program!.root.path, results));
+    } catch (e) {
+      throw new UsageError(`cannot write ${ctx.options.junit}: ${errnoWords(e)}.`);
+    }
+  }
+  if (ctx.format === "json") {
+    ctx.document = () => {
+      const doc = JSON.parse(toJson(result!.diagnostics.sorted(), result!.diagnostics.errorCount, result!.diagnostics.warningCount));
+      doc.assertions = results.map((r) => ({
+        location: { file: r.assertion.span.file.path, ...r.assertion.span.file.position(r.assertion.span.start) },
+        text: r.assertion.text,
+        host: r.host,
+        expected: r.assertion.expected,
+        actual: r.answer?.decision ?? null,
+        passed: r.passed,
+        message: r.message,
+      }));
+      doc.passed = results.length - failed;
+      doc.failed = failed;
+      return JSON.stringify(doc, null, 2) + "\n";
+    };
+  }
+  if (!ctx.options.quiet || failed) {
+    const lines = results
+      .filter((r) => !ctx.options.quiet || !r.passed)
+      .map((r) => `${r.passed ? "ok  " : "FAIL"}  ${where(r.assertion.span)}  ${r.assertion.text}${r.host ? ` (host ${r.host})` : ""}`);
+    if (lines.length) ctx.out(lines.join("\n") + "\n");
+  }
+  if (results.length === 0) ctx.say(`policyc: ${result!.program!.root.path} has no expect assertions.`);
+  else
+    ctx.say(
+      failed
+        ? `policyc: ${failed} of ${results.length} assertion${results.length === 1 ? "" : "s"} FAILED.`
+        : `policyc: all ${results.length} assertion${results.length === 1 ? "" : "s"} passed.`,
+    );
+  return failed ? EXIT_ERRORS : EXIT_OK;
+}
+
+const xml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!);
+
+/** JUnit XML: one test suite (the policy), one test case per assertion and host. */
+export function junit(policy: string, results: readonly AssertionResult[]): string {
+  const failed = results.filter((r) => !r.passed).length;
+  const cases = results.map((r) => {
+    const name = `${r.assertion.text}${r.host ? ` (host ${r.host})` : ""}`;
+    const head = `    <testcase classname="${xml(policy)}" name="${xml(name)}" file="${xml(r.assertion.span.file.path)}" line="${r.assertion.span.file.position(r.assertion.span.start).line}"`;
+    if (r.passed) return `${head}/>`;
+    return `${head}>\n      <failure message="${xml(r.message ?? "assertion failed")}" type="${r.answer?.decision ?? "unknown"}">${xml(`${where(r.assertion.span)}: ${r.message ?? ""}`)}</failure>\n    </testcase>`;
+  });
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="policyc test" tests="${results.length}" failures="${failed}">`,
+    `  <testsuite name="${xml(policy)}" tests="${results.length}" failures="${failed}" errors="0" skipped="0">`,
+    ...cases,
+    `  </testsuite>`,
+    `</testsuites>`,
+    "",
+  ].join("\n");
+}

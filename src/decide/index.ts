@@ -1,0 +1,77 @@
+/**
+ * The decision procedure: what the built tree answers to one request, PAM or
+ * mail, and why. One module used by every command that answers questions
+ * about a policy (explain, test, the assertions of build and check). It reads
+ * the checked model, the AST of the host's statements (for where entries came
+ * from) and the pam.d files the build writes; it never writes anything.
+ */
+import type { Build, Model } from "../check/model.js";
+import { scopes } from "../check/scopes.js";
+import type { HostItem } from "../syntax/ast.js";
+import type { Located, Program } from "../syntax/load.js";
+import { decideMail, type MailDecision } from "./mail.js";
+import { entryOrigins } from "./origin.js";
+import { decidePam, findService, type EntryOrigin, type PamDecision, type PamFiles } from "./pam.js";
+import type { MailRequest, PamRequest } from "./request.js";
+
+export * from "./diff.js";
+export * from "./expect.js";
+export * from "./mail.js";
+export * from "./pam.js";
+export * from "./request.js";
+export * from "./who.js";
+
+/** A file of the built tree (its path under OUT, without a host prefix). */
+export interface TreeFile {
+  path: string;
+  content: string;
+}
+
+/** One host's model with what the decisions read besides it. */
+export interface HostView {
+  host: string | null;
+  model: Model;
+  items: readonly Located<HostItem>[];
+  pamFiles: PamFiles;
+  origin: EntryOrigin;
+}
+
+/**
+ * The hosts of a build, each with its pam.d files: the generated ones, else
+ * `platformFile(platform, name)` (the platform's stock file a generated one
+ * may include, e.g. su for su-l), else the platform's host files (HOST_FILES).
+ */
+export function hostViews(
+  build: Build,
+  program: Program,
+  files: readonly TreeFile[],
+  platformFile: (model: Model, name: string) => string | null,
+): HostView[] {
+  const items = new Map(scopes(program).map((s) => [s.host?.name ?? null, s.items]));
+  return build.hosts.map(({ name, model }) => {
+    const prefix = name === null ? "" : `${name}/`;
+    const pam = new Map<string, string>();
+    for (const f of files)
+      if (f.path.startsWith(`${prefix}etc/pam.d/`)) pam.set(f.path.slice(prefix.length + "etc/pam.d/".length), f.content);
+    const own = items.get(name) ?? [];
+    return {
+      host: name,
+      model,
+      items: own,
+      pamFiles: (n) => pam.get(n) ?? platformFile(model, n),
+      origin: entryOrigins(own),
+    };
+  });
+}
+
+/** A PAM request on one host; undefined when the host has no such service. */
+export function explainPam(view: HostView, request: PamRequest): PamDecision | undefined {
+  const service = findService(view.model, request.service);
+  if (!service) return undefined;
+  return decidePam(view.model, service, request, view.pamFiles, view.origin);
+}
+
+/** A mail request on one host. */
+export function explainMail(view: HostView, request: MailRequest): MailDecision {
+  return decideMail(view.model.mail, view.host, request);
+}
