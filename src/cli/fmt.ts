@@ -1,5 +1,7 @@
 import { type Dirent, readdirSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Diagnostic, DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { decodeSource, parse } from "../syntax/parser.js";
@@ -66,16 +68,9 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
     }
   }
 
-  let prettier: typeof import("prettier");
-  let plugin: import("prettier").Plugin;
-  try {
-    prettier = await import("prettier");
-    // In dist/policyc.cjs this is dist/prettier.js: the very plugin prettier users load (scripts/bundle.js).
-    plugin = (await import("../format/plugin.js")).default;
-  } catch (e) {
-    process.stderr.write(`policyc: fmt needs prettier 3 (npm install prettier): ${(e as Error).message}\n`);
-    return EXIT_USAGE;
-  }
+  const prettier = await loadPrettier();
+  // In dist/policyc.cjs this is dist/prettier.js: the very plugin prettier users load (scripts/bundle.js).
+  const plugin: import("prettier").Plugin = (await import("../format/plugin.js")).default;
 
   for (const path of paths) {
     const input = readPolicy(path);
@@ -139,6 +134,33 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
     }
   }
   return status;
+}
+
+/** What to run to get prettier, in every message about it. */
+const INSTALL_PRETTIER = 'npm install --save-dev prettier@3 in your project (policyc build, check, diff and verify do not need it)';
+
+/**
+ * prettier 3, an optional peer dependency (README "Install"): from beside
+ * policyc, else from the current folder's project (a global policyc in a
+ * repository that has prettier). Missing or another major version is a usage
+ * error (exit 2) that says what to install.
+ */
+async function loadPrettier(): Promise<typeof import("prettier")> {
+  let prettier: typeof import("prettier") | undefined;
+  try {
+    prettier = await import("prettier");
+  } catch {
+    try {
+      const local = createRequire(join(process.cwd(), "policyc-fmt.js")).resolve("prettier");
+      prettier = (await import(pathToFileURL(local).href)) as typeof import("prettier");
+    } catch {
+      // Neither beside policyc nor in the current project.
+    }
+  }
+  if (!prettier) throw new UsageError(`fmt needs prettier 3, an optional peer dependency of policyc, and it is not installed: run ${INSTALL_PRETTIER}.`);
+  const version = String((prettier as { version?: unknown }).version ?? "");
+  if (!version.startsWith("3.")) throw new UsageError(`fmt needs prettier 3, but prettier ${version || "of an unknown version"} is installed: run ${INSTALL_PRETTIER}.`);
+  return prettier;
 }
 
 /** The files an argument names: itself, or for a folder every *.policy file under it, sorted. */
