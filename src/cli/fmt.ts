@@ -137,7 +137,7 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
 }
 
 /** What to run to get prettier, in every message about it. */
-const INSTALL_PRETTIER = 'npm install --save-dev prettier@3 in your project (policyc build, check, diff and verify do not need it)';
+const INSTALL_PRETTIER = "npm install --save-dev prettier@3 in your project (policyc build, check, diff and verify do not need it)";
 
 /**
  * prettier 3, an optional peer dependency (README "Install"): from beside
@@ -157,9 +157,11 @@ async function loadPrettier(): Promise<typeof import("prettier")> {
       // Neither beside policyc nor in the current project.
     }
   }
-  if (!prettier) throw new UsageError(`fmt needs prettier 3, an optional peer dependency of policyc, and it is not installed: run ${INSTALL_PRETTIER}.`);
+  if (!prettier)
+    throw new UsageError(`fmt needs prettier 3, an optional peer dependency of policyc, and it is not installed: run ${INSTALL_PRETTIER}.`);
   const version = String((prettier as { version?: unknown }).version ?? "");
-  if (!version.startsWith("3.")) throw new UsageError(`fmt needs prettier 3, but prettier ${version || "of an unknown version"} is installed: run ${INSTALL_PRETTIER}.`);
+  if (!version.startsWith("3."))
+    throw new UsageError(`fmt needs prettier 3, but prettier ${version || "of an unknown version"} is installed: run ${INSTALL_PRETTIER}.`);
   return prettier;
 }
 
