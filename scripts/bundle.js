@@ -6,12 +6,19 @@
 //   dist/prettier.js  the prettier plugin (the package's "./prettier" export),
 //                     an ES module; `policyc fmt` imports it only when run.
 //   dist/verify.js    `policyc verify`, imported only when run.
+//   dist/api.js, dist/api.cjs, dist/api.d.ts, dist/api.d.cts
+//                     the programmatic API (the package's "." export), for
+//                     import and require; its types are emitted by tsc from
+//                     src/api.ts, which declares every type it exports.
 //
 // prettier and diff stay external: loaded from node_modules, and only by
 // the commands that need them (fmt; build --check and diff); so does tldts,
 // loaded only for a policy with relay domains (src/check/rules/NoOpenRelayRule.ts).
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 // The Public Suffix List policyc checks relay domains against (PC4101) is tldts's copy.
@@ -58,3 +65,59 @@ await build({
   outdir: "dist",
   format: "esm",
 });
+
+// The API: ESM and CommonJS. format() imports the prettier plugin bundle lazily, like fmt.
+await build({
+  ...common,
+  entryPoints: { api: "src/api.ts" },
+  outdir: "dist",
+  format: "esm",
+  plugins: [lazyBundles],
+});
+await build({
+  ...common,
+  entryPoints: { api: "src/api.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  plugins: [lazyBundles],
+  define: { ...common.define, "import.meta.url": "__policyc_url" },
+  banner: { js: 'const __policyc_url = require("node:url").pathToFileURL(__filename).href;' },
+});
+
+// Its declarations: src/api.ts declares every type it exports, so api.d.ts stands alone.
+const types = mkdtempSync(join(tmpdir(), "policyc-api-types-"));
+const tsc = spawnSync(
+  process.execPath,
+  [
+    "node_modules/typescript/bin/tsc",
+    "src/api.ts",
+    "--ignoreConfig",
+    "--declaration",
+    "--emitDeclarationOnly",
+    "--outDir",
+    types,
+    "--rootDir",
+    "src",
+    "--module",
+    "nodenext",
+    "--moduleResolution",
+    "nodenext",
+    "--target",
+    "es2022",
+    "--strict",
+    "--skipLibCheck",
+    "--types",
+    "node",
+  ],
+  { stdio: "inherit" },
+);
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+const declarations = readFileSync(join(types, "api.d.ts"), "utf8");
+if (/^import|\bimport\(/m.test(declarations.replace(/import\("prettier"\)/g, ""))) {
+  console.error("dist/api.d.ts would import the compiler's internals; declare the type in src/api.ts instead.");
+  process.exit(1);
+}
+copyFileSync(join(types, "api.d.ts"), "dist/api.d.ts");
+copyFileSync(join(types, "api.d.ts"), "dist/api.d.cts");
+rmSync(types, { recursive: true, force: true });

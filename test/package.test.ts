@@ -163,4 +163,93 @@ describe("the packed package, installed into an empty project", () => {
     expect(fmt.status).toBe(0);
     expect(readFileSync(policy, "utf8")).toBe(plugin.stdout);
   });
+
+  it('exports the typed API to import and require (README "Programmatic API")', () => {
+    const policy = 'platform debian;\nservice sshd { acl user allow "/etc/ssh.acl" { entries root, alice; } }\n';
+    writeFileSync(
+      join(project, "esm.mjs"),
+      `import { compile, compileFile, format, version } from "policyc";
+const r = compile(${JSON.stringify(policy)}, { path: "site.policy" });
+const bad = compileFile("missing.policy");
+const f = await format("platform   debian;\\n");
+console.log(JSON.stringify({ version, ok: r.ok, targets: r.files.map((x) => x.target), manifest: r.manifest.format,
+  bad: bad.diagnostics.map((d) => d.code), badOk: bad.ok, formatted: f.text }));
+`,
+    );
+    writeFileSync(
+      join(project, "cjs.cjs"),
+      `const { compile, format } = require("policyc");
+const r = compile("platform debian;\\nservice sshd { pam ; }\\n");
+format("users a=b;").then((f) => console.log(JSON.stringify({ ok: r.ok, errors: r.errors, diagnostic: r.diagnostics[0], formatted: f.text })));
+`,
+    );
+    const esm = ok("node", ["esm.mjs"], project);
+    expect(JSON.parse(esm.stdout)).toEqual({
+      version: pkg.version,
+      ok: true,
+      targets: ["/etc/pam.d/sshd", "/etc/ssh.acl"],
+      manifest: "policyc-manifest",
+      bad: ["PC1010"],
+      badOk: false,
+      formatted: "platform debian;\n",
+    });
+    const cjs = ok("node", ["cjs.cjs"], project);
+    expect(JSON.parse(cjs.stdout)).toEqual({
+      ok: false,
+      errors: 1,
+      diagnostic: {
+        code: "PC3004",
+        severity: "error",
+        message: '"pam" takes the PAM service name, e.g. pam login;.',
+        location: { file: "<stdin>", line: 2, column: 16, endLine: 2, endColumn: 21 },
+        related: [],
+      },
+      formatted: "users a = b;\n",
+    });
+  });
+
+  it("type-checks a consumer against the installed .d.ts, for import and require", () => {
+    const uses = `const r: CompileResult = compile("platform debian;", { path: "x.policy" });
+const n: number = r.errors + r.warnings;
+const codes: string[] = r.diagnostics.map((d: Diagnostic) => d.code);
+const line: number | undefined = r.diagnostics[0]?.location?.line;
+const f: OutputFile | undefined = r.files[0];
+const p: Promise<FormatResult> = format("platform debian;");
+// @ts-expect-error: errors is a number, so the types are real, not any.
+const wrong: string = r.errors;
+// @ts-expect-error: compile takes options, not a number.
+compile("platform debian;", 1);
+export { n, codes, line, f, p, wrong, version };
+`;
+    writeFileSync(
+      join(project, "consumer.mts"),
+      `import { compile, format, version, type CompileResult, type Diagnostic, type FormatResult, type OutputFile } from "policyc";\n${uses}`,
+    );
+    writeFileSync(
+      join(project, "consumer.cts"),
+      `import policyc = require("policyc");\nconst { compile, format, version } = policyc;\ntype CompileResult = policyc.CompileResult; type Diagnostic = policyc.Diagnostic; type FormatResult = policyc.FormatResult; type OutputFile = policyc.OutputFile;\n${uses}`,
+    );
+    const tsc = run(
+      process.execPath,
+      [
+        join(ROOT, "node_modules", "typescript", "bin", "tsc"),
+        "--ignoreConfig",
+        "--noEmit",
+        "--strict",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--types",
+        "",
+        "consumer.mts",
+        "consumer.cts",
+      ],
+      project,
+    );
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
+  });
 });

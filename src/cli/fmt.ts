@@ -145,7 +145,7 @@ const INSTALL_PRETTIER = "npm install --save-dev prettier@3 in your project (pol
  * repository that has prettier). Missing or another major version is a usage
  * error (exit 2) that says what to install.
  */
-async function loadPrettier(): Promise<typeof import("prettier")> {
+export async function loadPrettier(): Promise<typeof import("prettier")> {
   let prettier: typeof import("prettier") | undefined;
   try {
     prettier = await import("prettier");

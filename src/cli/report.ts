@@ -4,7 +4,7 @@ import { printDiagnostics } from "./io.js";
 export type Format = "human" | "json" | "sarif";
 export const FORMATS: readonly Format[] = ["human", "json", "sarif"];
 
-interface Position {
+export interface Position {
   file: string;
   line: number;
   column: number;
@@ -18,6 +18,25 @@ function position(span: Span): Position {
   return { file: span.file.path, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
 }
 
+/** One diagnostic in the JSON form (schemas/diagnostics.schema.json), also what the programmatic API returns. */
+export interface DiagnosticJson {
+  code: string;
+  severity: "error" | "warning";
+  message: string;
+  location: Position | null;
+  related: { message: string; location: Position | null }[];
+}
+
+export function diagnosticJson(d: Diagnostic): DiagnosticJson {
+  return {
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    location: d.span ? position(d.span) : null,
+    related: (d.related ?? []).map((r) => ({ message: r.message, location: r.span ? position(r.span) : null })),
+  };
+}
+
 /**
  * The JSON form (README "Diagnostics as JSON"): stable field names; new
  * fields may be added, none removed or renamed within version 1.
@@ -28,13 +47,7 @@ export function toJson(diagnostics: Diagnostic[], errors: number, warnings: numb
       {
         format: "policyc-diagnostics",
         version: 1,
-        diagnostics: diagnostics.map((d) => ({
-          code: d.code,
-          severity: d.severity,
-          message: d.message,
-          location: d.span ? position(d.span) : null,
-          related: (d.related ?? []).map((r) => ({ message: r.message, location: r.span ? position(r.span) : null })),
-        })),
+        diagnostics: diagnostics.map(diagnosticJson),
         errors,
         warnings,
       },
