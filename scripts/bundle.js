@@ -20,9 +20,40 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+const { version, homepage } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 // The Public Suffix List policyc checks relay domains against (PC4101) is tldts's copy.
 const tldtsVersion = JSON.parse(readFileSync(new URL("../node_modules/tldts/package.json", import.meta.url), "utf8")).version;
+
+/** GitHub's anchor of a README heading: lower case, punctuation dropped, spaces as hyphens. */
+function anchorOf(heading) {
+  return heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, "")
+    .replace(/ /g, "-");
+}
+
+/**
+ * The SARIF rule metadata of each diagnostic code, from the README (the contract): its meaning
+ * in the "Diagnostic codes" table, and the first section besides that table that names the code.
+ */
+function readmeRules() {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const sections = [];
+  let current = { heading: "", text: "" };
+  for (const line of readme.split("\n")) {
+    const h = /^#{2,4} (.+)$/.exec(line);
+    if (h) sections.push((current = { heading: h[1].trim(), text: "" }));
+    else current.text += line + "\n";
+  }
+  const rules = {};
+  const table = sections.find((s) => s.heading === "Diagnostic codes");
+  for (const m of table.text.matchAll(/^\| (PC\d{4}) \| (?:error|warning) \| (.+) \|$/gm)) {
+    const code = m[1];
+    const home = sections.find((s) => s !== table && new RegExp(`\\b${code}\\b`).test(s.text)) ?? table;
+    rules[code] = { meaning: m[2].replace(/`/g, ""), section: home.heading, anchor: anchorOf(home.heading) };
+  }
+  return rules;
+}
 
 /** Resolves the lazy imports to the bundles beside the CLI bundle. */
 const lazyBundles = {
@@ -42,7 +73,12 @@ const common = {
   platform: "node",
   target: "node20",
   external: ["prettier", "prettier/*", "diff", "tldts"],
-  define: { __POLICYC_VERSION__: JSON.stringify(version), __TLDTS_VERSION__: JSON.stringify(tldtsVersion) },
+  define: {
+    __POLICYC_VERSION__: JSON.stringify(version),
+    __TLDTS_VERSION__: JSON.stringify(tldtsVersion),
+    __POLICYC_HOMEPAGE__: JSON.stringify(homepage),
+    __POLICYC_RULES__: JSON.stringify(readmeRules()),
+  },
   logLevel: "warning",
   legalComments: "none",
 };

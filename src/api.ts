@@ -40,6 +40,8 @@ export interface Diagnostic {
   /** null for findings about no particular line (an unreadable file, a template). */
   location: Location | null;
   related: { message: string; location: Location | null }[];
+  /** A warning the policy acknowledged with `unsafe CODE "reason";`: not counted in `warnings`. */
+  suppressed?: { kind: "inSource"; justification: string; location: Location };
 }
 
 /** One generated file of the output tree. */

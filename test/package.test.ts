@@ -66,7 +66,7 @@ describe("package metadata", () => {
     const license = readFileSync(join(ROOT, "LICENSE"), "utf8");
     expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 policyc authors\n/);
     expect(readFileSync(join(ROOT, "CHANGELOG.md"), "utf8")).toMatch(/^# Changelog\n[\s\S]*## 0\.1\.0\n/);
-    expect(pkg.files).toEqual(expect.arrayContaining(["bin", "dist", "templates", "LICENSE", "CHANGELOG.md"]));
+    expect(pkg.files).toEqual(expect.arrayContaining(["bin", "dist", "templates", "schemas", "LICENSE", "CHANGELOG.md"]));
   });
 
   it("has prettier as an optional peer dependency (and a devDependency for the tests), not a dependency", () => {

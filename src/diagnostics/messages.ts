@@ -278,5 +278,6 @@ export const Messages = {
   ),
 
   // PC9xxx: about policyc itself
+  TooManyWarnings: def("PC5050", "error", "{warnings}, more than --max-warnings {max} allows; nothing written."),
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),
 } satisfies Record<string, MessageDef>;
