@@ -83,6 +83,32 @@ describe("machine output: build --check and diff put their changes in the docume
   });
 });
 
+describe("machine output: fmt --check lists the files it would change in the document", () => {
+  it("json and sarif", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "ugly.policy"), "platform   debian;\n");
+    writeFileSync(join(dir, "fine.policy"), "platform debian;\n");
+    const r = runCli(["fmt", "--check", "ugly.policy", "fine.policy", "--format", "json"], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("ugly.policy\n");
+    expect(checkedDocument(r.stdout).changes).toEqual([
+      {
+        path: "ugly.policy",
+        kind: "modify",
+        oldSha256: sha("platform   debian;\n"),
+        newSha256: sha("platform debian;\n"),
+        oldMode: null,
+        newMode: null,
+        patch: expect.stringContaining("-platform   debian;\n+platform debian;\n"),
+      },
+    ]);
+    const sarif = checkedDocument(runCli(["fmt", "--check", "ugly.policy", "--format", "sarif"], { cwd: dir }).stdout);
+    expect(sarif.runs[0].results.map((x: { ruleId: string; locations: unknown }) => [x.ruleId, x.locations])).toEqual([
+      ["policyc/unformatted", [{ physicalLocation: { artifactLocation: { uri: "ugly.policy" } } }]],
+    ]);
+  });
+});
+
 describe("machine output: SARIF for GitHub code scanning", () => {
   it("has rule metadata from the catalogue and README: descriptions, help and a helpUri to the section", () => {
     const r = runCli(["check", "examples/cookbook.policy", "--format", "sarif"]);

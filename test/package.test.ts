@@ -180,7 +180,8 @@ console.log(JSON.stringify({ version, ok: r.ok, targets: r.files.map((x) => x.ta
       join(project, "cjs.cjs"),
       `const { compile, format } = require("policyc");
 const r = compile("platform debian;\\nservice sshd { pam ; }\\n");
-format("users a=b;").then((f) => console.log(JSON.stringify({ ok: r.ok, errors: r.errors, diagnostic: r.diagnostics[0], formatted: f.text })));
+const schema = require("policyc/schemas/diagnostics.schema.json").title;
+format("users a=b;").then((f) => console.log(JSON.stringify({ ok: r.ok, errors: r.errors, diagnostic: r.diagnostics[0], formatted: f.text, schema })));
 `,
     );
     const esm = ok("node", ["esm.mjs"], project);
@@ -205,6 +206,7 @@ format("users a=b;").then((f) => console.log(JSON.stringify({ ok: r.ok, errors: 
         related: [],
       },
       formatted: "users a = b;\n",
+      schema: "policyc diagnostics (--format json), version 1",
     });
   });
 

@@ -8,6 +8,9 @@ import { decodeSource, parse } from "../syntax/parser.js";
 import { errnoWords } from "../diagnostics/errno.js";
 import { type CommandContext, type CommandSpec, makeContext } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
+import { renderPatches } from "../output/patch.js";
+import type { Change } from "../output/tree.js";
+import { changeJson } from "./report.js";
 
 /** Options of `policyc fmt`. */
 export interface FmtOptions {
@@ -57,6 +60,7 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
     status = Math.max(status, code);
   };
 
+  const unformatted: Change[] = [];
   const paths = new Set<string>();
   for (const arg of files) {
     const found = expand(arg);
@@ -120,6 +124,7 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
     }
     if (formatted === file.text) continue;
     if (check) {
+      unformatted.push({ path, kind: "modify", before: file.text, after: formatted });
       ctx.out(`${path}\n`);
       fail(EXIT_ERRORS);
       continue;
@@ -132,6 +137,11 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
       ctx.report(out);
       fail(EXIT_ERRORS);
     }
+  }
+  if (check && ctx.format !== "human") {
+    // The machine document lists each file that would change, with the patch formatting would apply.
+    const patches = unformatted.length ? await renderPatches(unformatted, { a: "a", b: "b" }) : [];
+    ctx.changes = { rule: "format", root: ".", changes: unformatted.map((c, i) => changeJson(c, patches[i]!)) };
   }
   return status;
 }

@@ -75,7 +75,7 @@ export function changeJson(c: Change, patch: string): ChangeJson {
 
 /** What a comparing command found: its changes, and which rule they are in SARIF. */
 export interface ChangeReport {
-  rule: "out-of-date" | "drift" | "stock";
+  rule: "out-of-date" | "drift" | "stock" | "format";
   /** The folder compared: OUT, the --root, or "stock". */
   root: string;
   changes: ChangeJson[];
@@ -194,6 +194,14 @@ const CHANGE_RULES: Record<ChangeReport["rule"], SarifRule> = {
     "Command line",
     "command-line",
   ),
+  format: sarifRule(
+    "policyc/unformatted",
+    "error",
+    "A policy file is not in the canonical layout",
+    "fmt --check found a policy file that policyc fmt (prettier with policyc's plugin) would change. Run policyc fmt on it.",
+    "Formatting",
+    "formatting",
+  ),
   stock: sarifRule(
     "policyc/stock-change",
     "note",
@@ -284,12 +292,12 @@ export function toSarif(input: DocumentInput): string {
     const rule = CHANGE_RULES[report.rule];
     rules.push(rule);
     for (const c of report.changes) {
-      const path = report.rule === "stock" ? c.path : `${report.root.replace(/\/+$/, "")}/${c.path}`;
+      const path = report.rule === "stock" || report.rule === "format" ? c.path : `${report.root.replace(/\/+$/, "")}/${c.path}`;
       results.push({
         ruleId: rule.id,
         level: rule.defaultConfiguration.level,
         message: {
-          text: `${path}: ${report.rule === "stock" ? (c.kind === "add" ? "new, no stock file" : "the policy's changes to the stock file") : CHANGE_WORDS[c.kind]}.`,
+          text: `${path}: ${report.rule === "format" ? "not formatted; policyc fmt would change it" : report.rule === "stock" ? (c.kind === "add" ? "new, no stock file" : "the policy's changes to the stock file") : CHANGE_WORDS[c.kind]}.`,
         },
         locations: [physical(artifactUri(path))],
         partialFingerprints: fingerprint(rule.id, path, c.kind, c.oldSha256 ?? "", c.newSha256 ?? ""),
