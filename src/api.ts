@@ -84,7 +84,10 @@ export interface CompileResult {
   /** No errors (warnings allowed): `files` and `manifest` are set. */
   ok: boolean;
   errors: number;
+  /** Warnings not acknowledged in the policy. */
   warnings: number;
+  /** Warnings acknowledged with `unsafe CODE "reason";`: in `diagnostics` with `suppressed` set. */
+  suppressed: number;
   /** In source order; at most 100 are kept (then a PC9001 warning counts the rest). */
   diagnostics: Diagnostic[];
   /** Empty when there are errors: policyc never produces part of a tree. */
@@ -110,14 +113,23 @@ function defaultTemplates(): string {
   return fileURLToPath(new URL("../templates", import.meta.url));
 }
 
-function resultOf(diagnostics: InternalDiagnostic[], errors: number, warnings: number): CompileResult {
-  return { ok: errors === 0, errors, warnings, diagnostics: diagnostics.map(diagnosticJson), files: [], manifest: null, hosts: null };
+function resultOf(diagnostics: InternalDiagnostic[], errors: number, warnings: number, suppressed = 0): CompileResult {
+  return {
+    ok: errors === 0,
+    errors,
+    warnings,
+    suppressed,
+    diagnostics: diagnostics.map(diagnosticJson),
+    files: [],
+    manifest: null,
+    hosts: null,
+  };
 }
 
 function compileBytes(path: string, bytes: Uint8Array, options: CompileOptions): CompileResult {
   const r = compilePipeline(path, bytes, { templates: options.templates ?? defaultTemplates() });
   const d = r.diagnostics;
-  const result = resultOf(d.sorted(), d.errorCount, d.warningCount);
+  const result = resultOf(d.sorted(), d.errorCount, d.warningCount, d.suppressedCount);
   if (!r.files || !r.build) return result;
   const hosts = r.build.hosts.some((h) => h.name !== null) ? r.build.hosts.map((h) => h.name!) : null;
   const manifest = makeManifest(path, hosts, r.files) as Manifest;

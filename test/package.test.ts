@@ -172,8 +172,10 @@ describe("the packed package, installed into an empty project", () => {
 const r = compile(${JSON.stringify(policy)}, { path: "site.policy" });
 const bad = compileFile("missing.policy");
 const f = await format("platform   debian;\\n");
+const acked = compile("platform debian;\\nmail {\\n  domain mx.example.test;\\n  listen smtp;\\n  auth mechanisms CRAM-MD5;\\n  unsafe PC4006 \\"legacy clients\\";\\n}\\n");
 console.log(JSON.stringify({ version, ok: r.ok, targets: r.files.map((x) => x.target), manifest: r.manifest.format,
-  bad: bad.diagnostics.map((d) => d.code), badOk: bad.ok, formatted: f.text }));
+  bad: bad.diagnostics.map((d) => d.code), badOk: bad.ok, formatted: f.text,
+  acked: [acked.warnings, acked.suppressed, acked.diagnostics[0].suppressed.justification] }));
 `,
     );
     writeFileSync(
@@ -193,6 +195,7 @@ format("users a=b;").then((f) => console.log(JSON.stringify({ ok: r.ok, errors: 
       bad: ["PC1010"],
       badOk: false,
       formatted: "platform debian;\n",
+      acked: [0, 1, "legacy clients"],
     });
     const cjs = ok("node", ["cjs.cjs"], project);
     expect(JSON.parse(cjs.stdout)).toEqual({
