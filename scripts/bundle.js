@@ -100,6 +100,9 @@ await build({
   entryPoints: { prettier: "src/format/plugin.ts", verify: "src/cli/verify.ts" },
   outdir: "dist",
   format: "esm",
+  // The plugin bundles prettier's doc builders (plain objects, the same in every prettier 3), so it
+  // loads wherever the prettier that runs it is installed: beside policyc, or only in the user's project.
+  external: common.external.filter((e) => !e.startsWith("prettier")),
 });
 
 // The API: ESM and CommonJS. format() imports the prettier plugin bundle lazily, like fmt.

@@ -8,7 +8,7 @@
  * (checked by hand; as a test it would cost another 50 s of npm install).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, tempDir } from "./helpers.js";
@@ -146,6 +146,19 @@ describe("the packed package, installed into an empty project", () => {
       /^policyc: fmt needs prettier 3, an optional peer dependency of policyc, and it is not installed: run npm install --save-dev prettier@3 in your project/,
     );
     expect(r.status).toBe(2);
+  });
+
+  it("fmt finds prettier in the current folder's project when there is none beside policyc (a global policyc)", () => {
+    const other = join(work, "other");
+    ok("mkdir", ["-p", join(other, "node_modules")], work);
+    symlinkSync(join(ROOT, "node_modules", "prettier"), join(other, "node_modules", "prettier"));
+    writeFileSync(join(other, "ugly.policy"), "platform   debian;\n");
+    const r = run(
+      process.execPath,
+      [join(project, "node_modules", "policyc", "bin", "policyc.js"), "fmt", "--check", "ugly.policy"],
+      other,
+    );
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, "ugly.policy\n", ""]);
   });
 
   it("fmt and the prettier plugin work once the project installs prettier", () => {

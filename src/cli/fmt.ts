@@ -162,7 +162,9 @@ export async function loadPrettier(): Promise<typeof import("prettier")> {
   } catch {
     try {
       const local = createRequire(join(process.cwd(), "policyc-fmt.js")).resolve("prettier");
-      prettier = (await import(pathToFileURL(local).href)) as typeof import("prettier");
+      const mod = (await import(pathToFileURL(local).href)) as typeof import("prettier") & { default?: typeof import("prettier") };
+      // The project's entry may be prettier's CommonJS one: its exports are the default export.
+      prettier = mod.default && typeof mod.default.format === "function" ? mod.default : mod;
     } catch {
       // Neither beside policyc nor in the current project.
     }
