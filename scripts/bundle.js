@@ -6,6 +6,8 @@
 //   dist/prettier.js  the prettier plugin (the package's "./prettier" export),
 //                     an ES module; `policyc fmt` imports it only when run.
 //   dist/verify.js    `policyc verify`, imported only when run.
+//   dist/lsp.js       `policyc lsp`, the language server with vscode-languageserver
+//                     bundled in, imported only when run.
 //   dist/api.js, dist/api.cjs, dist/api.d.ts, dist/api.d.cts
 //                     the programmatic API (the package's "." export), for
 //                     import and require; its types are emitted by tsc from
@@ -62,6 +64,9 @@ const lazyBundles = {
     b.onResolve({ filter: /\/format\/plugin\.js$/ }, (args) =>
       args.kind === "dynamic-import" ? { path: "./prettier.js", external: true } : undefined,
     );
+    b.onResolve({ filter: /\/lsp\/server\.js$/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: "./lsp.js", external: true } : undefined,
+    );
     b.onResolve({ filter: /^\.\/verify\.js$/ }, (args) =>
       args.kind === "dynamic-import" ? { path: "./verify.js", external: true } : undefined,
     );
@@ -97,7 +102,20 @@ await build({
 
 await build({
   ...common,
-  entryPoints: { prettier: "src/format/plugin.ts", verify: "src/cli/verify.ts" },
+  entryPoints: { verify: "src/cli/verify.ts", lsp: "src/lsp/server.ts" },
+  outdir: "dist",
+  format: "esm",
+  // The language server's formatting imports the plugin: dist/prettier.js, not a second copy.
+  plugins: [lazyBundles],
+  // vscode-languageserver is CommonJS that requires node built-ins: give the ES module a require().
+  banner: {
+    js: 'import { createRequire as __policyc_createRequire } from "node:module"; const require = __policyc_createRequire(import.meta.url);',
+  },
+});
+
+await build({
+  ...common,
+  entryPoints: { prettier: "src/format/plugin.ts" },
   outdir: "dist",
   format: "esm",
   // The plugin bundles prettier's doc builders (plain objects, the same in every prettier 3), so it

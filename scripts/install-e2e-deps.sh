@@ -2,18 +2,19 @@
 # Install what the end-to-end tests (test/e2e) need on Debian/Ubuntu: the real
 # m4 + sendmail + Cyrus SASL tools, swaks (with the Perl modules it needs for
 # DIGEST-MD5), pamtester, and ip (iproute2) and nsenter (util-linux) for the
-# private network namespace the SMTP tests run in. Idempotent: does nothing
+# private network namespace the SMTP tests run in, and neovim, whose built-in
+# LSP client drives policyc lsp in test/e2e/neovim.e2e.test.ts. Idempotent: does nothing
 # when all are present.
 # Run as root. The tests themselves also need root (unshare -m, mount --bind).
 set -euo pipefail
 
 # libsasl2-modules holds the PLAIN, LOGIN, CRAM-MD5 and DIGEST-MD5 plugins:
 # only a Recommends of libsasl2-2, so named here (some images lack it).
-PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl)
+PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl neovim)
 
 have_all() {
   local t
-  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare nsenter ip timeout openssl; do
+  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare nsenter ip timeout openssl nvim; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || return 1
   done
   [ -f /usr/share/sendmail/cf/m4/cf.m4 ] || return 1

@@ -140,7 +140,7 @@ describe("cli: fmt", () => {
  * with the closest command or option.
  */
 describe("cli: every command has the same shape", () => {
-  const COMMANDS = ["build", "check", "diff", "verify", "fmt"] as const;
+  const COMMANDS = ["build", "check", "diff", "verify", "fmt", "lsp"] as const;
   const helps = new Map<string, ReturnType<typeof runCli>>();
   const helpOf = (c: string) => helps.get(c) ?? helps.set(c, runCli([c, "--help"])).get(c)!;
   /** The options a command's help lists: [long flag, short flag or undefined, takes a value]. */
@@ -206,7 +206,7 @@ describe("cli: every command has the same shape", () => {
       const r = runCli([typo, "site.policy"]);
       expect([r.status, r.stdout], typo).toEqual([2, ""]);
       expect(r.stderr).toBe(
-        `policyc: unknown command "${typo}"; did you mean ${meant}? expected build, check, diff, verify, fmt.\nRun "policyc --help" for usage.\n`,
+        `policyc: unknown command "${typo}"; did you mean ${meant}? expected build, check, diff, verify, fmt, lsp.\nRun "policyc --help" for usage.\n`,
       );
     }
     expect(runCli(["frobnicate"]).stderr).not.toContain("did you mean");

@@ -1,5 +1,5 @@
 import { type DiagnosticBag, format, type Span } from "../diagnostics/diagnostic.js";
-import { type MessageDef, Messages } from "../diagnostics/messages.js";
+import { type MessageArgs, type MessageDef, Messages } from "../diagnostics/messages.js";
 import { OVERRIDABLE, type UnsafeOverride } from "./model.js";
 
 /**
@@ -22,7 +22,7 @@ export class CheckContext {
    * what is unsafe and why it was allowed, and the override counts as used.
    * README "Safety checks".
    */
-  reportSafety(def: MessageDef, span: Span, args: Record<string, string | number>): void {
+  reportSafety<T extends string>(def: MessageDef<T>, span: Span, args: MessageArgs<T>): void {
     const diagnostics = this.diagnostics;
     if ((OVERRIDABLE as readonly string[]).includes(def.code)) {
       const o = this.overrides.find(

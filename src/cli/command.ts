@@ -25,6 +25,7 @@ export interface Options {
   verbose?: boolean;
   help?: boolean;
   version?: boolean;
+  stdio?: boolean;
 }
 
 /** One option of a command: what the parser accepts and what the help says, from one row. */

@@ -2,7 +2,7 @@ import { type Dirent, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Diagnostic, DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { type Diagnostic, DiagnosticBag, diagnostic } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { decodeSource, parse } from "../syntax/parser.js";
 import { errnoWords } from "../diagnostics/errno.js";
@@ -192,9 +192,7 @@ function expand(arg: string): { paths: string[] } | { error: Diagnostic } {
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (e) {
-      const bag = new DiagnosticBag();
-      bag.report(Messages.UnreadableFile, undefined, { path: dir, reason: errnoWords(e) });
-      return bag.items[0];
+      return diagnostic(Messages.UnreadableFile, undefined, { path: dir, reason: errnoWords(e) });
     }
     for (const entry of entries) {
       const p = join(dir, entry.name);

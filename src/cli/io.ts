@@ -1,4 +1,4 @@
-import { type Diagnostic, DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { type Palette, plain, renderDiagnostic } from "../diagnostics/render.js";
 import { formatBytes, MAX_FILE_BYTES, NotRegularFileError, readCapped, readFailure, readRegularFile } from "../syntax/load.js";
@@ -30,16 +30,19 @@ export function palette(stream: NodeJS.WriteStream = process.stderr): Palette {
  */
 export function readPolicy(arg: string): { path: string; bytes: Uint8Array } | { error: Diagnostic } {
   const path = arg === "-" ? "<stdin>" : arg;
-  const bag = new DiagnosticBag();
   try {
     const bytes = arg === "-" ? readCapped(0, MAX_FILE_BYTES) : readRegularFile(arg, MAX_FILE_BYTES);
     if (bytes.length <= MAX_FILE_BYTES) return { path, bytes };
-    bag.report(Messages.FileTooLarge, undefined, { path: arg === "-" ? "standard input" : path, limit: formatBytes(MAX_FILE_BYTES) });
+    return {
+      error: diagnostic(Messages.FileTooLarge, undefined, {
+        path: arg === "-" ? "standard input" : path,
+        limit: formatBytes(MAX_FILE_BYTES),
+      }),
+    };
   } catch (e) {
-    if (e instanceof NotRegularFileError) bag.report(Messages.NotRegularFile, undefined, { path, what: e.what });
-    else bag.report(Messages.UnreadableFile, undefined, { path, reason: readFailure(e) });
+    if (e instanceof NotRegularFileError) return { error: diagnostic(Messages.NotRegularFile, undefined, { path, what: e.what }) };
+    return { error: diagnostic(Messages.UnreadableFile, undefined, { path, reason: readFailure(e) }) };
   }
-  return { error: bag.items[0]! };
 }
 
 /** Prints diagnostics to stderr with code frames, then a count line if any. */

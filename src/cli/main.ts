@@ -8,10 +8,11 @@ import { fmtSpec } from "./fmt.js";
 import { commandHelp, globalHelp } from "./help.js";
 import { allOptions, invoke, parserOptions, PSL_VERSION, usageLine, VERSION } from "./invoke.js";
 import { EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
+import { lspSpec } from "./lsp.js";
 import { verifySpec } from "./verify-spec.js";
 
 /** Every command, in help order: a new command is one file and one row here. */
-export const COMMANDS: readonly CommandSpec[] = [buildCommand, checkCommand, diffCommand, verifySpec, fmtSpec];
+export const COMMANDS: readonly CommandSpec[] = [buildCommand, checkCommand, diffCommand, verifySpec, fmtSpec, lspSpec];
 
 /** The command word among the arguments: the first one that is not an option or an option's value. */
 function findCommand(argv: string[]): { index: number; help: boolean; version: boolean } {

@@ -1,5 +1,5 @@
 import type { SourceFile } from "./source.js";
-import { type MessageDef, Messages } from "./messages.js";
+import { type MessageArgs, type MessageDef, Messages } from "./messages.js";
 
 export type Severity = "error" | "warning";
 
@@ -24,12 +24,25 @@ export interface Diagnostic {
 }
 
 /** Fills a catalogue template: `{name}` is replaced by args[name]. */
-export function format(def: MessageDef, args: Record<string, string | number>): string {
+export function format<T extends string>(def: MessageDef<T>, args: MessageArgs<T>): string {
   return def.text.replace(/\{(\w+)\}/g, (_, key: string) => {
-    const value = args[key];
+    const value = (args as Record<string, string | number | undefined>)[key];
     if (value === undefined) throw new Error(`policyc bug: message ${def.code} needs argument "${key}"`);
     return String(value);
   });
+}
+
+/** Makes one diagnostic from the catalogue: the only way a Diagnostic is made (DiagnosticBag.report uses it too). */
+export function diagnostic<T extends string>(
+  def: MessageDef<T>,
+  span: Span | undefined,
+  args: MessageArgs<T> = {} as MessageArgs<T>,
+  related?: Diagnostic["related"],
+): Diagnostic {
+  const d: Diagnostic = { code: def.code, severity: def.severity, message: format(def, args) };
+  if (span) d.span = span;
+  if (related) d.related = related;
+  return d;
 }
 
 /** The maximum number of diagnostics kept; more are counted, not stored. */
@@ -46,11 +59,13 @@ export class DiagnosticBag {
   suppressedCount = 0;
 
   /** Reports a catalogue message at a span. */
-  report(def: MessageDef, span: Span | undefined, args: Record<string, string | number> = {}, related?: Diagnostic["related"]): void {
-    const d: Diagnostic = { code: def.code, severity: def.severity, message: format(def, args) };
-    if (span) d.span = span;
-    if (related) d.related = related;
-    this.add(d);
+  report<T extends string>(
+    def: MessageDef<T>,
+    span: Span | undefined,
+    args: MessageArgs<T> = {} as MessageArgs<T>,
+    related?: Diagnostic["related"],
+  ): void {
+    this.add(diagnostic(def, span, args, related));
   }
 
   private readonly seen = new Set<string>();

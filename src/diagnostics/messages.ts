@@ -1,13 +1,35 @@
 import type { Severity } from "./diagnostic.js";
 
+/**
+ * The placeholders of a message template, as a union of their names:
+ * `"Cannot read {path}: {reason}."` gives `"path" | "reason"`. Braces around
+ * anything but a word (`\u{1 to 6 hex digits}`) are text, as in format().
+ */
+export type Placeholders<T extends string> = T extends `${string}{${infer K}}${infer Rest}`
+  ? K extends `${string}${" " | "{" | "\\"}${string}` | ""
+    ? Placeholders<Rest>
+    : K | Placeholders<Rest>
+  : never;
+
+/**
+ * The arguments a message needs: exactly its placeholders, so that a
+ * missing or misspelt argument fails to compile. A template only known as
+ * `string` (a definition passed around generically) takes any record.
+ */
+export type MessageArgs<T extends string> = string extends T
+  ? Record<string, string | number>
+  : [Placeholders<T>] extends [never]
+    ? Record<string, never>
+    : Record<Placeholders<T>, string | number>;
+
 /** One entry of the message catalogue: a stable code, a severity and a sentence template. */
-export interface MessageDef {
+export interface MessageDef<T extends string = string> {
   code: string;
   severity: Severity;
-  text: string;
+  text: T;
 }
 
-function def(code: string, severity: Severity, text: string): MessageDef {
+function def<const T extends string>(code: string, severity: Severity, text: T): MessageDef<T> {
   return { code, severity, text };
 }
 
@@ -15,7 +37,8 @@ function def(code: string, severity: Severity, text: string): MessageDef {
  * Every message policyc prints about a policy. Codes are stable: scripts and
  * CI annotations may match on them. Ranges: PC1xxx input and syntax, PC2xxx
  * names, PC3xxx values and structure, PC4xxx safety, PC5xxx templates and
- * output, PC9xxx about policyc itself. The README lists them all.
+ * output, PC6xxx assertions and questions about a policy, PC7xxx import,
+ * PC9xxx about policyc itself. The README lists them all.
  */
 export const Messages = {
   // PC1xxx: reading and parsing

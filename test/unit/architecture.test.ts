@@ -6,7 +6,8 @@ import { ROOT } from "../helpers.js";
 /**
  * README "Architecture": each phase is a folder of src/ and data flows
  * forward only. A phase may import itself and the phases before it; the
- * formatter and verify stand beside the pipeline and take only what they name.
+ * formatter, verify and the language server stand beside the pipeline and
+ * take only what they name.
  */
 const ALLOWED: Record<string, string[]> = {
   diagnostics: [],
@@ -16,7 +17,8 @@ const ALLOWED: Record<string, string[]> = {
   output: ["diagnostics", "targets"],
   format: ["diagnostics", "syntax"],
   verify: ["diagnostics", "syntax"],
-  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "compile.js"],
+  lsp: ["diagnostics", "syntax", "check", "format", "compile.js"],
+  cli: ["diagnostics", "syntax", "check", "targets", "output", "format", "verify", "lsp", "compile.js"],
 };
 
 const SRC = join(ROOT, "src");
