@@ -8,16 +8,54 @@
 //   dist/verify.js    `policyc verify`, imported only when run.
 //   dist/lsp.js       `policyc lsp`, the language server with vscode-languageserver
 //                     bundled in, imported only when run.
+//   dist/api.js, dist/api.cjs, dist/api.d.ts, dist/api.d.cts
+//                     the programmatic API (the package's "." export), for
+//                     import and require; its types are emitted by tsc from
+//                     src/api.ts, which declares every type it exports.
 //
 // prettier and diff stay external: loaded from node_modules, and only by
 // the commands that need them (fmt; build --check and diff); so does tldts,
 // loaded only for a policy with relay domains (src/check/rules/NoOpenRelayRule.ts).
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
-const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+const { version, homepage } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 // The Public Suffix List policyc checks relay domains against (PC4101) is tldts's copy.
 const tldtsVersion = JSON.parse(readFileSync(new URL("../node_modules/tldts/package.json", import.meta.url), "utf8")).version;
+
+/** GitHub's anchor of a README heading: lower case, punctuation dropped, spaces as hyphens. */
+function anchorOf(heading) {
+  return heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, "")
+    .replace(/ /g, "-");
+}
+
+/**
+ * The SARIF rule metadata of each diagnostic code, from the README (the contract): its meaning
+ * in the "Diagnostic codes" table, and the first section besides that table that names the code.
+ */
+function readmeRules() {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const sections = [];
+  let current = { heading: "", text: "" };
+  for (const line of readme.split("\n")) {
+    const h = /^#{2,4} (.+)$/.exec(line);
+    if (h) sections.push((current = { heading: h[1].trim(), text: "" }));
+    else current.text += line + "\n";
+  }
+  const rules = {};
+  const table = sections.find((s) => s.heading === "Diagnostic codes");
+  for (const m of table.text.matchAll(/^\| (PC\d{4}) \| (?:error|warning) \| (.+) \|$/gm)) {
+    const code = m[1];
+    const home = sections.find((s) => s !== table && new RegExp(`\\b${code}\\b`).test(s.text)) ?? table;
+    rules[code] = { meaning: m[2].replace(/`/g, ""), section: home.heading, anchor: anchorOf(home.heading) };
+  }
+  return rules;
+}
 
 /** Resolves the lazy imports to the bundles beside the CLI bundle. */
 const lazyBundles = {
@@ -40,7 +78,12 @@ const common = {
   platform: "node",
   target: "node20",
   external: ["prettier", "prettier/*", "diff", "tldts"],
-  define: { __POLICYC_VERSION__: JSON.stringify(version), __TLDTS_VERSION__: JSON.stringify(tldtsVersion) },
+  define: {
+    __POLICYC_VERSION__: JSON.stringify(version),
+    __TLDTS_VERSION__: JSON.stringify(tldtsVersion),
+    __POLICYC_HOMEPAGE__: JSON.stringify(homepage),
+    __POLICYC_RULES__: JSON.stringify(readmeRules()),
+  },
   logLevel: "warning",
   legalComments: "none",
 };
@@ -59,7 +102,7 @@ await build({
 
 await build({
   ...common,
-  entryPoints: { prettier: "src/format/plugin.ts", verify: "src/cli/verify.ts", lsp: "src/lsp/server.ts" },
+  entryPoints: { verify: "src/cli/verify.ts", lsp: "src/lsp/server.ts" },
   outdir: "dist",
   format: "esm",
   // The language server's formatting imports the plugin: dist/prettier.js, not a second copy.
@@ -69,3 +112,69 @@ await build({
     js: 'import { createRequire as __policyc_createRequire } from "node:module"; const require = __policyc_createRequire(import.meta.url);',
   },
 });
+
+await build({
+  ...common,
+  entryPoints: { prettier: "src/format/plugin.ts" },
+  outdir: "dist",
+  format: "esm",
+  // The plugin bundles prettier's doc builders (plain objects, the same in every prettier 3), so it
+  // loads wherever the prettier that runs it is installed: beside policyc, or only in the user's project.
+  external: common.external.filter((e) => !e.startsWith("prettier")),
+});
+
+// The API: ESM and CommonJS. format() imports the prettier plugin bundle lazily, like fmt.
+await build({
+  ...common,
+  entryPoints: { api: "src/api.ts" },
+  outdir: "dist",
+  format: "esm",
+  plugins: [lazyBundles],
+});
+await build({
+  ...common,
+  entryPoints: { api: "src/api.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  plugins: [lazyBundles],
+  define: { ...common.define, "import.meta.url": "__policyc_url" },
+  banner: { js: 'const __policyc_url = require("node:url").pathToFileURL(__filename).href;' },
+});
+
+// Its declarations: src/api.ts declares every type it exports, so api.d.ts stands alone.
+const types = mkdtempSync(join(tmpdir(), "policyc-api-types-"));
+const tsc = spawnSync(
+  process.execPath,
+  [
+    "node_modules/typescript/bin/tsc",
+    "src/api.ts",
+    "--ignoreConfig",
+    "--declaration",
+    "--emitDeclarationOnly",
+    "--outDir",
+    types,
+    "--rootDir",
+    "src",
+    "--module",
+    "nodenext",
+    "--moduleResolution",
+    "nodenext",
+    "--target",
+    "es2022",
+    "--strict",
+    "--skipLibCheck",
+    "--types",
+    "node",
+  ],
+  { stdio: "inherit" },
+);
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+const declarations = readFileSync(join(types, "api.d.ts"), "utf8");
+if (/^import|\bimport\(/m.test(declarations.replace(/import\("prettier"\)/g, ""))) {
+  console.error("dist/api.d.ts would import the compiler's internals; declare the type in src/api.ts instead.");
+  process.exit(1);
+}
+copyFileSync(join(types, "api.d.ts"), "dist/api.d.ts");
+copyFileSync(join(types, "api.d.ts"), "dist/api.d.cts");
+rmSync(types, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSy
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, tempDir } from "./helpers.js";
+import { checkedDocument } from "./documents.js";
 
 const lastLine = (s: string) => s.trimEnd().split("\n").pop();
 
@@ -276,8 +277,8 @@ describe("cli: --format json and sarif print exactly one document on stdout, for
     for (const format of ["json", "sarif"]) {
       const { r } = inFolder([...args, "--format", format]);
       expect(r.status, `${args.join(" ")} --format ${format}: ${r.stderr}`).toBe(status);
-      // JSON.parse refuses two documents, or a document with anything before or after it.
-      const doc = JSON.parse(r.stdout);
+      // One document (JSON.parse refuses two, or anything before or after one), valid against its schema or GitHub's SARIF rules.
+      const doc = checkedDocument(r.stdout);
       if (format === "sarif") expect(doc.version).toBe("2.1.0");
       else if (args[0] === "verify") expect([doc.format, doc.ok]).toEqual(["policyc-verify", false]);
       else {
@@ -352,12 +353,12 @@ describe("cli: verify --format json and --quiet on the real sendmail", () => {
       expect(runCli(["build", "examples/cookbook.policy", "-o", out, "-q"]).status).toBe(0);
       const r = runCli(["verify", out, "--format", "json"]);
       expect(r.status, r.stderr).toBe(0);
-      const doc = JSON.parse(r.stdout);
+      const doc = checkedDocument(r.stdout);
       expect([doc.format, doc.version, doc.ok, doc.problems]).toEqual(["policyc-verify", 1, true, []]);
       expect(doc.results.length).toBeGreaterThan(5);
       expect(doc.results.every((c: { ok: boolean; outcome: string; expect: string }) => c.ok && c.outcome === c.expect)).toBe(true);
       expect(doc.results.some((c: { group: string; outcome: string }) => c.group === "foreign" && c.outcome === "refused")).toBe(true);
-      const sarif = JSON.parse(runCli(["verify", out, "--format", "sarif"]).stdout);
+      const sarif = checkedDocument(runCli(["verify", out, "--format", "sarif"]).stdout);
       expect(sarif.runs[0].results).toEqual([]);
       expect(runCli(["verify", out, "-q"])).toEqual({ status: 0, stdout: "", stderr: "" });
     },
@@ -373,7 +374,7 @@ describe("cli: verify --format json and --quiet on the real sendmail", () => {
       writeFileSync(mc, readFileSync(mc, "utf8").replace(/^MAILER\(/m, "FEATURE(`promiscuous_relay')dnl\nMAILER("));
       const r = runCli(["verify", out, "--format", "json"]);
       expect(r.status).toBe(1);
-      const doc = JSON.parse(r.stdout);
+      const doc = checkedDocument(r.stdout);
       expect(doc.ok).toBe(false);
       expect(doc.results.find((c: { group: string }) => c.group === "foreign")).toMatchObject({
         ok: false,
@@ -384,7 +385,7 @@ describe("cli: verify --format json and --quiet on the real sendmail", () => {
       expect(quiet.status).toBe(1);
       expect(quiet.stdout).toMatch(/^FAIL  foreign recipient /);
       expect(quiet.stdout).not.toMatch(/^ok /m);
-      const sarif = JSON.parse(runCli(["verify", out, "--format", "sarif"]).stdout);
+      const sarif = checkedDocument(runCli(["verify", out, "--format", "sarif"]).stdout);
       expect(sarif.runs[0].results.map((x: { ruleId: string }) => x.ruleId)).toContain("verify/foreign");
     },
     60_000,

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { depfile, escape, unrepresentable } from "../src/output/depfile.js";
 import { CLI, readTree, ROOT, runCli, tempDir } from "./helpers.js";
+import { checkedDocument, schemaErrors } from "./documents.js";
 
 const lastLine = (s: string) => s.trimEnd().split("\n").pop();
 const P = "platform debian;\n";
@@ -140,6 +141,7 @@ describe("workflow: diagnostics for machines", () => {
   it("prints a stable JSON document", () => {
     const dir = repo({ "bad.policy": bad });
     const r = runCli(["check", "bad.policy", "--format", "json"], { cwd: dir });
+    checkedDocument(r.stdout);
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toEqual({
       format: "policyc-diagnostics",
@@ -161,7 +163,7 @@ describe("workflow: diagnostics for machines", () => {
 
   it("prints SARIF 2.1.0 with the policy line as the region", () => {
     const dir = repo({ "bad.policy": bad });
-    const sarif = JSON.parse(runCli(["check", "bad.policy", "--format", "sarif"], { cwd: dir }).stdout);
+    const sarif = checkedDocument(runCli(["check", "bad.policy", "--format", "sarif"], { cwd: dir }).stdout);
     expect(sarif.version).toBe("2.1.0");
     expect(sarif.runs[0].tool.driver.name).toBe("policyc");
     expect(sarif.runs[0].results).toEqual([
@@ -177,6 +179,7 @@ describe("workflow: diagnostics for machines", () => {
             },
           },
         ],
+        partialFingerprints: { "policyc/v1": expect.stringMatching(/^[0-9a-f]{32}$/) },
       },
     ]);
   });
@@ -235,6 +238,7 @@ describe("workflow: hosts", () => {
     expect(files).toContain("mx1/etc/pam.d/imap");
     expect(files).not.toContain("mx2/etc/pam.d/imap");
     const manifest = JSON.parse(readFileSync(join(out, ".policyc/manifest.json"), "utf8"));
+    expect(schemaErrors("manifest", manifest)).toEqual([]);
     expect(manifest.hosts).toEqual(["mx1", "mx2", "shell1"]);
     expect(manifest.files.find((f: { path: string }) => f.path === "mx1/etc/imapd.acl")).toMatchObject({
       host: "mx1",

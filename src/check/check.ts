@@ -16,6 +16,7 @@ import { scopes } from "./scopes.js";
  */
 export function check(program: Program, diagnostics: DiagnosticBag): Build {
   const models = scopes(program);
+  const start = diagnostics.items.length;
   const programContext = new CheckContext(diagnostics, []);
   for (const rule of programRules) rule(program, models, programContext);
   const build: Build = { hosts: [] };
@@ -25,6 +26,7 @@ export function check(program: Program, diagnostics: DiagnosticBag): Build {
     const model = lowered.model;
     if (!model) continue;
     for (const rule of rules) rule(model, ctx);
+    ctx.acknowledgeWarnings(start);
     reportUnusedOverrides(ctx);
     build.hosts.push({ name: lowered.host, model });
   }

@@ -41,6 +41,27 @@ export class CheckContext {
     diagnostics.report(def, span, args);
   }
 
+  /**
+   * Marks the warnings (from `from` on in the bag) that an `unsafe CODE
+   * "reason";` of this model acknowledges, in its block or an enclosing one:
+   * they stay in machine output as suppressed and no longer count. README
+   * "Safety checks".
+   */
+  acknowledgeWarnings(from: number): void {
+    const items = this.diagnostics.items;
+    for (let i = from; i < items.length; i++) {
+      const d = items[i]!;
+      if (d.severity !== "warning" || d.suppressed || !d.span) continue;
+      const span = d.span;
+      const o = this.overrides.find(
+        (o) => o.code === d.code && o.scope.file === span.file && o.scope.start <= span.start && span.end <= o.scope.end,
+      );
+      if (!o) continue;
+      this.used.add(o);
+      this.diagnostics.suppress(d, o.reason, o.span);
+    }
+  }
+
   /** The overrides no safety check has used so far. */
   unused(): UnsafeOverride[] {
     return this.overrides.filter((o) => !this.used.has(o));

@@ -1,3 +1,4 @@
+import { Messages } from "../diagnostics/messages.js";
 /**
  * The checked model: what the policy means, with every name resolved and
  * every value validated. Targets read only this, never the AST. Each object
@@ -44,6 +45,15 @@ export interface Model {
 
 /** Safety checks a policy may override, visibly, with `unsafe CODE "reason";`. */
 export const OVERRIDABLE = ["PC4101", "PC4102", "PC4105", "PC4115"] as const;
+
+/**
+ * Warnings a policy may acknowledge with `unsafe CODE "reason";` (README
+ * "Safety checks"): every warning of the catalogue but those about unsafe
+ * itself and about policyc (PC4100, PC4103, PC9001).
+ */
+export const ACKNOWLEDGEABLE: readonly string[] = Object.values(Messages)
+  .filter((d) => d.severity === "warning" && !["PC4100", "PC4103", "PC9001"].includes(d.code))
+  .map((d) => d.code);
 
 export interface UnsafeOverride {
   code: string;

@@ -5,13 +5,14 @@ import { depfile, unrepresentable } from "../output/depfile.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { LOCK_PATH, LockBusy } from "../output/lock.js";
 import { MANIFEST_PATH, makeManifest } from "../output/manifest.js";
-import { renderPatch } from "../output/patch.js";
+import { renderPatches } from "../output/patch.js";
 import { compareTree, isSystemRoot, staleFiles, strayFiles } from "../output/tree.js";
 import { commitBuild } from "../output/transaction.js";
 import { OutputError } from "../output/write.js";
 import { errnoWords } from "../diagnostics/errno.js";
-import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
+import { changeJson } from "./report.js";
 
 /** A path for a make rule: relative to the current folder when inside it. */
 function makePath(p: string): string {
@@ -42,10 +43,11 @@ this machine's own / unless --allow-system-root is given.`,
     { name: "check", help: "write nothing: print a diff and exit 1 if OUT is out of date" },
     { name: "verbose", short: "v", help: "list every file written, unchanged or removed" },
     { name: "allow-system-root", help: "let OUT be this machine's own / (refused otherwise)" },
+    MAX_WARNINGS_OPTION,
     TEMPLATES_OPTION,
   ],
   exits: {
-    errors: "errors in the policy, a failed write, or an out-of-date OUT (--check)",
+    errors: "errors in the policy (or more warnings than --max-warnings), a failed write, or an out-of-date OUT (--check)",
     usage: "wrong usage or an unreadable policy file",
   },
   takesPolicy: true,
@@ -91,11 +93,13 @@ async function build(ctx: CommandContext): Promise<number> {
         : strayFiles(out, new Set([...files.map((f) => f.path), ...stale.removable])).filter(
             (p) => !leftovers.temporaries.includes(resolve(out, p)), // PC5012 reports those
           );
+      const patches = changes.length ? await renderPatches(changes, { a: "a", b: "b" }) : [];
+      ctx.changes = { rule: "out-of-date", root: out, changes: changes.map((c, i) => changeJson(c, patches[i]!)) };
       if (changes.length === 0 && !hasLeftovers(leftovers) && !stray.length) {
         ctx.say(`policyc: ${out} is up to date (${files.length} files).`);
         return EXIT_OK;
       }
-      if (changes.length) ctx.out(await renderPatch(changes, { a: "a", b: "b" }));
+      if (changes.length) ctx.out(patches.join(""));
       if (hasLeftovers(leftovers))
         fail((bag) => bag.report(Messages.OutputInterrupted, undefined, { out, what: describeLeftovers(leftovers) }));
       if (stray.length) fail((bag) => stray.forEach((path) => bag.report(Messages.OutputStray, undefined, { out, path: join(out, path) })));

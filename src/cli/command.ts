@@ -4,8 +4,9 @@ import { compile, type CompileResult } from "../compile.js";
 import { type Diagnostic, DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { Program } from "../syntax/load.js";
 import type { OutputFile } from "../targets/Target.js";
-import { countLine, EXIT_OK, EXIT_USAGE, readPolicy } from "./io.js";
-import { type Format, report } from "./report.js";
+import { countLine, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
+import { Messages } from "../diagnostics/messages.js";
+import { type ChangeReport, type Format, report } from "./report.js";
 
 /** Every option any command takes; each command's table says which are its own. */
 export interface Options {
@@ -21,6 +22,7 @@ export interface Options {
   platform?: string;
   "allow-lossy"?: boolean;
   "allow-system-root"?: boolean;
+  "max-warnings"?: string;
   format?: string;
   quiet?: boolean;
   verbose?: boolean;
@@ -91,6 +93,21 @@ export const TEMPLATES_OPTION: OptionSpec = {
   help: "templates folder with one folder per platform\n(default: the templates shipped with policyc)",
 };
 
+/** CI's limit on warnings (like eslint's): more fail the command (PC5050) and build writes nothing. */
+export const MAX_WARNINGS_OPTION: OptionSpec = {
+  name: "max-warnings",
+  value: "N",
+  help: "fail (exit 1, nothing written) with more than N warnings",
+};
+
+/** The --max-warnings limit, or undefined; a UsageError for anything but a whole number from 0. */
+export function maxWarnings(options: Options): number | undefined {
+  const raw = options["max-warnings"];
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--max-warnings takes a whole number of warnings from 0, not "${raw}".`);
+  return Number(raw);
+}
+
 /** A successful compile: there were no errors. */
 export interface Compiled {
   files: OutputFile[];
@@ -117,6 +134,8 @@ export interface CommandContext {
   report(diagnostics: DiagnosticBag | Diagnostic[]): void;
   /** Output for people (a patch, a file list): stdout for --format human, stderr when stdout holds a document. */
   out(text: string): void;
+  /** What a comparing command (build --check, diff) found: part of the machine document. */
+  changes?: ChangeReport;
   /** Replaces the diagnostics document a machine format prints at the end (verify prints its cases). */
   document?: (format: Exclude<Format, "human">) => string;
   /** Prints the document of a machine format: once, at the end of the command. */
@@ -139,6 +158,7 @@ export function makeContext(
   const gathered: Diagnostic[] = [];
   let errors = 0;
   let warnings = 0;
+  let suppressed = 0;
   let flushed = false;
   const ctx: CommandContext = {
     command,
@@ -159,7 +179,8 @@ export function makeContext(
       const e = diagnostics instanceof DiagnosticBag ? diagnostics.errorCount : items.filter((d) => d.severity === "error").length;
       errors += e;
       warnings += diagnostics instanceof DiagnosticBag ? diagnostics.warningCount : items.length - e;
-      if (format === "human") report("human", items, e, 0, version);
+      if (diagnostics instanceof DiagnosticBag) suppressed += diagnostics.suppressedCount;
+      if (format === "human") report("human", { diagnostics: items, errors: e, warnings: 0, version });
       else gathered.push(...items);
     },
     flush() {
@@ -169,7 +190,7 @@ export function makeContext(
         process.stdout.write(ctx.document(format));
         return;
       }
-      report(format, gathered, errors, warnings, version);
+      report(format, { diagnostics: gathered, errors, warnings, suppressed, version, changes: ctx.changes, subject: positionals[0] });
     },
     compile(opts = {}): Compiled | undefined {
       const input = readPolicy(positionals[0]!);
@@ -178,9 +199,14 @@ export function makeContext(
         ctx.exitCode = EXIT_USAGE;
         return undefined;
       }
+      const limit = maxWarnings(options);
       const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates(), ...opts });
       ctx.lastResult = result;
       const d = result.diagnostics;
+      if (limit !== undefined && result.files && d.warningCount > limit) {
+        d.report(Messages.TooManyWarnings, undefined, { warnings: countLine(0, d.warningCount), max: limit });
+        delete result.files;
+      }
       ctx.report(d);
       if (!result.files) {
         if (format === "human") process.stderr.write(`policyc: ${countLine(d.errorCount, d.warningCount)}; nothing written.\n`);

@@ -3,11 +3,12 @@ import { dirname, join } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
-import { renderPatch } from "../output/patch.js";
+import { renderPatches } from "../output/patch.js";
 import { DEPLOYED_RECORD, parseDeployed } from "../output/manifest.js";
 import { type Change, compareTree, isSystemRoot } from "../output/tree.js";
 import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
+import { changeJson } from "./report.js";
 
 /**
  * `policyc diff POLICY --root DIR [--host NAME]`: what is deployed under DIR against what the policy produces.
@@ -78,12 +79,14 @@ async function diff(ctx: CommandContext): Promise<number> {
     bag.report(Messages.OutputInterrupted, undefined, { out: root, what: describeLeftovers(leftovers) });
     ctx.report(bag);
   }
+  const patches = changes.length ? await renderPatches(changes, { a: "deployed", b: "policy" }) : [];
+  ctx.changes = { rule: "drift", root, changes: changes.map((c, i) => changeJson(c, patches[i]!)) };
   if (changes.length === 0) {
     if (hasLeftovers(leftovers)) return EXIT_ERRORS;
     ctx.say(`policyc: ${root} matches the policy (${files.length} files).`);
     return EXIT_OK;
   }
-  ctx.out(await renderPatch(changes, { a: "deployed", b: "policy" }));
+  ctx.out(patches.join(""));
   const missing = changes.filter((c) => c.kind === "add").length;
   const edited = changes.filter((c) => c.kind === "modify").length;
   const modes = changes.filter((c) => c.kind === "mode").length;
@@ -125,7 +128,9 @@ async function stockDiff(ctx: CommandContext, files: { path: string; content: st
         ? { path: f.path, kind: "add", after: f.content, modeAfter: f.mode }
         : { path: f.path, kind: "modify", before: f.stock, after: f.content, modeBefore: f.mode, modeAfter: f.mode },
     );
-  ctx.out(await renderPatch(changes, { a: "stock", b: "policy" }));
+  const patches = await renderPatches(changes, { a: "stock", b: "policy" });
+  ctx.changes = { rule: "stock", root: "stock", changes: changes.map((c, i) => changeJson(c, patches[i]!)) };
+  ctx.out(patches.join(""));
   const stocked = changes.filter((c) => c.kind === "modify").length;
   ctx.say(
     `policyc: ${stocked} file${stocked === 1 ? "" : "s"} built from the distribution's stock files, ${changes.length - stocked} new.`,

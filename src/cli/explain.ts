@@ -119,7 +119,14 @@ function explain(ctx: CommandContext): number {
           version: 1,
           answers: answers.map((a) => (a.kind === "pam" ? pamJson(a) : mailJson(a))),
           ok,
-          diagnostics: JSON.parse(toJson(compiled.result.diagnostics.sorted(), 0, compiled.result.diagnostics.warningCount)).diagnostics,
+          diagnostics: JSON.parse(
+            toJson({
+              diagnostics: compiled.result.diagnostics.sorted(),
+              errors: 0,
+              warnings: compiled.result.diagnostics.warningCount,
+              version: ctx.version,
+            }),
+          ).diagnostics,
         },
         null,
         2,

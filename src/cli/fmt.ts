@@ -1,11 +1,16 @@
 import { type Dirent, readdirSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Diagnostic, DiagnosticBag, diagnostic } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { decodeSource, parse } from "../syntax/parser.js";
 import { errnoWords } from "../diagnostics/errno.js";
 import { type CommandContext, type CommandSpec, makeContext } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
+import { renderPatches } from "../output/patch.js";
+import type { Change } from "../output/tree.js";
+import { changeJson } from "./report.js";
 
 /** Options of `policyc fmt`. */
 export interface FmtOptions {
@@ -55,6 +60,7 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
     status = Math.max(status, code);
   };
 
+  const unformatted: Change[] = [];
   const paths = new Set<string>();
   for (const arg of files) {
     const found = expand(arg);
@@ -66,16 +72,9 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
     }
   }
 
-  let prettier: typeof import("prettier");
-  let plugin: import("prettier").Plugin;
-  try {
-    prettier = await import("prettier");
-    // In dist/policyc.cjs this is dist/prettier.js: the very plugin prettier users load (scripts/bundle.js).
-    plugin = (await import("../format/plugin.js")).default;
-  } catch (e) {
-    process.stderr.write(`policyc: fmt needs prettier 3 (npm install prettier): ${(e as Error).message}\n`);
-    return EXIT_USAGE;
-  }
+  const prettier = await loadPrettier();
+  // In dist/policyc.cjs this is dist/prettier.js: the very plugin prettier users load (scripts/bundle.js).
+  const plugin: import("prettier").Plugin = (await import("../format/plugin.js")).default;
 
   for (const path of paths) {
     const input = readPolicy(path);
@@ -125,6 +124,7 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
     }
     if (formatted === file.text) continue;
     if (check) {
+      unformatted.push({ path, kind: "modify", before: file.text, after: formatted });
       ctx.out(`${path}\n`);
       fail(EXIT_ERRORS);
       continue;
@@ -138,7 +138,43 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
       fail(EXIT_ERRORS);
     }
   }
+  if (check && ctx.format !== "human") {
+    // The machine document lists each file that would change, with the patch formatting would apply.
+    const patches = unformatted.length ? await renderPatches(unformatted, { a: "a", b: "b" }) : [];
+    ctx.changes = { rule: "format", root: ".", changes: unformatted.map((c, i) => changeJson(c, patches[i]!)) };
+  }
   return status;
+}
+
+/** What to run to get prettier, in every message about it. */
+const INSTALL_PRETTIER = "npm install --save-dev prettier@3 in your project (policyc build, check, diff and verify do not need it)";
+
+/**
+ * prettier 3, an optional peer dependency (README "Install"): from beside
+ * policyc, else from the current folder's project (a global policyc in a
+ * repository that has prettier). Missing or another major version is a usage
+ * error (exit 2) that says what to install.
+ */
+export async function loadPrettier(): Promise<typeof import("prettier")> {
+  let prettier: typeof import("prettier") | undefined;
+  try {
+    prettier = await import("prettier");
+  } catch {
+    try {
+      const local = createRequire(join(process.cwd(), "policyc-fmt.js")).resolve("prettier");
+      const mod = (await import(pathToFileURL(local).href)) as typeof import("prettier") & { default?: typeof import("prettier") };
+      // The project's entry may be prettier's CommonJS one: its exports are the default export.
+      prettier = mod.default && typeof mod.default.format === "function" ? mod.default : mod;
+    } catch {
+      // Neither beside policyc nor in the current project.
+    }
+  }
+  if (!prettier)
+    throw new UsageError(`fmt needs prettier 3, an optional peer dependency of policyc, and it is not installed: run ${INSTALL_PRETTIER}.`);
+  const version = String((prettier as { version?: unknown }).version ?? "");
+  if (!version.startsWith("3."))
+    throw new UsageError(`fmt needs prettier 3, but prettier ${version || "of an unknown version"} is installed: run ${INSTALL_PRETTIER}.`);
+  return prettier;
 }
 
 /** The files an argument names: itself, or for a folder every *.policy file under it, sorted. */

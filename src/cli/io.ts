@@ -46,7 +46,9 @@ export function readPolicy(arg: string): { path: string; bytes: Uint8Array } | {
 }
 
 /** Prints diagnostics to stderr with code frames, then a count line if any. */
-export function printDiagnostics(diagnostics: Diagnostic[], colours: Palette = palette()): void {
+export function printDiagnostics(all: Diagnostic[], colours: Palette = palette()): void {
+  // Warnings the policy acknowledged (unsafe CODE "reason";) are for machine output only.
+  const diagnostics = all.filter((d) => !d.suppressed);
   if (diagnostics.length === 0) return;
   process.stderr.write(diagnostics.map((d) => renderDiagnostic(d, colours)).join("\n\n") + "\n");
 }

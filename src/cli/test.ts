@@ -40,7 +40,14 @@ function test(ctx: CommandContext): number {
   }
   if (ctx.format === "json") {
     ctx.document = () => {
-      const doc = JSON.parse(toJson(result!.diagnostics.sorted(), result!.diagnostics.errorCount, result!.diagnostics.warningCount));
+      const doc = JSON.parse(
+        toJson({
+          diagnostics: result!.diagnostics.sorted(),
+          errors: result!.diagnostics.errorCount,
+          warnings: result!.diagnostics.warningCount,
+          version: ctx.version,
+        }),
+      );
       doc.assertions = results.map((r) => ({
         location: { file: r.assertion.span.file.path, ...r.assertion.span.file.position(r.assertion.span.start) },
         text: r.assertion.text,

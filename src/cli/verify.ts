@@ -2,6 +2,7 @@ import { formatReport, type VerifyReport, verifyTree, VerifySetupError } from ".
 import type { CommandContext } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import { invoke } from "./invoke.js";
+import { artifactUri, fingerprint, sarifLog, sarifRule } from "./report.js";
 import { verifySpec } from "./verify-spec.js";
 
 /** The JSON form of a run: the report as verifyTree returns it, under a format and version. */
@@ -9,24 +10,49 @@ function verifyJson(report: VerifyReport): string {
   return JSON.stringify({ format: "policyc-verify", version: 1, ...report }, null, 2) + "\n";
 }
 
-/** SARIF 2.1.0: one result per failed check and per problem. */
+/** SARIF 2.1.0: one result per failed check and per problem, each at the tree's sendmail.mc (GitHub needs a location, GH1015). */
 function verifySarif(report: VerifyReport, version: string): string {
+  const mc = artifactUri(`${report.tree.replace(/\/+$/, "")}/etc/mail/sendmail.mc`);
+  const at = [{ physicalLocation: { artifactLocation: { uri: mc } } }];
   const failed = report.results.filter((r) => !r.ok);
   const results = [
     ...failed.map((r) => ({
       ruleId: `verify/${r.group}`,
       level: "error",
       message: { text: `${r.title}: ${r.outcome}, expected ${r.expect}: ${r.summary}` },
+      locations: at,
+      partialFingerprints: fingerprint(`verify/${r.group}`, mc, r.title),
     })),
-    ...report.problems.map((p) => ({ ruleId: "verify/problem", level: "error", message: { text: p } })),
+    ...report.problems.map((p) => ({
+      ruleId: "verify/problem",
+      level: "error",
+      message: { text: p },
+      locations: at,
+      partialFingerprints: fingerprint("verify/problem", mc, p),
+    })),
   ];
-  const rules = [...new Set(results.map((r) => r.ruleId))].sort().map((id) => ({ id }));
-  const sarif = {
-    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [{ tool: { driver: { name: "policyc", version, rules } }, results }],
-  };
-  return JSON.stringify(sarif, null, 2) + "\n";
+  const rules = [...new Set(results.map((r) => r.ruleId))]
+    .sort()
+    .map((id) =>
+      id === "verify/problem"
+        ? sarifRule(
+            id,
+            "error",
+            "policyc verify could not run sendmail on the tree, or m4 or sendmail reported a problem",
+            "verify expands the tree's sendmail.mc with m4, builds its access map and runs sendmail's address test mode; a warning of m4, an unsafe construct in the tree or a missing tool is a problem.",
+            "Command line",
+            "command-line",
+          )
+        : sarifRule(
+            id,
+            "error",
+            `A sendmail check of the ${id.slice("verify/".length)} group failed`,
+            `verify ran sendmail's check_rcpt ruleset (sendmail -bt) on the tree and the answer was not the one the policy requires: a foreign recipient must be refused, local recipients, trusted AUTH mechanisms, relay domains and relay networks accepted.`,
+            "Command line",
+            "command-line",
+          ),
+    );
+  return sarifLog(version, rules, results);
 }
 
 /** Runs verify on a parsed command line (the command's run, loaded on first use). */

@@ -19,6 +19,8 @@ export interface Diagnostic {
   span?: Span;
   /** Further sentences, each optionally pointing elsewhere (e.g. the first definition). */
   related?: { message: string; span?: Span }[];
+  /** A warning the policy acknowledged with `unsafe CODE "reason";`: kept in machine output as suppressed, not counted, not printed. */
+  suppressed?: { justification: string; span: Span };
 }
 
 /** Fills a catalogue template: `{name}` is replaced by args[name]. */
@@ -51,7 +53,10 @@ export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
   private dropped = 0;
   errorCount = 0;
+  /** Warnings not acknowledged: what --max-warnings counts. */
   warningCount = 0;
+  /** Warnings acknowledged in the policy (`unsafe CODE "reason";`). */
+  suppressedCount = 0;
 
   /** Reports a catalogue message at a span. */
   report<T extends string>(
@@ -74,6 +79,14 @@ export class DiagnosticBag {
     else this.warningCount++;
     if (this.items.length < MAX_DIAGNOSTICS) this.items.push(d);
     else this.dropped++;
+  }
+
+  /** Marks a warning of this bag as acknowledged by the policy: it no longer counts as a warning. */
+  suppress(d: Diagnostic, justification: string, span: Span): void {
+    if (d.severity !== "warning" || d.suppressed) return;
+    d.suppressed = { justification, span };
+    this.warningCount--;
+    this.suppressedCount++;
   }
 
   get hasErrors(): boolean {

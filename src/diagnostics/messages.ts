@@ -370,5 +370,6 @@ export const Messages = {
   AssertionUndecidable: def("PC6003", "error", "The assertion cannot be decided{on}: {reason}."),
 
   // PC9xxx: about policyc itself
+  TooManyWarnings: def("PC5050", "error", "{warnings}, more than --max-warnings {max} allows; nothing written."),
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),
 } satisfies Record<string, MessageDef>;

@@ -4,13 +4,15 @@
  * per line, blocks indented, blank lines between them kept (at most one),
  * value lists on one line or, when too long, one value per line.
  */
-import { doc, type AstPath, type Doc, type ParserOptions, type Printer } from "prettier";
+import type { AstPath, Doc, ParserOptions, Printer } from "prettier";
+// prettier/doc is bundled into the plugin (scripts/bundle.js): the plugin needs no prettier of its own beside it.
+import { builders } from "prettier/doc";
 import type { Comment, ListDef, Node, Policy, Setting, StackAcls, StackLine, Value } from "../syntax/ast.js";
 import { type Container, type Item, type Layout, hasBlankLine, itemsOf, layoutComments } from "./comments.js";
 import { commentsOf, type PrettierComment } from "./parser.js";
 import { bodyKey, CHILD_KEYS } from "../syntax/visit.js";
 
-const { breakParent, fill, group, hardline, indent, join, line, lineSuffix } = doc.builders;
+const { breakParent, fill, group, hardline, indent, join, line, lineSuffix } = builders;
 
 type Print = (selector?: string | number | Array<string | number> | AstPath<Node>, args?: unknown) => Doc;
 

@@ -42,7 +42,7 @@ describe("check: no open relay (PC4101)", () => {
   it("reports an unsafe clause that overrides nothing, and a malformed one", () => {
     expect(diagnosticsOf(mail('  unsafe PC4101 "just in case";'))).toEqual(["6:3 PC4103 unsafe PC4101 overrides nothing in this block."]);
     expect(diagnosticsOf(mail("  unsafe PC4002 because;"))).toEqual([
-      '6:3 PC4104 unsafe takes the code of a check that can be overridden (PC4101, PC4102, PC4105, PC4115) and a reason in quotes, e.g. unsafe PC4101 "lab network";.',
+      `6:3 PC4104 unsafe takes the code of a check that can be overridden (PC4101, PC4102, PC4105, PC4115, or a warning's code) and a reason in quotes, e.g. unsafe PC4101 "lab network";.`,
     ]);
   });
 });

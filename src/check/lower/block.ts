@@ -7,7 +7,7 @@ import type { DiagnosticBag, Span } from "../../diagnostics/diagnostic.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { SourceFile } from "../../diagnostics/source.js";
 import type { ListKind, Setting, Value } from "../../syntax/ast.js";
-import { type EntryList, OVERRIDABLE, type UnsafeOverride } from "../model.js";
+import { ACKNOWLEDGEABLE, type EntryList, OVERRIDABLE, type UnsafeOverride } from "../model.js";
 import type { ListScope } from "./lists.js";
 
 export class BlockLowering {
@@ -41,12 +41,12 @@ export class BlockLowering {
       const reason = s.values[0];
       if (
         !s.sub ||
-        !(OVERRIDABLE as readonly string[]).includes(s.sub.value) ||
+        !((OVERRIDABLE as readonly string[]).includes(s.sub.value) || ACKNOWLEDGEABLE.includes(s.sub.value)) ||
         s.values.length !== 1 ||
         reason?.kind !== "String" ||
         reason.value.trim() === ""
       ) {
-        this.diagnostics.report(Messages.BadUnsafe, this.span(s.loc), { expected: OVERRIDABLE.join(", ") });
+        this.diagnostics.report(Messages.BadUnsafe, this.span(s.loc), { expected: `${OVERRIDABLE.join(", ")}, or a warning's code` });
         continue;
       }
       this.overrides.push({ code: s.sub.value, reason: reason.value, scope: this.span(scope), span: this.span(s.loc) });
