@@ -293,7 +293,7 @@ describe("cli: --format json and sarif print exactly one document on stdout, for
     const fmt = JSON.parse(inFolder(["fmt", "bad.policy", "--format", "json"]).r.stdout);
     const check = JSON.parse(inFolder(["check", "bad.policy", "--format", "json"]).r.stdout);
     expect(fmt.diagnostics).toEqual(check.diagnostics);
-    expect(fmt.diagnostics[0].code).toBe("PC1001");
+    expect(fmt.diagnostics[0].code).toBe("PC1024");
   });
 
   it("keeps people's text (a patch, a file list) off stdout when stdout holds the document", () => {

@@ -31,7 +31,7 @@ function commandNamed(word: string): CommandSpec {
   const spec = COMMANDS.find((c) => c.name === word);
   if (spec) return spec;
   const names = COMMANDS.map((c) => c.name);
-  const near = closest(word, names);
+  const near = closest(word, names, { transpositions: true });
   throw new UsageError(`unknown command "${word}"; ${near ? `did you mean ${near}? ` : ""}expected ${names.join(", ")}.`);
 }
 

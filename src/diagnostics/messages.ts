@@ -58,6 +58,26 @@ export const Messages = {
     'Cannot include "{path}": the policy already includes files {limit} times, the most policyc follows.',
   ),
 
+  // PC1020-PC1039: syntax mistakes answered with what to write (README "Common mistakes")
+  UnknownKeyword: def("PC1020", "error", 'Unknown {what}; did you mean "{guess}"?'),
+  SingleQuotes: def("PC1021", "error", "Single quotes do not make a string in a policy; write {suggestion} in double quotes."),
+  ForeignComment: def(
+    "PC1022",
+    "error",
+    '"{opener}" does not start a comment in a policy; comments start with "#" and run to the end of the line.',
+  ),
+  AclShape: def(
+    "PC1023",
+    "error",
+    'An access list is written acl ITEM SENSE FILE { ... }, as in acl user allow "/etc/ssh.acl" { entries alice; }; {problem}.',
+  ),
+  MissingSemicolon: def("PC1024", "error", 'Missing ";" after {after}: every statement, setting and stack line ends with ";".'),
+  SemicolonAfterBlock: def("PC1025", "error", 'A block ends at its "}"; remove this ";".'),
+  SettingWithEquals: def("PC1026", "error", 'A setting takes no "=": write {name} VALUE; instead.'),
+  ListWithoutEquals: def("PC1027", "error", 'A list is defined with "=" after its name: write {kind} {name} = VALUE, ...; instead.'),
+  UnquotedInclude: def("PC1028", "error", 'include takes its path in double quotes: write include "{path}"; instead.'),
+  TrailingComma: def("PC1029", "error", 'A list does not end with ","; remove it or add the value that is missing.'),
+
   // PC2xxx: names
   DuplicateList: def("PC2001", "error", 'List "{name}" is defined more than once.'),
   DuplicateService: def("PC2002", "error", 'Service "{name}" is defined more than once.'),

@@ -1,0 +1,85 @@
+/**
+ * README "Common mistakes" and "Command line": what a user who writes a habit
+ * of another language, or mistypes a command, sees from the CLI.
+ */
+import { describe, expect, it } from "vitest";
+import { runCli } from "./helpers.js";
+
+interface Json {
+  diagnostics: { code: string; message: string; location: { line: number; column: number } | null }[];
+}
+
+/** `policyc check - --format json` on a policy text: the diagnostics as `line:col CODE message`. */
+function check(text: string): string[] {
+  const r = runCli(["check", "-", "--format", "json"], { input: `platform debian;\n${text}\n` });
+  const doc = JSON.parse(r.stdout) as Json;
+  return doc.diagnostics.map((d) => `${d.location ? `${d.location.line}:${d.location.column} ` : ""}${d.code} ${d.message}`);
+}
+
+describe("cli manners: syntax mistakes are answered with what to write", () => {
+  it.each([
+    ["servcie imapd { }", '2:1 PC1020 Unknown statement "servcie"; did you mean "service"?'],
+    ["mial { }", '2:1 PC1020 Unknown statement "mial"; did you mean "mail"?'],
+    ["user staff = alice;", '2:1 PC1020 Unknown statement "user"; did you mean "users"?'],
+    ["host h { platfrom debian; }", '2:10 PC1020 Unknown statement "platfrom"; did you mean "platform"?'],
+    ["service s { stak { auth required pam_unix.so; } }", '2:13 PC1020 Unknown keyword "stak" in a service block; did you mean "stack"?'],
+    ['service s { alc user allow "/f" { entries a; } }', '2:13 PC1020 Unknown keyword "alc" in a service block; did you mean "acl"?'],
+    ["mail { lisen smtp { name x; } }", '2:8 PC1020 Unknown keyword "lisen" in a mail block; did you mean "listen"?'],
+    ["users staff = 'alice';", '2:15 PC1021 Single quotes do not make a string in a policy; write "alice" in double quotes.'],
+    ["users staff = o'brien;", "2:16 PC1021 Single quotes do not make a string in a policy; write the value in double quotes."],
+    ["// staff", '2:1 PC1022 "//" does not start a comment in a policy; comments start with "#" and run to the end of the line.'],
+    [
+      "users a = b; // staff",
+      '2:14 PC1022 "//" does not start a comment in a policy; comments start with "#" and run to the end of the line.',
+    ],
+    [
+      "/* staff\n */ users a = b;",
+      '2:1 PC1022 "/*" does not start a comment in a policy; comments start with "#" and run to the end of the line.',
+    ],
+    [
+      'service s { acl user "/f" { entries a; } }',
+      '2:13 PC1023 An access list is written acl ITEM SENSE FILE { ... }, as in acl user allow "/etc/ssh.acl" { entries alice; }; expected allow or deny after the item "user".',
+    ],
+    [
+      "service s { acl user allow { entries a; } }",
+      '2:13 PC1023 An access list is written acl ITEM SENSE FILE { ... }, as in acl user allow "/etc/ssh.acl" { entries alice; }; the list file is missing after "allow".',
+    ],
+    [
+      'service s { acl deny "/f" { entries a; } }',
+      '2:13 PC1023 An access list is written acl ITEM SENSE FILE { ... }, as in acl user allow "/etc/ssh.acl" { entries alice; }; the item (user, group, rhost, ...) is missing before "deny".',
+    ],
+    ["users a = b, c\ngroups g = d;", '2:15 PC1024 Missing ";" after "c": every statement, setting and stack line ends with ";".'],
+    ["service s { pam imap }", '2:21 PC1024 Missing ";" after "imap": every statement, setting and stack line ends with ";".'],
+    ["service s { pam imap; };", '2:24 PC1025 A block ends at its "}"; remove this ";".'],
+    ["mail { domain = a.example; }", '2:15 PC1026 A setting takes no "=": write domain VALUE; instead.'],
+    ["users staff: alice;", '2:14 PC1027 A list is defined with "=" after its name: write users staff = VALUE, ...; instead.'],
+    ["include lists.policy;", '2:9 PC1028 include takes its path in double quotes: write include "lists.policy"; instead.'],
+    ["users a = b, c,;", '2:15 PC1029 A list does not end with ","; remove it or add the value that is missing.'],
+  ])("%s", (text, expected) => {
+    expect(check(text)).toEqual([expected]);
+  });
+
+  it("keeps PC1001, with the expected tokens, for what matches no common mistake", () => {
+    expect(check("users a = b c;")).toEqual(['2:13 PC1001 Unexpected word "c"; expected "," or ";".']);
+  });
+
+  it("suggests settings inside blocks, a swap of two letters counting as one typo", () => {
+    expect(check("service s { pma imap; }")).toEqual([
+      '2:13 PC3003 Unknown setting "pma" in service "s"; expected one of: pam or template (did you mean "pam"?).',
+    ]);
+    expect(check('service s { acl user allow "/f" { entires a; } }')[1]).toBe(
+      '2:35 PC3003 Unknown setting "entires" in the access list for /f; expected one of: onerr, apply, entries or quiet (did you mean "entries"?).',
+    );
+  });
+
+  it("does not take a path or a value for a comment", () => {
+    expect(check('users a = "//x";\nshells s = //bin/sh;')).toEqual([]);
+  });
+});
+
+describe("cli manners: commands and options", () => {
+  it("answers a swapped command or option with the closest one", () => {
+    expect(runCli(["chekc", "x"]).stderr).toContain('unknown command "chekc"; did you mean check?');
+    expect(runCli(["check", "--fromat", "json", "x"]).stderr).toContain('unknown option "--fromat" for check; did you mean --format?');
+  });
+});
