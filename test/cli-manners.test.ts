@@ -2,8 +2,10 @@
  * README "Common mistakes" and "Command line": what a user who writes a habit
  * of another language, or mistypes a command, sees from the CLI.
  */
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "./helpers.js";
+import { NETBASE_VERSION } from "../src/check/etcServices.js";
+import { runCli, tempDir } from "./helpers.js";
 
 interface Json {
   diagnostics: { code: string; message: string; location: { line: number; column: number } | null }[];
@@ -81,5 +83,33 @@ describe("cli manners: commands and options", () => {
   it("answers a swapped command or option with the closest one", () => {
     expect(runCli(["chekc", "x"]).stderr).toContain('unknown command "chekc"; did you mean check?');
     expect(runCli(["check", "--fromat", "json", "x"]).stderr).toContain('unknown option "--fromat" for check; did you mean --format?');
+  });
+});
+
+describe("cli manners: listen ports are checked against the target's /etc/services", () => {
+  const mail = (port: string) => `mail { domain mx.example.org; listen ${port}; }`;
+
+  it("refuses a name /etc/services does not know, with the closest one, in check (not only in verify)", () => {
+    const source = `Debian 12's /etc/services (netbase ${NETBASE_VERSION})`;
+    expect(check(mail("smpt"))).toEqual([
+      `2:38 PC3070 Port "smpt" is not a TCP service name in ${source}, where sendmail looks it up (did you mean "smtp"?); write a port number from 1 to 65535 or a name the file has.`,
+    ]);
+    expect(check(mail("frobnitz"))[0]).toMatch(/^2:38 PC3070 Port "frobnitz" is not .*looks it up; write a port number/);
+    const r = runCli(["build", "-", "-o", join(tempDir(), "out")], { input: `platform debian;\n${mail("smpt")}\n` });
+    expect(r.status).toBe(1);
+  });
+
+  it("takes port numbers from 1 to 65535 and the names and aliases of the file", () => {
+    for (const port of ["smtp", "submission", "25", "587", "65535", "2525"]) expect(check(mail(port)), port).toEqual([]);
+    for (const port of ["0", "65536"])
+      expect(
+        check(mail(port)).some((d) => d.includes("PC3010")),
+        port,
+      ).toBe(true);
+  });
+
+  it("checks a Red Hat policy against the same table, and says so", () => {
+    const r = runCli(["check", "-", "--format", "json"], { input: `platform redhat;\n${mail("smpt")}\n` });
+    expect(r.stdout).toContain("which stands in for Red Hat's");
   });
 });

@@ -239,6 +239,11 @@ export const Messages = {
     'unsafe takes the code of a check that can be overridden ({expected}) and a reason in quotes, e.g. unsafe PC4101 "lab network";.',
   ),
   UnsetItemLockout: def("PC4105", "error", 'This {item} allow list on the PAM service "{pam}" denies everyone: {why}.'),
+  UnknownPortName: def(
+    "PC3070",
+    "error",
+    'Port "{port}" is not a TCP service name in {source}, where sendmail looks it up{suggestion}; write a port number from 1 to 65535 or a name the file has.',
+  ),
   BadGreetPause: def("PC3065", "error", 'greet pause takes a whole number of milliseconds from 0 to {max}, not "{value}".'),
   WeakGreetPause: def(
     "PC4025",
