@@ -2,6 +2,7 @@
  * README "Common mistakes" and "Command line": what a user who writes a habit
  * of another language, or mistypes a command, sees from the CLI.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { NETBASE_VERSION } from "../src/check/etcServices.js";
@@ -111,5 +112,45 @@ describe("cli manners: listen ports are checked against the target's /etc/servic
   it("checks a Red Hat policy against the same table, and says so", () => {
     const r = runCli(["check", "-", "--format", "json"], { input: `platform redhat;\n${mail("smpt")}\n` });
     expect(r.stdout).toContain("which stands in for Red Hat's");
+  });
+});
+
+describe("cli manners: diff --root must be a readable folder", () => {
+  const policy =
+    'platform debian;\nusers staff = alice;\nservice imapd {\n  pam imap;\n  acl user allow "/etc/imapd.acl" { entries $staff; }\n}\n';
+
+  it("reports a missing root as unreadable input (PC5060, exit 2), not as drift", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "site.policy"), policy);
+    const r = runCli(["diff", "site.policy", "--root", "no/such/root"], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("policyc: error PC5060: Cannot compare with the deployed root no/such/root: no such file.\n");
+    expect(r.stdout).toBe("");
+    const json = runCli(["diff", "site.policy", "--root", "no/such/root", "--format", "json"], { cwd: dir });
+    expect(json.status).toBe(2);
+    expect(JSON.parse(json.stdout).diagnostics.map((d: { code: string }) => d.code)).toEqual(["PC5060"]);
+  });
+
+  it("refuses a root that is a file, and one it may not read (as a user other than root)", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "site.policy"), policy);
+    expect(runCli(["diff", "site.policy", "--root", "site.policy"], { cwd: dir }).stderr).toContain(": it is not a folder.");
+    if (process.getuid?.() !== 0) {
+      mkdirSync(join(dir, "locked"), { mode: 0o000 });
+      const r = runCli(["diff", "site.policy", "--root", "locked"], { cwd: dir });
+      expect([r.status, r.stderr]).toEqual([
+        2,
+        "policyc: error PC5060: Cannot compare with the deployed root locked: permission denied.\n",
+      ]);
+    }
+  });
+
+  it("still reports drift, exit 1, under an empty root that exists", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "site.policy"), policy);
+    mkdirSync(join(dir, "root"));
+    const r = runCli(["diff", "site.policy", "--root", "root"], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("has drifted from the policy: 2 missing.");
   });
 });

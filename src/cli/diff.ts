@@ -1,11 +1,13 @@
+import { accessSync, constants, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { errnoWords } from "../diagnostics/errno.js";
 import { Messages } from "../diagnostics/messages.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { renderPatch } from "../output/patch.js";
 import { type Change, compareTree } from "../output/tree.js";
 import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 
 /**
  * `policyc diff POLICY --root DIR [--host NAME]`: what is deployed under DIR against what the policy produces.
@@ -33,7 +35,7 @@ new. For review before the first deploy; exit 0.`,
   ],
   exits: {
     errors: "errors in the policy, drift, or temporaries of an interrupted build",
-    usage: "wrong usage or an unreadable policy file",
+    usage: "wrong usage, an unreadable policy file or a --root that is missing, not a folder or not readable",
   },
   takesPolicy: true,
   run: diff,
@@ -56,6 +58,14 @@ async function diff(ctx: CommandContext): Promise<number> {
     throw new UsageError("--host is only for policies with host blocks.");
   }
   if (!root) return stockDiff(ctx, files);
+  // A root that is not there is unreadable input (exit 2), never drift: "every file missing" would send someone to deploy.
+  const reason = unreadableRoot(root);
+  if (reason) {
+    const bag = new DiagnosticBag();
+    bag.report(Messages.RootUnreadable, undefined, { root, reason });
+    ctx.report(bag);
+    return EXIT_USAGE;
+  }
   const changes = compareTree(root, files);
   // Temporaries beside the policy's files: an interrupted build was deployed, or a build is running.
   const leftovers = findLeftovers(
@@ -83,6 +93,17 @@ async function diff(ctx: CommandContext): Promise<number> {
   ].filter(Boolean);
   process.stderr.write(`policyc: ${root} has drifted from the policy: ${parts.join(", ")}.\n`);
   return EXIT_ERRORS;
+}
+
+/** Why --root DIR cannot be compared with (missing, not a folder, not readable), or undefined when it can. */
+function unreadableRoot(root: string): string | undefined {
+  try {
+    if (!statSync(root).isDirectory()) return "it is not a folder";
+    accessSync(root, constants.R_OK | constants.X_OK);
+    return undefined;
+  } catch (e) {
+    return errnoWords(e);
+  }
 }
 
 /**
