@@ -9,11 +9,11 @@ set -euo pipefail
 
 # libsasl2-modules holds the PLAIN, LOGIN, CRAM-MD5 and DIGEST-MD5 plugins:
 # only a Recommends of libsasl2-2, so named here (some images lack it).
-PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl)
+PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl zsh groff-base)
 
 have_all() {
   local t
-  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare nsenter ip timeout openssl; do
+  for t in m4 sendmail makemap saslpasswd2 swaks pamtester unshare nsenter ip timeout openssl zsh groff; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || return 1
   done
   [ -f /usr/share/sendmail/cf/m4/cf.m4 ] || return 1

@@ -205,7 +205,7 @@ describe("cli: every command has the same shape", () => {
       const r = runCli([typo, "site.policy"]);
       expect([r.status, r.stdout], typo).toEqual([2, ""]);
       expect(r.stderr).toBe(
-        `policyc: unknown command "${typo}"; did you mean ${meant}? expected build, check, diff, verify, fmt.\nRun "policyc --help" for usage.\n`,
+        `policyc: unknown command "${typo}"; did you mean ${meant}? expected build, check, diff, verify, fmt, completion.\nRun "policyc --help" for usage.\n`,
       );
     }
     expect(runCli(["frobnicate"]).stderr).not.toContain("did you mean");

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { closest } from "../check/suggest.js";
 import { buildCommand } from "./build.js";
 import { checkCommand } from "./check.js";
+import { completionCommand } from "./completion.js";
 import type { CommandSpec } from "./command.js";
 import { diffCommand } from "./diff.js";
 import { fmtSpec } from "./fmt.js";
@@ -11,7 +12,14 @@ import { EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import { verifySpec } from "./verify-spec.js";
 
 /** Every command, in help order: a new command is one file and one row here. */
-export const COMMANDS: readonly CommandSpec[] = [buildCommand, checkCommand, diffCommand, verifySpec, fmtSpec];
+export const COMMANDS: readonly CommandSpec[] = [
+  buildCommand,
+  checkCommand,
+  diffCommand,
+  verifySpec,
+  fmtSpec,
+  completionCommand(() => COMMANDS),
+];
 
 /** The command word among the arguments: the first one that is not an option or an option's value. */
 function findCommand(argv: string[]): { index: number; help: boolean; version: boolean } {
