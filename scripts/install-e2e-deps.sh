@@ -12,12 +12,13 @@ set -euo pipefail
 # only a Recommends of libsasl2-2, so named here (some images lack it).
 # jq runs the README's deploy recipe; ansible-core runs the shipped Ansible
 # role (ansible/) in test/e2e/ansible-role.e2e.test.ts; neovim is the real
-# LSP client of test/e2e/neovim.e2e.test.ts.
-PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl jq ansible-core neovim)
+# LSP client of test/e2e/neovim.e2e.test.ts; zsh and groff-base test the
+# shell completions and the man page.
+PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl jq ansible-core neovim zsh groff-base)
 
 have_all() {
   local t
-  for t in m4 sendmail makemap saslpasswd2 saslauthd testsaslauthd swaks pamtester unshare nsenter ip timeout openssl jq ansible-playbook nvim; do
+  for t in m4 sendmail makemap saslpasswd2 saslauthd testsaslauthd swaks pamtester unshare nsenter ip timeout openssl jq ansible-playbook nvim zsh groff; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || return 1
   done
   [ -f /usr/share/sendmail/cf/m4/cf.m4 ] || return 1

@@ -206,7 +206,7 @@ describe("cli: every command has the same shape", () => {
       const r = runCli([typo, "site.policy"]);
       expect([r.status, r.stdout], typo).toEqual([2, ""]);
       expect(r.stderr).toBe(
-        `policyc: unknown command "${typo}"; did you mean ${meant}? expected build, check, diff, verify, fmt, explain, test, diff-access, who, report, lsp, import.\nRun "policyc --help" for usage.\n`,
+        `policyc: unknown command "${typo}"; did you mean ${meant}? expected build, check, diff, verify, fmt, explain, test, diff-access, who, report, lsp, import, completion.\nRun "policyc --help" for usage.\n`,
       );
     }
     expect(runCli(["frobnicate"]).stderr).not.toContain("did you mean");
@@ -294,7 +294,7 @@ describe("cli: --format json and sarif print exactly one document on stdout, for
     const fmt = JSON.parse(inFolder(["fmt", "bad.policy", "--format", "json"]).r.stdout);
     const check = JSON.parse(inFolder(["check", "bad.policy", "--format", "json"]).r.stdout);
     expect(fmt.diagnostics).toEqual(check.diagnostics);
-    expect(fmt.diagnostics[0].code).toBe("PC1001");
+    expect(fmt.diagnostics[0].code).toBe("PC1024");
   });
 
   it("keeps people's text (a patch, a file list) off stdout when stdout holds the document", () => {

@@ -43,7 +43,7 @@ export function readSettings(
     const takesSub = Object.keys(schema).some((k) => k.startsWith(name + " "));
     if (!names.has(name)) {
       const known = [...names];
-      const guess = closest(name, known);
+      const guess = closest(name, known, { transpositions: true });
       diagnostics.report(
         Messages.UnknownSetting,
         { file, ...setting.name.loc },
@@ -81,7 +81,7 @@ export function readSettings(
         const subs = Object.keys(schema)
           .filter((k) => k.startsWith(name + " "))
           .map((k) => k.slice(name.length + 1));
-        const guess = closest(sub!.value, subs);
+        const guess = closest(sub!.value, subs, { transpositions: true });
         diagnostics.report(
           Messages.UnknownSetting,
           { file, ...sub!.loc },

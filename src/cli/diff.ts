@@ -1,13 +1,14 @@
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { errnoWords } from "../diagnostics/errno.js";
 import { Messages } from "../diagnostics/messages.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { renderPatches } from "../output/patch.js";
 import { DEPLOYED_RECORD, parseDeployed } from "../output/manifest.js";
 import { type Change, compareTree, isSystemRoot } from "../output/tree.js";
 import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import { changeJson } from "./report.js";
 
 /**
@@ -40,7 +41,7 @@ new. For review before the first deploy; exit 0.`,
   ],
   exits: {
     errors: "errors in the policy, drift, or temporaries of an interrupted build",
-    usage: "wrong usage or an unreadable policy file",
+    usage: "wrong usage, an unreadable policy file or a --root that is missing, not a folder or not readable",
   },
   takesPolicy: true,
   run: diff,
@@ -66,6 +67,14 @@ async function diff(ctx: CommandContext): Promise<number> {
     throw new UsageError("--host is only for policies with host blocks.");
   }
   if (!root) return stockDiff(ctx, files);
+  // A root that is not there is unreadable input (exit 2), never drift: "every file missing" would send someone to deploy.
+  const reason = unreadableRoot(root);
+  if (reason) {
+    const bag = new DiagnosticBag();
+    bag.report(Messages.RootUnreadable, undefined, { root, reason });
+    ctx.report(bag);
+    return EXIT_USAGE;
+  }
   const produced = new Set(files.map((f) => f.path));
   const stale = (deployedRecord(root, hosts[0] !== null ? host! : null) ?? []).filter((p) => !produced.has(p));
   const changes = compareTree(root, files, stale, true);
@@ -112,6 +121,17 @@ function deployedRecord(root: string, host: string | null): string[] | undefined
     return undefined;
   }
   return parseDeployed(text, host);
+}
+
+/** Why --root DIR cannot be compared with (missing, not a folder, not readable), or undefined when it can. */
+function unreadableRoot(root: string): string | undefined {
+  try {
+    if (!statSync(root).isDirectory()) return "it is not a folder";
+    accessSync(root, constants.R_OK | constants.X_OK);
+    return undefined;
+  } catch (e) {
+    return errnoWords(e);
+  }
 }
 
 /**

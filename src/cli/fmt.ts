@@ -23,7 +23,9 @@ export const fmtSpec: CommandSpec = {
   synopsis: [["fmt [--check] FILE|DIR...", "format policies in place; --check lists\nthe files that would change (exit 1)"]],
   description: `Formats policy files in place with policyc's prettier plugin, honouring a
 .prettierrc or .editorconfig as prettier itself does. A folder means every
-*.policy file under it (folders starting with "." and node_modules skipped).`,
+*.policy file under it (.git, .hg, .jj, .sl, .svn and node_modules skipped).
+Like prettier, it leaves alone the files that the .gitignore and the
+.prettierignore of the current folder match.`,
   options: [
     {
       name: "check",
@@ -77,6 +79,13 @@ async function formatFiles(ctx: CommandContext, files: string[], check: boolean)
   const plugin: import("prettier").Plugin = (await import("../format/plugin.js")).default;
 
   for (const path of paths) {
+    try {
+      if (await ignored(prettier, path)) continue;
+    } catch (e) {
+      process.stderr.write(`policyc: cannot read the ignore files (${IGNORE_FILES.join(", ")}): ${(e as Error).message}\n`);
+      fail(EXIT_USAGE);
+      continue;
+    }
     const input = readPolicy(path);
     if ("error" in input) {
       ctx.report([input.error]);
@@ -177,6 +186,21 @@ export async function loadPrettier(): Promise<typeof import("prettier")> {
   return prettier;
 }
 
+/**
+ * The ignore files prettier's command line reads by default, in the current
+ * folder: the same files, read by prettier's own matcher (getFileInfo), so
+ * that fmt and prettier agree on which files are policies to format.
+ */
+const IGNORE_FILES = [".gitignore", ".prettierignore"];
+
+/** Whether prettier would leave a file alone: matched by an ignore file, or inside node_modules. */
+async function ignored(prettier: typeof import("prettier"), path: string): Promise<boolean> {
+  return (await prettier.getFileInfo(path, { ignorePath: IGNORE_FILES, resolveConfig: false })).ignored;
+}
+
+/** Folders prettier never walks into (its "always ignored" folders of version control, and node_modules). */
+const SKIPPED_FOLDERS = new Set([".git", ".sl", ".svn", ".hg", ".jj", "node_modules"]);
+
 /** The files an argument names: itself, or for a folder every *.policy file under it, sorted. */
 function expand(arg: string): { paths: string[] } | { error: Diagnostic } {
   let isDirectory = false;
@@ -196,9 +220,9 @@ function expand(arg: string): { paths: string[] } | { error: Diagnostic } {
     }
     for (const entry of entries) {
       const p = join(dir, entry.name);
-      // Folders that tools keep to themselves are not the user's policies.
+      // Folders that tools keep to themselves are not the user's policies; prettier walks every other one, hidden ones too.
       if (entry.isDirectory()) {
-        if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+        if (SKIPPED_FOLDERS.has(entry.name)) continue;
         const error = walk(p);
         if (error) return error;
       } else if (entry.name.endsWith(".policy") && (entry.isFile() || entry.isSymbolicLink())) {

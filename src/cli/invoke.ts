@@ -42,6 +42,7 @@ function unknownOption(spec: CommandSpec, raw: string, commands: readonly Comman
     ? closest(
         name,
         own.map((o) => o.name),
+        { transpositions: true },
       )
     : undefined;
   return `unknown option "${raw}" for ${spec.name}${near ? `; did you mean --${near}?` : `; its options are ${own.map((o) => `--${o.name}`).join(", ")}.`}`;

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { closest } from "../check/suggest.js";
 import { buildCommand } from "./build.js";
 import { checkCommand } from "./check.js";
+import { completionCommand } from "./completion.js";
 import type { CommandSpec } from "./command.js";
 import { diffCommand } from "./diff.js";
 import { explainCommand } from "./explain.js";
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   reportCommand,
   lspSpec,
   importSpec,
+  completionCommand(() => COMMANDS),
 ];
 
 /** The command word among the arguments: the first one that is not an option or an option's value. */
@@ -51,7 +53,7 @@ function commandNamed(word: string): CommandSpec {
   const spec = COMMANDS.find((c) => c.name === word);
   if (spec) return spec;
   const names = COMMANDS.map((c) => c.name);
-  const near = closest(word, names);
+  const near = closest(word, names, { transpositions: true });
   throw new UsageError(`unknown command "${word}"; ${near ? `did you mean ${near}? ` : ""}expected ${names.join(", ")}.`);
 }
 

@@ -81,6 +81,26 @@ export const Messages = {
     'Cannot include "{path}": the policy already includes files {limit} times, the most policyc follows.',
   ),
 
+  // PC1020-PC1039: syntax mistakes answered with what to write (README "Common mistakes")
+  UnknownKeyword: def("PC1020", "error", 'Unknown {what}; did you mean "{guess}"?'),
+  SingleQuotes: def("PC1021", "error", "Single quotes do not make a string in a policy; write {suggestion} in double quotes."),
+  ForeignComment: def(
+    "PC1022",
+    "error",
+    '"{opener}" does not start a comment in a policy; comments start with "#" and run to the end of the line.',
+  ),
+  AclShape: def(
+    "PC1023",
+    "error",
+    'An access list is written acl ITEM SENSE FILE { ... }, as in acl user allow "/etc/ssh.acl" { entries alice; }; {problem}.',
+  ),
+  MissingSemicolon: def("PC1024", "error", 'Missing ";" after {after}: every statement, setting and stack line ends with ";".'),
+  SemicolonAfterBlock: def("PC1025", "error", 'A block ends at its "}"; remove this ";".'),
+  SettingWithEquals: def("PC1026", "error", 'A setting takes no "=": write {name} VALUE; instead.'),
+  ListWithoutEquals: def("PC1027", "error", 'A list is defined with "=" after its name: write {kind} {name} = VALUE, ...; instead.'),
+  UnquotedInclude: def("PC1028", "error", 'include takes its path in double quotes: write include "{path}"; instead.'),
+  TrailingComma: def("PC1029", "error", 'A list does not end with ","; remove it or add the value that is missing.'),
+
   // PC2xxx: names
   DuplicateList: def("PC2001", "error", 'List "{name}" is defined more than once.'),
   DuplicateService: def("PC2002", "error", 'Service "{name}" is defined more than once.'),
@@ -242,6 +262,11 @@ export const Messages = {
     'unsafe takes the code of a check that can be overridden ({expected}) and a reason in quotes, e.g. unsafe PC4101 "lab network";.',
   ),
   UnsetItemLockout: def("PC4105", "error", 'This {item} allow list on the PAM service "{pam}" denies everyone: {why}.'),
+  UnknownPortName: def(
+    "PC3070",
+    "error",
+    'Port "{port}" is not a TCP service name in {source}, where sendmail looks it up{suggestion}; write a port number from 1 to 65535 or a name the file has.',
+  ),
   BadGreetPause: def("PC3065", "error", 'greet pause takes a whole number of milliseconds from 0 to {max}, not "{value}".'),
   PamNoAccountStack: def(
     "PC3080",
@@ -275,6 +300,7 @@ export const Messages = {
   ),
 
   // PC5xxx: templates and output
+  RootUnreadable: def("PC5060", "error", "Cannot compare with the deployed root {root}: {reason}."),
   TemplateMissing: def("PC5001", "error", "Template {path} is missing: {reason}."),
   TemplatePlaceholder: def("PC5002", "error", "Template {path} line {line} has an unknown placeholder {{{name}}}; known: {expected}."),
   OutputFailed: def("PC5003", "error", "Cannot write {path}: {reason}."),

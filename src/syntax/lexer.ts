@@ -29,6 +29,10 @@ const ITEM = String.raw`\$?[${WORD_CHARS}]+(?![${WORD_CHARS}$])`;
 const rules = {
   ws: { match: /[ \t\n]+/, lineBreaks: true },
   comment: /#[^\n]*/,
+  // Habits from other languages, lexed whole so that one diagnostic says what to write (PC1021, PC1022).
+  slashComment: /\/\/(?![^ \t\n])[^\n]*/,
+  blockComment: { match: /\/\*(?:[^*]|\*(?!\/))*(?:\*\/)?/, lineBreaks: true },
+  squote: /'[^'\n]*'?/,
   string: /"(?:[^"\\\n]|\\[^\n])*"/,
   badString: /"(?:[^"\\\n]|\\[^\n])*\\?/,
   bracket: /\[(?:[^\]\\\n]|\\[^\n])*\]/,
@@ -63,7 +67,10 @@ export const tokenTypes = {
     return "";
   },
   has(type: string): boolean {
-    if (!(type in rules || EXTRA_TYPES.includes(type)) || ["ws", "comment", "invalid", "badString", "dollar"].includes(type)) {
+    if (
+      !(type in rules || EXTRA_TYPES.includes(type)) ||
+      ["ws", "comment", "invalid", "badString", "dollar", "slashComment", "blockComment", "squote"].includes(type)
+    ) {
       throw new Error(`policyc bug: the grammar names token type "${type}", which the lexer does not produce`);
     }
     return true;
@@ -110,6 +117,22 @@ export function lex(file: SourceFile, diagnostics: DiagnosticBag): Lexed {
           },
         );
         break;
+      case "slashComment":
+      case "blockComment":
+        errorOffsets.push(t.offset);
+        diagnostics.report(Messages.ForeignComment, { file, start: t.offset, end: t.offset + 2 }, { opener: t.text.slice(0, 2) });
+        break;
+      case "squote": {
+        errorOffsets.push(t.offset);
+        const closed = t.text.length > 1 && t.text.endsWith("'");
+        const inner = closed ? t.text.slice(1, -1) : "";
+        diagnostics.report(
+          Messages.SingleQuotes,
+          { file, start: t.offset, end: t.offset + t.text.length },
+          { suggestion: closed ? `"${inner.replace(/[\\"]/g, "\\$&")}"` : "the value" },
+        );
+        break;
+      }
       case "dollar":
         errorOffsets.push(t.offset);
         diagnostics.report(Messages.MisplacedDollar, { file, start: t.offset, end: t.offset + t.text.length }, { text: t.text });

@@ -5,6 +5,7 @@ import { SourceFile } from "../diagnostics/source.js";
 import type { Policy, Statement } from "./ast.js";
 import grammar from "./grammar.generated.js";
 import { describeChar, hiddenRegExp, TEXT_CONTROLS } from "./chars.js";
+import { explainSyntaxError } from "./hints.js";
 import { lex, type Token } from "./lexer.js";
 
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
@@ -153,13 +154,16 @@ function parseStatement(file: SourceFile, tokens: Token[], from: number, to: num
   } catch (e) {
     const token = (e as { token?: Token }).token;
     if (!token) throw e;
-    if (oneValueExpected(file, tokens, from, tokens.indexOf(token, from), diagnostics)) return undefined;
+    const failed = tokens.indexOf(token, from);
+    if (oneValueExpected(file, tokens, from, failed, diagnostics)) return undefined;
+    const expected = expectedTerminals(parser);
+    if (explainSyntaxError(file, tokens, from, failed, expected, diagnostics)) return undefined;
     diagnostics.report(
       Messages.UnexpectedToken,
       { file, start: token.offset, end: token.offset + token.text.length },
       {
         found: describeToken(token),
-        expected: expectedTerminals(parser),
+        expected: listExpected(expected),
       },
     );
     return undefined;
@@ -167,7 +171,7 @@ function parseStatement(file: SourceFile, tokens: Token[], from: number, to: num
   if (parser.results.length === 0) {
     const last = tokens[to - 1]!;
     const end = last.offset + last.text.length;
-    diagnostics.report(Messages.UnexpectedEnd, { file, start: end, end }, { expected: expectedTerminals(parser) });
+    diagnostics.report(Messages.UnexpectedEnd, { file, start: end, end }, { expected: listExpected(expectedTerminals(parser)) });
     return undefined;
   }
   if (parser.results.length > 1) {
@@ -243,8 +247,8 @@ const TERMINAL_NAMES: Record<string, string> = {
   eq: '"="',
 };
 
-/** The terminals the parser could take in its current column, for "expected ..." messages. */
-function expectedTerminals(parser: nearley.Parser): string {
+/** The terminals the parser could take in its current column, as TERMINAL_NAMES names them. */
+function expectedTerminals(parser: nearley.Parser): Set<string> {
   const column = (parser as unknown as { table: { states: { rule: { symbols: unknown[] }; dot: number }[] }[]; current: number }).table[
     (parser as unknown as { current: number }).current
   ];
@@ -255,7 +259,13 @@ function expectedTerminals(parser: nearley.Parser): string {
     if (sym.literal !== undefined) names.add(`"${sym.literal}"`);
     else if (sym.type !== undefined) names.add(TERMINAL_NAMES[sym.type] ?? sym.type);
   }
-  // Keywords first, then token classes, each alphabetically; "a list" is implied by "a word".
+  return names;
+}
+
+/** "expected ..." of a message: keywords first, then token classes, each alphabetically. */
+function listExpected(terminals: ReadonlySet<string>): string {
+  const names = new Set(terminals);
+  // "a list" is implied by "a word".
   names.delete("a list");
   names.delete("a list reference");
   const list = [...names].sort((a, b) => Number(a.startsWith("a ")) - Number(b.startsWith("a ")) || a.localeCompare(b));

@@ -5,7 +5,8 @@ import { format } from "./helpers.js";
 
 /** Policies with syntax errors, and the compiler's first diagnostic for each as `line:col CODE message`. */
 const BROKEN: [string, string][] = [
-  ["platform debian;\nservice s {\n  acl user allow { entries a; }\n}\n", "3:18 PC1001"],
+  ["platform debian;\nservice s {\n  pam x y z;\n}\n", "3:11 PC1001"],
+  ["platform debian;\nservice s {\n  acl user allow { entries a; }\n}\n", "3:3 PC1023"],
   ["platform debian;\nusers a = alice, bob\n", "2:21 PC1002"],
   ["platform debian;\nusers a = alice, b\u00e9b;\n", "2:19 PC1003"],
   ['platform debian;\nusers a = "alice;\n', "2:11 PC1004"],

@@ -72,16 +72,17 @@ describe("policyc fmt", () => {
     }
   });
 
-  it("takes a folder as every *.policy file under it, in sorted order, skipping node_modules and hidden folders", async () => {
+  it("takes a folder as every *.policy file under it, in sorted order, skipping node_modules and version control folders as prettier does", async () => {
     const dir = tempDir();
     mkdirSync(join(dir, "b", "deep"), { recursive: true });
     mkdirSync(join(dir, "node_modules"));
+    mkdirSync(join(dir, ".git"));
     mkdirSync(join(dir, ".hidden"));
-    for (const p of ["z.policy", "a.policy", "b/deep/c.policy", "b/x.txt", "node_modules/n.policy", ".hidden/h.policy"]) {
+    for (const p of ["z.policy", "a.policy", "b/deep/c.policy", "b/x.txt", "node_modules/n.policy", ".git/g.policy", ".hidden/h.policy"]) {
       writeFileSync(join(dir, p), UGLY);
     }
     const r = await fmt([dir], true);
-    expect(r.stdout).toBe(["a.policy", "b/deep/c.policy", "z.policy"].map((p) => join(dir, p) + "\n").join(""));
+    expect(r.stdout).toBe([".hidden/h.policy", "a.policy", "b/deep/c.policy", "z.policy"].map((p) => join(dir, p) + "\n").join(""));
     expect(r.status).toBe(1);
     expect((await fmt([dir])).status).toBe(0);
     expect(readFileSync(join(dir, "b/deep/c.policy"), "utf8")).toBe(PRETTY);

@@ -99,10 +99,10 @@ describe("syntax: parser", () => {
   });
 
   it("reports the unexpected token and what was expected", () => {
-    expect(diagnosticsOf("platform debian;\nservice x { pam }\n")).toEqual([
-      '2:17 PC1001 Unexpected "}"; expected ";", a string or a word.',
+    expect(diagnosticsOf("platform debian;\nservice x { pam x y z; }\n")).toEqual([
+      '2:21 PC1001 Unexpected word "z"; expected "," or ";".',
     ]);
-    expect(diagnosticsOf("platform debian\nusers a = b;")).toEqual(['2:1 PC1001 Unexpected word "users"; expected ";".']);
+    expect(diagnosticsOf("platform debian;\nusers a = b c;")).toEqual(['2:13 PC1001 Unexpected word "c"; expected "," or ";".']);
   });
 
   it("goes on after a syntax error and reports the next statement's too", () => {

@@ -228,7 +228,7 @@ export class ServiceLowering extends BlockLowering {
     let ok = true;
     const item = a.item.value as Item;
     if (!(ITEMS as readonly string[]).includes(item)) {
-      const guess = closest(a.item.value, ITEMS);
+      const guess = closest(a.item.value, ITEMS, { transpositions: true });
       this.diagnostics.report(Messages.UnknownItem, this.span(a.item.loc), {
         value: a.item.value,
         expected: ITEMS.join(", ") + (guess ? ` (did you mean "${guess}"?)` : ""),

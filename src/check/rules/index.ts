@@ -2,6 +2,7 @@ import { AccountsNeedMechanismsRule } from "./AccountsNeedMechanismsRule.js";
 import { AllowListEntriesRule } from "./AllowListEntriesRule.js";
 import { ForeignListFileRule } from "./ForeignListFileRule.js";
 import { GreetPauseRule } from "./GreetPauseRule.js";
+import { ListenPortRule } from "./ListenPortRule.js";
 import { LoginServiceAdminRule } from "./LoginServiceAdminRule.js";
 import { MechanismSafetyRule } from "./MechanismSafetyRule.js";
 import { NoAclBypassRule } from "./NoAclBypassRule.js";
@@ -50,4 +51,5 @@ export const rules: readonly Rule[] = [
   PasswordlessSmtpAuthRule,
   NullokSmtpAuthRule,
   GreetPauseRule,
+  ListenPortRule,
 ];
