@@ -182,6 +182,13 @@ describe('--max-warnings N (README "In CI")', () => {
     expect(() => readFileSync(join(dir, "out", "etc", "mail", "sendmail.mc"))).toThrow();
   });
 
+  it("test fails over the limit too, even when every assertion passes", () => {
+    expect(runCli(["test", cookbook, "--max-warnings", "2", "-q"]).status).toBe(0);
+    const r = runCli(["test", cookbook, "--max-warnings", "1"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("error PC5050: 2 warnings, more than --max-warnings 1 allows");
+  });
+
   it("takes only a whole number", () => {
     const r = runCli(["check", cookbook, "--max-warnings", "-1"]);
     expect(r.status).toBe(2);

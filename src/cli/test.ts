@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { AssertionResult } from "../decide/index.js";
 import { errnoWords } from "../diagnostics/errno.js";
 import { where } from "./answers.js";
-import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 import { toJson } from "./report.js";
 
@@ -15,7 +15,7 @@ procedure (README "Assertions"), on every host it concerns, and prints one
 line per assertion and host. A failed assertion is a diagnostic (PC6001,
 PC6002, PC6003) at its line; --format json and sarif carry them like any
 diagnostic. --junit FILE also writes a JUnit XML report for CI dashboards.`,
-  options: [{ name: "junit", value: "FILE", help: "also write the results as JUnit XML to FILE" }, TEMPLATES_OPTION],
+  options: [{ name: "junit", value: "FILE", help: "also write the results as JUnit XML to FILE" }, MAX_WARNINGS_OPTION, TEMPLATES_OPTION],
   exits: {
     errors: "an assertion failed, or the policy has errors",
     usage: "wrong usage, an unreadable policy file or an unwritable --junit file",
