@@ -12,6 +12,7 @@ import { DiagnosticBag } from "./diagnostics/diagnostic.js";
 import { load, type Program, type ReadFile } from "./syntax/load.js";
 import { emit } from "./targets/emit.js";
 import { stockTemplate } from "./targets/pam/stock.js";
+import { templatePath } from "./targets/templates.js";
 import type { OutputFile } from "./targets/Target.js";
 
 export interface CompileResult {
@@ -74,7 +75,7 @@ export function compile(path: string, bytes: Uint8Array, options: CompileOptions
 export function viewsOf(compiled: { build: Build; program: Program; files: readonly OutputFile[] }, templates: string): HostView[] {
   const platformFile = (model: Model, name: string): string | null => {
     if (!stockTemplate(model.platform, model.release, name).stock) return null;
-    const path = join(templates, model.platform, "pam.d", name);
+    const path = templatePath(templates, model.platform, model.release, join("pam.d", name));
     return existsSync(path) ? readFileSync(path, "utf8") : null;
   };
   return hostViews(compiled.build, compiled.program, compiled.files, platformFile);
