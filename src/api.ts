@@ -5,14 +5,16 @@
  * loaded only by format(). Every type a caller sees is declared here, so the
  * .d.ts stands alone and the compiler's internals stay free to change.
  *
- * The decision procedure (issue 14, src/decide/) joins this API as
- * `decide()` once it exists: one more export below, with its own types.
+ * explain() asks the decision procedure (src/decide/) the questions
+ * `policyc explain` answers.
  */
 import { fileURLToPath } from "node:url";
+import { mailJson, pamJson } from "./cli/answers.js";
 import { diagnosticJson } from "./cli/report.js";
 import { readPolicy } from "./cli/io.js";
 import { loadPrettier } from "./cli/fmt.js";
-import { compile as compilePipeline } from "./compile.js";
+import { compile as compilePipeline, viewsOf } from "./compile.js";
+import { explainMail, explainPam, type MailRequest, type PamRequest } from "./decide/index.js";
 import type { Diagnostic as InternalDiagnostic } from "./diagnostics/diagnostic.js";
 import { parsePolicy } from "./format/parser.js";
 import { makeManifest } from "./output/manifest.js";
@@ -202,4 +204,93 @@ export async function format(source: string, options: FormatOptions = {}): Promi
     if (!Array.isArray(diagnostics)) throw e;
     return { ok: false, text: source, diagnostics: diagnostics.map(diagnosticJson) };
   }
+}
+
+/** A PAM request, as `policyc explain POLICY SERVICE USER` takes it. */
+export interface PamQuestion {
+  kind: "pam";
+  /** The service as the policy names it, or its PAM service name. */
+  service: string;
+  user: string;
+  rhost?: string;
+  tty?: string;
+  ruser?: string;
+  /** The user's groups (default: one group named like the user). */
+  groups?: string[];
+  /** The user's login shell (default /bin/bash). */
+  shell?: string;
+  /** Whether the user is in passwd (default true). */
+  exists?: boolean;
+  /** Whether /etc/nologin exists (default false). */
+  nologin?: boolean;
+}
+
+/** A mail request, as `policyc explain POLICY relay RECIPIENT` takes it. */
+export interface MailQuestion {
+  kind: "mail";
+  recipient: string;
+  /** The client's IP address (default 192.0.2.1). */
+  clientAddr?: string;
+  clientName?: string;
+  sender?: string;
+  /** The SMTP AUTH mechanism the client authenticated with. */
+  auth?: string;
+  /** The listen socket's name (default the first). */
+  socket?: string;
+}
+
+/**
+ * One host's answer, the objects of `policyc explain --format json`'s
+ * `answers` (README "Questions about a policy"): `kind`, `host`, `decision`
+ * and `reason` always; for PAM also `service`, `pamService`, `status`,
+ * `decidedBy` and the `steps` of the trace; for mail `rule`, `domain` and
+ * `location`.
+ */
+export interface Answer {
+  kind: "pam" | "mail";
+  host: string | null;
+  decision: "allow" | "deny" | "unknown" | "accept" | "refuse";
+  reason: string;
+  [field: string]: unknown;
+}
+
+export interface ExplainResult {
+  /** False when the policy has errors (then `answers` is empty) or names no such service. */
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  /** One answer per host the question concerns (one for a policy without hosts). */
+  answers: Answer[];
+}
+
+/**
+ * Answers a question about a policy with the decision procedure that
+ * `policyc explain`, `test` and `diff-access` use: would PAM let this user
+ * in, would sendmail relay to this recipient, and why. Only hosts named in
+ * `options.host` are asked when it is given.
+ */
+export function explain(
+  source: string | Uint8Array,
+  question: PamQuestion | MailQuestion,
+  options: CompileOptions & { host?: string } = {},
+): ExplainResult {
+  const bytes = typeof source === "string" ? new TextEncoder().encode(source) : source;
+  const templates = options.templates ?? defaultTemplates();
+  const r = compilePipeline(options.path ?? "<stdin>", bytes, { templates, skipAssertions: true });
+  const diagnostics = r.diagnostics.sorted().map(diagnosticJson);
+  if (!r.files || !r.build || !r.program) return { ok: false, diagnostics, answers: [] };
+  const views = viewsOf({ build: r.build, program: r.program, files: r.files }, templates).filter(
+    (v) => options.host === undefined || v.host === options.host,
+  );
+  const answers: Answer[] = [];
+  for (const v of views) {
+    if (question.kind === "mail") {
+      const { kind: _, ...request } = question;
+      answers.push(mailJson(explainMail(v, request satisfies MailRequest)) as Answer);
+    } else {
+      const { kind: _, ...request } = question;
+      const d = explainPam(v, request satisfies PamRequest);
+      if (d) answers.push(pamJson(d) as Answer);
+    }
+  }
+  return { ok: answers.length > 0, diagnostics, answers };
 }
