@@ -50,73 +50,213 @@ export function orList(items: readonly string[]): string {
 }
 
 /**
- * closest() over a fixed set of names, at a cost per query that does not grow
- * with the number of names once there are many queries. The first queries
- * scan the names; after SCANS of them, every name up to INDEXED characters
- * is filed under each string that one or two deletions make of it (symmetric
- * deletion), so a query looks up its own deletions and measures only the
- * names that share one. Building the index costs about what SCANS scans do,
- * so a policy with a few typo checks never pays for it. The answer is
- * closest()'s: the first name, in the given order, at the least distance.
+ * closest() over a fixed set of names, at a cost per query that depends on
+ * neither the number nor the length of the names, and grows with the query's
+ * length only as hashing it does. Two indexes of 32-bit polynomial hashes
+ * (computed from prefix hashes: no string is made), each hash tested in a
+ * bit set before the map is read, so a word near no name costs a few dozen
+ * multiplications and bit tests:
+ *
+ * - Short words (up to SHORT characters): every name up to SHORT + 2
+ *   characters is filed under each string that up to two deletions make of
+ *   it (symmetric deletion); a query looks up its own deletions.
+ * - Longer words: every name of PARTED characters or more is cut into three
+ *   parts and filed under each. Two edits leave one part whole, shifted by at
+ *   most two places, so a query looks up its substrings at each part's place,
+ *   two either side, for each name length within two of its own.
+ *
+ * Only the names found are measured with editDistance, so a hash collision
+ * costs a measurement, never a wrong answer. The answer is closest()'s: the
+ * first name, in the given order, at the least distance.
  */
 export class NearNames {
-  private static readonly SCANS = 32;
-  private static readonly INDEXED = 40;
-  private index: Map<string, number[]> | null = null;
-  private readonly long: number[] = [];
-  private scans = 0;
+  private static readonly SHORT = 16;
+  private static readonly PARTED = NearNames.SHORT - 1;
+  private index: Map<number, number[]> | null = null;
+  private bits = new Int32Array(0);
+  /** short[n] / parted[n] is 1 when a name of n characters is in that index. */
+  private readonly short = new Uint8Array(NearNames.SHORT + 3);
+  private parted = new Uint8Array(0);
 
   constructor(private readonly names: readonly string[]) {}
 
-  private build(): Map<string, number[]> {
-    const index = new Map<string, number[]>();
+  private build(): Map<number, number[]> {
+    const index = new Map<number, number[]>();
+    const file = (h: number, i: number): void => {
+      const list = index.get(h);
+      if (!list) index.set(h, [i]);
+      else if (list[list.length - 1] !== i) list.push(i);
+    };
+    let longest = 0;
+    for (const name of this.names) longest = Math.max(longest, name.length);
+    this.parted = new Uint8Array(longest + 1);
     this.names.forEach((name, i) => {
-      if (name.length > NearNames.INDEXED) {
-        this.long.push(i);
-        return;
+      const n = name.length;
+      if (n <= NearNames.SHORT + 2) {
+        this.short[n] = 1;
+        deletionHashes(name, 2, (h) => file(h, i));
       }
-      for (const d of deletions(name, 2)) {
-        const list = index.get(d);
-        if (!list) index.set(d, [i]);
-        else if (list[list.length - 1] !== i) list.push(i);
+      if (n >= NearNames.PARTED) {
+        this.parted[n] = 1;
+        const P = prefixHashes(name);
+        for (let part = 0; part < 3; part++) {
+          const [start, end] = partOf(n, part);
+          file(partKey(substringHash(P, start, end), n, part), i);
+        }
       }
     });
+    // About 256 bits per hash (a few MiB at most), a bit chosen by Fibonacci
+    // hashing: a word near no name finds
+    // its bits clear and reaches the map about once in 200 words.
+    let size = 1024;
+    while (size < index.size * 8 && size < 1 << 20) size *= 2;
+    const bits = new Int32Array(size);
+    const shift = 32 - Math.log2(size * 32);
+    for (const h of index.keys()) {
+      const b = Math.imul(h, FIB) >>> shift;
+      bits[b >>> 5]! |= 1 << (b & 31);
+    }
+    this.bits = bits;
     return index;
   }
 
   /** The closest name within distance 2 (1 for words of 4 characters or fewer), or undefined. */
   closest(word: string): string | undefined {
-    if (!this.index) {
-      if (this.names.length <= NearNames.SCANS || this.scans++ < NearNames.SCANS) return closest(word, this.names);
-      this.index = this.build();
+    const index = (this.index ??= this.build());
+    const n = word.length;
+    const found: number[] = [];
+    if (n <= NearNames.SHORT) {
+      const max = n <= 4 ? 1 : 2;
+      let near = false;
+      for (let m = Math.max(0, n - max); m <= n + max; m++) if (this.short[m]) near = true;
+      if (near) probeDeletions(word, max, this.bits, index, found);
+    } else {
+      let near = false;
+      for (let m = n - 2; m <= n + 2; m++) if (this.parted[m]) near = true;
+      if (near) probeParts(word, this.parted, this.bits, index, found);
     }
-    const max = word.length <= 4 ? 1 : 2;
-    const found = new Set<number>();
-    for (const d of deletions(word, max)) for (const i of this.index.get(d) ?? []) found.add(i);
-    if (word.length + max > NearNames.INDEXED) for (const i of this.long) found.add(i);
+    if (found.length === 0) return undefined;
     return closest(
       word,
-      [...found].sort((a, b) => a - b).map((i) => this.names[i]!),
+      [...new Set(found)].sort((a, b) => a - b).map((i) => this.names[i]!),
     );
   }
 }
 
-/** The word and every string that up to `max` single-character deletions make of it. */
-function deletions(word: string, max: number): Set<string> {
-  const out = new Set<string>([word]);
-  let frontier = [word];
-  for (let k = 0; k < max; k++) {
-    const next: string[] = [];
-    for (const w of frontier) {
-      for (let i = 0; i < w.length; i++) {
-        const d = w.slice(0, i) + w.slice(i + 1);
-        if (!out.has(d)) {
-          out.add(d);
-          next.push(d);
-        }
+/** Where part 0, 1 or 2 of a name of n characters starts and ends. */
+function partOf(n: number, part: number): [number, number] {
+  return [Math.floor((n * part) / 3), Math.floor((n * (part + 1)) / 3)];
+}
+
+/** A part's key: its hash, salted with the name's length and the part's number. */
+function partKey(h: number, n: number, part: number): number {
+  return (h ^ Math.imul(n * 4 + part + 1, 0x9e3779b1)) | 0;
+}
+
+/** The hash of word[start..end) from its prefix hashes. */
+function substringHash(P: Int32Array, start: number, end: number): number {
+  return (P[end]! - Math.imul(P[start]!, power[end - start]!)) | 0;
+}
+
+function look(index: Map<number, number[]>, bits: Int32Array, h: number, found: number[]): void {
+  const b = Math.imul(h, FIB) >>> (Math.clz32(bits.length) - 4);
+  if ((bits[b >>> 5]! & (1 << (b & 31))) === 0) return;
+  for (const i of index.get(h) ?? []) found.push(i);
+}
+
+/** Adds to `found` the names filed under a part that the word holds within two places of where it belongs. */
+function probeParts(word: string, parted: Uint8Array, bits: Int32Array, index: Map<number, number[]>, found: number[]): void {
+  const n = word.length;
+  const P = prefixHashes(word);
+  for (let m = n - 2; m <= n + 2; m++) {
+    if (!parted[m]) continue;
+    for (let part = 0; part < 3; part++) {
+      const [start, end] = partOf(m, part);
+      for (let shift = -2; shift <= 2; shift++) {
+        if (start + shift < 0 || end + shift > n) continue;
+        look(index, bits, partKey(substringHash(P, start + shift, end + shift), m, part), found);
       }
     }
-    frontier = next;
   }
-  return out;
+}
+
+const BASE = 0x01000193;
+let prefix = new Int32Array(64);
+let power = new Int32Array(64);
+
+/** Fibonacci hashing: the top bits of h times this pick a hash's bit in the bit set. */
+const FIB = 0x9e3779b1 | 0;
+
+/**
+ * Adds to `found` the names filed under each hash deletionHashes(word, max)
+ * reports, looking in the map only where the hash's bit is set: the same
+ * arithmetic, written out without a callback, since it runs once per literal
+ * of a list of any length.
+ */
+function probeDeletions(word: string, max: number, bits: Int32Array, index: Map<number, number[]>, found: number[]): void {
+  const shift = Math.clz32(bits.length) - 4;
+  const n = word.length;
+  const P = prefixHashes(word);
+  const pw = power;
+  const whole = P[n]!;
+  let h = whole;
+  let b = Math.imul(h, FIB) >>> shift;
+  if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
+  for (let i = 0; i < n; i++) {
+    const head = P[i]!;
+    const next = P[i + 1]!;
+    h = (Math.imul(head, pw[n - 1 - i]!) + whole - Math.imul(next, pw[n - i - 1]!)) | 0;
+    b = Math.imul(h, FIB) >>> shift;
+    if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
+    if (max < 2) continue;
+    const first = Math.imul(head, pw[n - 2 - i]!);
+    for (let j = i + 1; j < n; j++) {
+      const middle = (P[j]! - Math.imul(next, pw[j - i - 1]!)) | 0;
+      const tail = (whole - Math.imul(P[j + 1]!, pw[n - j - 1]!)) | 0;
+      h = (first + Math.imul(middle, pw[n - 1 - j]!) + tail) | 0;
+      b = Math.imul(h, FIB) >>> shift;
+      if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
+    }
+  }
+}
+
+/** The word's prefix hashes (prefix[i] is the hash of word[0..i)), with power[] long enough for it. */
+function prefixHashes(word: string): Int32Array {
+  const n = word.length;
+  if (prefix.length <= n) {
+    prefix = new Int32Array(n * 2 + 1);
+    power = new Int32Array(n * 2 + 1);
+  }
+  const P = prefix;
+  const pw = power;
+  P[0] = 0;
+  pw[0] = 1;
+  for (let i = 0; i < n; i++) {
+    P[i + 1] = (Math.imul(P[i]!, BASE) + word.charCodeAt(i)) | 0;
+    pw[i + 1] = Math.imul(pw[i]!, BASE);
+  }
+  return P;
+}
+
+/**
+ * Calls f with the 32-bit polynomial hash of the word and of every string that
+ * up to `max` (1 or 2) single-character deletions make of it, computed from
+ * the word's prefix hashes (the same string may be reported more than once).
+ */
+function deletionHashes(word: string, max: number, f: (h: number) => void): void {
+  const n = word.length;
+  const P = prefixHashes(word);
+  const pw = power;
+  const whole = P[n]!;
+  // The hash of word[j..n).
+  const suffix = (j: number): number => (whole - Math.imul(P[j]!, pw[n - j]!)) | 0;
+  f(whole);
+  for (let i = 0; i < n; i++) {
+    f((Math.imul(P[i]!, pw[n - 1 - i]!) + suffix(i + 1)) | 0);
+    if (max < 2) continue;
+    for (let j = i + 1; j < n; j++) {
+      const middle = (P[j]! - Math.imul(P[i + 1]!, pw[j - i - 1]!)) | 0;
+      f((Math.imul(P[i]!, pw[n - 2 - i]!) + Math.imul(middle, pw[n - 1 - j]!) + suffix(j + 1)) | 0);
+    }
+  }
 }
