@@ -183,6 +183,7 @@ function probeParts(word: string, parted: Uint8Array, bits: Int32Array, index: M
 const BASE = 0x01000193;
 let prefix = new Int32Array(64);
 let power = new Int32Array(64);
+let rest = new Int32Array(64);
 
 /** Fibonacci hashing: the top bits of h times this pick a hash's bit in the bit set. */
 const FIB = 0x9e3779b1 | 0;
@@ -199,21 +200,26 @@ function probeDeletions(word: string, max: number, bits: Int32Array, index: Map<
   const P = prefixHashes(word);
   const pw = power;
   const whole = P[n]!;
+  // Deleting i and j > i gives P[i]*B^(n-2-i) + H(word[i+1..j))*B^(n-1-j) + H(word[j+1..n)),
+  // which is c(i) + rest[j] with c(i) = (P[i] - P[i+1]) * B^(n-2-i) and
+  // rest[j] = P[j] * B^(n-1-j) + H(word[j+1..n)): one addition per pair.
+  if (rest.length < n) rest = new Int32Array(n * 2);
+  const R = rest;
+  for (let j = 0; j < n; j++) {
+    R[j] = (Math.imul(P[j]!, pw[n - 1 - j]!) + whole - Math.imul(P[j + 1]!, pw[n - j - 1]!)) | 0;
+  }
   let h = whole;
   let b = Math.imul(h, FIB) >>> shift;
   if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
   for (let i = 0; i < n; i++) {
-    const head = P[i]!;
-    const next = P[i + 1]!;
-    h = (Math.imul(head, pw[n - 1 - i]!) + whole - Math.imul(next, pw[n - i - 1]!)) | 0;
+    // Deleting i alone: rest[i].
+    h = R[i]!;
     b = Math.imul(h, FIB) >>> shift;
     if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
-    if (max < 2) continue;
-    const first = Math.imul(head, pw[n - 2 - i]!);
+    if (max < 2 || i + 1 >= n) continue;
+    const c = Math.imul((P[i]! - P[i + 1]!) | 0, pw[n - 2 - i]!);
     for (let j = i + 1; j < n; j++) {
-      const middle = (P[j]! - Math.imul(next, pw[j - i - 1]!)) | 0;
-      const tail = (whole - Math.imul(P[j + 1]!, pw[n - j - 1]!)) | 0;
-      h = (first + Math.imul(middle, pw[n - 1 - j]!) + tail) | 0;
+      h = (c + R[j]!) | 0;
       b = Math.imul(h, FIB) >>> shift;
       if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
     }
