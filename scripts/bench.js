@@ -2,8 +2,9 @@
 // measured side by side in one run on this machine. Prints a table with each
 // goal of issue 7 and whether it is met; exits 1 if one is not.
 //
-//   node scripts/bench.js [--quick] [--lsp]   (--quick: fewer runs, no 1M case;
-//                                            --lsp: only the language server's latency)
+//   node scripts/bench.js [--quick] [--lsp] [--only=SERIES,...]   (--quick: fewer runs, no 1M case;
+//   --lsp: only the language server's latency; --only: just those series,
+//   e.g. --only=shape,services, with cold start measured 5 times)
 //
 // Every figure is a whole process, as make runs it: node's start-up, reading
 // the policy and writing the output included. Wall times are medians; peak
@@ -128,6 +129,40 @@ function chainPolicy(n) {
   return lines.join("\n") + "\n";
 }
 
+/**
+ * n entries in one user list, and `others` more user lists: the shapes that
+ * made time depend on more than the input's size (the typo check compared
+ * every literal with every list name). Entries are `length` characters long,
+ * and so are the list names (with `spread`, the other lists' names vary
+ * around it by up to that many characters), so every list name is a
+ * candidate by length for every entry.
+ */
+function shapePolicy(n, others, length, spread, prefix) {
+  const fit = (s, len) => (s + "_" + "abcdefghijklmnopqrstuvwxyz".repeat(4)).slice(0, len);
+  const lines = ["platform debian;"];
+  for (let j = 0; j < others; j++) {
+    const len = length + (spread ? (j % (2 * spread + 1)) - spread : 0);
+    lines.push(`users ${fit(`team${j}`, len)} = root, ${fit(`m${j}`, length)};`);
+  }
+  const big = fit("everyone", length);
+  lines.push(`users ${big} =`);
+  for (let i = 0; i < n; i += 10) {
+    const chunk = [];
+    for (let j = i; j < Math.min(n, i + 10); j++) chunk.push(fit(`${prefix}${j}`, length));
+    lines.push("  " + chunk.join(", ") + (i + 10 < n ? "," : ";"));
+  }
+  lines.push("service imapd {", "  pam imap;", `  acl user allow "/etc/imapd.acl" { entries $${big}, root; }`, "}");
+  return lines.join("\n") + "\n";
+}
+
+const SHAPE_N = QUICK ? 100_000 : 1_000_000;
+const shapes = [
+  { name: "lists 0 x 12 chars", others: 0, length: 12, spread: 0, prefix: "u", limit: 2.5 },
+  { name: "lists 100 x 12 chars", others: 100, length: 12, spread: 0, prefix: "u", limit: 3 },
+  { name: "lists 0 x 24 chars", others: 0, length: 24, spread: 0, prefix: "mail.user.", limit: 2.5 },
+  { name: "lists 100 x 22-26 chars", others: 100, length: 24, spread: 2, prefix: "mail.user.", limit: 3 },
+];
+
 const cases = LSP_ONLY
   ? []
   : [
@@ -144,7 +179,15 @@ const cases = LSP_ONLY
         n,
         series: "chained lists",
       })),
+      ...shapes.map((sh) => ({
+        name: `${(SHAPE_N / 1e6).toLocaleString("en")}M, ${sh.name}`,
+        text: shapePolicy(SHAPE_N, sh.others, sh.length, sh.spread, sh.prefix),
+        n: SHAPE_N,
+        series: "shape",
+        shape: sh,
+      })),
     ];
+const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 
 const out = (name) => join(work, name);
 
@@ -324,7 +367,7 @@ if (!LSP_ONLY) {
   run([probe, "policyc", "build", join(ROOT, "examples/cookbook.policy"), "-o", cookOut, "-q"]);
   const mc = join(cookOut, "etc/mail/sendmail.mc");
   const hasM4 = spawnSync("m4", ["--version"]).status === 0;
-  const startRuns = QUICK ? 5 : 21;
+  const startRuns = QUICK || ONLY ? 5 : 21;
   const startJobs = [
     () => run([join(ROOT, "bin/policyc.js"), "build", join(ROOT, "examples/cookbook.policy"), "-o", cookOut, "-q"]),
     () => run(["-e", "0"]),
