@@ -45,7 +45,22 @@ describe("completion: bash", () => {
 
   it.runIf(runs("bash"))("completes commands, options, option values and operands", () => {
     const dir = workspace();
-    expect(complete("policyc ", dir)).toEqual(["build", "check", "completion", "diff", "fmt", "help", "verify"]);
+    expect(complete("policyc ", dir)).toEqual([
+      "build",
+      "check",
+      "completion",
+      "diff",
+      "diff-access",
+      "explain",
+      "fmt",
+      "help",
+      "import",
+      "lsp",
+      "report",
+      "test",
+      "verify",
+      "who",
+    ]);
     expect(complete("policyc bu", dir)).toEqual(["build"]);
     expect(complete("policyc build --o", dir)).toEqual(["--output"]);
     expect(complete("policyc check ", dir)).toEqual(["lab.policy", "out", "site.policy"]);
@@ -55,7 +70,21 @@ describe("completion: bash", () => {
     expect(complete("policyc diff site.policy --root ", dir)).toEqual(["out"]);
     expect(complete("policyc fmt ", dir)).toEqual(["lab.policy", "notes.txt", "out", "site.policy"]);
     expect(complete("policyc verify ", dir)).toEqual(["out"]);
-    expect(complete("policyc help ", dir)).toEqual(["build", "check", "completion", "diff", "fmt", "verify"]);
+    expect(complete("policyc help ", dir)).toEqual([
+      "build",
+      "check",
+      "completion",
+      "diff",
+      "diff-access",
+      "explain",
+      "fmt",
+      "import",
+      "lsp",
+      "report",
+      "test",
+      "verify",
+      "who",
+    ]);
     expect(complete("policyc completion ", dir)).toEqual(["bash", "zsh"]);
     expect(complete("policyc --v", dir)).toEqual(["--version"]);
   });

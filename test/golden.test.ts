@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readTree, ROOT, runCli, tempDir } from "./helpers.js";
@@ -13,7 +13,7 @@ const examples = [
   ...readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".policy")),
   // A folder holding NAME.policy (and what it includes) is the example NAME.
   ...readdirSync(join(ROOT, "examples"), { withFileTypes: true })
-    .filter((d) => d.isDirectory())
+    .filter((d) => d.isDirectory() && existsSync(join(ROOT, "examples", d.name, `${d.name}.policy`)))
     .map((d) => `${d.name}/${d.name}.policy`),
 ];
 

@@ -5,7 +5,7 @@
  * build --check and diff put their changes in it.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkedDocument, githubSarifProblems, schemaErrors } from "./documents.js";
@@ -40,6 +40,8 @@ describe("machine output: build --check and diff put their changes in the docume
         oldSha256: sha("alice\nmallory\n"),
         newSha256: sha(before),
         oldMode: "0644",
+        oldOwner: null,
+        newOwner: null,
         newMode: "0644",
         patch: expect.stringContaining("-mallory\n+bob\n"),
       },
@@ -53,6 +55,7 @@ describe("machine output: build --check and diff put their changes in the docume
 
   it("diff --root --format json|sarif reports a missing file as add with only its new hash", () => {
     const dir = folder();
+    mkdirSync(join(dir, "root")); // an empty root: every file is missing (a root that is not there is PC5060)
     const r = runCli(["diff", "good.policy", "--root", "root", "--format", "json"], { cwd: dir });
     expect(r.status).toBe(1);
     const doc = checkedDocument(r.stdout);
@@ -98,6 +101,8 @@ describe("machine output: fmt --check lists the files it would change in the doc
         oldSha256: sha("platform   debian;\n"),
         newSha256: sha("platform debian;\n"),
         oldMode: null,
+        oldOwner: null,
+        newOwner: null,
         newMode: null,
         patch: expect.stringContaining("-platform   debian;\n+platform debian;\n"),
       },

@@ -26,7 +26,8 @@
  *   expiry is not modelled: the policy does not hold it); pam_nologin:
  *   PAM_AUTH_ERR for anyone but root while /etc/nologin exists, else
  *   PAM_IGNORE; pam_permit PAM_SUCCESS; pam_deny PAM_ACCT_EXPIRED (its
- *   acct_mgmt). Any other module makes the answer "unknown", naming it.
+ *   acct_mgmt); pam_sepermit PAM_IGNORE (its stock sepermit.conf names no
+ *   one). Any other module makes the answer "unknown", naming it.
  */
 import type { Span } from "../diagnostics/diagnostic.js";
 import type { AclModel, Entry, Model, PlatformName, ServiceModel } from "../check/model.js";
@@ -342,6 +343,11 @@ function runModule(line: Line, ctx: Ctx, steps: PamStep[]): { status: PamStatus;
       return { status: "PAM_SUCCESS", note: "pam_permit lets everyone through" };
     case "pam_deny.so":
       return { status: "PAM_ACCT_EXPIRED", note: "pam_deny refuses everyone" };
+    case "pam_sepermit.so":
+      // Its acct_mgmt is its authenticate: PAM_IGNORE for a user no line of
+      // /etc/security/sepermit.conf names, and Debian and Red Hat ship that
+      // file with comments only (Red Hat's stock sshd runs it).
+      return { status: "PAM_IGNORE", note: "no entry of /etc/security/sepermit.conf names the user (it ships with none)" };
     default:
       throw new Unknown(`${line.file} line ${line.line} runs ${line.module}, which the decision procedure does not model`);
   }
