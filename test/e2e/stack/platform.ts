@@ -7,7 +7,10 @@ import { fileURLToPath } from "node:url";
 export type Platform = "debian" | "redhat";
 
 /** Files a platform's trees rely on that this Debian host lacks, laid over the /etc copy (fixtures/<platform>/ mirrors /etc). */
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
+// Never a silent fallback: without the stand-ins every Red Hat case would run against Debian's files.
+if (!existsSync(join(FIXTURES, "redhat", "pam.d", "password-auth")))
+  throw new Error(`e2e: the Red Hat stand-ins are missing under ${FIXTURES}`);
 
 /** The command that installs everything this harness needs (Debian). */
 export const INSTALL_COMMAND = "bash scripts/install-e2e-deps.sh";
