@@ -108,7 +108,7 @@ describe("the packed package, installed into an empty project", () => {
     process.stderr.write(`package.test.ts: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   });
 
-  it("packs dist/, the templates, LICENSE and CHANGELOG.md, and no sources or tests", () => {
+  it("packs dist/, the templates, the Ansible role, the schemas, the man page, LICENSE and CHANGELOG.md, and no sources or tests", () => {
     const listing = ok("tar", ["tzf", tarball], work).stdout.split("\n");
     for (const f of [
       "package/dist/policyc.cjs",
@@ -118,7 +118,11 @@ describe("the packed package, installed into an empty project", () => {
       "package/CHANGELOG.md",
     ])
       expect(listing).toContain(f);
-    expect(listing).toContain("package/templates/debian/mail/sendmail.mc");
+    expect(listing).toContain("package/templates/debian/12/mail/sendmail.mc");
+    expect(listing).toContain("package/templates/redhat/9/pam.d/sshd");
+    expect(listing).toContain("package/ansible/deploy.yml");
+    expect(listing).toContain("package/schemas/diagnostics.schema.json");
+    expect(listing).toContain("package/man/policyc.1");
     expect(listing.filter((f) => /^package\/(src|test|grammar)\//.test(f))).toEqual([]);
   });
 

@@ -46,7 +46,9 @@ function prettierCheck(cwd: string, target: string): string[] {
     { cwd, encoding: "utf8" },
   );
   expect(r.status, r.stderr).toBe(1);
+  // Under CI=true prettier colours its output even into a pipe: compare the words.
   return `${r.stdout}${r.stderr}`
+    .replace(/\x1b\[[0-9;]*m/g, "")
     .split("\n")
     .map((l) => /^\[warn\] (.*\.policy)$/.exec(l)?.[1])
     .filter((l): l is string => l !== undefined)
