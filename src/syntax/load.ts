@@ -29,6 +29,8 @@ export interface Program {
   shared: Located<HostItem>[];
   /** Host blocks, with their files. */
   hosts: Located<Extract<Statement, { kind: "Host" }>>[];
+  /** Role blocks, with their files (README "Roles"). */
+  roles: Located<Extract<Statement, { kind: "Role" }>>[];
   /** Every policy file read, as shown (the root's path as given, joined with include paths). */
   files: SourceFile[];
 }
@@ -80,6 +82,7 @@ export function load(
     root,
     shared: [],
     hosts: [],
+    roles: [],
     files: rootPath === "<stdin>" ? [] : [root],
   };
 
@@ -127,6 +130,15 @@ export function load(
         if ((item as Statement).kind === "Include") diagnostics.report(Messages.IncludeInHost, { file, ...item.loc });
       }
       program.hosts.push({ file, node: s });
+      continue;
+    }
+    if (s.kind === "Role") {
+      for (const item of s.items) {
+        const k = (item as unknown as { kind: string }).kind;
+        if (k === "Include") diagnostics.report(Messages.IncludeInRole, { file, ...item.loc }, { role: s.name.value });
+        if (k === "RoleUse") diagnostics.report(Messages.RoleInRole, { file, ...item.loc }, { role: s.name.value });
+      }
+      program.roles.push({ file, node: s });
       continue;
     }
     if (s.kind !== "Include") {
