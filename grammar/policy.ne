@@ -23,6 +23,7 @@ statement
    | "include" %string ";"                         {% b.include %}
    | "host" %word "{" hostItems "}"                {% b.host %}
    | "role" %word "{" hostItems "}"                {% b.role %}
+   | "inventory" %string ";"                       {% b.inventory %}
 
 # What a host block may hold: everything but include and host.
 hostItem

@@ -165,3 +165,82 @@ role other {}
     expect(runCli(["check", path]).status).toBe(0);
   });
 });
+
+describe("roles: hosts from an Ansible inventory", () => {
+  const ROLES = `platform debian;
+inventory "INV";
+role shell {
+  service sshd {
+    acl user allow "/etc/security/ssh.users" {
+      entries $admins;
+    }
+  }
+}
+role relay {
+  mail { domain $mail_domain; listen smtp; relay networks 192.0.2.0/24; }
+}
+users admins = root;
+host mx1 {
+  domains mail_domain = mx1.example.net;
+}
+`;
+  const INI = `# comment
+[shell]
+bastion ansible_host=192.0.2.10
+mx1
+
+[relay]
+mx1 ansible_user=deploy
+
+[mailhosts:children]
+relay
+
+[mailhosts:vars]
+x=1
+`;
+  const YAML = `all:
+  children:
+    shell:
+      hosts:
+        bastion: { ansible_host: 192.0.2.10 }
+        mx1:
+    mailhosts:
+      children:
+        relay:
+          hosts:
+            mx1:
+              ansible_user: deploy
+`;
+
+  for (const [kind, name, text] of [
+    ["INI", "hosts.ini", INI],
+    ["YAML", "hosts.yml", YAML],
+  ] as const) {
+    it(`${kind}: every host is a host, each group its role; a host block of the same name adds its own`, () => {
+      const path = policy(ROLES.replace("INV", name), { [name]: text });
+      const out = join(tempDir(), "out");
+      const run = runCli(["build", path, "-o", out]);
+      // mailhosts has no role: warned about once, at the group in the inventory.
+      expect(run.stderr).toMatch(new RegExp(`${name.replace(".", "\\.")}:\\d+:\\d+: warning PC1042: Inventory group "mailhosts"`));
+      expect(run.status).toBe(0);
+      expect(readFileSync(join(out, "bastion/etc/security/ssh.users"), "utf8")).toBe("root\n");
+      expect(readFileSync(join(out, "mx1/etc/security/ssh.users"), "utf8")).toBe("root\n");
+      expect(readFileSync(join(out, "mx1/etc/mail/local-host-names"), "utf8")).toContain("mx1.example.net");
+      expect(() => readFileSync(join(out, "bastion/etc/mail/local-host-names"))).toThrow();
+    });
+  }
+
+  it("a host of the inventory that takes no role's list is reported at the role's reference, and a bad inventory at its line", () => {
+    const path = policy(ROLES.replace("INV", "hosts.ini"), { "hosts.ini": "[relay]\nmx2\n" });
+    const d = jsonCheck(path);
+    expect(d.map((x) => x.code)).toContain("PC2011");
+    const bad = policy(ROLES.replace("INV", "hosts.yml"), { "hosts.yml": "all:\n  hosts: [a]\n" });
+    const e = jsonCheck(bad);
+    expect(e.map((x) => [x.code, x.location.file.endsWith("hosts.yml"), x.location.line])).toEqual([["PC1041", true, 2]]);
+  });
+
+  it("reads an inventory with the include rules: relative, inside the policy's folder", () => {
+    const path = policy(ROLES.replace("INV", "../outside.ini"));
+    expect(jsonCheck(path).map((x) => x.code)).toEqual(["PC1040"]);
+  });
+});

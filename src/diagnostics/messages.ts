@@ -102,6 +102,14 @@ export const Messages = {
   TrailingComma: def("PC1029", "error", 'A list does not end with ","; remove it or add the value that is missing.'),
 
   // PC2xxx: names
+  // PC1040-PC1049: inventories (README "Hosts from an inventory")
+  InventoryUnreadable: def("PC1040", "error", "Cannot read inventory {path}: {reason}."),
+  InventoryMalformed: def("PC1041", "error", "This is not an Ansible inventory policyc reads: {reason}."),
+  InventoryGroupWithoutRole: def(
+    "PC1042",
+    "warning",
+    'Inventory group "{group}" has no role of its name: its hosts ({count}) take nothing from it.',
+  ),
   // PC2200-PC2249: roles (README "Roles")
   IncludeInRole: def("PC2200", "error", 'include is only allowed at the top level of a policy, not inside role "{role}".'),
   RoleInRole: def(

@@ -49,6 +49,8 @@ function print(path: AstPath<Node>, options: ParserOptions<Node>, print: Print, 
       return [printRows(path, options, print), hardline];
     case "Include":
       return ["include ", print("path"), ";"];
+    case "Inventory":
+      return ["inventory ", print("path"), ";"];
     case "Host":
       return printBlock(path, options, print, ["host ", print("name")]);
     case "Role":

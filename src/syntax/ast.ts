@@ -237,7 +237,14 @@ export type HostItem = Platform | ListDef | Service | Mail | Expect;
 /** What a host or role block's body holds: statements, and `role A, B;` (only hosts may take roles). */
 export type HostBodyItem = HostItem | RoleUse;
 
-export type Statement = HostItem | Include | Host | Role;
+/** `inventory "hosts.ini";`: the hosts of an Ansible inventory, each taking the roles named like its groups. */
+export interface Inventory {
+  kind: "Inventory";
+  path: Str;
+  loc: KeywordLoc;
+}
+
+export type Statement = HostItem | Include | Host | Role | Inventory;
 
 /** A whole policy file. */
 export interface Policy {
@@ -250,6 +257,7 @@ export interface Policy {
 export type Node =
   | Policy
   | Include
+  | Inventory
   | Host
   | Role
   | RoleUse

@@ -15,6 +15,7 @@ import type {
   HostItem,
   Role,
   Include,
+  Inventory,
   Bracket,
   KeyValue,
   KeywordLoc,
@@ -300,6 +301,11 @@ export const snocInclude = (d: D): Cons<unknown> => ({ prev: d[0], item: include
 /** statement -> "host" %word "{" hostItems "}" */
 export function host(d: D): Host {
   return { kind: "Host", name: word(d[1]), items: flatten<HostBodyItem>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
+}
+
+/** statement -> "inventory" %string ";" */
+export function inventory(d: D): Inventory {
+  return { kind: "Inventory", path: single(d[1]) as Str, loc: keywordLoc(d[0], d[2]) };
 }
 
 /** statement -> "role" %word "{" hostItems "}" */

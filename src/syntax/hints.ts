@@ -9,7 +9,7 @@ const LIST_KINDS = ["users", "groups", "hosts", "networks", "ttys", "shells", "d
 
 /** The keywords that start an item of each block (grammar/policy.ne); settings are the checker's. */
 const KEYWORDS: Record<string, string[]> = {
-  top: ["platform", ...LIST_KINDS, "service", "mail", "include", "host", "role"],
+  top: ["platform", ...LIST_KINDS, "service", "mail", "include", "host", "role", "inventory"],
   host: ["platform", ...LIST_KINDS, "service", "mail", "role"],
   service: ["stack", "acl"],
   mail: ["listen"],

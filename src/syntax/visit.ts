@@ -21,6 +21,7 @@ type ChildKey<K extends NodeKind> = {
 export const CHILD_KEYS: { readonly [K in NodeKind]: readonly ChildKey<K>[] } = {
   Policy: ["statements"],
   Include: ["path"],
+  Inventory: ["path"],
   Host: ["name", "items"],
   Role: ["name", "items"],
   RoleUse: ["values"],

@@ -120,7 +120,7 @@ describe("syntax: parser", () => {
 
   it("reports a stray closing brace", () => {
     expect(diagnosticsOf("platform debian;\n}\n")).toEqual([
-      '2:1 PC1001 Unexpected "}"; expected "domains", "expect", "groups", "host", "hosts", "include", "mail", "networks", "platform", "role", "service", "shells", "ttys" or "users".',
+      '2:1 PC1001 Unexpected "}"; expected "domains", "expect", "groups", "host", "hosts", "include", "inventory", "mail", "networks", "platform", "role", "service", "shells", "ttys" or "users".',
     ]);
   });
 
@@ -379,6 +379,7 @@ mail { listen 587 { address 1.2.3.4; } } }
 expect allow s user a groups g, h;
 role r { platform debian; }
 host h2 { role r, s; }
+inventory "hosts.ini";
 `);
     kinds.add(ast.kind);
     for (const n of [...reachable(ast), ...ast.comments]) kinds.add(n.kind);
