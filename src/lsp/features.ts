@@ -354,7 +354,7 @@ export function references(project: Project, path: string, text: string, offset:
 
 // ---------------------------------------------------------------- completion
 
-const STATEMENTS = ["platform", ...LIST_KINDS, "service", "mail", "include", "host"];
+const STATEMENTS = ["platform", ...LIST_KINDS, "service", "mail", "include", "host", "role", "inventory"];
 const HOST_STATEMENTS = ["platform", ...LIST_KINDS, "service", "mail"];
 export const SETTINGS: Record<string, string[]> = {
   service: ["pam", "template", "stack", "acl", "unsafe"],
@@ -437,7 +437,8 @@ export function completion(project: Project, path: string, text: string, offset:
   if ((LIST_KINDS as readonly string[]).includes(words[0] ?? "") && words.includes("=")) return listsOf(words[0] as ListKind);
   if (words.length === 0) {
     if (!block) return keywords(STATEMENTS);
-    if (blockWord === "host") return keywords(HOST_STATEMENTS);
+    if (blockWord === "host") return keywords([...HOST_STATEMENTS, "role"]);
+    if (blockWord === "role") return keywords(HOST_STATEMENTS);
     return keywords(SETTINGS[blockWord === "acl" ? "acl" : (blockWord ?? "")] ?? [], COMPLETION.Property);
   }
   const first = words[0]!;
