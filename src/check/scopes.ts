@@ -127,7 +127,7 @@ export function reportRoles(program: Program, diagnostics: DiagnosticBag): void 
       }
       if (!role) {
         const guess = closest(value.value, roles.keys());
-        diagnostics.report(Messages.UnknownRole, span, { name: value.value, hint: guess ? ` Did you mean "${guess}"?` : "" });
+        diagnostics.report(Messages.UnknownRole, span, { name: value.value, hint: guess ? ` (did you mean "${guess}"?)` : "" });
         continue;
       }
       if (seen.has(value.value)) diagnostics.report(Messages.RoleTakenTwice, span, { host: h.node.name.value, name: value.value });

@@ -118,7 +118,7 @@ export const Messages = {
     'Role "{role}" takes roles; only a host block may say `role NAME, ...;`: list the roles in the hosts.',
   ),
   RoleNameNotWord: def("PC2202", "error", "A role is named by a bare word, not {value}."),
-  UnknownRole: def("PC2203", "error", 'No role is named "{name}".{hint}'),
+  UnknownRole: def("PC2203", "error", 'No role is named "{name}"{hint}.'),
   DuplicateRole: def("PC2204", "error", 'Role "{name}" is defined more than once.'),
   UnusedRole: def("PC2205", "warning", 'No host takes role "{name}": its statements are not built.'),
   RoleTakenTwice: def("PC2206", "error", 'Host "{host}" takes role "{name}" twice.'),
