@@ -22,6 +22,8 @@ statement
   -> hostItem                                      {% b.first %}
    | "include" %string ";"                         {% b.include %}
    | "host" %word "{" hostItems "}"                {% b.host %}
+   | "role" %word "{" hostItems "}"                {% b.role %}
+   | "inventory" %string ";"                       {% b.inventory %}
 
 # What a host block may hold: everything but include and host.
 hostItem
@@ -37,12 +39,16 @@ expectClauses
   -> null                                          {% b.nil %}
    | expectClauses %word values                    {% b.snocClause %}
 
-# An include inside a host block parses, so that the loader can say why it
+# The body of a host block or a role block. `role A, B;` takes roles (README
+# "Roles"); it parses in a role block too, so that the loader can refuse it
+# there (PC2201).
+# An include inside a host or role block parses, so that the loader can say why it
 # is not allowed there (PC1014) instead of a bare "unexpected include".
 hostItems
   -> null                                          {% b.nil %}
    | hostItems hostItem                            {% b.snoc %}
    | hostItems "include" %string ";"               {% b.snocInclude %}
+   | hostItems "role" values ";"                   {% b.snocRoleUse %}
 
 listKind
   -> "users" {% b.first %} | "groups" {% b.first %} | "hosts" {% b.first %}

@@ -15,7 +15,8 @@
 //
 // prettier and diff stay external: loaded from node_modules, and only by
 // the commands that need them (fmt; build --check and diff); so does tldts,
-// loaded only for a policy with relay domains (src/check/rules/NoOpenRelayRule.ts).
+// loaded only for a policy with relay domains (src/check/rules/NoOpenRelayRule.ts), and yaml,
+// loaded only for a YAML inventory (src/syntax/inventory.ts).
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -77,7 +78,7 @@ const common = {
   bundle: true,
   platform: "node",
   target: "node20",
-  external: ["prettier", "prettier/*", "diff", "tldts"],
+  external: ["prettier", "prettier/*", "diff", "tldts", "yaml"],
   define: {
     __POLICYC_VERSION__: JSON.stringify(version),
     __TLDTS_VERSION__: JSON.stringify(tldtsVersion),

@@ -6,6 +6,7 @@
  * concerns; a wrong answer is PC6001 (PAM) or PC6002 (relay), one that
  * cannot be decided PC6003.
  */
+import { scopes } from "../check/scopes.js";
 import { type DiagnosticBag, format, type Span } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
@@ -61,7 +62,12 @@ export interface AssertionResult {
 export function readAssertions(program: Program, bag: DiagnosticBag): Assertion[] {
   const out: Assertion[] = [];
   for (const { file, node } of program.shared) if (node.kind === "Expect") push(file, node, null);
-  for (const { file, node: h } of program.hosts) for (const node of h.items) if (node.kind === "Expect") push(file, node, h.name.value);
+  // A host's own assertions and those of the roles it takes (README "Roles"), once per host.
+  const shared = new Set<unknown>(program.shared.map((s) => s.node));
+  for (const scope of scopes(program)) {
+    if (!scope.host) continue;
+    for (const { file, node } of scope.items) if (node.kind === "Expect" && !shared.has(node)) push(file, node, scope.host.name);
+  }
   return out;
 
   function push(file: SourceFile, node: Expect, host: string | null): void {

@@ -102,6 +102,26 @@ export const Messages = {
   TrailingComma: def("PC1029", "error", 'A list does not end with ","; remove it or add the value that is missing.'),
 
   // PC2xxx: names
+  // PC1040-PC1049: inventories (README "Hosts from an inventory")
+  InventoryUnreadable: def("PC1040", "error", "Cannot read inventory {path}: {reason}."),
+  InventoryMalformed: def("PC1041", "error", "This is not an Ansible inventory policyc reads: {reason}."),
+  InventoryGroupWithoutRole: def(
+    "PC1042",
+    "warning",
+    'Inventory group "{group}" has no role of its name: its hosts ({count}) take nothing from it.',
+  ),
+  // PC2200-PC2249: roles (README "Roles")
+  IncludeInRole: def("PC2200", "error", 'include is only allowed at the top level of a policy, not inside role "{role}".'),
+  RoleInRole: def(
+    "PC2201",
+    "error",
+    'Role "{role}" takes roles; only a host block may say `role NAME, ...;`: list the roles in the hosts.',
+  ),
+  RoleNameNotWord: def("PC2202", "error", "A role is named by a bare word, not {value}."),
+  UnknownRole: def("PC2203", "error", 'No role is named "{name}"{hint}.'),
+  DuplicateRole: def("PC2204", "error", 'Role "{name}" is defined more than once.'),
+  UnusedRole: def("PC2205", "warning", 'No host takes role "{name}": its statements are not built.'),
+  RoleTakenTwice: def("PC2206", "error", 'Host "{host}" takes role "{name}" twice.'),
   DuplicateList: def("PC2001", "error", 'List "{name}" is defined more than once.'),
   DuplicateService: def("PC2002", "error", 'Service "{name}" is defined more than once.'),
   DuplicatePamService: def(

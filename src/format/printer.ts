@@ -7,7 +7,7 @@
 import type { AstPath, Doc, ParserOptions, Printer } from "prettier";
 // prettier/doc is bundled into the plugin (scripts/bundle.js): the plugin needs no prettier of its own beside it.
 import { builders } from "prettier/doc";
-import type { Comment, ListDef, Node, Policy, Setting, StackAcls, StackLine, Value } from "../syntax/ast.js";
+import type { Comment, ListDef, Node, Policy, RoleUse, Setting, StackAcls, StackLine, Value } from "../syntax/ast.js";
 import { type Container, type Item, type Layout, hasBlankLine, itemsOf, layoutComments } from "./comments.js";
 import { commentsOf, type PrettierComment } from "./parser.js";
 import { bodyKey, CHILD_KEYS } from "../syntax/visit.js";
@@ -49,8 +49,14 @@ function print(path: AstPath<Node>, options: ParserOptions<Node>, print: Print, 
       return [printRows(path, options, print), hardline];
     case "Include":
       return ["include ", print("path"), ";"];
+    case "Inventory":
+      return ["inventory ", print("path"), ";"];
     case "Host":
       return printBlock(path, options, print, ["host ", print("name")]);
+    case "Role":
+      return printBlock(path, options, print, ["role ", print("name")]);
+    case "RoleUse":
+      return printValues(path, options, print, "role");
     case "Platform":
       return ["platform ", print("name"), ";"];
     case "ListDef":
@@ -156,7 +162,7 @@ function printBlock(path: AstPath<Node>, options: ParserOptions<Node>, print: Pr
  * force the broken form and stay beside their values.
  */
 function printValues(path: AstPath<Node>, options: ParserOptions<Node>, print: Print, head: Doc): Doc {
-  const node = path.node as ListDef | Setting;
+  const node = path.node as ListDef | Setting | RoleUse;
   const layout = layoutOf(path, options);
   const docs = path.map(print, "values");
   if (docs.length === 1) return [head, " ", docs[0]!, ";"];

@@ -173,7 +173,8 @@ function visibleLists(project: Project, path: string, host: string | null): Map<
       if (s.kind === "ListDef" && !lists.has(s.name.value)) lists.set(s.name.value, { def: s, file });
     };
     for (const { file, node } of program.shared) add(file, node);
-    for (const { file, node } of program.hosts) if (node.name.value === host) for (const item of node.items) add(file, item);
+    for (const { file, node } of program.hosts)
+      if (node.name.value === host) for (const item of node.items) if (item.kind !== "RoleUse") add(file, item);
   }
   return lists;
 }
@@ -294,7 +295,7 @@ function listNameAt(path: string, text: string, offset: number): string | undefi
   let name: string | undefined;
   walk(policy, (n) => {
     if (n.kind === "ListDef" && n.name.loc.start === word.start) name = n.name.value;
-    return n.kind === "Policy" || n.kind === "Host";
+    return n.kind === "Policy" || n.kind === "Host" || n.kind === "Role";
   });
   return name;
 }
@@ -330,7 +331,7 @@ export function references(project: Project, path: string, text: string, offset:
   for (const root of project.rootsOf(path)) {
     const program = project.load(root);
     if (!program) continue;
-    const items = [...program.shared, ...program.hosts];
+    const items = [...program.shared, ...program.hosts, ...program.roles];
     for (const { file, node } of items) {
       const visit = (n: Node): void => {
         if (n.kind === "ListDef") {
@@ -341,7 +342,7 @@ export function references(project: Project, path: string, text: string, offset:
         } else if (n.kind === "Acl") {
           if (n.file.kind === "Ref" && n.file.name === name) add(file, n.file.loc.start, n.file.loc.end);
           n.items.forEach(visit);
-        } else if (n.kind === "Host" || n.kind === "Service" || n.kind === "Mail" || n.kind === "Listen") {
+        } else if (n.kind === "Host" || n.kind === "Role" || n.kind === "Service" || n.kind === "Mail" || n.kind === "Listen") {
           (n.items as Node[]).forEach(visit);
         }
       };
@@ -353,7 +354,7 @@ export function references(project: Project, path: string, text: string, offset:
 
 // ---------------------------------------------------------------- completion
 
-const STATEMENTS = ["platform", ...LIST_KINDS, "service", "mail", "include", "host"];
+const STATEMENTS = ["platform", ...LIST_KINDS, "service", "mail", "include", "host", "role", "inventory"];
 const HOST_STATEMENTS = ["platform", ...LIST_KINDS, "service", "mail"];
 export const SETTINGS: Record<string, string[]> = {
   service: ["pam", "template", "stack", "acl", "unsafe"],
@@ -436,7 +437,8 @@ export function completion(project: Project, path: string, text: string, offset:
   if ((LIST_KINDS as readonly string[]).includes(words[0] ?? "") && words.includes("=")) return listsOf(words[0] as ListKind);
   if (words.length === 0) {
     if (!block) return keywords(STATEMENTS);
-    if (blockWord === "host") return keywords(HOST_STATEMENTS);
+    if (blockWord === "host") return keywords([...HOST_STATEMENTS, "role"]);
+    if (blockWord === "role") return keywords(HOST_STATEMENTS);
     return keywords(SETTINGS[blockWord === "acl" ? "acl" : (blockWord ?? "")] ?? [], COMPLETION.Property);
   }
   const first = words[0]!;
@@ -514,7 +516,8 @@ export function symbols(path: string, text: string): DocumentSymbol[] {
         return port ? [sym(`listen ${port.value}`, "socket", SYMBOL.Field, s.loc, port.loc)] : [];
       }
       case "Host":
-        return [sym(s.name.value, "host", SYMBOL.Namespace, s.loc, s.name.loc, s.items.flatMap(of))];
+      case "Role":
+        return [sym(s.name.value, s.kind === "Host" ? "host" : "role", SYMBOL.Namespace, s.loc, s.name.loc, s.items.flatMap(of))];
       default:
         return [];
     }

@@ -193,7 +193,7 @@ export interface Include {
 export interface Host {
   kind: "Host";
   name: Word;
-  items: HostItem[];
+  items: HostBodyItem[];
   loc: BlockLoc;
 }
 
@@ -216,9 +216,35 @@ export interface ExpectClause {
   loc: Loc;
 }
 
+/** `role web { ... }`: statements that each host taking the role adds to its own (README "Roles"). */
+export interface Role {
+  kind: "Role";
+  name: Word;
+  items: HostItem[];
+  loc: BlockLoc;
+}
+
+/** `role web, mail;` inside a host block: the roles the host takes, in order. */
+export interface RoleUse {
+  kind: "RoleUse";
+  /** The role names, as written (a `$NAME` or a string here is refused, PC2202). */
+  values: Value[];
+  loc: KeywordLoc;
+}
+
 export type HostItem = Platform | ListDef | Service | Mail | Expect;
 
-export type Statement = HostItem | Include | Host;
+/** What a host or role block's body holds: statements, and `role A, B;` (only hosts may take roles). */
+export type HostBodyItem = HostItem | RoleUse;
+
+/** `inventory "hosts.ini";`: the hosts of an Ansible inventory, each taking the roles named like its groups. */
+export interface Inventory {
+  kind: "Inventory";
+  path: Str;
+  loc: KeywordLoc;
+}
+
+export type Statement = HostItem | Include | Host | Role | Inventory;
 
 /** A whole policy file. */
 export interface Policy {
@@ -231,7 +257,10 @@ export interface Policy {
 export type Node =
   | Policy
   | Include
+  | Inventory
   | Host
+  | Role
+  | RoleUse
   | Statement
   | ExpectClause
   | Setting

@@ -11,8 +11,11 @@ import type {
   Expect,
   ExpectClause,
   Host,
+  HostBodyItem,
   HostItem,
+  Role,
   Include,
+  Inventory,
   Bracket,
   KeyValue,
   KeywordLoc,
@@ -297,8 +300,24 @@ export const snocInclude = (d: D): Cons<unknown> => ({ prev: d[0], item: include
 
 /** statement -> "host" %word "{" hostItems "}" */
 export function host(d: D): Host {
-  return { kind: "Host", name: word(d[1]), items: flatten<HostItem>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
+  return { kind: "Host", name: word(d[1]), items: flatten<HostBodyItem>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
 }
+
+/** statement -> "inventory" %string ";" */
+export function inventory(d: D): Inventory {
+  return { kind: "Inventory", path: single(d[1]) as Str, loc: keywordLoc(d[0], d[2]) };
+}
+
+/** statement -> "role" %word "{" hostItems "}" */
+export function role(d: D): Role {
+  return { kind: "Role", name: word(d[1]), items: flatten<HostItem>(d[3]), loc: blockLoc(d[0], d[2], d[4]) };
+}
+
+/** hostItems -> hostItems "role" values ";" */
+export const snocRoleUse = (d: D): Cons<unknown> => ({
+  prev: d[0],
+  item: withValues({ kind: "RoleUse" as const, loc: keywordLoc(d[1], d[3]) }, d[2]),
+});
 
 /** hostItem -> "platform" %word ";" */
 export function platform(d: D): Platform {

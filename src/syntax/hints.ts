@@ -9,15 +9,16 @@ const LIST_KINDS = ["users", "groups", "hosts", "networks", "ttys", "shells", "d
 
 /** The keywords that start an item of each block (grammar/policy.ne); settings are the checker's. */
 const KEYWORDS: Record<string, string[]> = {
-  top: ["platform", ...LIST_KINDS, "service", "mail", "include", "host"],
-  host: ["platform", ...LIST_KINDS, "service", "mail"],
+  top: ["platform", ...LIST_KINDS, "service", "mail", "include", "host", "role", "inventory"],
+  host: ["platform", ...LIST_KINDS, "service", "mail", "role"],
   service: ["stack", "acl"],
   mail: ["listen"],
 };
 
 /** Which block a "{" opens, from the first word of the item before it. */
 function blockOf(first: string, outer: string): string {
-  if (outer === "top" || outer === "host") return first === "service" || first === "mail" || first === "host" ? first : "other";
+  if (outer === "top" || outer === "host")
+    return first === "service" || first === "mail" || first === "host" ? first : first === "role" ? "host" : "other";
   if (outer === "service") return first === "acl" ? "acl" : first === "stack" ? "stack" : "other";
   if (outer === "mail") return first === "listen" ? "listen" : "other";
   return "other";

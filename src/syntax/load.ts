@@ -3,7 +3,8 @@ import { dirname, isAbsolute, posix, relative, resolve, sep } from "node:path";
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
-import type { HostItem, Statement } from "./ast.js";
+import type { Host, HostItem, RoleUse, Statement, Word } from "./ast.js";
+import { type InventoryHost, readInventory } from "./inventory.js";
 import { decodeSource, parse } from "./parser.js";
 import { formatBytes, NotRegularFileError, readFailure, readRegularFile } from "./read.js";
 
@@ -29,6 +30,8 @@ export interface Program {
   shared: Located<HostItem>[];
   /** Host blocks, with their files. */
   hosts: Located<Extract<Statement, { kind: "Host" }>>[];
+  /** Role blocks, with their files (README "Roles"). */
+  roles: Located<Extract<Statement, { kind: "Role" }>>[];
   /** Every policy file read, as shown (the root's path as given, joined with include paths). */
   files: SourceFile[];
 }
@@ -80,6 +83,7 @@ export function load(
     root,
     shared: [],
     hosts: [],
+    roles: [],
     files: rootPath === "<stdin>" ? [] : [root],
   };
 
@@ -111,6 +115,41 @@ export function load(
     return { ok: true, file, statements: parse(file, diagnostics).statements, bytes: bytes.length };
   };
 
+  const inventories: { file: SourceFile; hosts: InventoryHost[] }[] = [];
+  /** An inventory: its path checked and read like an include's (same folder rule and limits), then parsed. */
+  const readInventoryAt = (
+    fromReal: string,
+    from: SourceFile,
+    wanted: string,
+    span: Span,
+  ): { file: SourceFile; hosts: InventoryHost[] } | undefined => {
+    const fail = (reason: string) => void diagnostics.report(Messages.InventoryUnreadable, span, { path: wanted, reason });
+    if (wanted === "" || isAbsolute(wanted)) return fail("an inventory path is relative to the policy file that names it");
+    const real = safeRealpath(resolve(dirname(fromReal), wanted));
+    if (real === undefined) return fail("no such file");
+    const rel = relative(rootDir, real);
+    if (rel === "" || rel.startsWith(".." + sep) || rel === ".." || isAbsolute(rel)) {
+      return fail(`it is outside ${rootPath === "<stdin>" ? "the current folder" : posix.dirname(rootPath)}, the policy's folder`);
+    }
+    const shown = posix.normalize(posix.join(posix.dirname(from.path === "<stdin>" ? "." : from.path), wanted));
+    const room = Math.min(MAX_FILE_BYTES, MAX_TOTAL_BYTES - total);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFile(real, room);
+    } catch (e) {
+      return fail(e instanceof NotRegularFileError ? `it is ${e.what}, not a regular file` : readFailure(e));
+    }
+    if (bytes.length > room) {
+      stopped = true;
+      return fail(`it would make more than ${formatBytes(room === MAX_FILE_BYTES ? MAX_FILE_BYTES : MAX_TOTAL_BYTES)} of policy files`);
+    }
+    total += bytes.length;
+    const invFile = decodeSource(shown, bytes, diagnostics);
+    if (!invFile) return undefined;
+    const hosts = readInventory(invFile, diagnostics);
+    return hosts ? { file: invFile, hosts } : undefined;
+  };
+
   const stack: Frame[] = [{ file: root, real: realRoot, statements: parse(root, diagnostics).statements, next: 0 }];
   const onStack = new Set<string>([realRoot]);
   while (stack.length > 0) {
@@ -127,6 +166,21 @@ export function load(
         if ((item as Statement).kind === "Include") diagnostics.report(Messages.IncludeInHost, { file, ...item.loc });
       }
       program.hosts.push({ file, node: s });
+      continue;
+    }
+    if (s.kind === "Role") {
+      for (const item of s.items) {
+        const k = (item as unknown as { kind: string }).kind;
+        if (k === "Include") diagnostics.report(Messages.IncludeInRole, { file, ...item.loc }, { role: s.name.value });
+        if (k === "RoleUse") diagnostics.report(Messages.RoleInRole, { file, ...item.loc }, { role: s.name.value });
+      }
+      program.roles.push({ file, node: s });
+      continue;
+    }
+    if (s.kind === "Inventory") {
+      if (stopped) continue;
+      const read = readInventoryAt(frame.real, file, s.path.value, { file, ...s.path.loc });
+      if (read) inventories.push(read);
       continue;
     }
     if (s.kind !== "Include") {
@@ -194,7 +248,62 @@ export function load(
     stack.push({ file: entry.file, real, statements: entry.statements, next: 0 });
     onStack.add(real);
   }
+  addInventoryHosts(program, inventories, diagnostics);
   return program;
+}
+
+/**
+ * Makes every inventory host a host of the policy that takes the roles named
+ * like its groups. A host block of the same name gets the roles too (its own
+ * statements then give the host's values); otherwise the host is a host block
+ * of its own, located in the inventory. A group with no role of its name is
+ * warned about once (PC1042).
+ */
+function addInventoryHosts(
+  program: Program,
+  inventories: { file: SourceFile; hosts: InventoryHost[] }[],
+  diagnostics: DiagnosticBag,
+): void {
+  if (inventories.length === 0) return;
+  const roles = new Set(program.roles.map((r) => r.node.name.value));
+  const blocks = new Map<string, number>();
+  program.hosts.forEach((h, i) => {
+    if (!blocks.has(h.node.name.value)) blocks.set(h.node.name.value, i);
+  });
+  const warned = new Set<string>();
+  for (const { file, hosts } of inventories) {
+    const counts = new Map<string, number>();
+    for (const h of hosts) for (const g of h.groups) counts.set(g.name, (counts.get(g.name) ?? 0) + 1);
+    for (const h of hosts) {
+      for (const g of h.groups) {
+        if (roles.has(g.name) || warned.has(g.name)) continue;
+        warned.add(g.name);
+        diagnostics.report(Messages.InventoryGroupWithoutRole, { file, ...g.loc }, { group: g.name, count: counts.get(g.name) ?? 0 });
+      }
+      const word = (value: string, loc: { start: number; end: number }): Word => ({ kind: "Word", value, loc: { ...loc } });
+      const index = blocks.get(h.name);
+      const block = index === undefined ? undefined : program.hosts[index]!;
+      const named = new Set<string>();
+      if (block) for (const item of block.node.items) if (item.kind === "RoleUse") for (const v of item.values) named.add(v.value);
+      const taken = h.groups.filter((g) => roles.has(g.name) && !named.has(g.name));
+      // In a host block, these words are never reported on (each names an existing role, once), so their
+      // offsets, which are the inventory's, never meet the block's file.
+      const use: RoleUse = {
+        kind: "RoleUse",
+        values: taken.map((g) => word(g.name, g.loc)),
+        loc: { start: h.loc.start, end: h.loc.end, keyword: { ...h.loc } },
+      };
+      if (block) {
+        const merged: Host = { ...block.node, items: [use, ...block.node.items] };
+        program.hosts[index!] = { file: block.file, node: merged };
+        continue;
+      }
+      const loc = { start: h.loc.start, end: h.loc.end };
+      const node: Host = { kind: "Host", name: word(h.name, h.loc), items: [use], loc: { ...loc, keyword: loc, open: loc, close: loc } };
+      blocks.set(h.name, program.hosts.length);
+      program.hosts.push({ file, node });
+    }
+  }
 }
 
 function safeRealpath(p: string): string | undefined {

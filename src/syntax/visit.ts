@@ -21,7 +21,10 @@ type ChildKey<K extends NodeKind> = {
 export const CHILD_KEYS: { readonly [K in NodeKind]: readonly ChildKey<K>[] } = {
   Policy: ["statements"],
   Include: ["path"],
+  Inventory: ["path"],
   Host: ["name", "items"],
+  Role: ["name", "items"],
+  RoleUse: ["values"],
   Platform: ["name"],
   ListDef: ["name", "values"],
   Setting: ["name", "sub", "values"],
@@ -43,13 +46,14 @@ export const CHILD_KEYS: { readonly [K in NodeKind]: readonly ChildKey<K>[] } = 
 };
 
 /** The node kinds whose body is a sequence of items, each on its line(s): the policy and every block. */
-export type ContainerKind = "Policy" | "Host" | "Service" | "Mail" | "Stack" | "Acl" | "Listen";
+export type ContainerKind = "Policy" | "Host" | "Role" | "Service" | "Mail" | "Stack" | "Acl" | "Listen";
 export type Container = NodeOf<ContainerKind>;
 
 /** For every container kind, the child key that holds its body (the last of its CHILD_KEYS). */
 export const BODY_KEY: { readonly [K in ContainerKind]: ChildKey<K> } = {
   Policy: "statements",
   Host: "items",
+  Role: "items",
   Service: "items",
   Mail: "items",
   Stack: "lines",

@@ -5,7 +5,7 @@
  * so the formatter meets comments in every position the lexer allows.
  *
  * Statements: platform, lists of every kind, services with settings, acls and
- * stack blocks, mail with settings and listen blocks, includes, host blocks. Values: bare words
+ * stack blocks, mail with settings and listen blocks, includes, host blocks (with `role A, B;`), role blocks, inventories. Values: bare words
  * (short, and long enough to force wrapping), `$name` list references and strings with every escape.
  */
 import fc from "fast-check";
@@ -54,8 +54,8 @@ const wordText = fc.oneof(
   { arbitrary: fc.array(WORD_CHARS, { minLength: 1, maxLength: 8 }).map((cs) => cs.join("")), weight: 4 },
   { arbitrary: fc.array(WORD_CHARS, { minLength: 20, maxLength: 40 }).map((cs) => cs.join("")), weight: 1 },
 );
-const KEYWORDS = new Set(["platform", "service", "mail", "stack", "acl", "listen", "include", "host", ...LIST_KINDS]);
-// `//` alone and `/*` start what PC1022 reads as a C comment (README "The policy language"), not a word.
+const KEYWORDS = new Set(["platform", "service", "mail", "stack", "acl", "listen", "include", "host", "role", "inventory", ...LIST_KINDS]);
+// "//" alone and "/*..." are lexed as another language's comment (PC1022), not as words.
 const name = wordText.filter((w) => !KEYWORDS.has(w) && w !== "//" && !w.startsWith("/*"));
 
 /** A string literal with escapes of every kind. */
@@ -117,9 +117,12 @@ const platform = seq(tok("platform"), word, tok(";"));
 
 const hostItem = fc.oneof({ arbitrary: listDef, weight: 3 }, { arbitrary: service, weight: 3 }, platform, mail);
 const include = seq(tok("include"), stringText.chain(tok), tok(";"));
-const host = seq(tok("host"), word, tok("{"), many(hostItem, 4), tok("}"));
+const roleUse = seq(tok("role"), values, tok(";"));
+const host = seq(tok("host"), word, tok("{"), many(fc.oneof({ arbitrary: hostItem, weight: 4 }, roleUse), 4), tok("}"));
+const role = seq(tok("role"), word, tok("{"), many(hostItem, 4), tok("}"));
 
-const statement = fc.oneof({ arbitrary: hostItem, weight: 8 }, include, host);
+const inventory = seq(tok("inventory"), stringText.chain(tok), tok(";"));
+const statement = fc.oneof({ arbitrary: hostItem, weight: 8 }, include, host, role, inventory);
 
 /** A whole valid policy: 1 to 6 statements, then white space or comments to the end. */
 export const policyText: Arb = seq(many(statement, 6, 1), separator(true));

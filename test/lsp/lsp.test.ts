@@ -276,8 +276,26 @@ describe("lsp: completion", () => {
 
   it("statements at the top level and settings in a block", async () => {
     expect(await complete("platform debian;\n\n", "\n\n", 1)).toEqual(
-      ["domains", "groups", "host", "hosts", "include", "mail", "networks", "platform", "service", "shells", "ttys", "users"].sort(),
+      [
+        "domains",
+        "groups",
+        "host",
+        "hosts",
+        "include",
+        "inventory",
+        "mail",
+        "networks",
+        "platform",
+        "role",
+        "service",
+        "shells",
+        "ttys",
+        "users",
+      ].sort(),
     );
+    expect(await complete("host h {\n  \n}\n", "  ", 2)).toContain("role");
+    expect(await complete("role r {\n  \n}\n", "  ", 2)).not.toContain("role");
+    expect(await complete("role r {\n  \n}\n", "  ", 2)).toContain("service");
     expect(await complete("mail {\n  \n}\n", "  ", 2)).toContain("relay networks");
     expect(await complete("service s {\n  \n}\n", "  ", 2)).toEqual(["acl", "pam", "stack", "template", "unsafe"]);
     expect(await complete("mail {\n  relay \n}\n", "relay ", 6)).toEqual(["authenticated", "domains", "networks"]);

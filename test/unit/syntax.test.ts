@@ -120,7 +120,7 @@ describe("syntax: parser", () => {
 
   it("reports a stray closing brace", () => {
     expect(diagnosticsOf("platform debian;\n}\n")).toEqual([
-      '2:1 PC1001 Unexpected "}"; expected "domains", "expect", "groups", "host", "hosts", "include", "mail", "networks", "platform", "service", "shells", "ttys" or "users".',
+      '2:1 PC1001 Unexpected "}"; expected "domains", "expect", "groups", "host", "hosts", "include", "inventory", "mail", "networks", "platform", "role", "service", "shells", "ttys" or "users".',
     ]);
   });
 
@@ -133,6 +133,8 @@ service s {
   acl tty allow "/f" { apply @g; entries t1; quiet; }
 }
 mail { domain d.example; listen smtp; listen 587 { address 127.0.0.1; modifiers E, a; } relay authenticated; relay networks 10.0.0.0/8; }
+role r { users a = b; service s { pam p; } }
+host h { role r; role r2, r3; users c = d; }
 `;
     // parser.ts throws on more than one parse: a clean run proves uniqueness here.
     const { bag } = parseText(text);
@@ -375,6 +377,9 @@ platform debian; include "x"; users u = a, $b, "c";
 host h { service s { pam p; relay domains d; stack { auth required pam_env.so readenv=1 [x=y] "s"; account acls; } acl user allow "/f" { entries a; } }
 mail { listen 587 { address 1.2.3.4; } } }
 expect allow s user a groups g, h;
+role r { platform debian; }
+host h2 { role r, s; }
+inventory "hosts.ini";
 `);
     kinds.add(ast.kind);
     for (const n of [...reachable(ast), ...ast.comments]) kinds.add(n.kind);

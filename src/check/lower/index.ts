@@ -11,7 +11,7 @@ import type { SourceFile } from "../../diagnostics/source.js";
 import type { Program } from "../../syntax/load.js";
 import type { AccessListRead, Lowered } from "../lowered.js";
 import type { MailModel, Model, PlatformName, ServiceModel, UnsafeOverride } from "../model.js";
-import { firstOfEach, hostNameReason, hostNameSpan, type Scope, scopes } from "../scopes.js";
+import { firstOfEach, hostNameReason, hostNameSpan, reportRoles, type Scope, scopes } from "../scopes.js";
 import { ListScope } from "./lists.js";
 import { MailLowering } from "./mail.js";
 import { PlatformLowering } from "./platform.js";
@@ -32,6 +32,7 @@ export function lower(program: Program, diagnostics: DiagnosticBag, models: read
     const reason = prior ? undefined : hostNameReason(h);
     if (reason) diagnostics.report(Messages.InvalidValue, hostNameSpan(h), { value: h.node.name.value, what: "host name", reason });
   }
+  reportRoles(program, diagnostics);
   return models.map((scope) => run(scope, program.root, diagnostics));
 }
 

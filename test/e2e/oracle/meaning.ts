@@ -135,7 +135,7 @@ export function hostsOf(statements: readonly Ast.Statement[]): Ast.Host[] {
 export function readPolicy(path: string, bytes: Uint8Array = readFileSync(path), host?: string, read?: ReadFile): PolicyMeaning {
   const all = flattenIncludes(path, bytes, read);
   const hosts = hostsOf(all);
-  const top = all.filter((s): s is Ast.HostItem => s.kind !== "Host" && s.kind !== "Include");
+  const top = all.filter((s): s is Ast.HostItem => s.kind !== "Host" && s.kind !== "Include" && s.kind !== "Role");
   let statements: Ast.HostItem[];
   if (host === undefined) {
     if (hosts.length) throw new Error(`oracle: ${path} has host blocks (${hosts.map((h) => h.name.value).join(", ")}): name the host`);
@@ -143,7 +143,8 @@ export function readPolicy(path: string, bytes: Uint8Array = readFileSync(path),
   } else {
     const block = hosts.find((h) => h.name.value === host);
     if (!block) throw new Error(`oracle: ${path} has no host ${host}`);
-    statements = [...top, ...block.items];
+    if (block.items.some((i) => i.kind === "RoleUse")) throw new Error(`oracle: host ${host} takes roles, which the oracle does not read`);
+    statements = [...top, ...(block.items as Ast.HostItem[])];
   }
   return meaningOf(path, statements);
 }

@@ -1,0 +1,178 @@
+/**
+ * Ansible inventories (README "Roles", "Hosts from an inventory"): the hosts
+ * and the groups each belongs to, with where each is written. Variables are
+ * not read. INI: `[group]` sections of host lines (`NAME key=value ...`),
+ * `[group:children]` sections of group names, `[group:vars]` skipped. YAML:
+ * groups with `hosts` (a map of host names) and `children` (a map of groups).
+ * The `yaml` package is loaded only when an inventory is YAML.
+ */
+import { createRequire } from "node:module";
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { Messages } from "../diagnostics/messages.js";
+import type { SourceFile } from "../diagnostics/source.js";
+import type { Loc } from "./ast.js";
+
+/** A host of an inventory and every group it is in (directly or through children), in the order they are first written. */
+export interface InventoryHost {
+  name: string;
+  loc: Loc;
+  groups: { name: string; loc: Loc }[];
+}
+
+/** Ansible's implicit groups: every host is in `all`, and in `ungrouped` when in no other. They are no roles. */
+const IMPLICIT = new Set(["all", "ungrouped"]);
+
+class Graph {
+  /** host -> its first location */
+  hosts = new Map<string, Loc>();
+  /** group -> its first location */
+  groups = new Map<string, Loc>();
+  /** group -> hosts directly in it */
+  members = new Map<string, Set<string>>();
+  /** group -> its child groups */
+  children = new Map<string, Set<string>>();
+
+  group(name: string, loc: Loc): void {
+    if (!this.groups.has(name)) this.groups.set(name, loc);
+  }
+  host(group: string | null, name: string, loc: Loc): void {
+    if (!this.hosts.has(name)) this.hosts.set(name, loc);
+    if (group === null) return;
+    let m = this.members.get(group);
+    if (!m) this.members.set(group, (m = new Set()));
+    m.add(name);
+  }
+  child(parent: string, child: string): void {
+    let c = this.children.get(parent);
+    if (!c) this.children.set(parent, (c = new Set()));
+    c.add(child);
+  }
+
+  /** Each host with its groups: the groups in the order first written, each host in a group's children is in the group. */
+  result(): InventoryHost[] {
+    const of = new Map<string, Set<string>>();
+    for (const h of this.hosts.keys()) of.set(h, new Set());
+    for (const g of this.groups.keys()) {
+      // The hosts of g and of its descendants, without recursion (a cycle of children is harmless).
+      const seen = new Set<string>([g]);
+      const todo = [g];
+      while (todo.length > 0) {
+        const cur = todo.pop()!;
+        for (const h of this.members.get(cur) ?? []) of.get(h)!.add(g);
+        for (const c of this.children.get(cur) ?? []) if (!seen.has(c)) (seen.add(c), todo.push(c));
+      }
+    }
+    const order = [...this.groups.keys()];
+    return [...this.hosts].map(([name, loc]) => ({
+      name,
+      loc,
+      groups: order.filter((g) => of.get(name)!.has(g) && !IMPLICIT.has(g)).map((g) => ({ name: g, loc: this.groups.get(g)! })),
+    }));
+  }
+}
+
+/** Reads an inventory: YAML when its name ends in .yml or .yaml, else INI. Undefined after reporting a malformed one. */
+export function readInventory(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[] | undefined {
+  return /\.ya?ml$/i.test(file.path) ? readYaml(file, diagnostics) : readIni(file, diagnostics);
+}
+
+function readIni(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[] | undefined {
+  const g = new Graph();
+  const text = file.text;
+  let section: { group: string; kind: "hosts" | "children" | "vars" } | null = null;
+  let ok = true;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end);
+    const lead = line.length - line.trimStart().length;
+    const body = line.trim();
+    const at = start + lead;
+    start = end + 1;
+    if (body === "" || body.startsWith("#") || body.startsWith(";")) continue;
+    if (body.startsWith("[")) {
+      const m = /^\[([^\]:\s]+)(?::(children|vars))?\]$/.exec(body);
+      if (!m) {
+        diagnostics.report(
+          Messages.InventoryMalformed,
+          { file, start: at, end: at + body.length },
+          {
+            reason: "a section header is [GROUP], [GROUP:children] or [GROUP:vars]",
+          },
+        );
+        ok = false;
+        continue;
+      }
+      section = { group: m[1]!, kind: (m[2] as "children" | "vars" | undefined) ?? "hosts" };
+      if (section.kind !== "vars") g.group(section.group, { start: at + 1, end: at + 1 + m[1]!.length });
+      continue;
+    }
+    if (section?.kind === "vars") continue;
+    const name = body.split(/\s/, 1)[0]!;
+    const loc = { start: at, end: at + name.length };
+    if (section?.kind === "children") {
+      g.group(name, loc);
+      g.child(section.group, name);
+    } else {
+      g.host(section ? section.group : null, name, loc);
+    }
+  }
+  return ok ? g.result() : undefined;
+}
+
+interface YamlNode {
+  range?: [number, number, number] | null;
+}
+
+function readYaml(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[] | undefined {
+  const yaml = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  const doc = yaml.parseDocument(file.text);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    diagnostics.report(Messages.InventoryMalformed, { file, start: e.pos[0], end: e.pos[1] }, { reason: e.message.split("\n")[0]! });
+    return undefined;
+  }
+  const g = new Graph();
+  const locOf = (n: unknown): Loc => {
+    const r = (n as YamlNode | null)?.range;
+    return r ? { start: r[0], end: r[1] } : { start: 0, end: 0 };
+  };
+  let ok = true;
+  const bad = (n: unknown, reason: string) => {
+    diagnostics.report(Messages.InventoryMalformed, { file, ...locOf(n) }, { reason });
+    ok = false;
+  };
+  /** The pairs of a map, or [] for null (`hosts:` with nothing under it); anything else is reported. */
+  const pairs = (n: unknown, what: string): { key: unknown; value: unknown; name: string }[] => {
+    if (n === null || n === undefined || (yaml.isScalar(n) && n.value === null)) return [];
+    if (!yaml.isMap(n)) {
+      bad(n, `${what} must be a map of names`);
+      return [];
+    }
+    return n.items.map((p) => ({ key: p.key, value: p.value, name: yaml.isScalar(p.key) ? String(p.key.value) : "" }));
+  };
+  // Groups to read, without recursion: [group name, its map node].
+  const todo: { name: string; node: unknown }[] = [];
+  const read = new Set<unknown>();
+  for (const top of pairs(doc.contents, "an inventory")) {
+    g.group(top.name, locOf(top.key));
+    todo.push({ name: top.name, node: top.value });
+  }
+  while (todo.length > 0) {
+    const { name, node } = todo.shift()!;
+    if (read.has(node)) continue;
+    read.add(node);
+    for (const p of pairs(node, `group "${name}"`)) {
+      if (p.name === "hosts") for (const h of pairs(p.value, `the hosts of group "${name}"`)) g.host(name, h.name, locOf(h.key));
+      else if (p.name === "children") {
+        for (const c of pairs(p.value, `the children of group "${name}"`)) {
+          g.group(c.name, locOf(c.key));
+          g.child(name, c.name);
+          todo.push({ name: c.name, node: c.value });
+        }
+      } else if (p.name !== "vars") bad(p.key, `a group holds hosts, children and vars, not "${p.name}"`);
+    }
+  }
+  return ok ? g.result() : undefined;
+}
