@@ -47,6 +47,8 @@ export interface Options {
   junit?: string;
   /** diff-access: exit 1 on a gain in access ("gain") or on any change ("any"). */
   "fail-on"?: string;
+  /** diff-access: the git revision the old version of the one POLICY is read from. */
+  git?: string;
 }
 
 /** One option of a command: what the parser accepts and what the help says, from one row. */
