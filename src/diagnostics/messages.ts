@@ -397,6 +397,12 @@ export const Messages = {
 
   // PC6010-PC6029: reading the old version from git, running assertions on the real software
   GitRevisionUnreadable: def("PC6010", "error", "Cannot read the old version from git: {reason}."),
+  RealAssertionFailed: def(
+    "PC6011",
+    "error",
+    "Assertion failed on the real software{on}: expected {expected}, but {tool} answered {actual}: {output}.",
+  ),
+  RealUnavailable: def("PC6012", "error", "Cannot run the assertions on the real software: {reason}."),
 
   // PC9xxx: about policyc itself
   TooManyWarnings: def("PC5050", "error", "{warnings}, more than --max-warnings {max} allows; nothing written."),
