@@ -111,6 +111,15 @@ function real(ctx: CommandContext, out: string, results: readonly AssertionResul
     return EXIT_USAGE;
   }
   const failures = ran.flatMap((r) => (r.diagnostic ? [r.diagnostic] : []));
+  if (ctx.options.junit !== undefined) {
+    // The real answers: a test case passes when the real software answered as expected.
+    const asRun = ran.map((r) => ({ ...r.result, passed: r.passed, message: r.diagnostic?.message ?? null }));
+    try {
+      writeFileSync(ctx.options.junit, junit(result.program!.root.path, asRun));
+    } catch (e) {
+      throw new UsageError(`cannot write ${ctx.options.junit}: ${errnoWords(e)}.`);
+    }
+  }
   if (failures.length) ctx.report(failures);
   const failed = failures.length;
   const modelFailed = results.filter((r) => !r.passed).length;

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,8 +56,14 @@ describe.skipIf(missing.length > 0)("policyc test --real OUT POLICY", () => {
     const out = tree("examples/cookbook.policy");
     writeFileSync(join(out, "etc/imapd.acl"), "bob\n"); // alice removed behind the policy's back
     appendFileSync(join(out, "etc/mail/access"), "Connect:198.51.100.7\tRELAY\n"); // and the refused client let relay
-    const r = runCli(["test", "--real", out, "examples/cookbook.policy"]);
+    const xml = join(work, "real.xml");
+    const r = runCli(["test", "--real", out, "examples/cookbook.policy", "--junit", xml]);
     expect(r.status).toBe(1);
+    const report = readFileSync(xml, "utf8");
+    expect(report).toMatch(/<testsuite name="examples\/cookbook\.policy" tests="5" failures="2"/);
+    expect(report).toMatch(
+      /name="expect allow imapd user alice;"[^>]*line="26">\s*<failure message="Assertion failed on the real software: expected allow, but pamtester answered deny/,
+    );
     expect(r.stdout).toMatch(/^FAIL {2}examples\/cookbook\.policy:26:1 {2}expect allow imapd user alice; {2}real deny$/m);
     expect(r.stdout).toMatch(
       /^FAIL {2}examples\/cookbook\.policy:29:1 {2}expect refuse relay from 198\.51\.100\.7 to victim@elsewhere\.example; {2}real accept$/m,
