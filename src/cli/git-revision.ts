@@ -64,7 +64,7 @@ export function gitRevisionSource(rev: string, policy: string): GitRevisionSourc
 
   // One listing of the root's folder at the revision: includes must stay inside it.
   const folder = posix.dirname(rootRel);
-  const listing = git(topDir, ["ls-tree", "-r", "-t", "-l", "-z", oid, "--", ...(folder === "." ? [] : [folder])]);
+  const listing = git(topDir, ["--literal-pathspecs", "ls-tree", "-r", "-t", "-l", "-z", oid, "--", ...(folder === "." ? [] : [folder])]);
   if (!listing.ok) throw new GitError(`git ls-tree failed: ${listing.err}`);
   const entries = new Map<string, Entry>();
   if (folder !== ".") entries.set(folder, { mode: "040000", type: "tree", oid: "", size: 0 });

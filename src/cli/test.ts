@@ -6,7 +6,7 @@ import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_O
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
-import { RealUnavailableError, runReal } from "./test-real.js";
+import type { RealResult } from "./test-real.js";
 import { toJson } from "./report.js";
 
 /** `policyc test POLICY [--junit FILE]`: runs the policy's `expect` assertions and reports each. */
@@ -40,13 +40,13 @@ sendmail, m4 and makemap, and says which are missing (PC6012, exit 2).`,
   run: test,
 };
 
-function test(ctx: CommandContext): number {
+async function test(ctx: CommandContext): Promise<number> {
   const compiled = ctx.compile();
   const result = ctx.lastResult;
   const results = result?.assertions ?? [];
   const otherErrors = result ? result.diagnostics.items.some((d) => d.severity === "error" && !/^PC600\d$/.test(d.code)) : true;
   if (!compiled && (otherErrors || !result?.assertions)) return ctx.exitCode || EXIT_ERRORS;
-  if (ctx.options.real !== undefined) return real(ctx, ctx.options.real, results);
+  if (ctx.options.real !== undefined) return await real(ctx, ctx.options.real, results);
   const failed = results.filter((r) => !r.passed).length;
   if (ctx.options.junit !== undefined) {
     try {
@@ -96,13 +96,15 @@ function test(ctx: CommandContext): number {
 }
 
 /** --real OUT: the assertions on pamtester and sendmail -bt against the built tree. */
-function real(ctx: CommandContext, out: string, results: readonly AssertionResult[]): number {
+async function real(ctx: CommandContext, out: string, results: readonly AssertionResult[]): Promise<number> {
   const result = ctx.lastResult!;
   if (results.length === 0) {
     ctx.say(`policyc: ${result.program!.root.path} has no expect assertions.`);
     return EXIT_OK;
   }
-  let ran;
+  // Bundled with verify (dist/verify.js), loaded only when --real runs.
+  const { RealUnavailableError, runReal } = await import("./verify.js");
+  let ran: RealResult[];
   try {
     ran = runReal(out, result.build!, results);
   } catch (e) {
