@@ -34,6 +34,8 @@ export interface CompileOptions {
   templates: string;
   /** How included files are read (default: from disk). */
   readFile?: ReadFile;
+  /** How an include path is resolved to its real path, undefined when absent (default: on disk). */
+  realpath?: (path: string) => string | undefined;
   /** Skip the `expect` assertions (explain answers questions about a policy whose assertions fail). */
   skipAssertions?: boolean;
   /** Stop after checking: no files (diff-access compares models only). */
@@ -43,7 +45,7 @@ export interface CompileOptions {
 /** Compiles policy bytes; `path` is shown in diagnostics and in every generated header. */
 export function compile(path: string, bytes: Uint8Array, options: CompileOptions): CompileResult {
   const diagnostics = new DiagnosticBag();
-  const program = load(path, bytes, diagnostics, options.readFile);
+  const program = load(path, bytes, diagnostics, options.readFile, options.realpath);
   if (!program || diagnostics.hasErrors) return { diagnostics, ...(program && { program }) };
   const build = check(program, diagnostics);
   const assertions = readAssertions(program, diagnostics);

@@ -17,7 +17,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Messages } from "../src/diagnostics/messages.js";
-import { ROOT, runCli, tempDir } from "./helpers.js";
+import { CLI, ROOT, runCli, tempDir } from "./helpers.js";
 
 const DIR = join(ROOT, "test", "baselines");
 const cases = readdirSync(DIR, { withFileTypes: true })
@@ -33,7 +33,8 @@ function run(name: string): string {
   if (setup) {
     const copy = join(tempDir("policyc-baseline-"), name);
     cpSync(dir, copy, { recursive: true, verbatimSymlinks: true });
-    const s = spawnSync("sh", ["setup.sh"], { cwd: copy, encoding: "utf8" });
+    // $POLICYC is the CLI, for a setup that builds a tree first.
+    const s = spawnSync("sh", ["setup.sh"], { cwd: copy, encoding: "utf8", env: { ...process.env, POLICYC: CLI } });
     if (s.status !== 0) throw new Error(`${name}/setup.sh failed: ${s.stderr}`);
     dir = copy;
   }

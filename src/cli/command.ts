@@ -45,8 +45,12 @@ export interface Options {
   socket?: string;
   /** test: where to write JUnit XML. */
   junit?: string;
+  /** test: run the assertions on the real PAM and sendmail against this built tree. */
+  real?: string;
   /** diff-access: exit 1 on a gain in access ("gain") or on any change ("any"). */
   "fail-on"?: string;
+  /** diff-access: the git revision the old version of the one POLICY is read from. */
+  git?: string;
 }
 
 /** One option of a command: what the parser accepts and what the help says, from one row. */

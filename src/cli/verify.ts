@@ -5,6 +5,9 @@ import { invoke } from "./invoke.js";
 import { artifactUri, fingerprint, sarifLog, sarifRule } from "./report.js";
 import { verifySpec } from "./verify-spec.js";
 
+// test --real runs with verify's sendmail -bt, in verify's bundle.
+export { RealUnavailableError, runReal } from "./test-real.js";
+
 /** The JSON form of a run: the report as verifyTree returns it, under a format and version. */
 function verifyJson(report: VerifyReport): string {
   return JSON.stringify({ format: "policyc-verify", version: 1, ...report }, null, 2) + "\n";

@@ -415,6 +415,15 @@ export const Messages = {
   ),
   AssertionUndecidable: def("PC6003", "error", "The assertion cannot be decided{on}: {reason}."),
 
+  // PC6010-PC6029: reading the old version from git, running assertions on the real software
+  GitRevisionUnreadable: def("PC6010", "error", "Cannot read the old version from git: {reason}."),
+  RealAssertionFailed: def(
+    "PC6011",
+    "error",
+    "Assertion failed on the real software{on}: expected {expected}, but {tool} answered {actual}: {output}.",
+  ),
+  RealUnavailable: def("PC6012", "error", "Cannot run the assertions on the real software: {reason}."),
+
   // PC9xxx: about policyc itself
   TooManyWarnings: def("PC5050", "error", "{warnings}, more than --max-warnings {max} allows; nothing written."),
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),

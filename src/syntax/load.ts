@@ -58,6 +58,9 @@ interface Frame {
 }
 
 /**
+ * `readFile` and `realpath` say how files are found and read (default: the disk; diff-access
+ * --git reads a git revision through them).
+ *
  * Reads, decodes and parses a policy and the files it includes. An include path is relative
  * to the including file and must stay inside the folder of the root policy (after resolving
  * symbolic links); a file already on the include chain is a cycle. The root's folder is the
@@ -74,10 +77,11 @@ export function load(
   rootBytes: Uint8Array,
   diagnostics: DiagnosticBag,
   readFile: ReadFile = defaultReadFile,
+  realpath: (path: string) => string | undefined = safeRealpath,
 ): Program | undefined {
   const root = decodeSource(rootPath, rootBytes, diagnostics);
   if (!root) return undefined;
-  const realRoot = rootPath === "<stdin>" ? resolve(".", "<stdin>") : (safeRealpath(rootPath) ?? resolve(rootPath));
+  const realRoot = rootPath === "<stdin>" ? resolve(".", "<stdin>") : (realpath(resolve(rootPath)) ?? resolve(rootPath));
   const rootDir = dirname(realRoot);
   const program: Program = {
     root,
@@ -196,7 +200,7 @@ export function load(
     }
     const target = resolve(dirname(frame.real), wanted);
     let real = realpaths.get(target);
-    if (real === undefined && !realpaths.has(target)) realpaths.set(target, (real = safeRealpath(target)));
+    if (real === undefined && !realpaths.has(target)) realpaths.set(target, (real = realpath(target)));
     const shown = posix.normalize(posix.join(posix.dirname(file.path === "<stdin>" ? "." : file.path), wanted));
     if (real === undefined) {
       diagnostics.report(Messages.IncludeUnreadable, span, { path: wanted, reason: "no such file" });

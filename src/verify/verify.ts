@@ -85,6 +85,8 @@ export interface VerifyCase {
   clientAddr: string;
   /** {auth_type}; "" for an unauthenticated client. */
   authType: string;
+  /** {client_name}, the client's resolved host name; default a name in a foreign domain. */
+  clientName?: string;
 }
 
 export interface CaseResult extends VerifyCase {
@@ -741,7 +743,7 @@ export function btScript(cases: readonly VerifyCase[]): string {
   cases.forEach((c, i) => {
     lines.push(
       `.D{client_addr}${c.clientAddr}`,
-      `.D{client_name}${FOREIGN_CLIENT_NAME}`,
+      `.D{client_name}${c.clientName ?? FOREIGN_CLIENT_NAME}`,
       `.D{client_resolve}OK`,
       `.D{auth_type}${c.authType}`,
       `.D{auth_authen}${c.authType ? `relay-test-user@${FOREIGN_DOMAIN}` : ""}`,

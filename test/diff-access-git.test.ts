@@ -1,0 +1,120 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { runCli, tempDir } from "./helpers.js";
+
+/**
+ * README "Access diff", `diff-access --git REV POLICY`: the old version is
+ * POLICY and the files it included as of REV, read with git (no checkout,
+ * the working tree unchanged), in a temporary git repository.
+ */
+const SITE = `platform debian;
+include "lists/users.policy";
+service sshd {
+  acl user allow "/etc/ssh.users" {
+    entries $admins;
+  }
+}
+`;
+
+let repo: string;
+const git = (...args: string[]) => {
+  const r = spawnSync("git", args, { cwd: repo, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+};
+const write = (path: string, text: string) => {
+  mkdirSync(join(repo, path, ".."), { recursive: true });
+  writeFileSync(join(repo, path), text);
+};
+
+beforeEach(() => {
+  repo = tempDir("policyc-git-");
+  git("init", "-q");
+  git("config", "user.email", "t@example.test");
+  git("config", "user.name", "t");
+  write("site/main.policy", SITE);
+  write("site/lists/users.policy", "users admins = root, alice;\n");
+  git("add", "-A");
+  git("commit", "-qm", "one");
+});
+
+describe("diff-access --git REV POLICY", () => {
+  it("reads the old version and its includes from the revision, and leaves the working tree as it is", () => {
+    write("site/lists/users.policy", "users admins = root, alice, carol;\n");
+    const before = git("status", "--porcelain");
+    const mtime = statSync(join(repo, "site/lists/users.policy")).mtimeMs;
+    const r = runCli(["diff-access", "--git", "HEAD", "site/main.policy"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("gain   carol gains sshd (user allow /etc/ssh.users)\n");
+    expect(r.status).toBe(0);
+    expect(git("status", "--porcelain")).toBe(before);
+    expect(readFileSync(join(repo, "site/lists/users.policy"), "utf8")).toContain("carol");
+    expect(statSync(join(repo, "site/lists/users.policy")).mtimeMs).toBe(mtime);
+  });
+
+  it("is no change, exit 0 and no output, when the working tree matches the revision; --fail-on works as for two files", () => {
+    const same = runCli(["diff-access", "--git", "HEAD", "main.policy", "--fail-on", "any"], { cwd: join(repo, "site") });
+    expect([same.status, same.stdout, same.stderr]).toEqual([0, "", ""]);
+    write("site/lists/users.policy", "users admins = root;\n");
+    git("commit", "-qam", "two");
+    // HEAD~1 had alice; the working tree (= HEAD) does not: a loss, and --fail-on gain lets it through.
+    const r = runCli(["diff-access", "--git", "HEAD~1", "site/main.policy", "--fail-on", "gain", "--format", "json"], { cwd: repo });
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.changes).toEqual([{ host: null, scope: "sshd", effect: "loss", text: "alice loses sshd (user allow /etc/ssh.users)" }]);
+    const back = runCli(["diff-access", "--git", "HEAD", "site/main.policy"], { cwd: repo });
+    expect([back.status, back.stdout]).toEqual([0, ""]);
+  });
+
+  it("resolves includes inside the revision, not on disk: a file since deleted, a symbolic link in the revision", () => {
+    symlinkSync("lists/users.policy", join(repo, "site/alias.policy"));
+    write("site/main.policy", SITE.replace("lists/users.policy", "alias.policy"));
+    git("add", "-A");
+    git("commit", "-qm", "link");
+    rmSync(join(repo, "site/alias.policy"));
+    write("site/main.policy", SITE.replace("lists/users.policy", "now.policy"));
+    write("site/now.policy", "users admins = root, alice, dave;\n");
+    const r = runCli(["diff-access", "--git", "HEAD", "site/main.policy", "--fail-on", "gain"], { cwd: repo });
+    expect(r.stdout).toBe("gain   dave gains sshd (user allow /etc/ssh.users)\n");
+    expect(r.status).toBe(1);
+  });
+
+  it("shows errors of the old version at REV:./PATH: an include on disk but not in the revision is missing", () => {
+    write("site/main.policy", SITE.replace("lists/users.policy", "uncommitted.policy"));
+    git("commit", "-qam", "include a file never committed");
+    write("site/uncommitted.policy", "users admins = root;\n");
+    const r = runCli(["diff-access", "--git", "HEAD", "main.policy"], { cwd: join(repo, "site") });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^HEAD:\.\/main\.policy:2:9: error PC1011: Cannot include "uncommitted\.policy": no such file\./);
+  });
+
+  it("says why when it cannot read the old version (exit 2, PC6010): no repository, no revision, no file there", () => {
+    const outside = tempDir("policyc-nogit-");
+    writeFileSync(join(outside, "p.policy"), SITE);
+    const cases: Array<[string[], string, RegExp]> = [
+      [["--git", "HEAD", "p.policy"], outside, /PC6010: Cannot read the old version from git: p\.policy is not in a git repository\./],
+      [["--git", "nosuch", "site/main.policy"], repo, /PC6010: .*"nosuch" is not a revision of the repository/],
+      [
+        ["--git", "HEAD", "site/new.policy"],
+        repo,
+        /PC6010: .*site\/new\.policy does not exist in revision HEAD \(HEAD:\.\/site\/new\.policy\)\./,
+      ],
+    ];
+    for (const [args, cwd, message] of cases) {
+      const r = runCli(["diff-access", ...args], { cwd });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+    const json = runCli(["diff-access", "--git", "nosuch", "site/main.policy", "--format", "json"], { cwd: repo });
+    expect(json.status).toBe(2);
+    expect(JSON.parse(json.stdout).diagnostics[0].code).toBe("PC6010");
+    const two = runCli(["diff-access", "--git", "HEAD", "site/main.policy", "site/main.policy"], { cwd: repo });
+    expect(two.status).toBe(2);
+    expect(two.stderr).toMatch(/--git REV takes one policy file, not 2/);
+  });
+});
