@@ -114,7 +114,9 @@ async function saslauthdAnswers(tree: string, passwords: string[]): Promise<stri
     const mux = join(sb.run, "saslauthd");
     const script = [
       `mkdir -p ${mux}`,
-      `saslauthd -a pam -m ${mux} -n 1 -d > ${sb.run}/saslauthd.log 2>&1 &`,
+      // Its own session: on SIGTERM saslauthd signals its whole process group,
+      // which would otherwise hold the test runner (and CI with it).
+      `setsid saslauthd -a pam -m ${mux} -n 1 -d > ${sb.run}/saslauthd.log 2>&1 &`,
       "pid=$!",
       `for i in $(seq 50); do [ -S ${mux}/mux ] && break; sleep 0.1; done`,
       ...passwords.map((p, i) => `echo "@@${i} $(testsaslauthd -f ${mux}/mux -s smtp -u nopass -p '${p}' 2>&1)"`),

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { dirname, isAbsolute, relative, resolve as resolvePath } from "node:path";
 import { DiagnosticBag } from "../../../src/diagnostics/diagnostic.js";
 import type * as Ast from "../../../src/syntax/ast.js";
@@ -135,18 +136,83 @@ export function hostsOf(statements: readonly Ast.Statement[]): Ast.Host[] {
 export function readPolicy(path: string, bytes: Uint8Array = readFileSync(path), host?: string, read?: ReadFile): PolicyMeaning {
   const all = flattenIncludes(path, bytes, read);
   const hosts = hostsOf(all);
-  const top = all.filter((s): s is Ast.HostItem => s.kind !== "Host" && s.kind !== "Include" && s.kind !== "Role");
+  const top = all.filter((s): s is Ast.HostItem => s.kind !== "Host" && s.kind !== "Include" && s.kind !== "Role" && s.kind !== "Inventory");
+  const groups = inventoryGroups(path, all, read);
   let statements: Ast.HostItem[];
   if (host === undefined) {
-    if (hosts.length) throw new Error(`oracle: ${path} has host blocks (${hosts.map((h) => h.name.value).join(", ")}): name the host`);
+    if (hosts.length || groups.size)
+      throw new Error(`oracle: ${path} has hosts (${[...hosts.map((h) => h.name.value), ...groups.keys()].join(", ")}): name the host`);
     statements = top;
   } else {
     const block = hosts.find((h) => h.name.value === host);
-    if (!block) throw new Error(`oracle: ${path} has no host ${host}`);
-    if (block.items.some((i) => i.kind === "RoleUse")) throw new Error(`oracle: host ${host} takes roles, which the oracle does not read`);
-    statements = [...top, ...(block.items as Ast.HostItem[])];
+    if (!block && !groups.has(host)) throw new Error(`oracle: ${path} has no host ${host}`);
+    // README "Roles": the top level, then each role the host takes (its inventory groups, then its own `role` lines), then its own statements.
+    const taken = [...(groups.get(host) ?? [])];
+    for (const item of block?.items ?? []) if (item.kind === "RoleUse") for (const v of item.values) taken.push((v as Ast.Word).value);
+    const roles = all.filter((s): s is Ast.Role => s.kind === "Role");
+    const fromRoles = [...new Set(taken)].flatMap((name) => roles.find((r) => r.name.value === name)?.items ?? []);
+    statements = [...top, ...fromRoles, ...((block?.items ?? []).filter((i) => i.kind !== "RoleUse") as Ast.HostItem[])];
   }
   return meaningOf(path, statements);
+}
+
+/**
+ * README "Hosts from an inventory": every host of an Ansible inventory (INI,
+ * or YAML by its file ending) and the groups it is in, directly or through
+ * children, in the order the groups are first written; `all` and
+ * `ungrouped` are no roles. Read here on its own, not with src/.
+ */
+export function inventoryGroups(path: string, statements: readonly Ast.Statement[], read: ReadFile = (p) => readFileSync(p)): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of statements) {
+    if (s.kind !== "Inventory") continue;
+    const file = resolvePath(dirname(resolvePath(path)), s.path.value);
+    const text = new TextDecoder().decode(read(file));
+    const order: string[] = [];
+    const direct = new Map<string, string[]>(); // group -> hosts
+    const children = new Map<string, string[]>(); // group -> child groups
+    const seen = (g: string) => {
+      if (!order.includes(g)) order.push(g);
+    };
+    if (/\.ya?ml$/.test(file)) {
+      const walk = (name: string, node: Record<string, unknown> | null | undefined) => {
+        seen(name);
+        for (const h of Object.keys((node?.hosts as Record<string, unknown> | undefined) ?? {})) direct.set(name, [...(direct.get(name) ?? []), h]);
+        for (const [c, sub] of Object.entries((node?.children as Record<string, Record<string, unknown>> | undefined) ?? {})) {
+          children.set(name, [...(children.get(name) ?? []), c]);
+          walk(c, sub);
+        }
+      };
+      for (const [name, node] of Object.entries((parseYaml(text) as Record<string, Record<string, unknown>>) ?? {})) walk(name, node);
+    } else {
+      let section: { group: string; kind: "hosts" | "children" | "vars" } | null = null;
+      for (const raw of text.split("\n")) {
+        const line = raw.trim();
+        if (!line || line.startsWith("#") || line.startsWith(";")) continue;
+        const m = /^\[([^\]:]+)(?::(children|vars))?\]$/.exec(line);
+        if (m) {
+          section = { group: m[1]!, kind: (m[2] as "children" | "vars" | undefined) ?? "hosts" };
+          seen(m[1]!);
+          continue;
+        }
+        const word = line.split(/\s+/)[0]!;
+        if (!section || section.kind === "vars") continue;
+        const map = section.kind === "hosts" ? direct : children;
+        map.set(section.group, [...(map.get(section.group) ?? []), word]);
+        if (section.kind === "children") seen(word);
+      }
+    }
+    const hostsIn = (g: string, path: string[] = []): string[] =>
+      path.includes(g) ? [] : [...(direct.get(g) ?? []), ...(children.get(g) ?? []).flatMap((c) => hostsIn(c, [...path, g]))];
+    for (const g of order) {
+      for (const h of hostsIn(g)) {
+        const list = out.get(h) ?? [];
+        if (g !== "all" && g !== "ungrouped" && !list.includes(g)) list.push(g);
+        out.set(h, list);
+      }
+    }
+  }
+  return out;
 }
 
 function meaningOf(path: string, statements: readonly Ast.HostItem[]): PolicyMeaning {
