@@ -136,7 +136,9 @@ export function hostsOf(statements: readonly Ast.Statement[]): Ast.Host[] {
 export function readPolicy(path: string, bytes: Uint8Array = readFileSync(path), host?: string, read?: ReadFile): PolicyMeaning {
   const all = flattenIncludes(path, bytes, read);
   const hosts = hostsOf(all);
-  const top = all.filter((s): s is Ast.HostItem => s.kind !== "Host" && s.kind !== "Include" && s.kind !== "Role" && s.kind !== "Inventory");
+  const top = all.filter(
+    (s): s is Ast.HostItem => s.kind !== "Host" && s.kind !== "Include" && s.kind !== "Role" && s.kind !== "Inventory",
+  );
   const groups = inventoryGroups(path, all, read);
   let statements: Ast.HostItem[];
   if (host === undefined) {
@@ -162,7 +164,11 @@ export function readPolicy(path: string, bytes: Uint8Array = readFileSync(path),
  * children, in the order the groups are first written; `all` and
  * `ungrouped` are no roles. Read here on its own, not with src/.
  */
-export function inventoryGroups(path: string, statements: readonly Ast.Statement[], read: ReadFile = (p) => readFileSync(p)): Map<string, string[]> {
+export function inventoryGroups(
+  path: string,
+  statements: readonly Ast.Statement[],
+  read: ReadFile = (p) => readFileSync(p),
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const s of statements) {
     if (s.kind !== "Inventory") continue;
@@ -177,7 +183,8 @@ export function inventoryGroups(path: string, statements: readonly Ast.Statement
     if (/\.ya?ml$/.test(file)) {
       const walk = (name: string, node: Record<string, unknown> | null | undefined) => {
         seen(name);
-        for (const h of Object.keys((node?.hosts as Record<string, unknown> | undefined) ?? {})) direct.set(name, [...(direct.get(name) ?? []), h]);
+        for (const h of Object.keys((node?.hosts as Record<string, unknown> | undefined) ?? {}))
+          direct.set(name, [...(direct.get(name) ?? []), h]);
         for (const [c, sub] of Object.entries((node?.children as Record<string, Record<string, unknown>> | undefined) ?? {})) {
           children.set(name, [...(children.get(name) ?? []), c]);
           walk(c, sub);
