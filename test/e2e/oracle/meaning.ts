@@ -143,7 +143,9 @@ export function readPolicy(path: string, bytes: Uint8Array = readFileSync(path),
   let statements: Ast.HostItem[];
   if (host === undefined) {
     if (hosts.length || groups.size)
-      throw new Error(`oracle: ${path} has hosts (${[...hosts.map((h) => h.name.value), ...groups.keys()].join(", ")}): name the host`);
+      throw new Error(
+        `oracle: ${path} has host blocks or inventory hosts (${[...hosts.map((h) => h.name.value), ...groups.keys()].join(", ")}): name the host`,
+      );
     statements = top;
   } else {
     const block = hosts.find((h) => h.name.value === host);
