@@ -89,16 +89,20 @@ const common = {
   legalComments: "none",
 };
 
+/** A CommonJS bundle (.cjs): import.meta.url (templates are found beside the bundle) from __filename. */
+const commonjs = {
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  define: { ...common.define, "import.meta.url": "__policyc_url" },
+  banner: { js: 'const __policyc_url = require("node:url").pathToFileURL(__filename).href;' },
+};
+
 await build({
   ...common,
   entryPoints: { policyc: "src/cli/entry.ts" },
   outdir: "dist",
-  outExtension: { ".js": ".cjs" },
-  format: "cjs",
+  ...commonjs,
   plugins: [lazyBundles],
-  // import.meta.url (templates are found beside the bundle) in CommonJS:
-  define: { ...common.define, "import.meta.url": "__policyc_url" },
-  banner: { js: 'const __policyc_url = require("node:url").pathToFileURL(__filename).href;' },
 });
 
 await build({
@@ -136,11 +140,8 @@ await build({
   ...common,
   entryPoints: { api: "src/api.ts" },
   outdir: "dist",
-  outExtension: { ".js": ".cjs" },
-  format: "cjs",
+  ...commonjs,
   plugins: [lazyBundles],
-  define: { ...common.define, "import.meta.url": "__policyc_url" },
-  banner: { js: 'const __policyc_url = require("node:url").pathToFileURL(__filename).href;' },
 });
 
 // Its declarations: src/api.ts declares every type it exports, so api.d.ts stands alone.
