@@ -43,12 +43,14 @@ describe.skipIf(missing.length > 0)("policyc test --real on a machine with /etc/
     const b = runCli(["build", policy, "-o", join(work, "out"), "-q"]);
     expect(b.status, b.stderr).toBe(0);
     const hadNologin = existsSync("/etc/nologin");
-    const etc = join(work, "etc");
+    // The machine's /etc with a nologin file, seen only in this namespace: an overlay (no copy of /etc
+    // to make; where overlayfs is not available, a copy bind-mounted instead).
+    const [upper, scratch, etc] = ["upper", "scratch", "etc"].map((d) => join(work, d));
     const script = [
       "set -e",
-      `cp -a /etc ${sq(etc)}`,
-      `echo "The system is down for maintenance." > ${sq(join(etc, "nologin"))}`,
-      `mount --bind ${sq(etc)} /etc`,
+      `mkdir ${sq(upper!)} ${sq(scratch!)}`,
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${sq(upper!)},workdir=${sq(scratch!)} /etc 2>/dev/null || { cp -a /etc ${sq(etc!)} && mount --bind ${sq(etc!)} /etc; }`,
+      'echo "The system is down for maintenance." > /etc/nologin',
       'test -e /etc/nologin && echo "@@nologin present"',
       `${sq(process.execPath)} ${sq(CLI)} test --real ${sq(join(work, "out"))} ${sq(policy)} --format json -q`,
     ].join("\n");
