@@ -43,7 +43,7 @@ this machine's own / unless --allow-system-root is given.`,
     { name: "check", help: "write nothing: print a diff and exit 1 if OUT is out of date" },
     { name: "verbose", short: "v", help: "list every file written, unchanged or removed" },
     { name: "allow-system-root", help: "let OUT be this machine's own / (refused otherwise)" },
-    MAX_WARNINGS_OPTION,
+    { ...MAX_WARNINGS_OPTION, help: "fail (exit 1, nothing written) with more than N warnings" },
     TEMPLATES_OPTION,
   ],
   exits: {

@@ -7,7 +7,7 @@ import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journa
 import { renderPatches } from "../output/patch.js";
 import { DEPLOYED_RECORD, parseDeployed } from "../output/manifest.js";
 import { type Change, compareTree, isSystemRoot } from "../output/tree.js";
-import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import { changeJson } from "./report.js";
 
@@ -37,10 +37,11 @@ new. For review before the first deploy; exit 0.`,
     { name: "stock", help: "compare with the distribution's stock files instead of a root" },
     { name: "host", value: "NAME", help: "the host to compare, for a policy with host blocks" },
     { name: "allow-system-root", help: "let --root be this machine's own / (refused otherwise)" },
+    { ...MAX_WARNINGS_OPTION, help: "fail (exit 1, nothing compared) with more than N warnings" },
     TEMPLATES_OPTION,
   ],
   exits: {
-    errors: "errors in the policy, drift, or temporaries of an interrupted build",
+    errors: "errors in the policy (or more warnings than --max-warnings), drift, or temporaries of an interrupted build",
     usage: "wrong usage, an unreadable policy file or a --root that is missing, not a folder or not readable",
   },
   takesPolicy: true,
