@@ -105,7 +105,7 @@ async function test(ctx: CommandContext): Promise<number> {
   return failed ? EXIT_ERRORS : EXIT_OK;
 }
 
-/** " (1 warning)" after test's closing line, when the policy has warnings. */
+/** " (and 1 warning)" at the end of test's closing line, when the policy has warnings. */
 function warned(ctx: CommandContext): string {
   const n = ctx.lastResult?.diagnostics.warningCount ?? 0;
   return n ? ` (and ${countLine(0, n)})` : "";
