@@ -100,6 +100,74 @@ describe("completion: bash", () => {
   });
 });
 
+/** A folder whose names have spaces: a policy, a folder, and a text file. */
+function spacedWorkspace(): string {
+  const dir = tempDir("policyc-completion-spaces-");
+  writeFileSync(join(dir, "my policy.policy"), "platform debian;\n");
+  writeFileSync(join(dir, "site.policy"), "platform debian;\n");
+  writeFileSync(join(dir, "notes.txt"), "");
+  mkdirSync(join(dir, "out dir"));
+  return dir;
+}
+
+/** The terminal's text without escape sequences, bells and carriage returns. */
+const screen = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/[\r\x07\b]/g, "");
+
+describe("completion: file names with spaces, in the real interactive shells", () => {
+  const hasScript = spawnSync("sh", ["-c", "command -v script"]).status === 0;
+
+  /** The command line after TAB in an interactive bash (in a pseudo-terminal) with the completion loaded. */
+  function bashTab(line: string, cwd: string): string {
+    const file = join(tempDir("policyc-bash-"), "policyc.bash");
+    writeFileSync(file, runCli(["completion", "bash"]).stdout);
+    const r = spawnSync("bash", [join(ROOT, "test/completion/bdrive.sh"), file, cwd, line], { encoding: "utf8", timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const shown = screen(r.stdout)
+      .split("\n")
+      .find((l) => l.startsWith(">> policyc"));
+    expect(shown, r.stdout).toBeDefined();
+    return shown!.slice(">> ".length).replace(/exit$/, "");
+  }
+
+  it.runIf((hasShell("bash") && hasScript) || process.env.CI === "true")(
+    'bash completes "my policy.policy" as one name, quoted as typed',
+    () => {
+      const dir = spacedWorkspace();
+      expect(bashTab("policyc check my", dir)).toBe("policyc check my\\ policy.policy ");
+      expect(bashTab("policyc check 'my", dir)).toBe("policyc check 'my policy.policy' ");
+      expect(bashTab('policyc check "my', dir)).toBe('policyc check "my policy.policy" ');
+      expect(bashTab("policyc check my\\ p", dir)).toBe("policyc check my\\ policy.policy ");
+      expect(bashTab("policyc build site.policy -o o", dir)).toBe("policyc build site.policy -o out\\ dir/");
+      expect(bashTab("policyc fmt n", dir)).toBe("policyc fmt notes.txt ");
+    },
+    60_000,
+  );
+
+  it.runIf(runs("zsh"))(
+    'zsh completes "my policy.policy" as one name, quoted as typed',
+    () => {
+      const dir = spacedWorkspace();
+      const fpath = tempDir("policyc-zsh-");
+      writeFileSync(join(fpath, "_policyc"), runCli(["completion", "zsh"]).stdout);
+      const bin = tempDir("policyc-bin-");
+      writeFileSync(join(bin, "policyc"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+      const tab = (line: string) => {
+        const r = spawnSync("zsh", ["-f", join(ROOT, "test/completion/zdrive.zsh"), fpath, dir, line], {
+          encoding: "utf8",
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+          timeout: 30_000,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        return screen(r.stdout).trimEnd();
+      };
+      expect(tab("policyc check my")).toMatch(/policyc check my\\ policy\.policy$/);
+      expect(tab("policyc check 'my")).toMatch(/policyc check 'my policy\.policy'$/);
+      expect(tab("policyc build site.policy -o o")).toMatch(/policyc build site\.policy -o out\\ dir\/$/);
+    },
+    60_000,
+  );
+});
+
 describe("completion: zsh", () => {
   /** What zsh's real completion lists for a line, typed with TAB in an interactive zsh in a pseudo-terminal. */
   function complete(line: string, cwd: string): string {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { ROOT } from "./helpers.js";
 
-const SCHEMAS = ["diagnostics", "report", "manifest", "verify"] as const;
+const SCHEMAS = ["diagnostics", "report", "manifest", "verify", "checks"] as const;
 export type SchemaName = (typeof SCHEMAS)[number];
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });

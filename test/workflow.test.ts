@@ -60,6 +60,7 @@ describe("workflow: incremental and stale files", () => {
     expect(r.stderr).toContain("  removed   out/etc/imapd.deny\n");
     expect(lastLine(r.stderr)).toBe("policyc: wrote 2 files to out (1 removed).");
     expect([...readTree(join(dir, "out")).keys()].sort()).toEqual([
+      ".policyc/checks.json",
       ".policyc/manifest.json",
       "etc/imapd.acl",
       "etc/mine.conf",
@@ -95,7 +96,9 @@ describe("workflow: dependency files", () => {
     });
     expect(runCli(["build", "site.policy", "-o", "out dir", "-M", "site.d"], { cwd: dir }).status).toBe(0);
     const d = readFileSync(join(dir, "site.d"), "utf8");
-    expect(d.split(": \\\n")[0]).toBe(["out\\ dir/etc/pam.d/s", "out\\ dir/etc/s.acl", "out\\ dir/.policyc/manifest.json"].join(" \\\n "));
+    expect(d.split(": \\\n")[0]).toBe(
+      ["out\\ dir/etc/pam.d/s", "out\\ dir/etc/s.acl", "out\\ dir/.policyc/checks.json", "out\\ dir/.policyc/manifest.json"].join(" \\\n "),
+    );
     expect(d).toContain(" site.policy \\\n lists/staff.policy \\\n");
     expect(d).toMatch(/templates\/debian\/pam\.d\/service\n/);
     expect(d).toContain("\nlists/staff.policy:\n");
@@ -426,7 +429,7 @@ describe("workflow: the output tree as a transaction", () => {
     // The same pid with another start time is a reused pid: the lock is stale.
     writeFileSync(join(dir, "out/.policyc/lock"), `${process.pid} 1\n`);
     expect(runCli(["build", "site.policy", "-o", "out", "-q"], { cwd: dir }).status).toBe(0);
-    expect(readdirSync(join(dir, "out/.policyc"))).toEqual(["manifest.json"]);
+    expect(readdirSync(join(dir, "out/.policyc")).sort()).toEqual(["checks.json", "manifest.json"]);
   });
 
   it("build --check and diff report temporaries and a journal left by an interrupted build; the next build removes them and says so", () => {

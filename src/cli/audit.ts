@@ -1,6 +1,6 @@
 import { explainPam, whoMail, type HostView } from "../decide/index.js";
 import { viewsOf } from "./answers.js";
-import { type CommandContext, type CommandSpec, defaultTemplates, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, defaultTemplates, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_OK } from "./io.js";
 
 /** `policyc report POLICY`: the per-host access matrix for auditors. */
@@ -13,8 +13,8 @@ procedure (as explain answers it: the user in passwd, in a group named like
 them, no remote host, terminal or remote user), and the relay rules with
 the number of addresses the relay networks hold. --format markdown (the
 default on a terminal too), csv (host,service,user,decision) or json.`,
-  options: [TEMPLATES_OPTION],
-  exits: { errors: "errors in the policy", usage: "wrong usage or an unreadable policy file" },
+  options: [MAX_WARNINGS_OPTION, TEMPLATES_OPTION],
+  exits: { errors: "errors in the policy, or more warnings than --max-warnings", usage: "wrong usage or an unreadable policy file" },
   takesPolicy: true,
   extraFormats: ["markdown", "csv"],
   run: audit,

@@ -5,6 +5,7 @@ import { depfile, unrepresentable } from "../output/depfile.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { LOCK_PATH, LockBusy } from "../output/lock.js";
 import { MANIFEST_PATH, makeManifest } from "../output/manifest.js";
+import { CHECKS_PATH, makeChecks } from "./checks.js";
 import { renderPatches } from "../output/patch.js";
 import { compareTree, isSystemRoot, staleFiles, strayFiles } from "../output/tree.js";
 import { commitBuild } from "../output/transaction.js";
@@ -43,7 +44,7 @@ this machine's own / unless --allow-system-root is given.`,
     { name: "check", help: "write nothing: print a diff and exit 1 if OUT is out of date" },
     { name: "verbose", short: "v", help: "list every file written, unchanged or removed" },
     { name: "allow-system-root", help: "let OUT be this machine's own / (refused otherwise)" },
-    MAX_WARNINGS_OPTION,
+    { ...MAX_WARNINGS_OPTION, help: "fail (exit 1, nothing written) with more than N warnings" },
     TEMPLATES_OPTION,
   ],
   exits: {
@@ -114,7 +115,7 @@ async function build(ctx: CommandContext): Promise<number> {
     // The dependency file is decided before anything is written: a name make cannot take fails the build.
     let dep: string | undefined;
     if (options.depfile) {
-      const targets = [...files.map((f) => join(out, f.path)), join(out, MANIFEST_PATH)];
+      const targets = [...files.map((f) => join(out, f.path)), join(out, CHECKS_PATH), join(out, MANIFEST_PATH)];
       const inputs = [...program.files.map((f) => f.path), ...result.templates.map(makePath)];
       for (const name of [...targets, ...inputs]) {
         const what = unrepresentable(name);
@@ -130,7 +131,14 @@ async function build(ctx: CommandContext): Promise<number> {
     try {
       report = commitBuild(out, files, {
         manifest: JSON.stringify(makeManifest(program.root.path, hosts, files), null, 2) + "\n",
-        extra: dep !== undefined ? [{ path: options.depfile!, content: dep }] : [],
+        extra: [
+          // The policy's assertions as the checks a deployment runs on the live host (the Ansible role).
+          {
+            path: join(out, CHECKS_PATH),
+            content: JSON.stringify(makeChecks(program.root.path, hosts, build, result.result.assertions ?? []), null, 2) + "\n",
+          },
+          ...(dep !== undefined ? [{ path: options.depfile!, content: dep }] : []),
+        ],
       });
     } catch (e) {
       if (!(e instanceof LockBusy)) throw e;

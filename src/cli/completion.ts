@@ -43,15 +43,38 @@ function bashWords(words: readonly string[]): string {
   return words.join(" ");
 }
 
+/**
+ * File names are read one per line (mapfile), never split on spaces by
+ * $(...), and -o filenames makes bash quote each as it inserts it
+ * ("my\ policy.policy"); _policyc_files takes the word as typed, quotes and
+ * backslashes included.
+ */
 function bashKind(kind: Kind, indent: string): string {
   if ("words" in kind) return `${indent}COMPREPLY=($(compgen -W "${bashWords(kind.words)}" -- "$cur"))`;
   if ("none" in kind) return `${indent}COMPREPLY=()`;
-  if (kind.files === "dir") return `${indent}compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur"))`;
-  if (kind.files === "policy") {
-    return `${indent}compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.policy' -- "$cur"))`;
-  }
-  return `${indent}compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))`;
+  return `${indent}_policyc_files ${kind.files}`;
 }
+
+/** The bash function that completes file names: dir, policy (folders and *.policy) or any. */
+const BASH_FILES = [
+  "# Files one per line, so that a name with spaces stays one completion.",
+  "_policyc_files() {",
+  '  local word="$cur"',
+  "  # The word as the shell reads it: an opening quote or the backslashes typed come off.",
+  '  case "$word" in',
+  "    \\'*) word=\"${word#\\'}\" ;;",
+  '    \\"*) word="${word#\\"}" ;;',
+  '    *) word="${word//\\\\/}" ;;',
+  "  esac",
+  "  compopt -o filenames 2>/dev/null",
+  '  case "$1" in',
+  '    dir) mapfile -t COMPREPLY < <(compgen -d -- "$word") ;;',
+  '    policy) mapfile -t COMPREPLY < <(compgen -d -- "$word"; compgen -f -X \'!*.policy\' -- "$word") ;;',
+  '    *) mapfile -t COMPREPLY < <(compgen -f -- "$word") ;;',
+  "  esac",
+  "}",
+  "",
+].join("\n");
 
 /** The bash completion script: `eval "$(policyc completion bash)"`. */
 export function bashCompletion(commands: readonly CommandSpec[]): string {
@@ -80,7 +103,7 @@ export function bashCompletion(commands: readonly CommandSpec[]): string {
   return `# bash completion for policyc, made by "policyc completion bash" from its option tables.
 # Load it with: eval "$(policyc completion bash)", or save it as
 # /usr/share/bash-completion/completions/policyc (or ~/.local/share/bash-completion/completions/policyc).
-_policyc() {
+${BASH_FILES}_policyc() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" cmd="" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "\${COMP_WORDS[i]}" in

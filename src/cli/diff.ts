@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, lstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { errnoWords } from "../diagnostics/errno.js";
@@ -7,7 +7,7 @@ import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journa
 import { renderPatches } from "../output/patch.js";
 import { DEPLOYED_RECORD, parseDeployed } from "../output/manifest.js";
 import { type Change, compareTree, isSystemRoot } from "../output/tree.js";
-import { type CommandContext, type CommandSpec, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import { changeJson } from "./report.js";
 
@@ -37,11 +37,13 @@ new. For review before the first deploy; exit 0.`,
     { name: "stock", help: "compare with the distribution's stock files instead of a root" },
     { name: "host", value: "NAME", help: "the host to compare, for a policy with host blocks" },
     { name: "allow-system-root", help: "let --root be this machine's own / (refused otherwise)" },
+    { ...MAX_WARNINGS_OPTION, help: "fail (exit 1, nothing compared) with more than N warnings" },
     TEMPLATES_OPTION,
   ],
   exits: {
-    errors: "errors in the policy, drift, or temporaries of an interrupted build",
-    usage: "wrong usage, an unreadable policy file or a --root that is missing, not a folder or not readable",
+    errors: "errors in the policy (or more warnings than --max-warnings), drift, or temporaries of an interrupted build",
+    usage:
+      "wrong usage, an unreadable policy file, a --root that is missing, not a folder or not readable, or a file under it that is there but cannot be read",
   },
   takesPolicy: true,
   run: diff,
@@ -76,7 +78,22 @@ async function diff(ctx: CommandContext): Promise<number> {
     return EXIT_USAGE;
   }
   const produced = new Set(files.map((f) => f.path));
-  const stale = (deployedRecord(root, hosts[0] !== null ? host! : null) ?? []).filter((p) => !produced.has(p));
+  const record = deployedRecord(root, hosts[0] !== null ? host! : null);
+  const stale = ("unreadable" in record ? [] : (record.paths ?? [])).filter((p) => !produced.has(p));
+  // A file that is there but cannot be read is unreadable input (exit 2), never "missing": no drift is reported.
+  const unreadable = [
+    ...("unreadable" in record ? [record.unreadable] : []),
+    ...[...files.map((f) => f.path), ...stale].flatMap((p) => {
+      const reason = unreadableDeployed(join(root, p));
+      return reason ? [{ path: join(root, p), reason }] : [];
+    }),
+  ];
+  if (unreadable.length) {
+    const bag = new DiagnosticBag();
+    for (const u of unreadable) bag.report(Messages.DeployedUnreadable, undefined, u);
+    ctx.report(bag);
+    return EXIT_USAGE;
+  }
   const changes = compareTree(root, files, stale, true);
   // Temporaries beside the policy's files: an interrupted build was deployed, or a build is running.
   const leftovers = findLeftovers(
@@ -112,15 +129,45 @@ async function diff(ctx: CommandContext): Promise<number> {
   return EXIT_ERRORS;
 }
 
-/** What a deployment recorded under root (DEPLOYED_RECORD) for a host; undefined when there is no record. */
-function deployedRecord(root: string, host: string | null): string[] | undefined {
+/** What a deployment recorded under root (DEPLOYED_RECORD) for a host: no paths when there is no record. */
+function deployedRecord(root: string, host: string | null): { paths?: string[] } | { unreadable: { path: string; reason: string } } {
+  const path = join(root, DEPLOYED_RECORD);
+  const reason = unreadableDeployed(path);
+  if (reason) return { unreadable: { path, reason } };
   let text: string;
   try {
-    text = readFileSync(join(root, DEPLOYED_RECORD), "utf8");
-  } catch {
-    return undefined;
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if (absent(e)) return {};
+    return { unreadable: { path, reason: errnoWords(e) } };
   }
-  return parseDeployed(text, host);
+  return { paths: parseDeployed(text, host) };
+}
+
+/** Not there at all: no such file, or a file where a folder of its path should be. */
+const absent = (e: unknown) => ["ENOENT", "ENOTDIR"].includes((e as NodeJS.ErrnoException).code ?? "");
+
+/**
+ * Why a deployed path that is there cannot be compared, or undefined (a regular file that opens, or
+ * nothing there): a folder, a symbolic link (never followed: O_NOFOLLOW), a FIFO or device, or a file
+ * that cannot be opened (permission denied, a folder on its path that cannot be searched).
+ */
+function unreadableDeployed(abs: string): string | undefined {
+  let st;
+  try {
+    st = lstatSync(abs);
+  } catch (e) {
+    return absent(e) ? undefined : errnoWords(e);
+  }
+  if (st.isDirectory()) return errnoWords(Object.assign(new Error(), { code: "EISDIR" }));
+  if (st.isSymbolicLink()) return "it is a symbolic link, which diff does not follow";
+  if (!st.isFile()) return "it is not a regular file";
+  try {
+    closeSync(openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK));
+    return undefined;
+  } catch (e) {
+    return errnoWords(e);
+  }
 }
 
 /** Why --root DIR cannot be compared with (missing, not a folder, not readable), or undefined when it can. */

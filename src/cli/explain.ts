@@ -1,6 +1,6 @@
 import { explainMail, explainPam, type MailDecision, type MailRequest, type PamDecision, type PamRequest } from "../decide/index.js";
 import { toJson } from "./report.js";
-import { type CommandContext, type CommandSpec, defaultTemplates, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, defaultTemplates, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { mailJson, mailText, pamJson, pamText, viewsOf } from "./answers.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 
@@ -39,10 +39,11 @@ unless --host names one. Exit 0 when every answer is allow or accept.`,
     { name: "auth", value: "MECH", help: "relay: the SMTP AUTH mechanism the client used" },
     { name: "socket", value: "NAME", help: "relay: the listen socket's name (default: the first)" },
     { name: "host", value: "NAME", help: "the host to ask, for a policy with host blocks" },
+    MAX_WARNINGS_OPTION,
     TEMPLATES_OPTION,
   ],
   exits: {
-    errors: "a request was denied or refused, could not be decided, or the policy has errors",
+    errors: "a request was denied or refused, could not be decided, or the policy has errors (or more warnings than --max-warnings)",
     usage: "wrong usage, an unknown service or host, or an unreadable policy file",
   },
   takesPolicy: false,

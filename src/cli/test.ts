@@ -5,7 +5,7 @@ import { where } from "./answers.js";
 import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
+import { countLine, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import type { RealResult } from "./test-real.js";
 import { toJson } from "./report.js";
 
@@ -41,11 +41,21 @@ sendmail, m4 and makemap, and says which are missing (PC6012, exit 2).`,
 };
 
 async function test(ctx: CommandContext): Promise<number> {
-  const compiled = ctx.compile();
+  // Its own closing line, not build's "nothing written": test never writes.
+  const compiled = ctx.compile({ closing: false });
   const result = ctx.lastResult;
   const results = result?.assertions ?? [];
   const otherErrors = result ? result.diagnostics.items.some((d) => d.severity === "error" && !/^PC600\d$/.test(d.code)) : true;
-  if (!compiled && (otherErrors || !result?.assertions)) return ctx.exitCode || EXIT_ERRORS;
+  if (!compiled && (otherErrors || !result?.assertions)) {
+    if (result && ctx.format === "human") {
+      const d = result.diagnostics;
+      const asserted = d.items.filter((i) => /^PC600\d$/.test(i.code)).length;
+      const others = d.errorCount - asserted;
+      const what = `${countLine(others, 0)} in the policy${d.warningCount ? ` (and ${countLine(0, d.warningCount)})` : ""}`;
+      process.stderr.write(`policyc: ${what}; ${result.assertions ? "the assertions are not reported" : "the assertions were not run"}.\n`);
+    }
+    return ctx.exitCode || EXIT_ERRORS;
+  }
   if (ctx.options.real !== undefined) return await real(ctx, ctx.options.real, results);
   const failed = results.filter((r) => !r.passed).length;
   if (ctx.options.junit !== undefined) {
@@ -89,10 +99,16 @@ async function test(ctx: CommandContext): Promise<number> {
   else
     ctx.say(
       failed
-        ? `policyc: ${failed} of ${results.length} assertion${results.length === 1 ? "" : "s"} FAILED.`
+        ? `policyc: ${failed} of ${results.length} assertion${results.length === 1 ? "" : "s"} FAILED${warned(ctx)}.`
         : `policyc: all ${results.length} assertion${results.length === 1 ? "" : "s"} passed.`,
     );
   return failed ? EXIT_ERRORS : EXIT_OK;
+}
+
+/** " (and 1 warning)" at the end of test's closing line, when the policy has warnings. */
+function warned(ctx: CommandContext): string {
+  const n = ctx.lastResult?.diagnostics.warningCount ?? 0;
+  return n ? ` (and ${countLine(0, n)})` : "";
 }
 
 /** --real OUT: the assertions on pamtester and sendmail -bt against the built tree. */

@@ -1,5 +1,6 @@
 import { DEBIAN_PACKAGES } from "../verify/packages.js";
-import type { CommandSpec } from "./command.js";
+import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, maxWarnings } from "./command.js";
+import { UsageError } from "./io.js";
 
 /** `policyc verify OUT [--cf-dir DIR]`: its usage and options; src/cli/verify.ts runs it. */
 export const verifySpec: CommandSpec = {
@@ -18,7 +19,9 @@ each trusted AUTH mechanism, each "To:" relay domain and each "Connect:"
 relay network is accepted, and that offered mechanisms that are not trusted
 do not relay. One line per check, then a summary. With --format json (or
 sarif) the checks are one document on stdout instead; with --quiet only
-failed checks and problems are printed.
+failed checks and problems are printed. Its warnings are its notes (a check
+it could not make as asked, a map the tree lacks, m4 run as root): with
+--max-warnings N, more than N notes are a problem (exit 1).
 
 The tree may come from someone else: a .mc that names an m4 builtin that
 runs commands or touches files (esyscmd, syscmd, include, undivert, defn,
@@ -37,13 +40,30 @@ Needs m4, sendmail and makemap (Debian: ${DEBIAN_PACKAGES}).`,
       name: "allow-hostname-delay",
       help: "run sendmail even when it will pause (60 s or more)\nbecause this host's name cannot be qualified and no\nprivate namespace can give it a qualified one",
     },
+    { ...MAX_WARNINGS_OPTION, help: "fail (exit 1) with more than N notes" },
   ],
   exits: {
-    errors: "a check failed or m4/sendmail reported a problem",
+    errors: "a check failed, m4/sendmail reported a problem, or more notes than --max-warnings",
     usage: "wrong usage, no OUT/etc/mail/sendmail.mc, missing tools, or a tree refused as unsafe to run",
   },
   takesPolicy: false,
   voice: "policyc verify",
-  // The runner is bundled apart (dist/verify.js) and loaded only when verify runs.
-  run: async (ctx) => (await import("./verify.js")).runVerify(ctx),
+  // The runner is bundled apart (dist/verify.js) and loaded only when verify runs. Its usage is
+  // checked here first: a UsageError of that bundle is another class, and invoke would call it a bug.
+  run: async (ctx) => {
+    verifyUsage(ctx);
+    return (await import("./verify.js")).runVerify(ctx);
+  },
 };
+
+/** verify's arguments: one OUT, a --cf-dir that names something, a whole --max-warnings; a UsageError otherwise. */
+export function verifyUsage(ctx: CommandContext): { tree: string; limit: number | undefined } {
+  const { options, positionals } = ctx;
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0 ? "needs the output folder of policyc build (OUT)." : `takes one output folder, not ${positionals.length}.`,
+    );
+  }
+  if (options["cf-dir"] === "") throw new UsageError("--cf-dir needs a folder.");
+  return { tree: positionals[0]!, limit: maxWarnings(options) };
+}

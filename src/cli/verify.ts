@@ -1,9 +1,9 @@
 import { formatReport, type VerifyReport, verifyTree, VerifySetupError } from "../verify/verify.js";
 import type { CommandContext } from "./command.js";
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from "./io.js";
 import { invoke } from "./invoke.js";
 import { artifactUri, fingerprint, sarifLog, sarifRule } from "./report.js";
-import { verifySpec } from "./verify-spec.js";
+import { verifySpec, verifyUsage } from "./verify-spec.js";
 
 // test --real runs with verify's sendmail -bt, in verify's bundle.
 export { RealUnavailableError, runReal } from "./test-real.js";
@@ -60,14 +60,8 @@ function verifySarif(report: VerifyReport, version: string): string {
 
 /** Runs verify on a parsed command line (the command's run, loaded on first use). */
 export function runVerify(ctx: CommandContext): number {
-  const { options, positionals } = ctx;
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      positionals.length === 0 ? "needs the output folder of policyc build (OUT)." : `takes one output folder, not ${positionals.length}.`,
-    );
-  }
-  if (options["cf-dir"] === "") throw new UsageError("--cf-dir needs a folder.");
-  const tree = positionals[0]!;
+  const { options } = ctx;
+  const { tree, limit } = verifyUsage(ctx);
   let report: VerifyReport;
   try {
     report = verifyTree(tree, { cfDir: options["cf-dir"], allowHostnameDelay: options["allow-hostname-delay"] });
@@ -90,6 +84,15 @@ export function runVerify(ctx: CommandContext): number {
       return EXIT_USAGE;
     }
     throw e;
+  }
+  if (limit !== undefined && report.notes.length > limit) {
+    // A problem like m4's: in every format, and the run fails (exit 1).
+    const n = report.notes.length;
+    report = {
+      ...report,
+      ok: false,
+      problems: [...report.problems, `${n} note${n === 1 ? "" : "s"}, more than --max-warnings ${limit} allows.`],
+    };
   }
   ctx.document = (format) => (format === "json" ? verifyJson(report) : verifySarif(report, ctx.version));
   if (ctx.format === "human") {

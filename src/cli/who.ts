@@ -1,6 +1,6 @@
 import { whoMail, whoServices, type WhoMail, type WhoService } from "../decide/index.js";
 import { viewsOf } from "./answers.js";
-import { type CommandContext, type CommandSpec, defaultTemplates, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, defaultTemplates, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_OK, UsageError } from "./io.js";
 
 /** `policyc who POLICY [SERVICE]`: who gets in, as sets over the policy's named lists. */
@@ -13,8 +13,11 @@ and kept out (in any deny list), with each list's file, entry count, onerr
 and apply; and for "relay" (or every host with mail) the local and relay
 domains, relay networks with their address count and the mechanisms
 trusted to relay. Per host for a policy with host blocks.`,
-  options: [{ name: "host", value: "NAME", help: "only this host, for a policy with host blocks" }, TEMPLATES_OPTION],
-  exits: { errors: "errors in the policy", usage: "wrong usage, an unknown service or host, or an unreadable policy file" },
+  options: [{ name: "host", value: "NAME", help: "only this host, for a policy with host blocks" }, MAX_WARNINGS_OPTION, TEMPLATES_OPTION],
+  exits: {
+    errors: "errors in the policy, or more warnings than --max-warnings",
+    usage: "wrong usage, an unknown service or host, or an unreadable policy file",
+  },
   takesPolicy: false,
   run: who,
 };

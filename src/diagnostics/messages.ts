@@ -321,6 +321,11 @@ export const Messages = {
 
   // PC5xxx: templates and output
   RootUnreadable: def("PC5060", "error", "Cannot compare with the deployed root {root}: {reason}."),
+  DeployedUnreadable: def(
+    "PC5070",
+    "error",
+    "Cannot read the deployed file {path}: {reason}; it was not compared, and nothing is reported as drift.",
+  ),
   TemplateMissing: def("PC5001", "error", "Template {path} is missing: {reason}."),
   TemplatePlaceholder: def("PC5002", "error", "Template {path} line {line} has an unknown placeholder {{{name}}}; known: {expected}."),
   OutputFailed: def("PC5003", "error", "Cannot write {path}: {reason}."),

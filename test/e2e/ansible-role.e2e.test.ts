@@ -8,15 +8,16 @@
  * pamtester and sendmail -bt with that copy bind-mounted on /etc in a
  * private mount and UTS namespace (policyc_run_prefix), so the deployed
  * files are what PAM and sendmail read. Few runs, several assertions each:
- * 1. deploy: files as the manifest says, folders' modes (setgid /etc/mail)
+ * 1. deploy: files as the manifest says, the policy's expect assertions
+ *    (OUT/.policyc/checks.json) checked on each host besides the variables', folders' modes (setgid /etc/mail)
  *    unchanged, pamtester and sendmail -bt behave as the policy says,
  *    sendmail reloaded (handler) only where mail files changed;
  * 2. again: changed=0, no reload;
  * 3. --check --diff with a build that drops mx1's imapd: changes nothing;
  * 4. that build deployed: imapd's files are gone, nothing else;
  * 5. the rollback play: the last backup is back (imapd's files too);
- * 6. a build with alice hand-removed from mx1's ssh list: the break-glass
- *    check fails, the role rolls back, mx1 keeps its previous files; in the
+ * 6. a build with alice hand-removed from mx1's ssh list: the policy's
+ *    break-glass assertion fails (mx1 has no PAM check variables), the role rolls back, mx1 keeps its previous files; in the
  *    same run mx2 (deployed for the first time) gets a .mc that m4 warns
  *    about: validation stops before anything on mx2 changes.
  * Steps 1-5 run on mx1 and shell1 only (--limit), to keep the test short.
@@ -186,9 +187,10 @@ run("Ansible role policyc_deploy on two private roots (real ansible-playbook, pa
     writeFileSync(
       join(dir, "inventory.yml"),
       "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: /usr/bin/python3\n  hosts:\n" +
+        // mx1's PAM checks come from the policy alone (OUT/.policyc/checks.json: its expect assertions); the others add variables.
         host(
           "mx1",
-          "[{service: sshd, user: alice, expect: allow}, {service: sshd, user: mallory, expect: deny}]",
+          "[]",
           '[{client: 203.0.113.9, rcpt: "<someone@example.org>", expect: refused}, {client: 192.0.2.9, rcpt: "<someone@example.org>", expect: accepted}]',
         ) +
         host("shell1", "[{service: login, user: root, tty: tty1, expect: allow}]", "[]") +
@@ -212,8 +214,12 @@ run("Ansible role policyc_deploy on two private roots (real ansible-playbook, pa
     };
 
     // 1. Deploy.
-    const first = playbook("deploy.yml", v1);
+    const first = playbook("deploy.yml", v1, ["-v"]);
     expect(first.status, first.output).toBe(0);
+    // The policy's assertions ran on every host after activation, besides the variables' checks.
+    for (const text of ["expect allow sshd user alice groups alice, wheel;", "expect deny sshd user mallory groups mallory;"])
+      expect(first.output.split(text).length - 1, text).toBeGreaterThanOrEqual(HOSTS.length);
+    expect(first.output).toContain("expect refuse relay from 198.18.0.9 to victim@elsewhere.example;");
     for (const h of HOSTS) {
       expect(first.recap[h]?.failed, h).toBe(0);
       expect(dirModes(h), h).toEqual(modes[h]);
@@ -304,6 +310,11 @@ run("Ansible role policyc_deploy on two private roots (real ansible-playbook, pa
     expect(locked.recap.mx1?.failed).toBe(1);
     expect(locked.recap.shell1?.failed).toBe(0);
     expect(locked.output).toContain("the host was rolled back to its files before this run");
+    // The check that failed is the policy's own assertion, named with its line (mx1 has no PAM check variables).
+    expect(locked.output).toContain(
+      "expect allow sshd user alice groups alice, wheel; (fleet/fleet.policy:67; pamtester sshd alice acct_mgmt) " +
+        "[the assertion assumes groups alice, wheel; pamtester ran with the host's account]: deny, expected allow",
+    );
     const now = snapshot("mx1");
     for (const [p, v] of kept) if (!p.startsWith("var/lib/policyc/backup")) expect(now.get(p), p).toBe(v);
     expect(pam("mx1", "sshd", "alice")).toBe("allow");

@@ -7,8 +7,8 @@ module: policyc_checks
 short_description: Run PAM checks with pamtester and relay probes with sendmail -bt; fail on any surprise
 options:
   prefix: {description: Command prefix that runs a check with the target root seen as /, type: list, elements: str, default: []}
-  pam: {description: "[{service, user, expect: allow|deny, op: acct_mgmt, rhost, tty, ruser}]", type: list, elements: dict, default: []}
-  relay: {description: "[{client, rcpt, expect: accepted|refused, auth}]", type: list, elements: dict, default: []}
+  pam: {description: "[{service, user, expect: allow|deny, op: acct_mgmt, rhost, tty, ruser}], and the entries of checks.json (text, source named in failures)", type: list, elements: dict, default: []}
+  relay: {description: "[{client, rcpt, expect: accepted|refused, auth, client_name}], and the entries of checks.json", type: list, elements: dict, default: []}
   cf: {description: The sendmail.cf the probes run, type: str, default: /etc/mail/sendmail.cf}
   sendmail_options: {description: Extra sendmail arguments (-O ...), type: list, elements: str, default: []}
   sendmail: {type: str, default: /usr/sbin/sendmail}
@@ -46,15 +46,21 @@ def main():
         rc, out, err = module.run_command(p["prefix"] + [p["pamtester"]] + items + [c["service"], c["user"], op])
         text = (out + err).strip()
         got = "allow" if rc == 0 else ("error" if "Error in service module" in text else "deny")
-        results.append({"check": "pam %s %s %s%s" % (c["service"], c["user"], op, "".join(" " + i for i in items[1::2])),
-                        "expect": c["expect"], "got": got, "ok": got == c["expect"], "output": text})
+        # PAM_SERVICE_ERR (a missing list with onerr=fail) refuses too: it satisfies a deny.
+        ok = got == c["expect"] or (got == "error" and c["expect"] == "deny")
+        check = "pam %s %s %s%s" % (c["service"], c["user"], op, "".join(" " + i for i in items[1::2]))
+        if c.get("text"):
+            check = "%s (%s:%s; pamtester %s)" % (c["text"], c["source"]["file"], c["source"]["line"], check[len("pam "):])
+            if not ok and c.get("groups"):
+                check += " [the assertion assumes groups %s; pamtester ran with the host's account]" % ", ".join(c["groups"])
+        results.append({"check": check, "expect": c["expect"], "got": got, "ok": ok, "output": text})
     if p["relay"]:
         lines = []
         for i, r in enumerate(p["relay"]):
             auth = r.get("auth") or ""
             lines += [
                 ".D{client_addr}%s" % r["client"],
-                ".D{client_name}probe.policyc.invalid",
+                ".D{client_name}%s" % (r.get("client_name") or "probe.policyc.invalid"),
                 ".D{client_resolve}OK",
                 ".D{auth_type}%s" % auth,
                 ".D{auth_authen}%s" % ("probe@policyc.invalid" if auth else ""),
@@ -79,7 +85,10 @@ def main():
         for i, r in enumerate(p["relay"]):
             answer = answers.get(i)
             got = "no answer" if answer is None else ("refused" if re.search(r"\$#\s*(error|discard)", answer) else "accepted")
-            results.append({"check": "relay %s from %s" % (r["rcpt"], r["client"]), "expect": r["expect"], "got": got,
+            check = "relay %s from %s" % (r["rcpt"], r["client"])
+            if r.get("text"):
+                check = "%s (%s:%s; check_rcpt %s from %s)" % (r["text"], r["source"]["file"], r["source"]["line"], r["rcpt"], r["client"])
+            results.append({"check": check, "expect": r["expect"], "got": got,
                             "ok": got == r["expect"], "output": answer if answer is not None else (out + err)[-2000:]})
     failed = [r for r in results if not r["ok"]]
     if failed:
