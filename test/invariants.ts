@@ -19,7 +19,7 @@ const MC_LINE = [
   /^VERSIONID\(`policyc'\)dnl$/,
   /^OSTYPE\(`(debian|linux)'\)dnl$/,
   /^define\(`confTRUSTED_USER', `smmta'\)dnl$/,
-  /^define\(`confAUTH_MECHANISMS', `([A-Z0-9-]+ ?)+'\)dnl$/,
+  /^define\(`confAUTH_MECHANISMS', `([A-Z0-9-]+ ?)*'\)dnl$/,
   /^define\(`confAUTH_OPTIONS', `[a-zA-Z]+'\)dnl$/,
   /^define\(`confAUTH_REALM', `[a-z0-9-]+(\.[a-z0-9-]+)*'\)dnl$/,
   /^define\(`conf(SERVER|CLIENT)_(CERT|KEY)', `\/[A-Za-z0-9_.\/-]+'\)dnl$/,

@@ -229,6 +229,18 @@ describe.skipIf(missing.length > 0)("verify on the real sendmail", () => {
     expect(untrusted?.outcome).toBe("refused");
   });
 
+  it("counts sendmail's default mechanisms as offered when the .mc has no confAUTH_MECHANISMS", () => {
+    const out = build("cookbook.policy");
+    edit(mcOf(out), (s) => s.replace(/^define\(`confAUTH_MECHANISMS', `[^']*'\)dnl\n/m, ""));
+    const report = verifyTree(out);
+    expect(report.ok).toBe(true);
+    expect(report.results.filter((r) => r.group === "untrusted-auth").map((r) => [r.authType, r.outcome])).toEqual([
+      ["EXTERNAL", "refused"],
+      ["GSSAPI", "refused"],
+      ["KERBEROS_V4", "refused"],
+    ]);
+  });
+
   it("reports m4 errors (FEATURE after MAILER) as a failure", () => {
     const out = build("cookbook.policy");
     edit(mcOf(out), (s) => s + "FEATURE(`relay_entire_domain')dnl\n");

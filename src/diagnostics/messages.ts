@@ -215,6 +215,11 @@ export const Messages = {
     "error",
     'Port {port} is SMTPS, where clients start TLS at once, but its modifiers lack "s": sendmail would speak plain text there; add s to the modifiers.',
   ),
+  AuthRequiredWithoutAuth: def(
+    "PC3083",
+    "warning",
+    'The socket "{name}" requires SMTP AUTH (modifier a), but the mail block offers none (no auth mechanisms): sendmail answers every MAIL there with 530 5.7.0, so it takes no mail. Add auth mechanisms, or drop modifier a.',
+  ),
   SmtpsWithoutTls: def(
     "PC3041",
     "error",

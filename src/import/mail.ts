@@ -204,7 +204,11 @@ export function importMail(o: MailImportOptions): MailOut | undefined {
     out.comments.push(
       `${mc.file.path}: no confAUTH_MECHANISMS: sendmail offers its default ${SENDMAIL_DEFAULT_MECHANISMS.join(" ")}, those Cyrus SASL has.`,
     );
-  }
+  } else
+    // A policy without `auth` writes an empty confAUTH_MECHANISMS (no AUTH at all): say what changes.
+    out.comments.push(
+      `${mc.file.path}: no confAUTH_MECHANISMS: sendmail offers its default EXTERNAL GSSAPI KERBEROS_V4 DIGEST-MD5 CRAM-MD5, those Cyrus SASL has, and no TRUST_AUTH_MECH lets them relay; this policy offers no AUTH (add auth mechanisms to offer some).`,
+    );
   if (sasl.mechList && mechDefine && sasl.mechList.join(" ") !== mechs.join(" ")) {
     d.report(Messages.ImportMailFile, undefined, {
       path: sasl.path!,

@@ -125,6 +125,7 @@ export interface TreeFacts {
   include: string | null;
   /** That include's line (0-based), or null. */
   includeLine: number | null;
+  /** confAUTH_MECHANISMS (empty: no AUTH), or sendmail's default list when the .mc does not define it. */
   offered: string[];
   /** TRUST_AUTH_MECH's mechanisms, or null when the .mc has no TRUST_AUTH_MECH. */
   trustLine: string[] | null;
@@ -134,6 +135,13 @@ export interface TreeFacts {
   /** Connect: (or untagged) RELAY IPv4 prefixes of the access map, and prefixes of class R. */
   relayPrefixes: string[];
 }
+
+/**
+ * sendmail's AuthMechanisms when the .mc does not define confAUTH_MECHANISMS
+ * (proto.m4). policyc always defines it, empty when the policy offers no AUTH
+ * (then sendmail offers none).
+ */
+const SENDMAIL_DEFAULT_MECHANISMS = ["EXTERNAL", "GSSAPI", "KERBEROS_V4", "DIGEST-MD5", "CRAM-MD5"] as const;
 
 const IPV4_PREFIX = /^\d{1,3}(\.\d{1,3}){0,3}$/;
 const DOMAIN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/;
@@ -215,7 +223,7 @@ export function readTreeFacts(tree: string): TreeFacts {
     throw new VerifySetupError(`${mcPath} does not exist: give the folder "policyc build -o" wrote (it must hold etc/mail/sendmail.mc).`);
   let include: string | null = null;
   let includeLine: number | null = null;
-  const offered: string[] = [];
+  let offered: string[] | null = null;
   let trustLine: string[] | null = null;
   for (const [i, l] of mc.split("\n").entries()) {
     if (!isLiveMcLine(l)) continue;
@@ -225,7 +233,7 @@ export function readTreeFacts(tree: string): TreeFacts {
       includeLine = i;
     }
     const mech = /define\(\s*`confAUTH_MECHANISMS'\s*,\s*`([^`']*)'\s*\)/.exec(l);
-    if (mech) offered.splice(0, offered.length, ...mech[1]!.trim().split(/\s+/).filter(Boolean));
+    if (mech) offered = mech[1]!.trim().split(/\s+/).filter(Boolean);
     const trust = /^\s*TRUST_AUTH_MECH\(\s*`([^`']*)'\s*\)/.exec(l);
     if (trust) trustLine = [...(trustLine ?? []), ...trust[1]!.trim().split(/\s+/).filter(Boolean)];
   }
@@ -241,7 +249,8 @@ export function readTreeFacts(tree: string): TreeFacts {
     mc,
     include,
     includeLine,
-    offered,
+    // No confAUTH_MECHANISMS (a hand-written .mc): sendmail offers its default list.
+    offered: offered ?? [...SENDMAIL_DEFAULT_MECHANISMS],
     trustLine,
     localDomains: unique(localDomains),
     relayDomains: unique(relayDomains),

@@ -145,7 +145,8 @@ function policyOptions(m: MailInput): Map<string, string[] | undefined> {
     m.mechanisms.length && m.options.length ? STOCK_AUTH_LETTERS[m.platform] + m.options.map((o) => OPTION_LETTERS[o]).join("") : undefined;
   return new Map<string, string[] | undefined>([
     ["DaemonPortOptions", daemons],
-    ["AuthMechanisms", m.mechanisms.length ? [m.mechanisms.join(" ")] : undefined],
+    // Without mechanisms the policy offers none: an empty list, not sendmail's default.
+    ["AuthMechanisms", [m.mechanisms.join(" ")]],
     ["AuthOptions", letters !== undefined ? [letters] : undefined],
     ["AuthRealm", m.mechanisms.length ? ["mx.example.test"] : undefined],
     ["ServerCertFile", m.tls ? [TLS.certificate] : undefined],
@@ -188,7 +189,7 @@ function unexplained(stock: CfParts, ours: CfParts, policy: Map<string, string[]
   const out: string[] = [];
   // With AUTH offered, sendmail-cf words the relay refusal of Basic_check_rcpt so that
   // clients know authenticating would help; that line, and only it, follows the policy.
-  const authed = policy.get("AuthMechanisms") !== undefined;
+  const authed = (policy.get("AuthMechanisms")?.[0] ?? "") !== "";
   const explained = (name: string, r: string[]) => {
     if (authed && name === "Basic_check_rcpt")
       return r.map((l) => l.replace('"550 Relaying denied. Proper authentication required."', '"550 Relaying denied"'));

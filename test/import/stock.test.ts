@@ -69,6 +69,9 @@ describe.skipIf(missing !== undefined)("import of Debian's stock files", () => {
     expect(imported.text).toContain("listen submission {\n    address 127.0.0.1;\n    name MSP-v4;\n    modifiers E, a;\n  }");
     expect(imported.text).toContain("include of /etc/mail/m4/dialup.m4 left out");
     expect(imported.text).not.toContain("greet pause");
+    // No confAUTH_MECHANISMS: sendmail's default mechanisms, which the policy (no auth) does not offer; said in a comment.
+    expect(imported.text).not.toMatch(/^\s*auth mechanisms/m);
+    expect(imported.text).toMatch(/no confAUTH_MECHANISMS: sendmail offers its default [^\n]*this policy offers no AUTH/);
     buildFiles(imported.text);
   });
 });

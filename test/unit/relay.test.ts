@@ -197,7 +197,7 @@ describe("listen smtps: TLS from the first byte", () => {
 
   it("keeps explicit modifiers that include s, and refuses ones that lack it", () => {
     expect(file(withTls("listen smtps { modifiers E, s; }"), "etc/mail/sendmail.mc")).toContain("Port=smtps, Name=SMTPS, M=Es')dnl");
-    expect(diagnosticsOf(withTls("listen 465 { modifiers a; }"))).toEqual([
+    expect(diagnosticsOf(withTls("listen 465 { modifiers E; }"))).toEqual([
       '4:16 PC3040 Port 465 is SMTPS, where clients start TLS at once, but its modifiers lack "s": sendmail would speak plain text there; add s to the modifiers.',
     ]);
   });
@@ -208,6 +208,13 @@ describe("listen smtps: TLS from the first byte", () => {
     ]);
     expect(codes(P + "mail { domain mx.example.test; listen 2465 { modifiers s; } }\n")).toEqual(["PC3041"]);
     expect(codes(P + "mail { domain mx.example.test; listen smtp; }\n")).toEqual([]);
+  });
+
+  it("warns about a socket that requires AUTH in a mail block that offers none (PC3083)", () => {
+    expect(codes(P + "mail { domain mx.example.test; listen smtp; listen submission { modifiers E, a; } }\n")).toEqual(["PC3083"]);
+    expect(codes(P + "mail { domain mx.example.test; listen submission { modifiers a; } auth mechanisms PLAIN; }\n")).not.toContain(
+      "PC3083",
+    );
   });
 });
 

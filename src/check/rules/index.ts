@@ -1,5 +1,6 @@
 import { AccountsNeedMechanismsRule } from "./AccountsNeedMechanismsRule.js";
 import { AllowListEntriesRule } from "./AllowListEntriesRule.js";
+import { AuthRequiredOffersAuthRule } from "./AuthRequiredOffersAuthRule.js";
 import { ForeignListFileRule } from "./ForeignListFileRule.js";
 import { GreetPauseRule } from "./GreetPauseRule.js";
 import { ListenPortRule } from "./ListenPortRule.js";
@@ -35,6 +36,7 @@ export const loweredRules: readonly LoweredRule[] = [
   RelayAuthNeedsMechanismsRule,
   AccountsNeedMechanismsRule,
   SmtpsNeedsTlsRule,
+  AuthRequiredOffersAuthRule,
 ];
 
 /** Rules on each complete model. The unused-`unsafe` warning (PC4103) is computed after all of them, by check(). */

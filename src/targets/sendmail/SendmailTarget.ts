@@ -87,10 +87,23 @@ function saslRealm(mail: MailModel): MailModel["localDomains"][number] | undefin
   return mail.mechanisms.length > 0 ? mail.localDomains[0] : undefined;
 }
 
+/**
+ * confAUTH_MECHANISMS is always written. Left undefined, sendmail offers its
+ * default list (EXTERNAL GSSAPI KERBEROS_V4 DIGEST-MD5 CRAM-MD5), those the
+ * host's Cyrus SASL has: on Debian with sasl2-bin EHLO showed
+ * `AUTH DIGEST-MD5 CRAM-MD5` for a mail block without `auth`. Defined empty,
+ * the .cf says `O AuthMechanisms` with no value and sendmail 8.17 offers no
+ * AUTH at all, after STARTTLS too, and answers every AUTH with 504 5.3.3
+ * (test/e2e/mail-noauth.e2e.test.ts). One define, not modifier A on each
+ * socket, so that the sockets stay the policy's `listen` lines.
+ */
 function authDefines(mail: MailModel, platform: PlatformName): string {
   const lines: string[] = [];
   if (mail.mechanisms.length > 0) {
     lines.push(`define(\`confAUTH_MECHANISMS', \`${mail.mechanisms.map((m) => m4Token(m.value)).join(" ")}')dnl`);
+  } else {
+    lines.push("dnl # No SMTP AUTH: an empty list (left undefined, sendmail offers its default mechanisms)");
+    lines.push("define(`confAUTH_MECHANISMS', `')dnl");
   }
   if (mail.authOptions) {
     const stock = STOCK_AUTH_OPTIONS[platform];
