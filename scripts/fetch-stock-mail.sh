@@ -5,10 +5,23 @@
 # installing anything, into DIR (default: .stock/debian under the repository).
 # test/e2e/stock-mail.e2e.test.ts compares policyc's sendmail.mc with it.
 # `apt-get download` + `dpkg-deb -x`: no maintainer script runs, no daemon starts.
+# Idempotent: when DEST already holds the version apt would download now (its
+# PACKAGES file names apt's candidate version), nothing is fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEST="${1:-.stock/debian}"
 PACKAGES=(sendmail-cf)
+want=""
+for p in "${PACKAGES[@]}"; do
+  v=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+  [ -n "$v" ] && [ "$v" != "(none)" ] || { want=""; break; }
+  want+="$p $v"$'\n'
+done
+if [ -n "$want" ] && [ -f "$DEST/PACKAGES" ] && [ -f "$DEST/usr/share/sendmail/cf/debian/sendmail.mc" ] \
+  && [ "$(cat "$DEST/PACKAGES")"$'\n' = "$(printf '%s' "$want" | sort -u)"$'\n' ]; then
+  echo "fetch-stock-mail: $(cat "$DEST/PACKAGES") already unpacked in $DEST"
+  exit 0
+fi
 work=$(mktemp -d)
 chmod 0755 "$work" # apt's _apt user downloads into it
 trap 'rm -rf "$work"' EXIT
