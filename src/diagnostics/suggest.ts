@@ -74,6 +74,8 @@ export class NearNames {
   private static readonly PARTED = NearNames.SHORT - 1;
   private index: Map<number, number[]> | null = null;
   private bits = new Int32Array(0);
+  /** A bit set of the prefixes (up to PREFIX characters) of the strings the short index files names under. */
+  private prefixBits = new Int32Array(1024);
   /** short[n] / parted[n] is 1 when a name of n characters is in that index. */
   private readonly short = new Uint8Array(NearNames.SHORT + 3);
   private parted = new Uint8Array(0);
@@ -89,12 +91,14 @@ export class NearNames {
     };
     let longest = 0;
     for (const name of this.names) longest = Math.max(longest, name.length);
+    const prefixKeys: number[] = [];
     this.parted = new Uint8Array(longest + 1);
     this.names.forEach((name, i) => {
       const n = name.length;
       if (n <= NearNames.SHORT + 2) {
         this.short[n] = 1;
         deletionHashes(name, 2, (h) => file(h, i));
+        deletionPrefixes(name, (key) => prefixKeys.push(key));
       }
       if (n >= NearNames.PARTED) {
         this.parted[n] = 1;
@@ -117,6 +121,18 @@ export class NearNames {
       bits[b >>> 5]! |= 1 << (b & 31);
     }
     this.bits = bits;
+    // About 16 bits per prefix: a missing prefix ends a row of deletions at
+    // the first bit test in nearly every case, and a wrongly set bit only
+    // costs the probes that follow it.
+    let prefixSize = 1024;
+    while (prefixSize < prefixKeys.length / 2 && prefixSize < 1 << 18) prefixSize *= 2;
+    const prefixBits = new Int32Array(prefixSize);
+    const prefixShift = Math.clz32(prefixSize) - 4;
+    for (const key of prefixKeys) {
+      const b = Math.imul(key, FIB) >>> prefixShift;
+      prefixBits[b >>> 5]! |= 1 << (b & 31);
+    }
+    this.prefixBits = prefixBits;
     return index;
   }
 
@@ -129,7 +145,7 @@ export class NearNames {
       const max = n <= 4 ? 1 : 2;
       let near = false;
       for (let m = Math.max(0, n - max); m <= n + max; m++) if (this.short[m]) near = true;
-      if (near) probeDeletions(word, max, this.bits, index, found);
+      if (near) probeDeletions(word, max, this.bits, this.prefixBits, index, found);
     } else {
       let near = false;
       for (let m = n - 2; m <= n + 2; m++) if (this.parted[m]) near = true;
@@ -164,20 +180,36 @@ function look(index: Map<number, number[]>, bits: Int32Array, h: number, found: 
   for (const i of index.get(h) ?? []) found.push(i);
 }
 
-/** Adds to `found` the names filed under a part that the word holds within two places of where it belongs. */
+/**
+ * Adds to `found` the names filed under a part that the word holds where that
+ * part would stand had the edits left it whole. Part 0 can only stand at the
+ * word's start and part 2 at its end; part 1 is shifted by s, the insertions
+ * less the deletions before it, with |s| + |n - m - s| <= 2: 3 places for a
+ * name of the word's length, fewer for the others (at most 5 hashes for each
+ * length of name present, 23 in all).
+ */
 function probeParts(word: string, parted: Uint8Array, bits: Int32Array, index: Map<number, number[]>, found: number[]): void {
   const n = word.length;
   const P = prefixHashes(word);
+  const shift = Math.clz32(bits.length) - 4;
   for (let m = n - 2; m <= n + 2; m++) {
     if (!parted[m]) continue;
-    for (let part = 0; part < 3; part++) {
-      const [start, end] = partOf(m, part);
-      for (let shift = -2; shift <= 2; shift++) {
-        if (start + shift < 0 || end + shift > n) continue;
-        look(index, bits, partKey(substringHash(P, start + shift, end + shift), m, part), found);
-      }
+    const d = n - m;
+    const a = Math.floor(m / 3);
+    const b = Math.floor((2 * m) / 3);
+    probe(index, bits, shift, partKey(P[a]!, m, 0), found);
+    probe(index, bits, shift, partKey(substringHash(P, b + d, n), m, 2), found);
+    for (let s = -2; s <= 2; s++) {
+      if (Math.abs(s) + Math.abs(d - s) > 2 || a + s < 0 || b + s > n) continue;
+      probe(index, bits, shift, partKey(substringHash(P, a + s, b + s), m, 1), found);
     }
   }
+}
+
+/** look(), with the bit test inlined by the caller's hot loop. */
+function probe(index: Map<number, number[]>, bits: Int32Array, shift: number, h: number, found: number[]): void {
+  const b = Math.imul(h, FIB) >>> shift;
+  if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
 }
 
 const BASE = 0x01000193;
@@ -188,13 +220,68 @@ let rest = new Int32Array(64);
 /** Fibonacci hashing: the top bits of h times this pick a hash's bit in the bit set. */
 const FIB = 0x9e3779b1 | 0;
 
+/** Prefixes of up to this many characters are in NearNames' prefix bit set. */
+const PREFIX = 8;
+
+/** A prefix's key: the hash of its characters, salted with its length and the length of the string it begins. */
+function prefixKey(h: number, length: number, whole: number): number {
+  return (h + Math.imul(whole * 64 + length + 1, 0x85ebca6b)) | 0;
+}
+
+/**
+ * Calls f with the key of each prefix, up to PREFIX characters, of each
+ * string that up to two deletions make of the name (the strings
+ * deletionHashes files it under). A prefix of p characters of a string made
+ * by k deletions is the name's first p + k' characters less k' of them, for
+ * k' <= k deletions that fall there: at most 8 x 45 + 8 x 9 + 8 hashes.
+ */
+function deletionPrefixes(name: string, f: (key: number) => void): void {
+  const m = name.length;
+  const hashSkipping = (q: number, a: number, b: number): number => {
+    let h = 0;
+    for (let x = 0; x < q; x++) if (x !== a && x !== b) h = (Math.imul(h, BASE) + name.charCodeAt(x)) | 0;
+    return h;
+  };
+  for (let k = 0; k <= 2; k++) {
+    const whole = m - k;
+    for (let p = 1; p <= Math.min(PREFIX, whole); p++) {
+      for (let inside = 0; inside <= k; inside++) {
+        const q = p + inside;
+        if (inside === 0) f(prefixKey(hashSkipping(q, -1, -1), p, whole));
+        else if (inside === 1) for (let a = 0; a < q; a++) f(prefixKey(hashSkipping(q, a, -1), p, whole));
+        else for (let a = 0; a < q; a++) for (let b = a + 1; b < q; b++) f(prefixKey(hashSkipping(q, a, b), p, whole));
+      }
+    }
+  }
+}
+
+/** Whether a prefix's key may be in the prefix bit set (never false for one that is). */
+function hasPrefix(prefixBits: Int32Array, key: number): boolean {
+  const b = Math.imul(key, FIB) >>> (Math.clz32(prefixBits.length) - 4);
+  return (prefixBits[b >>> 5]! & (1 << (b & 31))) !== 0;
+}
+
 /**
  * Adds to `found` the names filed under each hash deletionHashes(word, max)
  * reports, looking in the map only where the hash's bit is set: the same
  * arithmetic, written out without a callback, since it runs once per literal
  * of a list of any length.
+ *
+ * The strings deleting i (and j > i) make are taken in order of i and j, and
+ * each one's prefix before its second deletion is looked up in the prefix bit
+ * set first: once a prefix is no name's, no later string of that row (nor,
+ * for the prefix before i, of any later row) can be, so the loop stops. A
+ * literal that shares no first character with any name's deletions costs a
+ * handful of hashes instead of 1 + n + n(n - 1) / 2.
  */
-function probeDeletions(word: string, max: number, bits: Int32Array, index: Map<number, number[]>, found: number[]): void {
+function probeDeletions(
+  word: string,
+  max: number,
+  bits: Int32Array,
+  prefixBits: Int32Array,
+  index: Map<number, number[]>,
+  found: number[],
+): void {
   const shift = Math.clz32(bits.length) - 4;
   const n = word.length;
   const P = prefixHashes(word);
@@ -211,14 +298,22 @@ function probeDeletions(word: string, max: number, bits: Int32Array, index: Map<
   let h = whole;
   let b = Math.imul(h, FIB) >>> shift;
   if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
+  // Deleting i alone: rest[i], a string that begins with word[0..i).
   for (let i = 0; i < n; i++) {
-    // Deleting i alone: rest[i].
+    if (i > 0 && i <= PREFIX && !hasPrefix(prefixBits, prefixKey(P[i]!, i, n - 1))) break;
     h = R[i]!;
     b = Math.imul(h, FIB) >>> shift;
     if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
-    if (max < 2 || i + 1 >= n) continue;
-    const c = Math.imul((P[i]! - P[i + 1]!) | 0, pw[n - 2 - i]!);
+  }
+  if (max < 2) return;
+  for (let i = 0; i + 1 < n; i++) {
+    if (i > 0 && i <= PREFIX && !hasPrefix(prefixBits, prefixKey(P[i]!, i, n - 2))) break;
+    const d = (P[i]! - P[i + 1]!) | 0;
+    const c = Math.imul(d, pw[n - 2 - i]!);
     for (let j = i + 1; j < n; j++) {
+      // The string's first j - 1 characters: word[0..i) and word[i+1..j).
+      if (j - 1 > i && j - 1 <= PREFIX && !hasPrefix(prefixBits, prefixKey((Math.imul(d, pw[j - 1 - i]!) + P[j]!) | 0, j - 1, n - 2)))
+        break;
       h = (c + R[j]!) | 0;
       b = Math.imul(h, FIB) >>> shift;
       if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
