@@ -140,7 +140,8 @@ export class NearNames {
   closest(word: string): string | undefined {
     const index = (this.index ??= this.build());
     const n = word.length;
-    const found: number[] = [];
+    const found = foundNames;
+    found.length = 0;
     if (n <= NearNames.SHORT) {
       const max = n <= 4 ? 1 : 2;
       let near = false;
@@ -158,6 +159,9 @@ export class NearNames {
     );
   }
 }
+
+/** The names a query finds, reused from query to query (most find none). */
+const foundNames: number[] = [];
 
 /** Where part 0, 1 or 2 of a name of n characters starts and ends. */
 function partOf(n: number, part: number): [number, number] {
@@ -213,9 +217,8 @@ function probe(index: Map<number, number[]>, bits: Int32Array, shift: number, h:
 }
 
 const BASE = 0x01000193;
-let prefix = new Int32Array(64);
-let power = new Int32Array(64);
-let rest = new Int32Array(64);
+let prefix = new Int32Array(0);
+let power = new Int32Array(0);
 
 /** Fibonacci hashing: the top bits of h times this pick a hash's bit in the bit set. */
 const FIB = 0x9e3779b1 | 0;
@@ -287,21 +290,15 @@ function probeDeletions(
   const P = prefixHashes(word);
   const pw = power;
   const whole = P[n]!;
-  // Deleting i and j > i gives P[i]*B^(n-2-i) + H(word[i+1..j))*B^(n-1-j) + H(word[j+1..n)),
-  // which is c(i) + rest[j] with c(i) = (P[i] - P[i+1]) * B^(n-2-i) and
-  // rest[j] = P[j] * B^(n-1-j) + H(word[j+1..n)): one addition per pair.
-  if (rest.length < n) rest = new Int32Array(n * 2);
-  const R = rest;
-  for (let j = 0; j < n; j++) {
-    R[j] = (Math.imul(P[j]!, pw[n - 1 - j]!) + whole - Math.imul(P[j + 1]!, pw[n - j - 1]!)) | 0;
-  }
+  // Deleting i alone gives rest(i) = (P[i] - P[i+1]) * B^(n-1-i) + whole, and
+  // deleting i and j > i gives c(i) + rest(j) with c(i) = (P[i] - P[i+1]) * B^(n-2-i).
   let h = whole;
   let b = Math.imul(h, FIB) >>> shift;
   if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
-  // Deleting i alone: rest[i], a string that begins with word[0..i).
+  // Deleting i alone: a string that begins with word[0..i).
   for (let i = 0; i < n; i++) {
     if (i > 0 && i <= PREFIX && !hasPrefix(prefixBits, prefixKey(P[i]!, i, n - 1))) break;
-    h = R[i]!;
+    h = (Math.imul((P[i]! - P[i + 1]!) | 0, pw[n - 1 - i]!) + whole) | 0;
     b = Math.imul(h, FIB) >>> shift;
     if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
   }
@@ -314,7 +311,7 @@ function probeDeletions(
       // The string's first j - 1 characters: word[0..i) and word[i+1..j).
       if (j - 1 > i && j - 1 <= PREFIX && !hasPrefix(prefixBits, prefixKey((Math.imul(d, pw[j - 1 - i]!) + P[j]!) | 0, j - 1, n - 2)))
         break;
-      h = (c + R[j]!) | 0;
+      h = (c + Math.imul((P[j]! - P[j + 1]!) | 0, pw[n - 1 - j]!) + whole) | 0;
       b = Math.imul(h, FIB) >>> shift;
       if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
     }
@@ -327,15 +324,12 @@ function prefixHashes(word: string): Int32Array {
   if (prefix.length <= n) {
     prefix = new Int32Array(n * 2 + 1);
     power = new Int32Array(n * 2 + 1);
+    power[0] = 1;
+    for (let i = 1; i < power.length; i++) power[i] = Math.imul(power[i - 1]!, BASE);
   }
   const P = prefix;
-  const pw = power;
-  P[0] = 0;
-  pw[0] = 1;
-  for (let i = 0; i < n; i++) {
-    P[i + 1] = (Math.imul(P[i]!, BASE) + word.charCodeAt(i)) | 0;
-    pw[i + 1] = Math.imul(pw[i]!, BASE);
-  }
+  let h = 0;
+  for (let i = 0; i < n; i++) P[i + 1] = h = (Math.imul(h, BASE) + word.charCodeAt(i)) | 0;
   return P;
 }
 
