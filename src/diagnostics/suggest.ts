@@ -74,7 +74,7 @@ export class NearNames {
   private static readonly PARTED = NearNames.SHORT - 1;
   private index: Map<number, number[]> | null = null;
   private bits = new Int32Array(0);
-  /** A bit set of the prefixes (up to PREFIX characters) of the strings the short index files names under. */
+  /** A bit set of the prefixes and suffixes (up to PREFIX characters) of the strings the short index files names under. */
   private prefixBits = new Int32Array(1024);
   /** short[n] / parted[n] is 1 when a name of n characters is in that index. */
   private readonly short = new Uint8Array(NearNames.SHORT + 3);
@@ -98,7 +98,7 @@ export class NearNames {
       if (n <= NearNames.SHORT + 2) {
         this.short[n] = 1;
         deletionHashes(name, 2, (h) => file(h, i));
-        deletionPrefixes(name, (key) => prefixKeys.push(key));
+        deletionEnds(name, (key) => prefixKeys.push(key));
       }
       if (n >= NearNames.PARTED) {
         this.parted[n] = 1;
@@ -231,18 +231,24 @@ function prefixKey(h: number, length: number, whole: number): number {
   return (h + Math.imul(whole * 64 + length + 1, 0x85ebca6b)) | 0;
 }
 
+/** A suffix's key, as prefixKey() but distinct from it. */
+function suffixKey(h: number, length: number, whole: number): number {
+  return (h + Math.imul(whole * 64 + 32 + length, 0x85ebca6b)) | 0;
+}
+
 /**
- * Calls f with the key of each prefix, up to PREFIX characters, of each
- * string that up to two deletions make of the name (the strings
- * deletionHashes files it under). A prefix of p characters of a string made
- * by k deletions is the name's first p + k' characters less k' of them, for
- * k' <= k deletions that fall there: at most 8 x 45 + 8 x 9 + 8 hashes.
+ * Calls f with the key of each prefix and each suffix, up to PREFIX
+ * characters, of each string that up to two deletions make of the name (the
+ * strings deletionHashes files it under). A prefix of p characters of a
+ * string made by k deletions is the name's first p + k' characters less k' of
+ * them, for the k' <= k deletions that fall there (a suffix likewise): at most
+ * 2 x (8 x 55 + 8 x 10 + 8) hashes.
  */
-function deletionPrefixes(name: string, f: (key: number) => void): void {
+function deletionEnds(name: string, f: (key: number) => void): void {
   const m = name.length;
-  const hashSkipping = (q: number, a: number, b: number): number => {
+  const hashSkipping = (from: number, to: number, a: number, b: number): number => {
     let h = 0;
-    for (let x = 0; x < q; x++) if (x !== a && x !== b) h = (Math.imul(h, BASE) + name.charCodeAt(x)) | 0;
+    for (let x = from; x < to; x++) if (x !== a && x !== b) h = (Math.imul(h, BASE) + name.charCodeAt(x)) | 0;
     return h;
   };
   for (let k = 0; k <= 2; k++) {
@@ -250,12 +256,30 @@ function deletionPrefixes(name: string, f: (key: number) => void): void {
     for (let p = 1; p <= Math.min(PREFIX, whole); p++) {
       for (let inside = 0; inside <= k; inside++) {
         const q = p + inside;
-        if (inside === 0) f(prefixKey(hashSkipping(q, -1, -1), p, whole));
-        else if (inside === 1) for (let a = 0; a < q; a++) f(prefixKey(hashSkipping(q, a, -1), p, whole));
-        else for (let a = 0; a < q; a++) for (let b = a + 1; b < q; b++) f(prefixKey(hashSkipping(q, a, b), p, whole));
+        for (const [from, to, key] of [
+          [0, q, prefixKey],
+          [m - q, m, suffixKey],
+        ] as const) {
+          if (inside === 0) f(key(hashSkipping(from, to, -1, -1), p, whole));
+          else if (inside === 1) for (let a = from; a < to; a++) f(key(hashSkipping(from, to, a, -1), p, whole));
+          else for (let a = from; a < to; a++) for (let b = a + 1; b < to; b++) f(key(hashSkipping(from, to, a, b), p, whole));
+        }
       }
     }
   }
+}
+
+/**
+ * How many of the word's last characters a string of `whole` characters made
+ * from it by deletions can keep and still be one the names' deletions make:
+ * the length of its longest suffix, up to PREFIX, whose suffixes are all in
+ * the bit set (n when all up to PREFIX are: no limit).
+ */
+function keepableSuffix(P: Int32Array, n: number, whole: number, prefixBits: Int32Array): number {
+  for (let t = 1; t <= Math.min(PREFIX, n); t++) {
+    if (!hasPrefix(prefixBits, suffixKey((P[n]! - Math.imul(P[n - t]!, power[t]!)) | 0, t, whole))) return t - 1;
+  }
+  return n;
 }
 
 /** Whether a prefix's key may be in the prefix bit set (never false for one that is). */
@@ -295,19 +319,21 @@ function probeDeletions(
   let h = whole;
   let b = Math.imul(h, FIB) >>> shift;
   if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
-  // Deleting i alone: a string that begins with word[0..i).
-  for (let i = 0; i < n; i++) {
+  // Deleting i alone: a string that begins with word[0..i) and ends with word[i+1..n).
+  for (let i = Math.max(0, n - 1 - keepableSuffix(P, n, n - 1, prefixBits)); i < n; i++) {
     if (i > 0 && i <= PREFIX && !hasPrefix(prefixBits, prefixKey(P[i]!, i, n - 1))) break;
     h = (Math.imul((P[i]! - P[i + 1]!) | 0, pw[n - 1 - i]!) + whole) | 0;
     b = Math.imul(h, FIB) >>> shift;
     if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
   }
   if (max < 2) return;
+  // Deleting i and j: a string that ends with word[j+1..n).
+  const fromJ = n - 1 - keepableSuffix(P, n, n - 2, prefixBits);
   for (let i = 0; i + 1 < n; i++) {
     if (i > 0 && i <= PREFIX && !hasPrefix(prefixBits, prefixKey(P[i]!, i, n - 2))) break;
     const d = (P[i]! - P[i + 1]!) | 0;
     const c = Math.imul(d, pw[n - 2 - i]!);
-    for (let j = i + 1; j < n; j++) {
+    for (let j = Math.max(i + 1, fromJ); j < n; j++) {
       // The string's first j - 1 characters: word[0..i) and word[i+1..j).
       if (j - 1 > i && j - 1 <= PREFIX && !hasPrefix(prefixBits, prefixKey((Math.imul(d, pw[j - 1 - i]!) + P[j]!) | 0, j - 1, n - 2)))
         break;
