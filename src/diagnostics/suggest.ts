@@ -59,11 +59,15 @@ export function orList(items: readonly string[]): string {
  *
  * - Short words (up to SHORT characters): every name up to SHORT + 2
  *   characters is filed under each string that up to two deletions make of
- *   it (symmetric deletion); a query looks up its own deletions.
+ *   it (symmetric deletion); a query looks up its own deletions, in order,
+ *   and stops a row of them at the first prefix or suffix that no filed
+ *   string has (a second bit set, of their first and last PREFIX
+ *   characters): most words cost a dozen hashes, not 1 + n + n(n - 1) / 2.
  * - Longer words: every name of PARTED characters or more is cut into three
- *   parts and filed under each. Two edits leave one part whole, shifted by at
- *   most two places, so a query looks up its substrings at each part's place,
- *   two either side, for each name length within two of its own.
+ *   parts and filed under each. Two edits leave one part whole: part 0 at
+ *   the start, part 2 at the end, part 1 shifted by the edits before it, so
+ *   a query looks up at most 5 substrings for each name length within two
+ *   of its own.
  *
  * Only the names found are measured with editDistance, so a hash collision
  * costs a measurement, never a wrong answer. The answer is closest()'s: the
@@ -141,7 +145,8 @@ export class NearNames {
     const index = (this.index ??= this.build());
     const n = word.length;
     const found = foundNames;
-    found.length = 0;
+    // Setting length is a call into the runtime even when it changes nothing; most queries find none.
+    if (found.length !== 0) found.length = 0;
     if (n <= NearNames.SHORT) {
       const max = n <= 4 ? 1 : 2;
       let near = false;
