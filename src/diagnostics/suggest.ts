@@ -95,14 +95,14 @@ export class NearNames {
     };
     let longest = 0;
     for (const name of this.names) longest = Math.max(longest, name.length);
-    const prefixKeys: number[] = [];
+    let prefixCount = 0;
     this.parted = new Uint8Array(longest + 1);
     this.names.forEach((name, i) => {
       const n = name.length;
       if (n <= NearNames.SHORT + 2) {
         this.short[n] = 1;
         deletionHashes(name, 2, (h) => file(h, i));
-        deletionEnds(name, (key) => prefixKeys.push(key));
+        prefixCount += deletionEndCount(n);
       }
       if (n >= NearNames.PARTED) {
         this.parted[n] = 1;
@@ -127,15 +127,17 @@ export class NearNames {
     this.bits = bits;
     // About 16 bits per prefix: a missing prefix ends a row of deletions at
     // the first bit test in nearly every case, and a wrongly set bit only
-    // costs the probes that follow it.
+    // costs the probes that follow it. Sized first, then filled: no array of
+    // keys (for 20,000 names of 6 characters it held 240 MB).
     let prefixSize = 1024;
-    while (prefixSize < prefixKeys.length / 2 && prefixSize < 1 << 18) prefixSize *= 2;
+    while (prefixSize < prefixCount / 2 && prefixSize < 1 << 18) prefixSize *= 2;
     const prefixBits = new Int32Array(prefixSize);
     const prefixShift = Math.clz32(prefixSize) - 4;
-    for (const key of prefixKeys) {
+    const setPrefix = (key: number): void => {
       const b = Math.imul(key, FIB) >>> prefixShift;
       prefixBits[b >>> 5]! |= 1 << (b & 31);
-    }
+    };
+    for (const name of this.names) if (name.length <= NearNames.SHORT + 2) deletionEnds(name, setPrefix);
     this.prefixBits = prefixBits;
     return index;
   }
@@ -241,6 +243,20 @@ function suffixKey(h: number, length: number, whole: number): number {
   return (h + Math.imul(whole * 64 + 32 + length, 0x85ebca6b)) | 0;
 }
 
+/** How many keys deletionEnds() reports for a name of m characters. */
+function deletionEndCount(m: number): number {
+  let count = 0;
+  for (let k = 0; k <= 2; k++) {
+    for (let p = 1; p <= Math.min(PREFIX, m - k); p++) {
+      for (let inside = 0; inside <= k; inside++) {
+        const q = p + inside;
+        count += inside === 0 ? 1 : inside === 1 ? q : (q * (q - 1)) / 2;
+      }
+    }
+  }
+  return 2 * count;
+}
+
 /**
  * Calls f with the key of each prefix and each suffix, up to PREFIX
  * characters, of each string that up to two deletions make of the name (the
@@ -256,19 +272,19 @@ function deletionEnds(name: string, f: (key: number) => void): void {
     for (let x = from; x < to; x++) if (x !== a && x !== b) h = (Math.imul(h, BASE) + name.charCodeAt(x)) | 0;
     return h;
   };
+  /** The keys of name[from..to) less `inside` of its characters, as strings of p characters begin or end one of `whole`. */
+  const ends = (from: number, to: number, inside: number, p: number, whole: number, key: typeof prefixKey): void => {
+    if (inside === 0) f(key(hashSkipping(from, to, -1, -1), p, whole));
+    else if (inside === 1) for (let a = from; a < to; a++) f(key(hashSkipping(from, to, a, -1), p, whole));
+    else for (let a = from; a < to; a++) for (let b = a + 1; b < to; b++) f(key(hashSkipping(from, to, a, b), p, whole));
+  };
   for (let k = 0; k <= 2; k++) {
     const whole = m - k;
     for (let p = 1; p <= Math.min(PREFIX, whole); p++) {
       for (let inside = 0; inside <= k; inside++) {
         const q = p + inside;
-        for (const [from, to, key] of [
-          [0, q, prefixKey],
-          [m - q, m, suffixKey],
-        ] as const) {
-          if (inside === 0) f(key(hashSkipping(from, to, -1, -1), p, whole));
-          else if (inside === 1) for (let a = from; a < to; a++) f(key(hashSkipping(from, to, a, -1), p, whole));
-          else for (let a = from; a < to; a++) for (let b = a + 1; b < to; b++) f(key(hashSkipping(from, to, a, b), p, whole));
-        }
+        ends(0, q, inside, p, whole, prefixKey);
+        ends(m - q, m, inside, p, whole, suffixKey);
       }
     }
   }
