@@ -135,20 +135,24 @@ function chainPolicy(n) {
  * every literal with every list name). Entries are `length` characters long,
  * and so are the list names (with `spread`, the other lists' names vary
  * around it by up to that many characters), so every list name is a
- * candidate by length for every entry.
+ * candidate by length for every entry. A shape may name its lists and
+ * entries itself (`listName(j, length)`, `entry(i)`).
  */
-function shapePolicy(n, others, length, spread, prefix) {
-  const fit = (s, len) => (s + "_" + "abcdefghijklmnopqrstuvwxyz".repeat(4)).slice(0, len);
+const fit = (s, len) => (s + "_" + "abcdefghijklmnopqrstuvwxyz".repeat(4)).slice(0, len);
+function shapePolicy(n, sh) {
+  const { others, length, spread } = sh;
+  const listName = sh.listName ?? ((j, len) => fit(`team${j}`, len));
+  const entry = sh.entry ?? ((i) => fit(`${sh.prefix}${i}`, length));
   const lines = ["platform debian;"];
   for (let j = 0; j < others; j++) {
     const len = length + (spread ? (j % (2 * spread + 1)) - spread : 0);
-    lines.push(`users ${fit(`team${j}`, len)} = root, ${fit(`m${j}`, length)};`);
+    lines.push(`users ${listName(j, len)} = root, ${fit(`m${j}`, length)};`);
   }
   const big = fit("everyone", length);
   lines.push(`users ${big} =`);
   for (let i = 0; i < n; i += 10) {
     const chunk = [];
-    for (let j = i; j < Math.min(n, i + 10); j++) chunk.push(fit(`${prefix}${j}`, length));
+    for (let j = i; j < Math.min(n, i + 10); j++) chunk.push(entry(j));
     lines.push("  " + chunk.join(", ") + (i + 10 < n ? "," : ";"));
   }
   lines.push("service imapd {", "  pam imap;", `  acl user allow "/etc/imapd.acl" { entries $${big}, root; }`, "}");
@@ -156,11 +160,34 @@ function shapePolicy(n, others, length, spread, prefix) {
 }
 
 const SHAPE_N = QUICK ? 100_000 : 1_000_000;
+const base36 = (i, width) => i.toString(36).padStart(width, "0");
 const shapes = [
   { name: "lists 0 x 12 chars", others: 0, length: 12, spread: 0, prefix: "u", limit: 2.5 },
   { name: "lists 100 x 12 chars", others: 100, length: 12, spread: 0, prefix: "u", limit: 3 },
   { name: "lists 0 x 24 chars", others: 0, length: 24, spread: 0, prefix: "mail.user.", limit: 2.5 },
   { name: "lists 100 x 22-26 chars", others: 100, length: 24, spread: 2, prefix: "mail.user.", limit: 3 },
+  // Short names, ten times as many lists: 6-character entries among 1,000 list names of 5 to 7.
+  {
+    name: "lists 1,000 x 5-7 chars",
+    others: 1000,
+    length: 6,
+    spread: 1,
+    listName: (j, len) => `g${base36(j, 2)}${"-_-_".slice(0, len - 3)}`,
+    entry: (i) => `u${base36(i, 5)}`,
+    limit: 3,
+  },
+  // Near misses: entries share their first 8 characters with 100 list names
+  // (staff000_adm .. staff099_adm against staff0001234), so the typo index's
+  // prefixes end nothing early and every deletion is hashed.
+  {
+    name: "lists 100, shared prefix",
+    others: 100,
+    length: 12,
+    spread: 0,
+    listName: (j) => `staff${String(j).padStart(3, "0")}_adm`,
+    entry: (i) => `staff${String(i).padStart(7, "0")}`,
+    limit: 3,
+  },
 ];
 
 const cases = LSP_ONLY
@@ -181,7 +208,7 @@ const cases = LSP_ONLY
       })),
       ...shapes.map((sh) => ({
         name: `${(SHAPE_N / 1e6).toLocaleString("en")}M, ${sh.name}`,
-        text: shapePolicy(SHAPE_N, sh.others, sh.length, sh.spread, sh.prefix),
+        text: shapePolicy(SHAPE_N, sh),
         n: SHAPE_N,
         series: "shape",
         shape: sh,

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, posix, relative, resolve, sep } from "node:path";
 import { MAX_FILE_BYTES, NotRegularFileError, type ReadFile } from "../syntax/load.js";
@@ -31,6 +30,9 @@ export interface GitRevisionSource {
 }
 
 function git(cwd: string, args: string[], maxBuffer = 256 * 1024 * 1024): { ok: boolean; out: Buffer; err: string } {
+  // Loaded here, not at the top: node:child_process brings net, dgram and the
+  // streams with it, several milliseconds of every command's start-up.
+  const { spawnSync } = process.getBuiltinModule("node:child_process");
   const r = spawnSync("git", args, { cwd, maxBuffer, env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" } });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;

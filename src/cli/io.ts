@@ -1,3 +1,4 @@
+import { fstatSync, writeSync } from "node:fs";
 import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { type Palette, plain, renderDiagnostic } from "../diagnostics/render.js";
@@ -11,13 +12,13 @@ export const EXIT_USAGE = 2;
 /** Thrown for a wrong invocation; main prints it with the usage hint and exits 2. */
 export class UsageError extends Error {}
 
-/** Colour when stderr is a terminal, unless NO_COLOR; FORCE_COLOR forces it. */
-export function palette(stream: NodeJS.WriteStream = process.stderr): Palette {
+/** Colour when stderr (or the stream given) is a terminal, unless NO_COLOR; FORCE_COLOR forces it. */
+export function palette(stream?: NodeJS.WriteStream): Palette {
   const force = process.env.FORCE_COLOR;
   const on =
     force !== undefined && force !== ""
       ? force !== "0" && force !== "false"
-      : !process.env.NO_COLOR && stream.isTTY === true && process.env.TERM !== "dumb";
+      : !process.env.NO_COLOR && (stream ? stream.isTTY === true : stderrIsTTY()) && process.env.TERM !== "dumb";
   if (!on) return plain;
   const wrap = (a: number, b: number) => (s: string) => `\x1b[${a}m${s}\x1b[${b}m`;
   return { error: wrap(31, 39), warning: wrap(33, 39), bold: wrap(1, 22), dim: wrap(2, 22) };
@@ -50,7 +51,34 @@ export function printDiagnostics(all: Diagnostic[], colours: Palette = palette()
   // Warnings the policy acknowledged (unsafe CODE "reason";) are for machine output only.
   const diagnostics = all.filter((d) => !d.suppressed);
   if (diagnostics.length === 0) return;
-  process.stderr.write(diagnostics.map((d) => renderDiagnostic(d, colours)).join("\n\n") + "\n");
+  writeStderr(diagnostics.map((d) => renderDiagnostic(d, colours)).join("\n\n") + "\n");
+}
+
+// process.stderr is made on first use, and for a pipe (make's, CI's) that
+// loads node's net module and a socket: about 4 ms of CPU, a few percent of a
+// build's start-up. A build that only prints its warnings writes them to fd 2
+// directly, as process.stderr itself does for a pipe or file on Linux
+// (synchronously), and asks fstat before asking for a terminal.
+
+/** Whether fd 2 is a terminal: never when it is no character device (a pipe, a file). */
+function stderrIsTTY(): boolean {
+  try {
+    if (!fstatSync(2).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return process.stderr.isTTY === true;
+}
+
+/** Writes text to stderr; on any error (a non-blocking pipe that is full, a closed one), through process.stderr as before. */
+export function writeStderr(text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(2, bytes, done, bytes.length - done);
+  } catch {
+    process.stderr.write(bytes.subarray(done));
+  }
 }
 
 /** "2 errors and 1 warning" */

@@ -59,11 +59,15 @@ export function orList(items: readonly string[]): string {
  *
  * - Short words (up to SHORT characters): every name up to SHORT + 2
  *   characters is filed under each string that up to two deletions make of
- *   it (symmetric deletion); a query looks up its own deletions.
+ *   it (symmetric deletion); a query looks up its own deletions, in order,
+ *   and stops a row of them at the first prefix or suffix that no filed
+ *   string has (a second bit set, of their first and last PREFIX
+ *   characters): most words cost a dozen hashes, not 1 + n + n(n - 1) / 2.
  * - Longer words: every name of PARTED characters or more is cut into three
- *   parts and filed under each. Two edits leave one part whole, shifted by at
- *   most two places, so a query looks up its substrings at each part's place,
- *   two either side, for each name length within two of its own.
+ *   parts and filed under each. Two edits leave one part whole: part 0 at
+ *   the start, part 2 at the end, part 1 shifted by the edits before it, so
+ *   a query looks up at most 5 substrings for each name length within two
+ *   of its own.
  *
  * Only the names found are measured with editDistance, so a hash collision
  * costs a measurement, never a wrong answer. The answer is closest()'s: the
@@ -74,6 +78,8 @@ export class NearNames {
   private static readonly PARTED = NearNames.SHORT - 1;
   private index: Map<number, number[]> | null = null;
   private bits = new Int32Array(0);
+  /** A bit set of the prefixes and suffixes (up to PREFIX characters) of the strings the short index files names under. */
+  private prefixBits = new Int32Array(1024);
   /** short[n] / parted[n] is 1 when a name of n characters is in that index. */
   private readonly short = new Uint8Array(NearNames.SHORT + 3);
   private parted = new Uint8Array(0);
@@ -89,12 +95,14 @@ export class NearNames {
     };
     let longest = 0;
     for (const name of this.names) longest = Math.max(longest, name.length);
+    let prefixCount = 0;
     this.parted = new Uint8Array(longest + 1);
     this.names.forEach((name, i) => {
       const n = name.length;
       if (n <= NearNames.SHORT + 2) {
         this.short[n] = 1;
         deletionHashes(name, 2, (h) => file(h, i));
+        prefixCount += deletionEndCount(n);
       }
       if (n >= NearNames.PARTED) {
         this.parted[n] = 1;
@@ -117,6 +125,20 @@ export class NearNames {
       bits[b >>> 5]! |= 1 << (b & 31);
     }
     this.bits = bits;
+    // About 16 bits per prefix: a missing prefix ends a row of deletions at
+    // the first bit test in nearly every case, and a wrongly set bit only
+    // costs the probes that follow it. Sized first, then filled: no array of
+    // keys (for 20,000 names of 6 characters it held 240 MB).
+    let prefixSize = 1024;
+    while (prefixSize < prefixCount / 2 && prefixSize < 1 << 18) prefixSize *= 2;
+    const prefixBits = new Int32Array(prefixSize);
+    const prefixShift = Math.clz32(prefixSize) - 4;
+    const setPrefix = (key: number): void => {
+      const b = Math.imul(key, FIB) >>> prefixShift;
+      prefixBits[b >>> 5]! |= 1 << (b & 31);
+    };
+    for (const name of this.names) if (name.length <= NearNames.SHORT + 2) deletionEnds(name, setPrefix);
+    this.prefixBits = prefixBits;
     return index;
   }
 
@@ -124,12 +146,14 @@ export class NearNames {
   closest(word: string): string | undefined {
     const index = (this.index ??= this.build());
     const n = word.length;
-    const found: number[] = [];
+    const found = foundNames;
+    // Setting length is a call into the runtime even when it changes nothing; most queries find none.
+    if (found.length !== 0) found.length = 0;
     if (n <= NearNames.SHORT) {
       const max = n <= 4 ? 1 : 2;
       let near = false;
       for (let m = Math.max(0, n - max); m <= n + max; m++) if (this.short[m]) near = true;
-      if (near) probeDeletions(word, max, this.bits, index, found);
+      if (near) probeDeletions(word, max, this.bits, this.prefixBits, index, found);
     } else {
       let near = false;
       for (let m = n - 2; m <= n + 2; m++) if (this.parted[m]) near = true;
@@ -142,6 +166,9 @@ export class NearNames {
     );
   }
 }
+
+/** The names a query finds, reused from query to query (most find none). */
+const foundNames: number[] = [];
 
 /** Where part 0, 1 or 2 of a name of n characters starts and ends. */
 function partOf(n: number, part: number): [number, number] {
@@ -164,62 +191,174 @@ function look(index: Map<number, number[]>, bits: Int32Array, h: number, found: 
   for (const i of index.get(h) ?? []) found.push(i);
 }
 
-/** Adds to `found` the names filed under a part that the word holds within two places of where it belongs. */
+/**
+ * Adds to `found` the names filed under a part that the word holds where that
+ * part would stand had the edits left it whole. Part 0 can only stand at the
+ * word's start and part 2 at its end; part 1 is shifted by s, the insertions
+ * less the deletions before it, with |s| + |n - m - s| <= 2: 3 places for a
+ * name of the word's length, fewer for the others (at most 5 hashes for each
+ * length of name present, 23 in all).
+ */
 function probeParts(word: string, parted: Uint8Array, bits: Int32Array, index: Map<number, number[]>, found: number[]): void {
   const n = word.length;
   const P = prefixHashes(word);
+  const shift = Math.clz32(bits.length) - 4;
   for (let m = n - 2; m <= n + 2; m++) {
     if (!parted[m]) continue;
-    for (let part = 0; part < 3; part++) {
-      const [start, end] = partOf(m, part);
-      for (let shift = -2; shift <= 2; shift++) {
-        if (start + shift < 0 || end + shift > n) continue;
-        look(index, bits, partKey(substringHash(P, start + shift, end + shift), m, part), found);
+    const d = n - m;
+    const a = Math.floor(m / 3);
+    const b = Math.floor((2 * m) / 3);
+    probe(index, bits, shift, partKey(P[a]!, m, 0), found);
+    probe(index, bits, shift, partKey(substringHash(P, b + d, n), m, 2), found);
+    for (let s = -2; s <= 2; s++) {
+      if (Math.abs(s) + Math.abs(d - s) > 2 || a + s < 0 || b + s > n) continue;
+      probe(index, bits, shift, partKey(substringHash(P, a + s, b + s), m, 1), found);
+    }
+  }
+}
+
+/** look(), with the bit test inlined by the caller's hot loop. */
+function probe(index: Map<number, number[]>, bits: Int32Array, shift: number, h: number, found: number[]): void {
+  const b = Math.imul(h, FIB) >>> shift;
+  if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
+}
+
+const BASE = 0x01000193;
+let prefix = new Int32Array(0);
+let power = new Int32Array(0);
+
+/** Fibonacci hashing: the top bits of h times this pick a hash's bit in the bit set. */
+const FIB = 0x9e3779b1 | 0;
+
+/** Prefixes of up to this many characters are in NearNames' prefix bit set. */
+const PREFIX = 8;
+
+/** A prefix's key: the hash of its characters, salted with its length and the length of the string it begins. */
+function prefixKey(h: number, length: number, whole: number): number {
+  return (h + Math.imul(whole * 64 + length + 1, 0x85ebca6b)) | 0;
+}
+
+/** A suffix's key, as prefixKey() but distinct from it. */
+function suffixKey(h: number, length: number, whole: number): number {
+  return (h + Math.imul(whole * 64 + 32 + length, 0x85ebca6b)) | 0;
+}
+
+/** How many keys deletionEnds() reports for a name of m characters. */
+function deletionEndCount(m: number): number {
+  let count = 0;
+  for (let k = 0; k <= 2; k++) {
+    for (let p = 1; p <= Math.min(PREFIX, m - k); p++) {
+      for (let inside = 0; inside <= k; inside++) {
+        const q = p + inside;
+        count += inside === 0 ? 1 : inside === 1 ? q : (q * (q - 1)) / 2;
+      }
+    }
+  }
+  return 2 * count;
+}
+
+/**
+ * Calls f with the key of each prefix and each suffix, up to PREFIX
+ * characters, of each string that up to two deletions make of the name (the
+ * strings deletionHashes files it under). A prefix of p characters of a
+ * string made by k deletions is the name's first p + k' characters less k' of
+ * them, for the k' <= k deletions that fall there (a suffix likewise): at most
+ * 2 x (8 x 55 + 8 x 10 + 8) hashes.
+ */
+function deletionEnds(name: string, f: (key: number) => void): void {
+  const m = name.length;
+  const hashSkipping = (from: number, to: number, a: number, b: number): number => {
+    let h = 0;
+    for (let x = from; x < to; x++) if (x !== a && x !== b) h = (Math.imul(h, BASE) + name.charCodeAt(x)) | 0;
+    return h;
+  };
+  /** The keys of name[from..to) less `inside` of its characters, as strings of p characters begin or end one of `whole`. */
+  const ends = (from: number, to: number, inside: number, p: number, whole: number, key: typeof prefixKey): void => {
+    if (inside === 0) f(key(hashSkipping(from, to, -1, -1), p, whole));
+    else if (inside === 1) for (let a = from; a < to; a++) f(key(hashSkipping(from, to, a, -1), p, whole));
+    else for (let a = from; a < to; a++) for (let b = a + 1; b < to; b++) f(key(hashSkipping(from, to, a, b), p, whole));
+  };
+  for (let k = 0; k <= 2; k++) {
+    const whole = m - k;
+    for (let p = 1; p <= Math.min(PREFIX, whole); p++) {
+      for (let inside = 0; inside <= k; inside++) {
+        const q = p + inside;
+        ends(0, q, inside, p, whole, prefixKey);
+        ends(m - q, m, inside, p, whole, suffixKey);
       }
     }
   }
 }
 
-const BASE = 0x01000193;
-let prefix = new Int32Array(64);
-let power = new Int32Array(64);
-let rest = new Int32Array(64);
+/**
+ * How many of the word's last characters a string of `whole` characters made
+ * from it by deletions can keep and still be one the names' deletions make:
+ * the length of its longest suffix, up to PREFIX, whose suffixes are all in
+ * the bit set (n when all up to PREFIX are: no limit).
+ */
+function keepableSuffix(P: Int32Array, n: number, whole: number, prefixBits: Int32Array): number {
+  for (let t = 1; t <= Math.min(PREFIX, n); t++) {
+    if (!hasPrefix(prefixBits, suffixKey((P[n]! - Math.imul(P[n - t]!, power[t]!)) | 0, t, whole))) return t - 1;
+  }
+  return n;
+}
 
-/** Fibonacci hashing: the top bits of h times this pick a hash's bit in the bit set. */
-const FIB = 0x9e3779b1 | 0;
+/** Whether a prefix's key may be in the prefix bit set (never false for one that is). */
+function hasPrefix(prefixBits: Int32Array, key: number): boolean {
+  const b = Math.imul(key, FIB) >>> (Math.clz32(prefixBits.length) - 4);
+  return (prefixBits[b >>> 5]! & (1 << (b & 31))) !== 0;
+}
 
 /**
  * Adds to `found` the names filed under each hash deletionHashes(word, max)
  * reports, looking in the map only where the hash's bit is set: the same
  * arithmetic, written out without a callback, since it runs once per literal
  * of a list of any length.
+ *
+ * The strings deleting i (and j > i) make are taken in order of i and j, and
+ * each one's prefix before its second deletion is looked up in the prefix bit
+ * set first: once a prefix is no name's, no later string of that row (nor,
+ * for the prefix before i, of any later row) can be, so the loop stops. A
+ * literal that shares no first character with any name's deletions costs a
+ * handful of hashes instead of 1 + n + n(n - 1) / 2.
  */
-function probeDeletions(word: string, max: number, bits: Int32Array, index: Map<number, number[]>, found: number[]): void {
+function probeDeletions(
+  word: string,
+  max: number,
+  bits: Int32Array,
+  prefixBits: Int32Array,
+  index: Map<number, number[]>,
+  found: number[],
+): void {
   const shift = Math.clz32(bits.length) - 4;
   const n = word.length;
   const P = prefixHashes(word);
   const pw = power;
   const whole = P[n]!;
-  // Deleting i and j > i gives P[i]*B^(n-2-i) + H(word[i+1..j))*B^(n-1-j) + H(word[j+1..n)),
-  // which is c(i) + rest[j] with c(i) = (P[i] - P[i+1]) * B^(n-2-i) and
-  // rest[j] = P[j] * B^(n-1-j) + H(word[j+1..n)): one addition per pair.
-  if (rest.length < n) rest = new Int32Array(n * 2);
-  const R = rest;
-  for (let j = 0; j < n; j++) {
-    R[j] = (Math.imul(P[j]!, pw[n - 1 - j]!) + whole - Math.imul(P[j + 1]!, pw[n - j - 1]!)) | 0;
-  }
+  // Deleting i alone gives rest(i) = (P[i] - P[i+1]) * B^(n-1-i) + whole, and
+  // deleting i and j > i gives c(i) + rest(j) with c(i) = (P[i] - P[i+1]) * B^(n-2-i).
   let h = whole;
   let b = Math.imul(h, FIB) >>> shift;
   if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
-  for (let i = 0; i < n; i++) {
-    // Deleting i alone: rest[i].
-    h = R[i]!;
+  // Deleting i alone: a string that begins with word[0..i) and ends with word[i+1..n).
+  for (let i = Math.max(0, n - 1 - keepableSuffix(P, n, n - 1, prefixBits)); i < n; i++) {
+    if (i > 0 && i <= PREFIX && !hasPrefix(prefixBits, prefixKey(P[i]!, i, n - 1))) break;
+    h = (Math.imul((P[i]! - P[i + 1]!) | 0, pw[n - 1 - i]!) + whole) | 0;
     b = Math.imul(h, FIB) >>> shift;
     if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
-    if (max < 2 || i + 1 >= n) continue;
-    const c = Math.imul((P[i]! - P[i + 1]!) | 0, pw[n - 2 - i]!);
-    for (let j = i + 1; j < n; j++) {
-      h = (c + R[j]!) | 0;
+  }
+  if (max < 2) return;
+  // Deleting i and j: a string that ends with word[j+1..n).
+  const fromJ = n - 1 - keepableSuffix(P, n, n - 2, prefixBits);
+  for (let i = 0; i + 1 < n; i++) {
+    if (i > 0 && i <= PREFIX && !hasPrefix(prefixBits, prefixKey(P[i]!, i, n - 2))) break;
+    const d = (P[i]! - P[i + 1]!) | 0;
+    const c = Math.imul(d, pw[n - 2 - i]!);
+    for (let j = Math.max(i + 1, fromJ); j < n; j++) {
+      // The string's first j - 1 characters: word[0..i) and word[i+1..j).
+      if (j - 1 > i && j - 1 <= PREFIX && !hasPrefix(prefixBits, prefixKey((Math.imul(d, pw[j - 1 - i]!) + P[j]!) | 0, j - 1, n - 2)))
+        break;
+      h = (c + Math.imul((P[j]! - P[j + 1]!) | 0, pw[n - 1 - j]!) + whole) | 0;
       b = Math.imul(h, FIB) >>> shift;
       if (bits[b >>> 5]! & (1 << (b & 31))) look(index, bits, h, found);
     }
@@ -232,15 +371,12 @@ function prefixHashes(word: string): Int32Array {
   if (prefix.length <= n) {
     prefix = new Int32Array(n * 2 + 1);
     power = new Int32Array(n * 2 + 1);
+    power[0] = 1;
+    for (let i = 1; i < power.length; i++) power[i] = Math.imul(power[i - 1]!, BASE);
   }
   const P = prefix;
-  const pw = power;
-  P[0] = 0;
-  pw[0] = 1;
-  for (let i = 0; i < n; i++) {
-    P[i + 1] = (Math.imul(P[i]!, BASE) + word.charCodeAt(i)) | 0;
-    pw[i + 1] = Math.imul(pw[i]!, BASE);
-  }
+  let h = 0;
+  for (let i = 0; i < n; i++) P[i + 1] = h = (Math.imul(h, BASE) + word.charCodeAt(i)) | 0;
   return P;
 }
 

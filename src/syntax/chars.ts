@@ -103,10 +103,11 @@ export function firstHidden(s: string, except: readonly number[] = []): { char: 
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x20 && c < 0x7f) continue;
+    // A generated list has a LF per entry: no string made, no class looked up, for an allowed one.
+    if (c < 0x80 && except.includes(c)) continue;
     const cp = s.codePointAt(i)!;
     const cls = except.includes(cp) ? undefined : hiddenClass(cp);
-    const char = String.fromCodePoint(cp);
-    if (cls) return { char, index: i, cls };
+    if (cls) return { char: String.fromCodePoint(cp), index: i, cls };
     if (cp > 0xffff) i++;
   }
   return undefined;

@@ -212,6 +212,77 @@ describe("lists: typo suggestions at any number of list names", () => {
     );
   });
 
+  it("NearNames answers as closest() does around the index's thresholds: 4 to 20 characters, shared prefixes (property)", () => {
+    // Names that share their first characters keep the prefix bit set from ending rows early; lengths
+    // 4 to 20 cross the two-edit limit (5), the prefix limit (8) and the short index's limit (16).
+    const stem = fc.constantFrom("", "team", "ab", "mail.u");
+    const name = fc.tuple(stem, fc.stringMatching(/^[ab_1]{0,16}$/)).map(([a, b]) => (a + b).slice(0, 20));
+    const edit = fc.tuple(fc.constantFrom("insert", "delete", "replace"), fc.nat(), fc.constantFrom("a", "b", "1", "t"));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(name, { minLength: 1, maxLength: 60 }),
+        fc.array(fc.tuple(fc.nat(), fc.array(edit, { maxLength: 4 })), { maxLength: 60 }),
+        (names, picks) => {
+          const near = new NearNames(names);
+          for (const [pick, edits] of picks) {
+            let q = names[pick % names.length]!;
+            for (const [op, at, ch] of edits) {
+              const i = at % (q.length + 1);
+              q =
+                op === "insert"
+                  ? q.slice(0, i) + ch + q.slice(i)
+                  : op === "delete"
+                    ? q.slice(0, i) + q.slice(i + 1)
+                    : q.slice(0, i) + ch + q.slice(i + 1);
+            }
+            expect(near.closest(q), q).toBe(closest(q, names));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("NearNames finds a long name after any two edits, wherever they fall (exhaustive)", () => {
+    // Words over 16 characters go through the index of thirds: every place of two edits leaves
+    // one third whole, at the shift this pair of edits gives it.
+    for (const name of ["abcdefghijklmnopq", "abcdefghijklmnopqrstuvwx", "mail.users.of.the.north"]) {
+      const near = new NearNames(["decoy-name-of-no-use", name]);
+      const ops = (w: string, at: number, op: number): string =>
+        op === 0
+          ? w.slice(0, at) + "#" + w.slice(at)
+          : op === 1
+            ? w.slice(0, at) + w.slice(at + 1)
+            : w.slice(0, at) + "%" + w.slice(at + 1);
+      for (let op1 = 0; op1 < 3; op1++)
+        for (let op2 = 0; op2 < 3; op2++)
+          for (let x = 0; x <= name.length; x++) {
+            const once = ops(name, x, op1);
+            for (let y = 0; y <= once.length; y++) {
+              const q = ops(once, y, op2);
+              expect(near.closest(q), q).toBe(name === q ? undefined : name);
+            }
+          }
+    }
+  });
+
+  it("NearNames answers as closest() does on the bench's shapes: entries as long as 100 list names", () => {
+    const fit = (s: string, len: number): string => (s + "_" + "abcdefghijklmnopqrstuvwxyz".repeat(4)).slice(0, len);
+    for (const [length, prefix] of [
+      [6, "u"],
+      [12, "u"],
+      [12, "team"],
+      [24, "mail.user."],
+    ] as const) {
+      const names = Array.from({ length: 100 }, (_, j) => fit(`team${j}`, length + (j % 5) - 2));
+      const near = new NearNames(names);
+      for (let i = 0; i < 3000; i += 7) {
+        const q = fit(`${prefix}${i}`, length);
+        expect(near.closest(q), q).toBe(closest(q, names));
+      }
+    }
+  });
+
   it("keeps PC2006 among 20,000 list names at a cost that does not grow with them", () => {
     const defs = Array.from({ length: 20_000 }, (_, i) => `users list_${i} = m${i};\n`).join("");
     const literals = Array.from({ length: 2_000 }, (_, i) => `person${i}`).join(", ");
