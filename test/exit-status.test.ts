@@ -52,4 +52,13 @@ describe("exit statuses of explain, who, report and test", () => {
     }
     expect(existsSync(join(dir, "no"))).toBe(false);
   });
+
+  it("test --junit FILE --format json|sarif: an unwritable FILE prints no document that would read as success", () => {
+    for (const format of ["json", "sarif"]) {
+      const r = runCli(["test", COOKBOOK, "--junit", join(dir, "no/such/folder/junit.xml"), "--format", format]);
+      expect(r.status, format).toBe(2);
+      expect(r.stdout, format).toBe("");
+      expect(r.stderr).toContain("cannot write");
+    }
+  });
 });

@@ -100,11 +100,10 @@ export function invoke(spec: CommandSpec, args: string[], commands: readonly Com
     ctx.flush();
     return code;
   };
-  const failed = (e: unknown) => {
-    const code = usage(e);
-    ctx.flush();
-    return code;
-  };
+  // A usage error met while running (an unwritable --junit file, say) prints
+  // its line and no machine document: a document of the diagnostics so far
+  // would read as success on stdout while the exit status is 2.
+  const failed = (e: unknown) => usage(e);
   try {
     const r = spec.run(ctx);
     return typeof r === "number" ? done(r) : r.then(done, failed);
