@@ -116,11 +116,16 @@ export interface Entry extends Span {
  * objects and a million strings alive at once; here it is three arrays of
  * small integers over the source text the compiler holds anyway.
  */
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_I32 = new Int32Array(0);
+
 export class EntryList {
   private readonly files: SourceFile[] = [];
-  private fileOf = new Uint32Array(8);
-  private starts = new Int32Array(8);
-  private ends = new Int32Array(8);
+  // Empty until the first reserve: a typed array costs an allocation outside
+  // the heap, and a fleet makes hundreds of thousands of short lists.
+  private fileOf: Uint32Array = EMPTY_U32;
+  private starts: Int32Array = EMPTY_I32;
+  private ends: Int32Array = EMPTY_I32;
   private n = 0;
   /** Values that are not their source text (quoted strings), by index. */
   private decoded: Map<number, string> | null = null;
@@ -179,11 +184,18 @@ export class EntryList {
     let kept = 0;
     for (let i = 0; i < this.n; i++) if (!drop[i]) kept++;
     out.reserve(kept);
+    out.files.push(...this.files);
+    let k = 0;
     for (let i = 0; i < this.n; i++) {
       if (drop[i]) continue;
       const d = this.decoded?.get(i);
-      out.push(this.files[this.fileOf[i]!]!, this.starts[i]!, this.ends[i]!, d === undefined ? null : d);
+      if (d !== undefined) (out.decoded ??= new Map()).set(k, d);
+      out.fileOf[k] = this.fileOf[i]!;
+      out.starts[k] = this.starts[i]!;
+      out.ends[k] = this.ends[i]!;
+      k++;
     }
+    out.n = k;
     return out;
   }
 

@@ -195,9 +195,14 @@ export class ListScope {
     const target = (): EntryList => {
       if (!own) {
         own = new EntryList();
-        // Room for the shared list and one entry per value (a list reference
-        // among them grows it once more).
-        own.reserve((shared?.length ?? 0) + valueCount(source));
+        // Room for one entry per value and every list named (the lists are
+        // resolved by now; a list in a cycle counts as empty): one allocation.
+        let room = valueCount(source);
+        eachRef(source, (name) => {
+          const l = this.lists.get(name);
+          if (l?.resolved && l.def.listKind === kind) room += l.resolved.length;
+        });
+        own.reserve(room);
         if (shared) own.append(shared);
         shared = null;
       }
