@@ -13,7 +13,7 @@ import type { Program } from "../../syntax/load.js";
 import type { AccessListRead, Lowered } from "../lowered.js";
 import type { MailModel, Model, PlatformName, ServiceModel, UnsafeOverride } from "../model.js";
 import { firstOfEach, hostNameReason, hostNameSpan, reportRoles, type Scope, scopes } from "../scopes.js";
-import { ListScope } from "./lists.js";
+import { type ListSharing, ListScope } from "./lists.js";
 import { MailLowering } from "./mail.js";
 import { PlatformLowering } from "./platform.js";
 import { ServiceLowering } from "./services.js";
@@ -39,7 +39,8 @@ export function lower(program: Program, diagnostics: DiagnosticBag, models: read
   const shared = new Set<object>();
   for (const { node } of program.shared) shared.add(node);
   for (const { node } of program.roles) for (const item of node.items) shared.add(item);
-  const sharing = new SharedLowering(shared);
+  // One model shares with no other: no keys to make.
+  const sharing = new SharedLowering(models.length > 1 ? shared : null);
   return models.map((scope) => run(scope, program.root, diagnostics, sharing));
 }
 
@@ -51,14 +52,18 @@ export function lower(program: Program, diagnostics: DiagnosticBag, models: read
  * report the others.
  */
 function run({ host, items }: Scope, root: SourceFile, diagnostics: DiagnosticBag, sharing: SharedLowering): Lowered {
-  const defs: ListDef[] = [];
-  const defined = new Set<string>();
-  for (const { node: s } of items) {
-    if (s.kind === "ListDef" && !defined.has(s.name.value)) (defined.add(s.name.value), defs.push(s));
+  let listSharing: ListSharing | undefined;
+  if (sharing.enabled) {
+    const defs: ListDef[] = [];
+    const defined = new Set<string>();
+    for (const { node: s } of items) {
+      if (s.kind === "ListDef" && !defined.has(s.name.value)) (defined.add(s.name.value), defs.push(s));
+    }
+    listSharing = sharing.scope(defs);
   }
-  const listSharing = sharing.scope(defs);
   const lists = new ListScope(diagnostics, listSharing);
-  const keyOf = (s: Parameters<SharedLowering["key"]>[0]) => sharing.key(s, listSharing.names, (name) => lists.resolutionOf(name));
+  const keyOf = (s: Parameters<SharedLowering["key"]>[0]) =>
+    listSharing ? sharing.key(s, listSharing.names, (name) => lists.resolutionOf(name)) : null;
   const overrides: UnsafeOverride[] = [];
   let platform: PlatformName | null = null;
   let release = "";

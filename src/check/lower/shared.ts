@@ -33,8 +33,13 @@ export class SharedLowering {
   private readonly refs = new Map<object, string[]>();
   private fresh = 0;
 
-  /** @param shared the statements of the top level and of roles, the only ones worth keeping. */
-  constructor(private readonly shared: ReadonlySet<object>) {}
+  /** @param shared the statements of the top level and of roles, the only ones worth keeping; null: share nothing (one model). */
+  constructor(private readonly shared: ReadonlySet<object> | null) {}
+
+  /** Whether anything is shared (more than one model). */
+  get enabled(): boolean {
+    return this.shared !== null;
+  }
 
   private id(node: object): number {
     let id = this.ids.get(node);
@@ -75,7 +80,7 @@ export class SharedLowering {
    * host's own statement, or one naming a list resolved in a cycle).
    */
   key(node: Statement, names: number, resolutionOf: (name: string) => number): string | null {
-    if (!this.shared.has(node)) return null;
+    if (!this.shared?.has(node)) return null;
     let key = `${this.id(node)}|${names}|`;
     for (const name of this.refsOf(node)) {
       const r = resolutionOf(name);
