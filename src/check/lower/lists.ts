@@ -56,7 +56,7 @@ interface ListInfo {
 export interface ListSharing {
   /** The names of the scope's lists with their kinds, as a number (equal scopes, equal numbers). */
   readonly names: number;
-  /** The number of a definition's resolution, from its node and the resolutions of the lists it names; fresh for -1 among them. */
+  /** The number of a definition's resolution, from its node and the resolutions of the lists it names; fresh (below -1, never shared) when one of those is negative (-1: in a cycle) or the definition is a host's own. */
   resolution(def: ListDef, deps: readonly number[]): number;
   /** A list already resolved with these names. */
   get(resolution: number): EntryList | undefined;

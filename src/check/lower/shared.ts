@@ -57,7 +57,8 @@ export class SharedLowering {
     return {
       names: n,
       resolution: (def, deps) => {
-        if (deps.includes(-1)) return -2 - this.fresh++;
+        // A host's own list, or one naming it, is no other host's: a fresh number, and nothing kept.
+        if (!this.shared?.has(def) || deps.some((d) => d < 0)) return -2 - this.fresh++;
         const k = `${this.id(def)}:${deps.join(",")}`;
         let r = this.resolutions.get(k);
         if (r === undefined) this.resolutions.set(k, (r = this.resolutions.size));
