@@ -4,7 +4,7 @@
 //
 //   node scripts/bench.js [--quick] [--lsp] [--only=SERIES,...]   (--quick: fewer runs, no 1M case;
 //   --lsp: only the language server's latency; --only: just those series,
-//   e.g. --only=shape,services, with cold start measured 5 times)
+//   e.g. --only=shape,services, with cold start measured 5 times; --only=fleet: the roles fleet, see scripts/fleet.js)
 //
 // Every figure is a whole process, as make runs it: node's start-up, reading
 // the policy and writing the output included. Wall times are medians; peak
@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { spawn } from "node:child_process";
+import { fleet } from "./fleet.js";
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from "vscode-languageserver-protocol/node";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -335,6 +336,42 @@ for (const series of ["entries", "services", "chained lists"]) {
       step,
     ]);
   }
+}
+
+// The fleet (issue 17, README "Performance"): 5 roles and an Ansible INI
+// inventory of 1,000 and 10,000 hosts, each in 2 to 4 groups with a small
+// host block (scripts/fleet.js). check only: the compiler, inventory read included.
+if (!LSP_ONLY && (!ONLY || ONLY.split(",").includes("fleet"))) {
+  const sizes = QUICK ? [100, 1_000] : [1_000, 10_000];
+  const fleetRows = [];
+  const runs = QUICK ? 1 : 3;
+  console.log("");
+  console.log("fleet: 5 roles, ~20 services a host (2 access lists each), hosts from an INI inventory; check, median of " + runs);
+  console.log("case                      policy  inventory     check  check-node  peak RSS  RSS/input");
+  for (const n of sizes) {
+    const dir = out(`fleet-${n}`);
+    mkdirSync(dir, { recursive: true });
+    const { policy, inventory } = fleet(n);
+    writeFileSync(join(dir, "fleet.policy"), policy);
+    writeFileSync(join(dir, "fleet.ini"), inventory);
+    const size = policy.length + inventory.length;
+    const [chk, node] = measure([() => run([probe, "policyc", "check", join(dir, "fleet.policy"), "-q"]), () => run(["-e", "0"])], runs);
+    const row = { n, size, check: chk, node };
+    fleetRows.push(row);
+    console.log(
+      `${`${n.toLocaleString("en")} hosts`.padEnd(22)} ${fmt(policy.length / 1e6, 2).padStart(6)} MB ${fmt(inventory.length / 1e6, 2).padStart(6)} MB ${fmt(chk.ms).padStart(7)} ms ${fmt(chk.ms - node.ms).padStart(8)} ms ${fmt(chk.rssMB).padStart(6)} MB ${fmt((chk.rssMB * 2 ** 20) / size, 1).padStart(8)}x`,
+    );
+  }
+  const [small, large] = fleetRows;
+  const label = (r) => `fleet ${r.n.toLocaleString("en")} hosts`;
+  goals.push([`${label(large)}: check <= 10 s (measured / 10 s)`, large.check.ms / 10_000, 1]);
+  goals.push([`${label(large)}: peak RSS <= 10x policy + inventory`, (large.check.rssMB * 2 ** 20) / large.size, 10]);
+  const step = large.n / small.n;
+  goals.push([
+    `fleet ${small.n.toLocaleString("en")} -> ${large.n.toLocaleString("en")} hosts: check above start-up grows <= ${fmt(step * 1.1)}x`,
+    Math.max(0, large.check.ms - large.node.ms) / Math.max(1, small.check.ms - small.node.ms),
+    step * 1.1,
+  ]);
 }
 
 // The language server: after an edit of the 100,000-entry policy, how long

@@ -10,7 +10,7 @@ import { type AssertionResult, hostViews, type HostView, readAssertions, runAsse
 import type { Build, Model } from "./check/model.js";
 import { DiagnosticBag } from "./diagnostics/diagnostic.js";
 import { load, type Program, type ReadFile } from "./syntax/load.js";
-import { emit } from "./targets/emit.js";
+import { emit, EmitCache } from "./targets/emit.js";
 import { stockTemplate } from "./targets/pam/stock.js";
 import { templatePath } from "./targets/templates.js";
 import type { OutputFile } from "./targets/Target.js";
@@ -54,8 +54,9 @@ export function compile(path: string, bytes: Uint8Array, options: CompileOptions
   if (diagnostics.hasErrors || options.checkOnly) return result;
   const files: OutputFile[] = [];
   const templates = new Set<string>();
+  const cache = new EmitCache();
   for (const { name, model } of build.hosts) {
-    const emitted = emit(model, options.templates, diagnostics);
+    const emitted = emit(model, options.templates, diagnostics, cache);
     for (const t of emitted.templates) templates.add(t);
     for (const f of emitted.files) files.push(name === null ? f : { ...f, path: `${name}/${f.path}` });
   }

@@ -239,6 +239,37 @@ x=1
     expect(e.map((x) => [x.code, x.location.file.endsWith("hosts.yml"), x.location.line])).toEqual([["PC1041", true, 2]]);
   });
 
+  it("expands host ranges in INI and YAML inventories, and reports a bad one at its line", () => {
+    for (const [name, text] of [
+      ["hosts.ini", "[shell]\nweb[08:10].example.net\n[relay]\nmx1\n"],
+      [
+        "hosts.yml",
+        "all:\n  children:\n    shell:\n      hosts:\n        web[08:10].example.net:\n    relay:\n      hosts:\n        mx1:\n",
+      ],
+    ]) {
+      const path = policy(ROLES.replace("INV", name!), { [name!]: text! });
+      const out = join(tempDir(), "out");
+      const run = runCli(["build", path, "-o", out]);
+      expect(run.status).toBe(0);
+      for (const host of ["web08.example.net", "web09.example.net", "web10.example.net"]) {
+        expect(readFileSync(join(out, host, "etc/security/ssh.users"), "utf8")).toBe("root\n");
+      }
+    }
+    const bad = policy(ROLES.replace("INV", "hosts.ini"), { "hosts.ini": "[relay]\nmx1\n[shell]\nweb[1:3:0]\n" });
+    const d = jsonCheck(bad);
+    expect(d.map((x) => [x.code, x.location.file.endsWith("hosts.ini"), x.location.line, x.location.column])).toEqual([
+      ["PC1041", true, 4, 1],
+    ]);
+  });
+
+  it("lists the inventory among the policy's files: a dependency file (build -M) names it", () => {
+    const path = policy(ROLES.replace("INV", "hosts.ini"), { "hosts.ini": "[relay]\nmx1\n" });
+    const out = join(tempDir(), "out");
+    const deps = join(tempDir(), "deps.mk");
+    expect(runCli(["build", path, "-o", out, "-M", deps]).status).toBe(0);
+    expect(readFileSync(deps, "utf8")).toMatch(/hosts\.ini/);
+  });
+
   it("reads an inventory with the include rules: relative, inside the policy's folder", () => {
     const path = policy(ROLES.replace("INV", "../outside.ini"));
     expect(jsonCheck(path).map((x) => x.code)).toEqual(["PC1040"]);

@@ -20,8 +20,8 @@ async function activate(context) {
     { run: server, debug: server },
     {
       documentSelector: [{ scheme: "file", language: "policy" }],
-      // Included files change on disk too (git checkout, another editor): the server recomputes.
-      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/*.policy") },
+      // Included files and inventories change on disk too (git checkout, another editor): the server recomputes.
+      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{policy,ini,yml,yaml}") },
     },
   );
   context.subscriptions.push(client);

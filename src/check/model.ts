@@ -116,11 +116,16 @@ export interface Entry extends Span {
  * objects and a million strings alive at once; here it is three arrays of
  * small integers over the source text the compiler holds anyway.
  */
+const EMPTY_I32 = new Int32Array(0);
+
 export class EntryList {
   private readonly files: SourceFile[] = [];
-  private fileOf = new Uint32Array(8);
-  private starts = new Int32Array(8);
-  private ends = new Int32Array(8);
+  // Entry i is data[3i] (its file's index in files), data[3i+1] and
+  // data[3i+2] (start and end): one typed array, empty until the first
+  // reserve. A typed array costs an allocation outside the heap (and counts
+  // towards garbage collection), and a fleet makes hundreds of thousands of
+  // short lists.
+  private data: Int32Array = EMPTY_I32;
   private n = 0;
   /** Values that are not their source text (quoted strings), by index. */
   private decoded: Map<number, string> | null = null;
@@ -132,16 +137,12 @@ export class EntryList {
   /** Makes room for `extra` more entries (exactly, when told the size ahead). */
   reserve(extra: number): void {
     const need = this.n + extra;
-    if (need <= this.starts.length) return;
-    const size = Math.max(need, Math.floor(this.starts.length * 1.5));
-    const grow = <T extends Uint32Array | Int32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(size);
-      b.set(a.subarray(0, this.n));
-      return b;
-    };
-    this.fileOf = grow(this.fileOf, (k) => new Uint32Array(k));
-    this.starts = grow(this.starts, (k) => new Int32Array(k));
-    this.ends = grow(this.ends, (k) => new Int32Array(k));
+    const capacity = this.data.length / 3;
+    if (need <= capacity) return;
+    const size = Math.max(need, Math.floor(capacity * 1.5));
+    const data = new Int32Array(size * 3);
+    data.set(this.data.subarray(0, this.n * 3));
+    this.data = data;
   }
 
   private fileIndex(file: SourceFile): number {
@@ -156,9 +157,9 @@ export class EntryList {
     this.reserve(1);
     const i = this.n++;
     if (value !== null) (this.decoded ??= new Map()).set(i, value);
-    this.fileOf[i] = this.fileIndex(file);
-    this.starts[i] = start;
-    this.ends[i] = end;
+    this.data[3 * i] = this.fileIndex(file);
+    this.data[3 * i + 1] = start;
+    this.data[3 * i + 2] = end;
   }
 
   /** Adds every entry of another list, in order. */
@@ -166,9 +167,8 @@ export class EntryList {
     this.reserve(other.n);
     const map = other.files.map((f) => this.fileIndex(f));
     const base = this.n;
-    for (let i = 0; i < other.n; i++) this.fileOf[base + i] = map[other.fileOf[i]!]!;
-    this.starts.set(other.starts.subarray(0, other.n), base);
-    this.ends.set(other.ends.subarray(0, other.n), base);
+    this.data.set(other.data.subarray(0, other.n * 3), base * 3);
+    if (map.some((to, from) => to !== from)) for (let i = 0; i < other.n; i++) this.data[3 * (base + i)] = map[other.data[3 * i]!]!;
     if (other.decoded) for (const [i, v] of other.decoded) (this.decoded ??= new Map()).set(base + i, v);
     this.n += other.n;
   }
@@ -179,27 +179,34 @@ export class EntryList {
     let kept = 0;
     for (let i = 0; i < this.n; i++) if (!drop[i]) kept++;
     out.reserve(kept);
+    out.files.push(...this.files);
+    let k = 0;
     for (let i = 0; i < this.n; i++) {
       if (drop[i]) continue;
       const d = this.decoded?.get(i);
-      out.push(this.files[this.fileOf[i]!]!, this.starts[i]!, this.ends[i]!, d === undefined ? null : d);
+      if (d !== undefined) (out.decoded ??= new Map()).set(k, d);
+      out.data[3 * k] = this.data[3 * i]!;
+      out.data[3 * k + 1] = this.data[3 * i + 1]!;
+      out.data[3 * k + 2] = this.data[3 * i + 2]!;
+      k++;
     }
+    out.n = k;
     return out;
   }
 
   /** FNV-1a of value(i), read from the source text without making the string. */
   hash(i: number): number {
     const d = this.decoded?.get(i);
-    return d !== undefined ? fnv1a(d) : fnv1a(this.files[this.fileOf[i]!]!.text, this.starts[i], this.ends[i]);
+    return d !== undefined ? fnv1a(d) : fnv1a(this.files[this.data[3 * i]!]!.text, this.data[3 * i + 1], this.data[3 * i + 2]);
   }
 
   value(i: number): string {
     const d = this.decoded?.get(i);
-    return d ?? this.files[this.fileOf[i]!]!.text.slice(this.starts[i], this.ends[i]);
+    return d ?? this.files[this.data[3 * i]!]!.text.slice(this.data[3 * i + 1], this.data[3 * i + 2]);
   }
 
   at(i: number): Entry {
-    return { value: this.value(i), file: this.files[this.fileOf[i]!]!, start: this.starts[i]!, end: this.ends[i]! };
+    return { value: this.value(i), file: this.files[this.data[3 * i]!]!, start: this.data[3 * i + 1]!, end: this.data[3 * i + 2]! };
   }
 
   /** Every entry as an object: for the short lists of the mail block and for tests. */

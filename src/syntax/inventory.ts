@@ -4,6 +4,7 @@
  * not read. INI: `[group]` sections of host lines (`NAME key=value ...`),
  * `[group:children]` sections of group names, `[group:vars]` skipped. YAML:
  * groups with `hosts` (a map of host names) and `children` (a map of groups).
+ * Host ranges (`www[01:50].example.com`) are expanded in both, as Ansible does.
  * The `yaml` package is loaded only when an inventory is YAML.
  */
 import { createRequire } from "node:module";
@@ -71,6 +72,70 @@ class Graph {
   }
 }
 
+/** The most host names one inventory may make from ranges: `web[0:99999999]` is a typo, not a fleet. */
+export const MAX_RANGE_HOSTS = 1_000_000;
+
+const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/**
+ * The host names a host pattern stands for, as Ansible expands them
+ * (expand_hostname_range in ansible/plugins/inventory/__init__.py): the
+ * first `[BEGIN:END]` or `[BEGIN:END:STEP]` is replaced by each value in
+ * turn and the rest expanded again. BEGIN and END are integers (a BEGIN of
+ * several digits with a leading zero sets the width, and END must have as
+ * many) or letters (`[a:f]`, `[A:z]` in a-zA-Z order); an empty BEGIN is 0.
+ * Returns the reason when it is malformed; where Ansible quietly makes no
+ * host (END before BEGIN in numbers, a step below 1), that is a reason too.
+ * `room` is how many names may still be made.
+ */
+export function expandHostPattern(pattern: string, room = MAX_RANGE_HOSTS): string[] | { reason: string } {
+  if (!pattern.includes("[")) return [pattern];
+  const out: string[] = [];
+  const todo = [pattern];
+  while (todo.length > 0) {
+    const line = todo.pop()!;
+    const open = line.indexOf("[");
+    if (open === -1) {
+      if (out.length >= room) return { reason: `its ranges make more than ${room.toLocaleString("en")} hosts` };
+      out.push(line);
+      continue;
+    }
+    const close = line.indexOf("]");
+    if (close < open) return { reason: "a host range is [BEGIN:END] or [BEGIN:END:STEP]" };
+    const head = line.slice(0, open);
+    const tail = line.slice(close + 1);
+    const bounds = line.slice(open + 1, close).split(":");
+    if (bounds.length !== 2 && bounds.length !== 3) return { reason: "a host range must be BEGIN:END or BEGIN:END:STEP" };
+    const beg = bounds[0] || "0";
+    const end = bounds[1]!;
+    if (end === "") return { reason: "a host range must give its end" };
+    if (bounds.length === 3 && !/^[0-9]+$/.test(bounds[2]!))
+      return { reason: `the step "${bounds[2]}" of a host range is not a whole number` };
+    const step = bounds.length === 3 ? Number(bounds[2]) : 1;
+    if (step < 1) return { reason: "the step of a host range must be at least 1" };
+    const width = beg.length > 1 && beg.startsWith("0") ? beg.length : 0;
+    if (width && end.length !== width) return { reason: "a host range with leading zeros must give its begin and end with as many digits" };
+    const values: string[] = [];
+    const a = LETTERS.indexOf(beg);
+    const b = LETTERS.indexOf(end);
+    if (a !== -1 && b !== -1) {
+      if (a > b) return { reason: "a host range must have begin <= end" };
+      for (let i = a; i <= b; i += step) values.push(LETTERS[i]!);
+    } else {
+      if (!/^[0-9]+$/.test(beg) || !/^[0-9]+$/.test(end)) return { reason: "a host range is of numbers or of letters" };
+      const from = Number(beg);
+      const to = Number(end);
+      if (from > to) return { reason: "a host range must have begin <= end" };
+      if ((to - from) / step + out.length + todo.length >= room)
+        return { reason: `its ranges make more than ${room.toLocaleString("en")} hosts` };
+      for (let i = from; i <= to; i += step) values.push(width ? String(i).padStart(width, "0") : String(i));
+    }
+    // In reverse onto the stack, so the names come out in Ansible's order.
+    for (let i = values.length - 1; i >= 0; i--) todo.push(head + values[i]! + tail);
+  }
+  return out;
+}
+
 /** Reads an inventory: YAML when its name ends in .yml or .yaml, else INI. Undefined after reporting a malformed one. */
 export function readInventory(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[] | undefined {
   return /\.ya?ml$/i.test(file.path) ? readYaml(file, diagnostics) : readIni(file, diagnostics);
@@ -115,7 +180,13 @@ function readIni(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[] 
       g.group(name, loc);
       g.child(section.group, name);
     } else {
-      g.host(section ? section.group : null, name, loc);
+      const names = expandHostPattern(name, MAX_RANGE_HOSTS - g.hosts.size);
+      if (!Array.isArray(names)) {
+        diagnostics.report(Messages.InventoryMalformed, { file, ...loc }, names);
+        ok = false;
+        continue;
+      }
+      for (const n of names) g.host(section ? section.group : null, n, loc);
     }
   }
   return ok ? g.result() : undefined;
@@ -164,8 +235,13 @@ function readYaml(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[]
     if (read.has(node)) continue;
     read.add(node);
     for (const p of pairs(node, `group "${name}"`)) {
-      if (p.name === "hosts") for (const h of pairs(p.value, `the hosts of group "${name}"`)) g.host(name, h.name, locOf(h.key));
-      else if (p.name === "children") {
+      if (p.name === "hosts") {
+        for (const h of pairs(p.value, `the hosts of group "${name}"`)) {
+          const names = expandHostPattern(h.name, MAX_RANGE_HOSTS - g.hosts.size);
+          if (!Array.isArray(names)) bad(h.key, names.reason);
+          else for (const n of names) g.host(name, n, locOf(h.key));
+        }
+      } else if (p.name === "children") {
         for (const c of pairs(p.value, `the children of group "${name}"`)) {
           g.group(c.name, locOf(c.key));
           g.child(name, c.name);

@@ -32,7 +32,7 @@ export interface Program {
   hosts: Located<Extract<Statement, { kind: "Host" }>>[];
   /** Role blocks, with their files (README "Roles"). */
   roles: Located<Extract<Statement, { kind: "Role" }>>[];
-  /** Every policy file read, as shown (the root's path as given, joined with include paths). */
+  /** Every policy file read, as shown (the root's path as given, joined with include paths), and every inventory read. */
   files: SourceFile[];
 }
 
@@ -150,6 +150,8 @@ export function load(
     total += bytes.length;
     const invFile = decodeSource(shown, bytes, diagnostics);
     if (!invFile) return undefined;
+    // One of the program's files: dependency files (build -M) and the language server list it.
+    program.files.push(invFile);
     const hosts = readInventory(invFile, diagnostics);
     return hosts ? { file: invFile, hosts } : undefined;
   };

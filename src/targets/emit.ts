@@ -14,9 +14,29 @@ export interface Emitted {
   templates: string[];
 }
 
+/**
+ * What the emits of one compile share (README "Performance"): one template
+ * store per platform release (each template read and each rendering made
+ * once), and the files already found plain. Hosts that share statements get
+ * the same model objects from lowering, and the targets give them the same
+ * files. Use one per diagnostics bag: what is reported once is not again.
+ */
+export class EmitCache {
+  private readonly stores = new Map<string, TemplateStore>();
+  /** Files found plain (targets hand out the same file object for shared model objects). */
+  readonly plain = new WeakSet<OutputFile>();
+
+  store(root: string, model: Model, diagnostics: DiagnosticBag): TemplateStore {
+    const key = `${model.platform}\0${model.release}\0${root}`;
+    let store = this.stores.get(key);
+    if (!store) this.stores.set(key, (store = new TemplateStore(root, model.platform, model.release, diagnostics)));
+    return store;
+  }
+}
+
 /** Runs every target for the model's platform and merges their files. */
-export function emit(model: Model, templateRoot: string, diagnostics: DiagnosticBag): Emitted {
-  const templates = new TemplateStore(templateRoot, model.platform, model.release, diagnostics);
+export function emit(model: Model, templateRoot: string, diagnostics: DiagnosticBag, cache: EmitCache = new EmitCache()): Emitted {
+  const templates = cache.store(templateRoot, model, diagnostics);
   const ctx = { model, templates, header: headerText(model.source.path), diagnostics };
   const active = targets.filter((t) => t.platforms.includes(model.platform));
   for (const target of active) target.check?.(ctx);
@@ -24,12 +44,16 @@ export function emit(model: Model, templateRoot: string, diagnostics: Diagnostic
   const byPath = new Map<string, OutputFile>();
   for (const target of active) {
     for (const file of target.emit(ctx)) {
-      if (!plain(file, diagnostics)) continue;
+      if (!cache.plain.has(file)) {
+        if (!plain(file, diagnostics)) continue;
+        cache.plain.add(file);
+      }
       const prior = byPath.get(file.path);
       if (!prior) {
         byPath.set(file.path, file);
       } else if (prior.content === file.content && prior.mode === file.mode) {
-        prior.origins.push(...file.origins);
+        // A copy: a file object may be shared by the hosts of the same statement.
+        byPath.set(file.path, { ...prior, origins: [...prior.origins, ...file.origins] });
       } else {
         diagnostics.report(
           Messages.FileConflict,
@@ -42,6 +66,7 @@ export function emit(model: Model, templateRoot: string, diagnostics: Diagnostic
   }
   const files = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   pathConflicts(byPath, diagnostics);
+  // The store is shared: its templates are those of every host so far, which dependency files take as a whole.
   return { files, templates: [...templates.used].sort() };
 }
 

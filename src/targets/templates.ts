@@ -67,7 +67,21 @@ export class TemplateStore {
    * the access lists.
    */
   render(name: string, vars: Record<string, string>, required: readonly string[] = []): string | undefined {
-    const path = this.path(name);
+    // The same rendering for another host is the same text (and the same findings, reported once).
+    let key = `${name}\0${required.join(" ")}`;
+    for (const k in vars) key += `\0${k}\0${vars[k]}`;
+    if (this.rendered.has(key)) return this.rendered.get(key);
+    const out = this.renderOnce(name, vars, required);
+    this.rendered.set(key, out);
+    return out;
+  }
+
+  private readonly rendered = new Map<string, string | undefined>();
+  private readonly paths = new Map<string, string>();
+
+  private renderOnce(name: string, vars: Record<string, string>, required: readonly string[]): string | undefined {
+    let path = this.paths.get(name);
+    if (path === undefined) this.paths.set(name, (path = this.path(name)));
     let text = this.cache.get(path);
     if (text === undefined) {
       // Only a regular file, and a bounded one: a site's templates folder is input too.

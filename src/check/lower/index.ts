@@ -8,14 +8,16 @@
 import type { DiagnosticBag } from "../../diagnostics/diagnostic.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { SourceFile } from "../../diagnostics/source.js";
+import type { ListDef } from "../../syntax/ast.js";
 import type { Program } from "../../syntax/load.js";
 import type { AccessListRead, Lowered } from "../lowered.js";
 import type { MailModel, Model, PlatformName, ServiceModel, UnsafeOverride } from "../model.js";
 import { firstOfEach, hostNameReason, hostNameSpan, reportRoles, type Scope, scopes } from "../scopes.js";
-import { ListScope } from "./lists.js";
+import { type ListSharing, ListScope } from "./lists.js";
 import { MailLowering } from "./mail.js";
 import { PlatformLowering } from "./platform.js";
 import { ServiceLowering } from "./services.js";
+import { SharedLowering } from "./shared.js";
 
 export { AUTH_OPTIONS, MECHANISMS, tlsPathReason } from "./mail.js";
 export { KIND_FOR_ITEM, listFileReason } from "./services.js";
@@ -23,8 +25,9 @@ export { KIND_FOR_ITEM, listFileReason } from "./services.js";
 /**
  * Lowers a loaded policy into one model per host: the top level is shared by
  * every host block; without host blocks there is one model, named null.
- * Findings about shared statements are reported once (the bag drops repeats).
- * A host block named like an earlier one is left out (UniqueHostRule reports
+ * A statement of the top level or of a role is lowered once per distinct
+ * resolution of the lists it names and its result shared by the hosts
+ * (shared.ts); findings about shared statements are reported once. A host block named like an earlier one is left out (UniqueHostRule reports
  * it); one with an invalid name is reported here and left out.
  */
 export function lower(program: Program, diagnostics: DiagnosticBag, models: readonly Scope[] = scopes(program)): Lowered[] {
@@ -33,7 +36,12 @@ export function lower(program: Program, diagnostics: DiagnosticBag, models: read
     if (reason) diagnostics.report(Messages.InvalidValue, hostNameSpan(h), { value: h.node.name.value, what: "host name", reason });
   }
   reportRoles(program, diagnostics);
-  return models.map((scope) => run(scope, program.root, diagnostics));
+  const shared = new Set<object>();
+  for (const { node } of program.shared) shared.add(node);
+  for (const { node } of program.roles) for (const item of node.items) shared.add(item);
+  // One model shares with no other: no keys to make.
+  const sharing = new SharedLowering(models.length > 1 ? shared : null);
+  return models.map((scope) => run(scope, program.root, diagnostics, sharing));
 }
 
 /**
@@ -43,8 +51,19 @@ export function lower(program: Program, diagnostics: DiagnosticBag, models: read
  * UniqueListRule, UniqueServiceRule, SinglePlatformRule and SingleMailRule
  * report the others.
  */
-function run({ host, items }: Scope, root: SourceFile, diagnostics: DiagnosticBag): Lowered {
-  const lists = new ListScope(diagnostics);
+function run({ host, items }: Scope, root: SourceFile, diagnostics: DiagnosticBag, sharing: SharedLowering): Lowered {
+  let listSharing: ListSharing | undefined;
+  if (sharing.enabled) {
+    const defs: ListDef[] = [];
+    const defined = new Set<string>();
+    for (const { node: s } of items) {
+      if (s.kind === "ListDef" && !defined.has(s.name.value)) (defined.add(s.name.value), defs.push(s));
+    }
+    listSharing = sharing.scope(defs);
+  }
+  const lists = new ListScope(diagnostics, listSharing);
+  const keyOf = (s: Parameters<SharedLowering["key"]>[0]) =>
+    listSharing ? sharing.key(s, listSharing.names, (name) => lists.resolutionOf(name)) : null;
   const overrides: UnsafeOverride[] = [];
   let platform: PlatformName | null = null;
   let release = "";
@@ -66,14 +85,26 @@ function run({ host, items }: Scope, root: SourceFile, diagnostics: DiagnosticBa
         if (platformSeen) break;
         platformSeen = true;
         {
-          const named = new PlatformLowering(file, lists, overrides, diagnostics).platform(s);
-          if (named) ({ platform, release } = named);
+          const key = keyOf(s);
+          let done = sharing.get(key);
+          if (done?.kind !== "Platform") {
+            const named = new PlatformLowering(file, lists, overrides, diagnostics).platform(s);
+            sharing.set(key, (done = { kind: "Platform", named, overrides: [] }));
+          }
+          if (done.named) ({ platform, release } = done.named);
         }
         break;
       case "Service": {
         if (serviceNames.has(s.name.value)) break;
         serviceNames.add(s.name.value);
-        const read = new ServiceLowering(file, lists, overrides, diagnostics).service(s);
+        const key = keyOf(s);
+        let read = sharing.get(key);
+        if (read?.kind !== "Service") {
+          const own: UnsafeOverride[] = [];
+          read = { kind: "Service", ...new ServiceLowering(file, lists, own, diagnostics).service(s), overrides: own };
+          sharing.set(key, read);
+        }
+        overrides.push(...read.overrides);
         accessLists.push(...read.accessLists);
         if (read.service) services.push(read.service);
         break;
@@ -81,7 +112,17 @@ function run({ host, items }: Scope, root: SourceFile, diagnostics: DiagnosticBa
       case "Mail":
         if (mailSeen) break;
         mailSeen = true;
-        mail = new MailLowering(file, lists, overrides, diagnostics).mail(s);
+        {
+          const key = keyOf(s);
+          let read = sharing.get(key);
+          if (read?.kind !== "Mail") {
+            const own: UnsafeOverride[] = [];
+            read = { kind: "Mail", mail: new MailLowering(file, lists, own, diagnostics).mail(s), overrides: own };
+            sharing.set(key, read);
+          }
+          overrides.push(...read.overrides);
+          mail = read.mail;
+        }
         break;
       case "ListDef":
         break;

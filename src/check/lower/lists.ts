@@ -40,16 +40,48 @@ interface ListInfo {
   file: SourceFile;
   resolved: EntryList | null;
   resolving: boolean;
+  /**
+   * Which entries the list has, as a number: equal for two scopes when the
+   * list is the same definition and every list it names (transitively) is
+   * too; a fresh one inside a cycle. Set when the list is resolved.
+   */
+  resolution: number;
+}
+
+/**
+ * What the scopes of one policy share (see lower/shared.ts): the names of
+ * the lists a scope defines, as a number (`names`), and a cache of
+ * resolved lists by resolution and names. Without it, nothing is shared.
+ */
+export interface ListSharing {
+  /** The names of the scope's lists with their kinds, as a number (equal scopes, equal numbers). */
+  readonly names: number;
+  /** The number of a definition's resolution, from its node and the resolutions of the lists it names; fresh (below -1, never shared) when one of those is negative (-1: in a cycle) or the definition is a host's own. */
+  resolution(def: ListDef, deps: readonly number[]): number;
+  /** A list already resolved with these names. */
+  get(resolution: number): EntryList | undefined;
+  set(resolution: number, list: EntryList): void;
+  /** The suggestion indexes of this scope's names, made once for every scope with the same names. */
+  nearNames(make: () => Map<ListKind, NearNames>): Map<ListKind, NearNames>;
 }
 
 export class ListScope {
   private readonly lists = new Map<string, ListInfo>();
 
-  constructor(private readonly diagnostics: DiagnosticBag) {}
+  constructor(
+    private readonly diagnostics: DiagnosticBag,
+    private readonly sharing?: ListSharing,
+  ) {}
+
+  /** The resolution number of the list of this name (see ListInfo.resolution), or -1: none, or not resolved. */
+  resolutionOf(name: string): number {
+    const info = this.lists.get(name);
+    return info?.resolved ? info.resolution : -1;
+  }
 
   /** Defines a list unless one of that name is defined already: the first wins (UniqueListRule reports the others). */
   define(file: SourceFile, def: ListDef): void {
-    if (!this.lists.has(def.name.value)) this.lists.set(def.name.value, { def, file, resolved: null, resolving: false });
+    if (!this.lists.has(def.name.value)) this.lists.set(def.name.value, { def, file, resolved: null, resolving: false, resolution: -1 });
   }
 
   /** Resolves every defined list (reporting cycles and bad entries once). */
@@ -66,7 +98,8 @@ export class ListScope {
    */
   private resolveList(start: ListInfo): EntryList {
     if (start.resolved) return start.resolved;
-    const stack: { info: ListInfo; deps: ListInfo[]; next: number }[] = [];
+    // cyclic: a list of the frame was found resolving (a cycle), so its entries are not shared.
+    const stack: { info: ListInfo; deps: ListInfo[]; next: number; cyclic: boolean }[] = [];
     const depth = new Map<ListInfo, number>();
     const enter = (info: ListInfo): void => {
       info.resolving = true;
@@ -76,7 +109,7 @@ export class ListScope {
         const dep = this.lists.get(name);
         if (dep && dep.def.listKind === info.def.listKind) deps.push(dep);
       });
-      stack.push({ info, deps, next: 0 });
+      stack.push({ info, deps, next: 0, cyclic: false });
     };
     enter(start);
     while (stack.length > 0) {
@@ -85,6 +118,7 @@ export class ListScope {
         const dep = top.deps[top.next++]!;
         if (dep.resolved) continue;
         if (dep.resolving) {
+          top.cyclic = true;
           // The path, cut in the middle when long: a policy may make many
           // cycles through a deep chain, and each report must cost O(1).
           const from = depth.get(dep)!;
@@ -106,7 +140,19 @@ export class ListScope {
       }
       stack.pop();
       const info = top.info;
+      const sharing = this.sharing;
+      if (sharing) {
+        info.resolution = sharing.resolution(info.def, top.cyclic ? [-1] : top.deps.map((d) => d.resolution));
+        const known = sharing.get(info.resolution);
+        if (known) {
+          // Its findings were reported when it was first resolved (the bag would drop them again).
+          info.resolved = known;
+          info.resolving = false;
+          continue;
+        }
+      }
       info.resolved = this.expand(info.file, info.def, info.def.listKind, `list "${info.def.name.value}"`);
+      sharing?.set(info.resolution, info.resolved);
       info.resolving = false;
     }
     return start.resolved!;
@@ -117,13 +163,16 @@ export class ListScope {
 
   private listNames(kind: ListKind): NearNames | null {
     if (!this.namesByKind) {
-      const names = new Map<ListKind, string[]>();
-      for (const l of this.lists.values()) {
-        const list = names.get(l.def.listKind) ?? [];
-        list.push(l.def.name.value);
-        names.set(l.def.listKind, list);
-      }
-      this.namesByKind = new Map([...names].map(([k, list]) => [k, new NearNames(list)]));
+      const make = () => {
+        const names = new Map<ListKind, string[]>();
+        for (const l of this.lists.values()) {
+          const list = names.get(l.def.listKind) ?? [];
+          list.push(l.def.name.value);
+          names.set(l.def.listKind, list);
+        }
+        return new Map([...names].map(([k, list]) => [k, new NearNames(list)]));
+      };
+      this.namesByKind = this.sharing ? this.sharing.nearNames(make) : make();
     }
     return this.namesByKind.get(kind) ?? null;
   }
@@ -140,13 +189,20 @@ export class ListScope {
     // A list taken whole as the first value is shared, not copied, until
     // something is added after it.
     let shared: EntryList | null = null;
+    /** The list taken whole as the first value, at the head of the result. */
+    let base: EntryList | null = null;
     let own: EntryList | null = null;
     const target = (): EntryList => {
       if (!own) {
         own = new EntryList();
-        // Room for the shared list and one entry per value (a list reference
-        // among them grows it once more).
-        own.reserve((shared?.length ?? 0) + valueCount(source));
+        // Room for one entry per value and every list named (the lists are
+        // resolved by now; a list in a cycle counts as empty): one allocation.
+        let room = valueCount(source);
+        eachRef(source, (name) => {
+          const l = this.lists.get(name);
+          if (l?.resolved && l.def.listKind === kind) room += l.resolved.length;
+        });
+        own.reserve(room);
         if (shared) own.append(shared);
         shared = null;
       }
@@ -179,7 +235,7 @@ export class ListScope {
         }
         // Inside a cycle the list is still being resolved: PC2009 said so, and it counts as empty.
         const other = list.resolved ?? (list.resolving ? new EntryList() : this.resolveList(list));
-        if (!own && !shared) shared = other;
+        if (!own && !shared) shared = base = other;
         else target().append(other);
         listRefs++;
         return;
@@ -211,7 +267,21 @@ export class ListScope {
     // few literals, a repeat must involve a literal, so only those are tracked.
     if (listRefs === 1 && literalCount === 0) return entries;
     let drop: Uint8Array | null;
-    if (listRefs <= 1 && literalCount <= 64) {
+    const head = base as EntryList | null; // set in the callback above, which TypeScript does not follow
+    if (head && listRefs > 1 && head.length <= BASE_SET_LIMIT && entries.length - head.length <= head.length) {
+      // `$staff, $admins`: the first list is whole at the head and free of
+      // repeats, so only what follows it can repeat. Its values are a set made
+      // once per resolved list (shared by every host taking it), and the few
+      // entries after it are checked against that and each other.
+      const before = valueSet(head);
+      const later = new Set<string>();
+      drop = null;
+      for (let i = head.length; i < entries.length; i++) {
+        const v = entries.value(i);
+        const size = later.size;
+        if (before.has(v) || (later.add(v), later.size === size)) (drop ??= new Uint8Array(entries.length))[i] = 1;
+      }
+    } else if (listRefs <= 1 && literalCount <= 64) {
       drop = null;
       const emitted = new Set<string>();
       for (let i = 0; i < entries.length; i++) {
@@ -303,6 +373,21 @@ export class ListScope {
     }
     return canonical;
   }
+}
+
+/** The most entries of a list whose values are kept as a set for the lists that follow it (valueSet). */
+const BASE_SET_LIMIT = 65_536;
+const valueSets = new WeakMap<EntryList, Set<string>>();
+
+/** The values of a resolved list as a set, made once per list. */
+function valueSet(list: EntryList): Set<string> {
+  let set = valueSets.get(list);
+  if (!set) {
+    set = new Set<string>();
+    for (let i = 0; i < list.length; i++) set.add(list.value(i));
+    valueSets.set(list, set);
+  }
+  return set;
 }
 
 function span(file: SourceFile, loc: { start: number; end: number }): Span {

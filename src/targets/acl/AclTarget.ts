@@ -1,4 +1,4 @@
-import { PLATFORMS } from "../../check/model.js";
+import { type AclModel, PLATFORMS } from "../../check/model.js";
 import { type EmitContext, FILE_MODE, type OutputFile, type Target } from "../Target.js";
 
 /**
@@ -8,6 +8,9 @@ import { type EmitContext, FILE_MODE, type OutputFile, type Target } from "../Ta
  * PAM_RUSER). Where the list comes from is in the comment above its
  * pam_listfile line and in the manifest.
  */
+/** The file of each access list made so far: hosts sharing a statement share its lists (nothing changes a file object). */
+const files = new WeakMap<AclModel, OutputFile>();
+
 export const AclTarget: Target = {
   name: "acl",
   platforms: PLATFORMS,
@@ -15,17 +18,24 @@ export const AclTarget: Target = {
     const out: OutputFile[] = [];
     for (const service of ctx.model.services) {
       for (const acl of service.acls) {
+        const known = files.get(acl);
+        if (known) {
+          out.push(known);
+          continue;
+        }
         const lines = new Array<string>(acl.entries.length + 1);
         for (let i = 0; i < acl.entries.length; i++) lines[i] = acl.entries.value(i);
         lines[lines.length - 1] = "";
         const content = lines.join("\n");
-        out.push({
+        const file: OutputFile = {
           path: acl.file.slice(1),
           content,
           mode: FILE_MODE,
           producer: `the access list of service "${service.name}"`,
           origins: [acl.fileSpan],
-        });
+        };
+        files.set(acl, file);
+        out.push(file);
       }
     }
     return out;

@@ -67,48 +67,62 @@ export const PamTarget: Target = {
   emit(ctx: EmitContext): OutputFile[] {
     const out: OutputFile[] = [];
     for (const service of ctx.model.services) {
-      const origins = new Map<string, Origin>();
-      const acls: string[] = [];
-      for (const acl of service.acls) {
-        const comment = provenanceComment(acl);
-        const line = listfileLine(acl);
-        origins.set(comment, { span: acl.fileSpan, what: "the comment naming this list file and the policy file" });
-        origins.set(line, { span: acl.fileSpan, what: "the pam_listfile line of this list file" });
-        acls.push(comment, line);
+      // A service shared by hosts of one platform release is rendered once (its findings too).
+      const known = rendered.get(service);
+      if (known && known.templates === ctx.templates && known.header === ctx.header) {
+        if (known.file) out.push(known.file);
+        continue;
       }
-      const vars = {
-        header: ctx.header,
-        service: service.name,
-        pam_service: service.pamService,
-        acls: acls.join("\n"),
-        stack: "",
-      };
-      const chosen =
-        service.stack || service.templateSet
-          ? { template: service.template, stock: false }
-          : stockTemplate(ctx.model.platform, ctx.model.release, service.pamService);
-      const content = service.stack
-        ? ctx.templates.render("pam.d/custom", { ...vars, stack: customStack(service, acls, origins) }, ["stack"])
-        : ctx.templates.render(`pam.d/${chosen.template}`, vars, ["acls"]);
-      if (content === undefined) continue;
-      // The distribution's file this one is built from: the same template without the policy's lines.
-      const stock = chosen.stock
-        ? stripHeader(ctx.templates.render(`pam.d/${chosen.template}`, { ...vars, acls: "" }), ctx.header)
-        : undefined;
-      if (!linesFit(ctx, service, content, origins)) continue;
-      checkAccountStack(ctx, service, content);
-      out.push({
-        path: `etc/pam.d/${service.pamService}`,
-        content,
-        mode: FILE_MODE,
-        producer: `service "${service.name}"`,
-        origins: [service.span],
-        ...(stock !== undefined ? { stock } : {}),
-      });
+      const file = renderService(ctx, service);
+      rendered.set(service, { templates: ctx.templates, header: ctx.header, file });
+      if (file) out.push(file);
     }
     return out;
   },
 };
+
+/** Each service's file as last rendered, with the store and header it was rendered with. */
+const rendered = new WeakMap<ServiceModel, { templates: EmitContext["templates"]; header: string; file: OutputFile | null }>();
+
+/** The pam.d file of one service, or null (reported) when it cannot be made. */
+function renderService(ctx: EmitContext, service: ServiceModel): OutputFile | null {
+  const origins = new Map<string, Origin>();
+  const acls: string[] = [];
+  for (const acl of service.acls) {
+    const comment = provenanceComment(acl);
+    const line = listfileLine(acl);
+    origins.set(comment, { span: acl.fileSpan, what: "the comment naming this list file and the policy file" });
+    origins.set(line, { span: acl.fileSpan, what: "the pam_listfile line of this list file" });
+    acls.push(comment, line);
+  }
+  const vars = {
+    header: ctx.header,
+    service: service.name,
+    pam_service: service.pamService,
+    acls: acls.join("\n"),
+    stack: "",
+  };
+  const chosen =
+    service.stack || service.templateSet
+      ? { template: service.template, stock: false }
+      : stockTemplate(ctx.model.platform, ctx.model.release, service.pamService);
+  const content = service.stack
+    ? ctx.templates.render("pam.d/custom", { ...vars, stack: customStack(service, acls, origins) }, ["stack"])
+    : ctx.templates.render(`pam.d/${chosen.template}`, vars, ["acls"]);
+  if (content === undefined) return null;
+  // The distribution's file this one is built from: the same template without the policy's lines.
+  const stock = chosen.stock ? stripHeader(ctx.templates.render(`pam.d/${chosen.template}`, { ...vars, acls: "" }), ctx.header) : undefined;
+  if (!linesFit(ctx, service, content, origins)) return null;
+  checkAccountStack(ctx, service, content);
+  return {
+    path: `etc/pam.d/${service.pamService}`,
+    content,
+    mode: FILE_MODE,
+    producer: `service "${service.name}"`,
+    origins: [service.span],
+    ...(stock !== undefined ? { stock } : {}),
+  };
+}
 
 /** Debian's included stacks that hold no account line (libpam-runtime 1.5.2). */
 const NO_ACCOUNT_LINES = new Set(["common-auth", "common-password", "common-session", "common-session-noninteractive"]);
