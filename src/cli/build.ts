@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
@@ -19,6 +20,13 @@ function makePath(p: string): string {
   if (!isAbsolute(p)) return p;
   const rel = relative(process.cwd(), p);
   return rel.startsWith("..") || isAbsolute(rel) ? p : rel;
+}
+
+/** The --jobs value: a whole number from 1 (default: the cores this process may use). */
+function jobsOf(raw: string | undefined): number {
+  if (raw === undefined) return availableParallelism();
+  if (!/^[1-9]\d{0,3}$/.test(raw)) throw new UsageError(`--jobs takes a whole number of threads from 1 to 9999, not "${raw}".`);
+  return Number(raw);
 }
 
 /** `policyc build POLICY -o OUT [--check] [-M FILE]` */
@@ -43,6 +51,7 @@ this machine's own / unless --allow-system-root is given.`,
     { name: "check", help: "write nothing: print a diff and exit 1 if OUT is out of date" },
     { name: "verbose", short: "v", help: "list every file written, unchanged or removed" },
     { name: "allow-system-root", help: "let OUT be this machine's own / (refused otherwise)" },
+    { name: "jobs", short: "j", value: "N", help: "threads that write the files (default: the number of cores;\n1: all on one thread)" },
     MAX_WARNINGS_OPTION,
     TEMPLATES_OPTION,
   ],
@@ -64,6 +73,7 @@ async function build(ctx: CommandContext): Promise<number> {
       `${out} is this machine's own root folder: build writes a tree to deploy, not the running system; to write into / all the same, say so with --allow-system-root.`,
     );
   }
+  const jobs = jobsOf(options.jobs);
   const result = ctx.compile();
   if (!result) return ctx.exitCode;
   const { files, build, program } = result;
@@ -131,6 +141,7 @@ async function build(ctx: CommandContext): Promise<number> {
       report = commitBuild(out, files, {
         manifest: JSON.stringify(makeManifest(program.root.path, hosts, files), null, 2) + "\n",
         extra: dep !== undefined ? [{ path: options.depfile!, content: dep }] : [],
+        jobs,
       });
     } catch (e) {
       if (!(e instanceof LockBusy)) throw e;

@@ -6,6 +6,7 @@ import { errnoWords } from "../diagnostics/errno.js";
 import { chunks } from "./chunks.js";
 import { sha256 } from "./manifest.js";
 import { TEMP_NAME, TEMP_PREFIX } from "../targets/reserved.js";
+import { PARALLEL_MIN_FILES, type StageJob, stageInWorkers } from "./stage.js";
 
 /** A reason the tree cannot be written; the CLI turns it into a diagnostic. */
 export class OutputError extends Error {
@@ -181,6 +182,15 @@ export interface WriteOptions {
   faultBeforeWrite?: (path: string) => void;
   /** Test hook: called before each rename. */
   faultBeforeRename?: (path: string) => void;
+  /**
+   * Threads that write the temporaries (README "Performance"): above 1, and
+   * with at least PARALLEL_MIN_FILES changed files, worker threads write
+   * them; the plan, the journal and the commit stay on this thread.
+   */
+  jobs?: number;
+  /** Test hooks: the worker script (tests run from source), and a target whose staging fails in a worker. */
+  stageWorker?: string;
+  faultInWorker?: string;
 }
 
 /**
@@ -297,9 +307,11 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
     }
   };
 
-  // Stage.
+  // Stage. In parallel only with the real file system and no test hook of the serial path.
+  const parallel = (options.jobs ?? 1) > 1 && plan.length >= PARALLEL_MIN_FILES && !options.fs && !options.faultBeforeWrite;
   try {
     const ensured = new Set<string>();
+    const jobs: StageJob[] = [];
     for (const p of plan) {
       let dir = dirname(p.path);
       if (p.deferred) {
@@ -311,6 +323,10 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
       }
       const tmp = join(root, dir, tempName());
       staged.push({ tmp, abs: p.abs, path: p.path, deferred: p.deferred });
+      if (parallel) {
+        jobs.push({ tmp, target: p.abs, content: p.content, mode: p.mode });
+        continue;
+      }
       try {
         options.faultBeforeWrite?.(p.path);
         writeTemp(fs, tmp, p.content, p.mode);
@@ -318,6 +334,8 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
         throw e instanceof OutputError ? new OutputError(p.abs, e.reason) : new OutputError(p.abs, reasonOf(e));
       }
     }
+    // The folders are made above, on this thread; the workers only create files in them.
+    if (parallel) stageInWorkers(jobs, options.jobs!, { script: options.stageWorker, failAt: options.faultInWorker });
     for (const x of options.extra ?? []) {
       const dir = dirname(x.path);
       makeDirs(fs, dir, "", created);
