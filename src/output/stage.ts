@@ -88,6 +88,9 @@ export function stageInWorkers(jobs: StageJob[], workers: number, hooks: { scrip
   const threads: Worker[] = [];
   const ports: MessagePort[] = [];
   const size = Math.ceil(byFolder.length / n);
+  const waitFor = (count: number) => {
+    for (let done = Atomics.load(flags, 0); done < count; done = Atomics.load(flags, 0)) Atomics.wait(flags, 0, done);
+  };
   for (let w = 0; w < n; w++) {
     const { port1, port2 } = new MessageChannel();
     ports.push(port1);
@@ -97,9 +100,17 @@ export function stageInWorkers(jobs: StageJob[], workers: number, hooks: { scrip
       port: port2,
       ...(failAt !== undefined && { failAt }),
     };
-    threads.push(new Worker(path, { workerData: data, transferList: [port2] }));
+    try {
+      threads.push(new Worker(path, { workerData: data, transferList: [port2] }));
+    } catch (e) {
+      // The workers already started stop early; wait for them, so that none writes after the caller's cleanup.
+      Atomics.store(flags, 1, 1);
+      waitFor(threads.length);
+      for (const t of threads) void t.terminate();
+      throw new OutputError(jobs[0]!.target, errnoWords(e));
+    }
   }
-  for (let done = Atomics.load(flags, 0); done < n; done = Atomics.load(flags, 0)) Atomics.wait(flags, 0, done);
+  waitFor(n);
   for (const t of threads) void t.terminate();
   const failures: StageFailure[] = [];
   for (const port of ports) {
