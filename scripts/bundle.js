@@ -6,6 +6,9 @@
 //   dist/prettier.js  the prettier plugin (the package's "./prettier" export),
 //                     an ES module; `policyc fmt` imports it only when run.
 //   dist/verify.js    `policyc verify`, imported only when run.
+//   dist/stage-worker.cjs
+//                     the worker threads of a large build (src/output/stage-worker.ts),
+//                     started only by a build with many files to write.
 //   dist/lsp.js       `policyc lsp`, the language server with vscode-languageserver
 //                     bundled in, imported only when run.
 //   dist/api.js, dist/api.cjs, dist/api.d.ts, dist/api.d.cts
@@ -103,6 +106,17 @@ await build({
   outdir: "dist",
   ...commonjs,
   plugins: [lazyBundles],
+});
+
+// The staging worker: its own small CommonJS bundle, loaded by path (new Worker), never imported.
+await build({
+  ...common,
+  entryPoints: { "stage-worker": "src/output/stage-worker.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  define: { ...common.define, "import.meta.url": "__policyc_url" },
+  banner: { js: 'const __policyc_url = require("node:url").pathToFileURL(__filename).href;' },
 });
 
 await build({

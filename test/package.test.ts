@@ -113,6 +113,7 @@ describe("the packed package, installed into an empty project", () => {
     for (const f of [
       "package/dist/policyc.cjs",
       "package/dist/prettier.js",
+      "package/dist/stage-worker.cjs",
       "package/bin/policyc.js",
       "package/LICENSE",
       "package/CHANGELOG.md",

@@ -23,6 +23,8 @@ export interface Options {
   "allow-lossy"?: boolean;
   "allow-system-root"?: boolean;
   "max-warnings"?: string;
+  /** build: threads that write the files (default: the number of cores). */
+  jobs?: string;
   format?: string;
   quiet?: boolean;
   verbose?: boolean;

@@ -23,6 +23,10 @@ export interface CommitOptions {
   fs?: Fs;
   faultBeforeWrite?: WriteOptions["faultBeforeWrite"];
   faultBeforeRename?: WriteOptions["faultBeforeRename"];
+  /** Threads that write the temporaries (see WriteOptions). */
+  jobs?: number;
+  stageWorker?: WriteOptions["stageWorker"];
+  faultInWorker?: WriteOptions["faultInWorker"];
 }
 
 /**
@@ -53,9 +57,13 @@ export function commitBuild(root: string, files: OutputFile[], options: CommitOp
       journal: JOURNAL_PATH,
       keepJournal: leftovers.journal !== null,
       journalFiles: leftovers.journal?.files,
-      fs,
+      // Passed on only when given: writeTree stages in workers with the real file system alone.
+      fs: options.fs,
       faultBeforeWrite: options.faultBeforeWrite,
       faultBeforeRename: options.faultBeforeRename,
+      jobs: options.jobs,
+      stageWorker: options.stageWorker,
+      faultInWorker: options.faultInWorker,
     });
     return { ...report, modified: stale.modified, recovered };
   } catch (e) {

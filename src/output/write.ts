@@ -6,6 +6,7 @@ import { errnoWords } from "../diagnostics/errno.js";
 import { chunks } from "./chunks.js";
 import { sha256 } from "./manifest.js";
 import { TEMP_NAME, TEMP_PREFIX } from "../targets/reserved.js";
+import { PARALLEL_MIN_FILES, type StageJob, stageInWorkers } from "./stage.js";
 
 /** A reason the tree cannot be written; the CLI turns it into a diagnostic. */
 export class OutputError extends Error {
@@ -44,9 +45,18 @@ export const DIR_MODE = 0o755;
 
 export { TEMP_NAME, TEMP_PREFIX } from "../targets/reserved.js";
 
+/** Random bytes for temporary names, drawn 64 names at a time (each draw costs a getpid, in OpenSSL's fork check). */
+let pool = Buffer.alloc(0);
+let used = 0;
+
 /** An unpredictable temporary name: a local user cannot plant a link under it in advance. */
 export function tempName(): string {
-  return TEMP_PREFIX + randomBytes(16).toString("hex");
+  if (used + 16 > pool.length) {
+    pool = randomBytes(1024);
+    used = 0;
+  }
+  used += 16;
+  return TEMP_PREFIX + pool.toString("hex", used - 16, used);
 }
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = nodeFs.constants;
@@ -114,14 +124,15 @@ function mkdir(fs: Fs, dir: string, created: string[]): void {
 
 /**
  * Writes content to a new temporary file: created exclusively (never through
- * a link, never over anything), written in full, its size checked, mode set
- * (no fsync: see writeTree). A write that makes no progress or a size that
+ * a link, never over anything) with its mode (set again when the umask cut
+ * it), written in full, its size checked (no fsync: see writeTree). A write that makes no progress or a size that
  * differs is an error, never a truncated file.
  */
 export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): void {
   let fd: number;
   try {
-    fd = fs.openSync(tmp, CREATE_NEW, 0o600);
+    // Created with its final mode; fchmod only when the umask cut it (the fstat below tells): one call less per file.
+    fd = fs.openSync(tmp, CREATE_NEW, mode & 0o777);
   } catch (e) {
     throw new OutputError(tmp, reasonOf(e));
   }
@@ -136,8 +147,9 @@ export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): v
       }
       total += buf.length;
     }
-    fs.fchmodSync(fd, mode);
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    if ((st.mode & 0o7777) !== mode) fs.fchmodSync(fd, mode);
+    const size = st.size;
     if (size !== total) throw new Error(`short write: the file holds ${size} of ${total} bytes`);
   } finally {
     fs.closeSync(fd);
@@ -181,6 +193,15 @@ export interface WriteOptions {
   faultBeforeWrite?: (path: string) => void;
   /** Test hook: called before each rename. */
   faultBeforeRename?: (path: string) => void;
+  /**
+   * Threads that write the temporaries (README "Performance"): above 1, and
+   * with at least PARALLEL_MIN_FILES changed files, worker threads write
+   * them; the plan, the journal and the commit stay on this thread.
+   */
+  jobs?: number;
+  /** Test hooks: the worker script (tests run from source), and a target whose staging fails in a worker. */
+  stageWorker?: string;
+  faultInWorker?: string;
 }
 
 /**
@@ -189,21 +210,29 @@ export interface WriteOptions {
  * build) is allowed: the path is then "deferred" (its folders are made after
  * the removals). Returns whether it is.
  */
-function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, removing: Set<string>): boolean {
+function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, removing: Set<string>, missing?: Set<string>): Folders {
   let dir = root;
   const parts = rel.split("/").slice(0, -1);
   for (let i = 0; i < parts.length; i++) {
     dir = join(dir, parts[i]!);
     if (checked.has(dir)) continue;
+    if (missing?.has(dir)) return "missing";
     const st = lstatOrNull(fs, dir);
     if (st?.isSymbolicLink()) throw new OutputError(dir, "symbolic link", true);
-    if (st?.isFile() && removing.has(parts.slice(0, i + 1).join("/"))) return true;
+    if (st?.isFile() && removing.has(parts.slice(0, i + 1).join("/"))) return "deferred";
     if (st && !st.isDirectory()) throw new OutputError(dir, "exists and is not a directory");
-    if (!st) return false; // nothing below a missing folder exists either
+    if (!st) {
+      // Nothing below a missing folder exists either, and planning creates nothing: asked once.
+      missing?.add(dir);
+      return "missing";
+    }
     checked.add(dir);
   }
-  return false;
+  return "exist";
 }
+
+/** What checkDirs found of a path's folders: all there, one missing (so the file is too), or a stale file in the way. */
+type Folders = "exist" | "missing" | "deferred";
 
 /**
  * Whether a folder holds nothing but files this build removes, and at least
@@ -251,12 +280,14 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
   const report: WriteReport = { written: [], unchanged: [], removed: [] };
   const checked = new Set<string>();
   const removing = new Set(options.remove ?? []);
+  const missing = new Set<string>();
   const plan: { path: string; abs: string; content: string; mode: number; deferred: boolean }[] = [];
   for (const file of files) {
     // A stale file where this one needs a folder, or a folder of stale files where this one goes: removed first.
-    const deferred = checkDirs(fs, root, file.path, checked, removing);
+    const folders = checkDirs(fs, root, file.path, checked, removing, missing);
+    const deferred = folders === "deferred";
     const abs = join(root, file.path);
-    const st = deferred ? null : lstatOrNull(fs, abs);
+    const st = folders === "exist" ? lstatOrNull(fs, abs) : null;
     if (st?.isSymbolicLink()) throw new OutputError(abs, "symbolic link", true);
     if (st?.isDirectory() && onlyRemoved(fs, abs, file.path, removing)) {
       plan.push({ path: file.path, abs, content: file.content, mode: file.mode, deferred: true });
@@ -297,9 +328,11 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
     }
   };
 
-  // Stage.
+  // Stage. In parallel only with the real file system and no test hook of the serial path.
+  const parallel = (options.jobs ?? 1) > 1 && plan.length >= PARALLEL_MIN_FILES && !options.fs && !options.faultBeforeWrite;
   try {
     const ensured = new Set<string>();
+    const jobs: StageJob[] = [];
     for (const p of plan) {
       let dir = dirname(p.path);
       if (p.deferred) {
@@ -311,6 +344,10 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
       }
       const tmp = join(root, dir, tempName());
       staged.push({ tmp, abs: p.abs, path: p.path, deferred: p.deferred });
+      if (parallel) {
+        jobs.push({ tmp, target: p.abs, content: p.content, mode: p.mode });
+        continue;
+      }
       try {
         options.faultBeforeWrite?.(p.path);
         writeTemp(fs, tmp, p.content, p.mode);
@@ -318,6 +355,8 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
         throw e instanceof OutputError ? new OutputError(p.abs, e.reason) : new OutputError(p.abs, reasonOf(e));
       }
     }
+    // The folders are made above, on this thread; the workers only create files in them.
+    if (parallel) stageInWorkers(jobs, options.jobs!, { script: options.stageWorker, failAt: options.faultInWorker });
     for (const x of options.extra ?? []) {
       const dir = dirname(x.path);
       makeDirs(fs, dir, "", created);

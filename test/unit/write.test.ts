@@ -107,6 +107,22 @@ describe("output: temporaries", () => {
     expect((statSync(join(out, "etc")).mode & 0o777).toString(8)).toBe("755");
     expect((statSync(join(out, "etc/a")).mode & 0o777).toString(8)).toBe("644");
   });
+
+  it("get each file's own mode, created with it or set after the umask cut it", () => {
+    for (const mask of [0o022, 0o077, 0o000]) {
+      const out = tempDir();
+      const old = process.umask(mask);
+      try {
+        writeTree(
+          out,
+          [0o600, 0o640, 0o644, 0o755].map((mode) => ({ ...file(`etc/m${mode.toString(8)}`, "x\n"), mode })),
+        );
+      } finally {
+        process.umask(old);
+      }
+      for (const mode of ["600", "640", "644", "755"]) expect((statSync(join(out, `etc/m${mode}`)).mode & 0o7777).toString(8)).toBe(mode);
+    }
+  });
 });
 
 describe("output: a stale file where a folder must go, and the reverse", () => {

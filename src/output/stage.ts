@@ -1,0 +1,124 @@
+import * as nodeFs from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { MessagePort, Worker } from "node:worker_threads";
+import { errnoWords } from "../diagnostics/errno.js";
+import { type Fs, OutputError, writeTemp } from "./write.js";
+
+/** One temporary to write: where, what, with which mode; `target` names it in an error. */
+export interface StageJob {
+  tmp: string;
+  target: string;
+  content: string;
+  mode: number;
+}
+
+/** Below this many temporaries a build writes them on the main thread: a worker costs more than it saves. */
+export const PARALLEL_MIN_FILES = 256;
+
+/** What one worker is given (structured-cloned into it). */
+export interface StageShare {
+  jobs: (StageJob & { index: number })[];
+  /** [0]: workers finished; [1]: 1 once any worker failed (the others stop early). */
+  signal: SharedArrayBuffer;
+  port: MessagePort;
+  /** Test hook: staging this target fails as a write error would. */
+  failAt?: string;
+}
+
+/** A worker's failure, as posted to the main thread. */
+interface StageFailure {
+  index: number;
+  path: string;
+  reason: string;
+}
+
+/** Runs in a worker: writes each temporary of the share, stops at the first failure (its own or another worker's). */
+export function runShare(fs: Fs, share: StageShare): void {
+  const flags = new Int32Array(share.signal);
+  try {
+    for (const job of share.jobs) {
+      if (Atomics.load(flags, 1) !== 0) break;
+      try {
+        if (share.failAt === job.target) throw new Error("injected failure (test)");
+        writeTemp(fs, job.tmp, job.content, job.mode);
+      } catch (e) {
+        const reason = e instanceof OutputError ? e.reason : errnoWords(e);
+        share.port.postMessage({ index: job.index, path: job.target, reason } satisfies StageFailure);
+        Atomics.store(flags, 1, 1);
+        break;
+      }
+    }
+  } finally {
+    Atomics.add(flags, 0, 1);
+    Atomics.notify(flags, 0);
+  }
+}
+
+/** The worker's bundle, beside the CLI's (dist/stage-worker.cjs). */
+function workerPath(): string {
+  return fileURLToPath(new URL("./stage-worker.cjs", import.meta.url));
+}
+
+/**
+ * Writes the temporaries in `workers` threads and returns when all are
+ * done; throws the OutputError of the first job (in the given order) that
+ * failed, as a serial loop would. The caller removes the temporaries on
+ * failure (it knows every name). Synchronous: the main thread waits on a
+ * shared counter, so the transaction around it stays one synchronous step.
+ *
+ * Jobs are dealt out by folder, each worker a run of whole folders, so
+ * that two threads rarely create files in one folder (the kernel
+ * serialises creation within a folder).
+ */
+export function stageInWorkers(jobs: StageJob[], workers: number, hooks: { script?: string; failAt?: string } = {}): void {
+  // Loaded here, not at start-up: node:worker_threads costs 2-3 ms that every small build would pay.
+  const { MessageChannel, receiveMessageOnPort, Worker } = process.getBuiltinModule("node:worker_threads");
+  const path = hooks.script ?? workerPath();
+  const { failAt } = hooks;
+  if (!nodeFs.existsSync(path)) throw new Error(`policyc bug: the staging worker ${path} is missing (run npm run build).`);
+  const indexed = jobs.map((j, index) => ({ ...j, index }));
+  const byFolder = [...indexed].sort((a, b) => {
+    const da = a.tmp.slice(0, a.tmp.lastIndexOf("/"));
+    const db = b.tmp.slice(0, b.tmp.lastIndexOf("/"));
+    return da < db ? -1 : da > db ? 1 : a.index - b.index;
+  });
+  const n = Math.max(1, Math.min(workers, jobs.length));
+  const signal = new SharedArrayBuffer(8);
+  const flags = new Int32Array(signal);
+  const threads: Worker[] = [];
+  const ports: MessagePort[] = [];
+  const size = Math.ceil(byFolder.length / n);
+  const waitFor = (count: number) => {
+    for (let done = Atomics.load(flags, 0); done < count; done = Atomics.load(flags, 0)) Atomics.wait(flags, 0, done);
+  };
+  for (let w = 0; w < n; w++) {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1);
+    const data: StageShare = {
+      jobs: byFolder.slice(w * size, (w + 1) * size),
+      signal,
+      port: port2,
+      ...(failAt !== undefined && { failAt }),
+    };
+    try {
+      threads.push(new Worker(path, { workerData: data, transferList: [port2] }));
+    } catch (e) {
+      // The workers already started stop early; wait for them, so that none writes after the caller's cleanup.
+      Atomics.store(flags, 1, 1);
+      waitFor(threads.length);
+      for (const t of threads) void t.terminate();
+      throw new OutputError(jobs[0]!.target, errnoWords(e));
+    }
+  }
+  waitFor(n);
+  for (const t of threads) void t.terminate();
+  const failures: StageFailure[] = [];
+  for (const port of ports) {
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) failures.push(m.message as StageFailure);
+    port.close();
+  }
+  if (failures.length) {
+    const first = failures.sort((a, b) => a.index - b.index)[0]!;
+    throw new OutputError(first.path, first.reason);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * README "Performance": a build with many files writes them in worker
+ * threads (--jobs), and its result is the serial build's, byte for byte:
+ * the same files, bytes, modes and manifest, the same output on stdout and
+ * stderr, and nothing written when the policy has an error. A failure in a
+ * worker leaves the tree as it was.
+ */
+import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { makeManifest } from "../src/output/manifest.js";
+import { PARALLEL_MIN_FILES } from "../src/output/stage.js";
+import { commitBuild } from "../src/output/transaction.js";
+import { OutputError } from "../src/output/write.js";
+import type { OutputFile } from "../src/targets/Target.js";
+import { readTree, ROOT, runCli, tempDir } from "./helpers.js";
+import { temporaries } from "./fault/helpers.js";
+
+/** Every path under dir (folders too) with its mode, and each file's bytes. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const st = statSync(join(d, name));
+      out.push(`${rel}${name} ${(st.mode & 0o7777).toString(8)}${st.isDirectory() ? "/" : ""}`);
+      if (st.isDirectory()) walk(join(d, name), `${rel}${name}/`);
+    }
+  };
+  walk(dir, "");
+  return out;
+}
+
+/** A fleet: roles of services, hosts taking some of them, each with its own admins; `broken` names a list nobody defines. */
+function fleet(hosts: number, roles: number, services: number, taken: number[], broken: boolean): string {
+  const lines = ["platform debian;", "users staff = root, alice, bob;"];
+  for (let r = 0; r < roles; r++) {
+    lines.push(`role r${r} {`);
+    for (let s = 0; s < services; s++) {
+      lines.push(`  service s${r}x${s} {`, `    acl user allow "/etc/security/s${r}x${s}.users" { entries $staff, $admins; }`, "  }");
+    }
+    lines.push("}");
+  }
+  for (let h = 0; h < hosts; h++) {
+    const mine = taken.map((t) => (t + h) % roles).filter((r, i, all) => all.indexOf(r) === i);
+    const extra = broken && h === hosts - 1 ? ", $nosuch" : "";
+    lines.push(`host h${h} {`, `  role ${mine.map((r) => `r${r}`).join(", ")};`, `  users admins = adm${h}${extra};`, "}");
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Builds the policy in a fresh folder with --jobs N; the output folder has the same name in every run. */
+function buildWith(text: string, jobs: number) {
+  const cwd = tempDir("policyc-jobs-");
+  writeFileSync(join(cwd, "fleet.policy"), text);
+  const run = runCli(["build", "fleet.policy", "-o", "out", "--jobs", String(jobs)], { cwd });
+  let tree: string[] = [];
+  let files = new Map<string, { content: string; mode: number }>();
+  try {
+    tree = snapshot(join(cwd, "out"));
+    files = readTree(join(cwd, "out"));
+  } catch {
+    // no output folder: compared as empty
+  }
+  return { run, tree, files };
+}
+
+describe("build --jobs: worker threads give the serial build's result", () => {
+  it("writes the same tree and prints the same with --jobs 1 and --jobs 2, errors included", () => {
+    fc.assert(
+      fc.property(
+        // At least 40 hosts x 4 services x 2 files: above PARALLEL_MIN_FILES, so --jobs 2 uses workers.
+        fc.integer({ min: 40, max: 70 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 4, max: 6 }),
+        fc.array(fc.nat(3), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (hosts, roles, services, taken, broken) => {
+          const text = fleet(hosts, roles, services, taken, broken);
+          const serial = buildWith(text, 1);
+          const parallel = buildWith(text, 2);
+          expect(parallel.run).toEqual(serial.run);
+          expect(parallel.tree).toEqual(serial.tree);
+          expect(parallel.files).toEqual(serial.files);
+          if (broken) {
+            expect(serial.run.status).toBe(1);
+            expect(serial.tree).toEqual([]);
+          } else expect(serial.run.status).toBe(0);
+        },
+      ),
+      { numRuns: 6 },
+    );
+  }, 600_000);
+
+  it("compares fleets large enough for the workers (the smallest generated)", () => {
+    const text = fleet(40, 1, 4, [0], false);
+    const { run, files } = buildWith(text, 2);
+    expect(run.status).toBe(0);
+    expect(files.size - 1).toBeGreaterThanOrEqual(PARALLEL_MIN_FILES);
+  }, 120_000);
+
+  it("refuses a --jobs that is not a whole number from 1", () => {
+    for (const bad of ["0", "x", "-1", "1.5"]) {
+      const r = runCli(["build", "examples/cookbook.policy", "-o", tempDir(), `--jobs=${bad}`], { cwd: ROOT });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`--jobs takes a whole number of threads from 1 to 9999, not "${bad}".`);
+    }
+  });
+});
+
+describe("build --jobs: a failure in a worker", () => {
+  const file = (path: string, content: string): OutputFile => ({ path, content, mode: 0o644, producer: "test", origins: [] });
+  const manifestOf = (files: OutputFile[]) => JSON.stringify(makeManifest("test.policy", null, files), null, 2) + "\n";
+  const WORKER = join(ROOT, "dist", "stage-worker.cjs");
+  const many = (tag: string) => Array.from({ length: PARALLEL_MIN_FILES + 50 }, (_, i) => file(`h${i % 7}/etc/f${i}`, `${tag} ${i}\n`));
+
+  it("leaves the tree as it was: no file changed, no temporary, no new folder", () => {
+    const dir = tempDir("policyc-worker-fail-");
+    const old = many("old");
+    commitBuild(dir, old, { manifest: manifestOf(old) });
+    const before = snapshot(dir);
+    const next = [...many("new"), file("h9/etc/new", "new\n")];
+    const failAt = join(dir, next[200]!.path);
+    expect(() => commitBuild(dir, next, { manifest: manifestOf(next), jobs: 2, stageWorker: WORKER, faultInWorker: failAt })).toThrow(
+      OutputError,
+    );
+    try {
+      commitBuild(dir, next, { manifest: manifestOf(next), jobs: 2, stageWorker: WORKER, faultInWorker: failAt });
+    } catch (e) {
+      expect((e as OutputError).path).toBe(failAt);
+    }
+    expect(snapshot(dir)).toEqual(before);
+    expect(temporaries(dir)).toEqual([]);
+  });
+
+  it("writes what the serial writer writes when nothing fails", () => {
+    const a = tempDir("policyc-worker-a-");
+    const b = tempDir("policyc-worker-b-");
+    const files = many("x");
+    const ra = commitBuild(a, files, { manifest: manifestOf(files), jobs: 1 });
+    const rb = commitBuild(b, files, { manifest: manifestOf(files), jobs: 2, stageWorker: WORKER });
+    expect(rb).toEqual(ra);
+    expect(snapshot(b)).toEqual(snapshot(a));
+    expect(readTree(b)).toEqual(readTree(a));
+  });
+});
