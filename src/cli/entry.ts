@@ -1,4 +1,7 @@
+import { stderrDirect } from "./io.js";
 import { main } from "./main.js";
+
+stderrDirect();
 
 /** The executable's entry: an exception that escapes is a bug, reported as one, without a stack trace unless POLICYC_DEBUG is set. */
 main(process.argv.slice(2)).then(

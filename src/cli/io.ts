@@ -70,8 +70,23 @@ function stderrIsTTY(): boolean {
   return process.stderr.isTTY === true;
 }
 
+let direct = false;
+
+/**
+ * The executable's entry (entry.ts) lets writeStderr use fd 2 itself; code
+ * that runs a command in-process (the tests, tools) keeps process.stderr, so
+ * what replaces or wraps it still sees every line.
+ */
+export function stderrDirect(): void {
+  direct = true;
+}
+
 /** Writes text to stderr; on any error (a non-blocking pipe that is full, a closed one), through process.stderr as before. */
 export function writeStderr(text: string): void {
+  if (!direct) {
+    process.stderr.write(text);
+    return;
+  }
   const bytes = Buffer.from(text, "utf8");
   let done = 0;
   try {
