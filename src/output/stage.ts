@@ -55,8 +55,8 @@ export function runShare(fs: Fs, share: StageShare): void {
       Atomics.store(flags, 1, 1);
       break;
     }
+    // Progress only, no wake-up: the main thread looks at it once a second.
     Atomics.add(flags, 2, 1);
-    Atomics.notify(flags, 0);
   }
 }
 
@@ -85,7 +85,6 @@ const finish = (reason) => {
 };
 process.on("exit", () => finish("the staging worker stopped before it finished"));
 Atomics.add(flags, 2, 1);
-Atomics.notify(flags, 0);
 try {
   require(workerData.script);
   finish(undefined);
@@ -137,7 +136,8 @@ export function stageInWorkers(
   const ports: MessagePort[] = [];
   const size = Math.ceil(byFolder.length / n);
   const stallMs = hooks.stallMs ?? STALL_MS;
-  // Waits in slices; a worker wakes it when it starts, writes a file or finishes. A worker that
+  // Waits in 1 s slices; a worker wakes it when it finishes, and counts its starting and each file it writes
+  // as progress (without a wake-up per file). A worker that
   // dies is counted by its loader; one that neither progresses nor dies fails the build after stallMs.
   const waitFor = (count: number) => {
     let seen = -1;
