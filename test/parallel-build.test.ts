@@ -134,6 +134,25 @@ describe("build --jobs: a failure in a worker", () => {
     expect(temporaries(dir)).toEqual([]);
   });
 
+  it("a worker that dies after writing a temporary: the build fails, the tree is as it was, no temporary left", () => {
+    const dir = tempDir("policyc-worker-die-");
+    const old = many("old");
+    commitBuild(dir, old, { manifest: manifestOf(old) });
+    const before = snapshot(dir);
+    const script = join(tempDir("policyc-worker-script-"), "dies.cjs");
+    writeFileSync(
+      script,
+      'const { workerData } = require("node:worker_threads"); const j = workerData.jobs[0];\n' +
+        'require("node:fs").writeFileSync(j.tmp, j.content); process.exit(7);\n',
+    );
+    const next = many("new");
+    expect(() => commitBuild(dir, next, { manifest: manifestOf(next), jobs: 2, stageWorker: script })).toThrow(
+      /staging worker stopped before it finished/,
+    );
+    expect(snapshot(dir)).toEqual(before);
+    expect(temporaries(dir)).toEqual([]);
+  });
+
   it("writes what the serial writer writes when nothing fails", () => {
     const a = tempDir("policyc-worker-a-");
     const b = tempDir("policyc-worker-b-");
