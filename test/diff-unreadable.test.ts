@@ -112,3 +112,37 @@ describe("diff --root: a deployed file that is there but cannot be read is an er
     expectUnreadable(asNobody(["diff", "p.policy", "--root", "root"], dir), "root/var/lib/policyc/manifest.json", "permission denied");
   });
 });
+
+describe('diff --root: a deploy record that is not a policyc manifest is an error, not "no record"', () => {
+  const RECORD = "var/lib/policyc/manifest.json";
+  const withRecord = (text: string) => {
+    const d = deployed();
+    mkdirSync(join(d.root, "var/lib/policyc"), { recursive: true });
+    writeFileSync(join(d.root, RECORD), text);
+    // A stale file the record would name: with the record read as "none", it would go unreported.
+    mkdirSync(join(d.root, "etc/pam.d"), { recursive: true });
+    writeFileSync(join(d.root, "etc/pam.d/old"), "stale\n");
+    return runCli(["diff", "p.policy", "--root", "root"], { cwd: d.dir });
+  };
+
+  it.each([
+    ["cut short", '{"format": "policyc-manifest", "files": [', "it is not JSON"],
+    ["another format", '{"format": "something-else", "files": []}', '"format" is "something-else"'],
+    ["files not a list", '{"format": "policyc-manifest", "files": {}}', '"files" is not a list'],
+    ["a target with ..", '{"format": "policyc-manifest", "files": [{"host": null, "target": "/etc/../../x"}]}', 'file 1 has no "target"'],
+    ["a JSON list", "[]", "not a JSON object"],
+  ])("%s: PC5076 naming the record and what is wrong, exit 2, no diff", (_name, text, words) => {
+    const r = withRecord(text);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`error PC5076: The deploy record root/${RECORD} is not a policyc manifest: `);
+    expect(r.stderr).toContain(words);
+    expect(r.stderr).not.toContain("drifted");
+  });
+
+  it("a valid record still names the stale file it lists", () => {
+    const r = withRecord(JSON.stringify({ format: "policyc-manifest", files: [{ host: null, target: "/etc/pam.d/old" }] }));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("etc/pam.d/old");
+  });
+});

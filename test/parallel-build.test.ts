@@ -5,12 +5,13 @@
  * stderr, and nothing written when the policy has an error. A failure in a
  * worker leaves the tree as it was.
  */
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { makeManifest } from "../src/output/manifest.js";
-import { PARALLEL_MIN_FILES } from "../src/output/stage.js";
+import { PARALLEL_MIN_FILES, stageInWorkers } from "../src/output/stage.js";
 import { commitBuild } from "../src/output/transaction.js";
 import { OutputError } from "../src/output/write.js";
 import type { OutputFile } from "../src/targets/Target.js";
@@ -133,6 +134,25 @@ describe("build --jobs: a failure in a worker", () => {
     expect(temporaries(dir)).toEqual([]);
   });
 
+  it("a worker that dies after writing a temporary: the build fails, the tree is as it was, no temporary left", () => {
+    const dir = tempDir("policyc-worker-die-");
+    const old = many("old");
+    commitBuild(dir, old, { manifest: manifestOf(old) });
+    const before = snapshot(dir);
+    const script = join(tempDir("policyc-worker-script-"), "dies.cjs");
+    writeFileSync(
+      script,
+      'const { workerData } = require("node:worker_threads"); const j = workerData.jobs[0];\n' +
+        'require("node:fs").writeFileSync(j.tmp, j.content); process.exit(7);\n',
+    );
+    const next = many("new");
+    expect(() => commitBuild(dir, next, { manifest: manifestOf(next), jobs: 2, stageWorker: script })).toThrow(
+      /staging worker stopped before it finished/,
+    );
+    expect(snapshot(dir)).toEqual(before);
+    expect(temporaries(dir)).toEqual([]);
+  });
+
   it("writes what the serial writer writes when nothing fails", () => {
     const a = tempDir("policyc-worker-a-");
     const b = tempDir("policyc-worker-b-");
@@ -143,4 +163,69 @@ describe("build --jobs: a failure in a worker", () => {
     expect(snapshot(b)).toEqual(snapshot(a));
     expect(readTree(b)).toEqual(readTree(a));
   });
+});
+
+describe("build --jobs: a worker that fails to load, dies or hangs fails the build, never hangs it", () => {
+  /** A copy of dist/ whose stage-worker.cjs is `worker`; runs its CLI on a fleet large enough for the workers. */
+  function buildWithWorker(worker: string | null) {
+    const root = tempDir("policyc-dist-");
+    const dist = join(root, "dist");
+    cpSync(join(ROOT, "dist"), dist, { recursive: true });
+    for (const beside of ["templates", "package.json"]) symlinkSync(join(ROOT, beside), join(root, beside));
+    const script = join(dist, "stage-worker.cjs");
+    if (worker !== null) writeFileSync(script, worker);
+    else spawnSync("rm", ["-f", script]);
+    const cwd = tempDir("policyc-jobs-broken-");
+    writeFileSync(join(cwd, "fleet.policy"), fleet(40, 1, 4, [0], false));
+    const r = spawnSync(process.execPath, [join(dist, "policyc.cjs"), "build", "fleet.policy", "-o", "out", "--jobs", "2"], {
+      cwd,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+      timeout: 60_000,
+    });
+    let left: string[] = [];
+    try {
+      left = readdirSync(join(cwd, "out"));
+    } catch {
+      // no output folder
+    }
+    return { status: r.status, signal: r.signal, stderr: r.stderr, script, left };
+  }
+
+  it.each([
+    ["a bundle that does not parse", "this is not javascript {{{"],
+    ["a worker that throws while loading", 'throw new Error("boom");'],
+    ["a worker that exits at once", "process.exit(3);"],
+    ["a missing bundle", null],
+  ])(
+    "%s: exit 1 with the write error, nothing written",
+    (_name, worker) => {
+      const r = buildWithWorker(worker);
+      expect(r.signal).toBeNull();
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(r.script);
+      expect(r.stderr).toContain("staging worker");
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(r.left).toEqual([]);
+    },
+    90_000,
+  );
+
+  const jobsIn = (dir: string) =>
+    Array.from({ length: 40 }, (_, i) => ({ tmp: join(dir, `t${i}`), target: join(dir, `f${i}`), content: "x\n", mode: 0o644 }));
+
+  it("a worker that dies after it started is counted, its death reported", () => {
+    const dir = tempDir("policyc-stage-die-");
+    const script = join(dir, "die.cjs");
+    writeFileSync(script, 'setImmediate(() => {}); require("node:worker_threads"); process.exit(5);');
+    expect(() => stageInWorkers(jobsIn(dir), 2, { script })).toThrow(/staging worker (stopped before it finished|failed)/);
+  });
+
+  it("a worker that hangs fails the build after the stall limit", () => {
+    const dir = tempDir("policyc-stage-hang-");
+    const script = join(dir, "hang.cjs");
+    writeFileSync(script, "for (;;) {}");
+    expect(() => stageInWorkers(jobsIn(dir), 2, { script, stallMs: 1500 })).toThrow(OutputError);
+    expect(() => stageInWorkers(jobsIn(dir), 2, { script, stallMs: 1500 })).toThrow(/made no progress for 2 s/);
+  }, 30_000);
 });

@@ -1,3 +1,15 @@
+/** The display managers: local seats, without PAM_RHOST or PAM_RUSER. */
+const DISPLAY_MANAGERS = [
+  "gdm-password",
+  "gdm-autologin",
+  "gdm-fingerprint",
+  "gdm-smartcard",
+  "lightdm",
+  "lightdm-autologin",
+  "sddm",
+  "sddm-autologin",
+];
+
 /**
  * The PAM services through which people log in to a host or become root,
  * as Debian 12 and RHEL 9 (and their desktop and remote-access packages)
@@ -21,29 +33,11 @@ export const LOGIN_SERVICES: ReadonlySet<string> = new Set([
   "sudo-i",
   "runuser",
   "runuser-l",
-  "gdm-password",
-  "gdm-autologin",
-  "gdm-fingerprint",
-  "gdm-smartcard",
-  "lightdm",
-  "lightdm-autologin",
-  "sddm",
-  "sddm-autologin",
+  ...DISPLAY_MANAGERS,
   "xrdp-sesman",
   "cockpit",
   "polkit-1",
 ]);
-
-const DISPLAY_MANAGERS = [
-  "gdm-password",
-  "gdm-autologin",
-  "gdm-fingerprint",
-  "gdm-smartcard",
-  "lightdm",
-  "lightdm-autologin",
-  "sddm",
-  "sddm-autologin",
-];
 
 /** Services that never set PAM_RHOST, and why (for the message). */
 export const NO_RHOST: ReadonlyMap<string, string> = new Map([

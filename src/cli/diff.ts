@@ -79,6 +79,13 @@ async function diff(ctx: CommandContext): Promise<number> {
   }
   const produced = new Set(files.map((f) => f.path));
   const record = deployedRecord(root, hosts[0] !== null ? host! : null);
+  // A record that is not a manifest is an error too: read as "no record", every stale file would go unreported.
+  if ("invalid" in record) {
+    const bag = new DiagnosticBag();
+    bag.report(Messages.DeployedRecordInvalid, undefined, record.invalid);
+    ctx.report(bag);
+    return EXIT_USAGE;
+  }
   const stale = ("unreadable" in record ? [] : (record.paths ?? [])).filter((p) => !produced.has(p));
   // A file that is there but cannot be read is unreadable input (exit 2), never "missing": no drift is reported.
   const unreadable = [
@@ -130,7 +137,10 @@ async function diff(ctx: CommandContext): Promise<number> {
 }
 
 /** What a deployment recorded under root (DEPLOYED_RECORD) for a host: no paths when there is no record. */
-function deployedRecord(root: string, host: string | null): { paths?: string[] } | { unreadable: { path: string; reason: string } } {
+function deployedRecord(
+  root: string,
+  host: string | null,
+): { paths?: string[] } | { unreadable: { path: string; reason: string } } | { invalid: { path: string; reason: string } } {
   const path = join(root, DEPLOYED_RECORD);
   const reason = unreadableDeployed(path);
   if (reason) return { unreadable: { path, reason } };
@@ -141,7 +151,8 @@ function deployedRecord(root: string, host: string | null): { paths?: string[] }
     if (absent(e)) return {};
     return { unreadable: { path, reason: errnoWords(e) } };
   }
-  return { paths: parseDeployed(text, host) };
+  const paths = parseDeployed(text, host);
+  return Array.isArray(paths) ? { paths } : { invalid: { path, reason: paths.invalid } };
 }
 
 /** Not there at all: no such file, or a file where a folder of its path should be. */

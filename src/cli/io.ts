@@ -9,8 +9,23 @@ export const EXIT_OK = 0;
 export const EXIT_ERRORS = 1;
 export const EXIT_USAGE = 2;
 
-/** Thrown for a wrong invocation; main prints it with the usage hint and exits 2. */
-export class UsageError extends Error {}
+/** The mark of a UsageError, the same in every bundle (Symbol.for is process-wide). */
+const USAGE_BRAND = Symbol.for("policyc.UsageError");
+
+/**
+ * Thrown for a wrong invocation; main prints it with the usage hint and exits 2.
+ * `instanceof UsageError` checks the brand, not the class: the lazily loaded
+ * bundles (dist/verify.js, dist/lsp.js) each have their own copy of this
+ * class, and a usage error thrown in one of them must still be a usage error
+ * (exit 2), not an internal error (exit 70).
+ */
+export class UsageError extends Error {
+  readonly [USAGE_BRAND] = true;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[USAGE_BRAND] === true;
+  }
+}
 
 /** Colour when stderr (or the stream given) is a terminal, unless NO_COLOR; FORCE_COLOR forces it. */
 export function palette(stream?: NodeJS.WriteStream): Palette {

@@ -49,7 +49,7 @@ Needs m4, sendmail and makemap (Debian: ${DEBIAN_PACKAGES}).`,
   takesPolicy: false,
   voice: "policyc verify",
   // The runner is bundled apart (dist/verify.js) and loaded only when verify runs. Its usage is
-  // checked here first: a UsageError of that bundle is another class, and invoke would call it a bug.
+  // checked here first, before that bundle loads (its UsageError, another copy of the class, is recognised by its brand too).
   run: async (ctx) => {
     verifyUsage(ctx);
     return (await import("./verify.js")).runVerify(ctx);

@@ -331,6 +331,11 @@ export const Messages = {
     "error",
     "Cannot read the deployed file {path}: {reason}; it was not compared, and nothing is reported as drift.",
   ),
+  DeployedRecordInvalid: def(
+    "PC5076",
+    "error",
+    "The deploy record {path} is not a policyc manifest: {reason}; nothing was compared, and nothing is reported as drift.",
+  ),
   TemplateMissing: def("PC5001", "error", "Template {path} is missing: {reason}."),
   TemplatePlaceholder: def("PC5002", "error", "Template {path} line {line} has an unknown placeholder {{{name}}}; known: {expected}."),
   OutputFailed: def("PC5003", "error", "Cannot write {path}: {reason}."),

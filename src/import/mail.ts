@@ -29,6 +29,9 @@ const SASL_CONFIGS: Record<PlatformName, string[]> = {
 /** sendmail's AuthMechanisms when the .mc sets none (cf/README, confAUTH_MECHANISMS). */
 const SENDMAIL_DEFAULT_MECHANISMS = ["GSSAPI", "KERBEROS_V4", "DIGEST-MD5", "CRAM-MD5"];
 
+/** sendmail's whole default AuthMechanisms, EXTERNAL too (cf/README: "EXTERNAL GSSAPI KERBEROS_V4 DIGEST-MD5 CRAM-MD5"). */
+const SENDMAIL_DEFAULT_OFFERED = ["EXTERNAL", ...SENDMAIL_DEFAULT_MECHANISMS];
+
 /** Defines the mail block sets; the generated .mc writes them from the policy. */
 const POLICY_DEFINES = new Set([
   "confAUTH_MECHANISMS",
@@ -198,8 +201,16 @@ export function importMail(o: MailImportOptions): MailOut | undefined {
   let mechs: string[] = [];
   const mechDefine = defines.get("confAUTH_MECHANISMS");
   if (mechDefine) mechs = mechDefine.value.split(" ").filter(Boolean);
-  else if (sasl.mechList) mechs = sasl.mechList;
-  else if (trusted) {
+  else if (sasl.mechList) {
+    // sendmail offers only the mechanisms both in its default list and in Cyrus SASL's mech_list.
+    const mechList = sasl.mechList;
+    mechs = SENDMAIL_DEFAULT_OFFERED.filter((m) => mechList.includes(m));
+    const dropped = mechList.filter((m) => !mechs.includes(m));
+    out.comments.push(
+      `${mc.file.path}: no confAUTH_MECHANISMS: sendmail offers those of its default ${SENDMAIL_DEFAULT_OFFERED.join(" ")} that the mech_list of ${sasl.path} names: ${mechs.length ? mechs.join(" ") : "none, so no AUTH"}` +
+        (dropped.length ? `; ${dropped.join(" ")} of mech_list ${dropped.length === 1 ? "is" : "are"} not offered.` : "."),
+    );
+  } else if (trusted) {
     mechs = SENDMAIL_DEFAULT_MECHANISMS.filter((m) => sasl.mechList === undefined || sasl.mechList.includes(m));
     out.comments.push(
       `${mc.file.path}: no confAUTH_MECHANISMS: sendmail offers its default ${SENDMAIL_DEFAULT_MECHANISMS.join(" ")}, those Cyrus SASL has.`,

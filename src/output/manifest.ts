@@ -83,18 +83,29 @@ export const DEPLOYED_RECORD = "var/lib/policyc/manifest.json";
 
 /**
  * The target paths a deployed manifest records for a host (null: a policy
- * without host blocks); undefined when the text is not a manifest.
+ * without host blocks), or why the text is not a policyc manifest: a record
+ * that cannot be read is an error, never "no record" (which would hide
+ * every stale file).
  */
-export function parseDeployed(text: string, host: string | null): string[] | undefined {
+export function parseDeployed(text: string, host: string | null): string[] | { invalid: string } {
+  let m: unknown;
   try {
-    const m = JSON.parse(text) as Manifest;
-    if (m.format !== "policyc-manifest" || !Array.isArray(m.files)) return undefined;
-    return m.files
-      .filter(
-        (f) => (f.host ?? null) === host && typeof f.target === "string" && f.target.startsWith("/") && safeRelative(f.target.slice(1)),
-      )
-      .map((f) => f.target.slice(1));
-  } catch {
-    return undefined;
+    m = JSON.parse(text);
+  } catch (e) {
+    return { invalid: `it is not JSON (${(e as Error).message})` };
   }
+  if (typeof m !== "object" || m === null || Array.isArray(m)) return { invalid: "it is not a JSON object" };
+  const { format, files } = m as Partial<Record<keyof Manifest, unknown>>;
+  if (format !== "policyc-manifest") return { invalid: `its "format" is ${JSON.stringify(format) ?? "missing"}, not "policyc-manifest"` };
+  if (!Array.isArray(files)) return { invalid: `its "files" is not a list` };
+  const paths: string[] = [];
+  for (const [i, f] of files.entries()) {
+    const entry = f as Partial<Record<keyof ManifestEntry, unknown>> | null;
+    const target = typeof entry === "object" && entry !== null ? entry.target : undefined;
+    if (typeof target !== "string" || !target.startsWith("/") || !safeRelative(target.slice(1))) {
+      return { invalid: `file ${i + 1} has no "target" that is an absolute path without ".." (${JSON.stringify(target) ?? "missing"})` };
+    }
+    if ((entry!.host ?? null) === host) paths.push(target.slice(1));
+  }
+  return paths;
 }

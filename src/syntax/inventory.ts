@@ -72,6 +72,62 @@ class Graph {
   }
 }
 
+// Ansible's host[:port] forms (parse_address in ansible/parsing/utils/addresses.py), ranges allowed.
+const NUMERIC_RANGE = String.raw`\[(?:[0-9]+:[0-9]+)(?::[0-9]+)?\]`;
+const HEX_RANGE = String.raw`\[(?:[0-9a-f]+:[0-9a-f]+)(?::[0-9]+)?\]`;
+const ALNUM_RANGE = String.raw`\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\]`;
+const V6 = `(?:[0-9a-f]{1,4}|${HEX_RANGE})`;
+const V4 = `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${NUMERIC_RANGE})`;
+const LABEL = String.raw`(?:[\p{L}\p{N}_]|${ALNUM_RANGE})(?:[\p{L}\p{N}_-]|${ALNUM_RANGE})*(?<![_-])`;
+const BRACKETED_HOSTPORT = /^\[(.+)\]:([0-9]+)$/;
+const HOSTPORT = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/;
+const IPV4 = new RegExp(`^(?:${V4}\\.){3}${V4}$`, "i");
+// As Ansible's, whose alternatives are not grouped: each is anchored at the start, only the last at the end.
+const IPV6 = new RegExp(
+  "^(?:" +
+    [
+      `(?:${V6}:){7}${V6}`,
+      `(?:${V6}:){1,6}:`,
+      `(?:${V6}:)(?::${V6}){1,6}`,
+      `(?:${V6}:){2}(?::${V6}){1,5}`,
+      `(?:${V6}:){3}(?::${V6}){1,4}`,
+      `(?:${V6}:){4}(?::${V6}){1,3}`,
+      `(?:${V6}:){5}(?::${V6}){1,2}`,
+      `(?:${V6}:){6}(?::${V6})`,
+      `:(?::${V6}){1,6}`,
+      `${V6}?::`,
+      `(?:0:){6}(?:${V6}\\.){3}${V6}`,
+      `::(?:ffff:)?(?:${V6}\\.){3}${V6}`,
+      `(?:0:){5}ffff:(?:${V6}\\.){3}${V6}$`,
+    ].join("|") +
+    ")",
+  "i",
+);
+const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, "iu");
+
+/**
+ * The host pattern of an inventory's host entry without its port, as
+ * Ansible reads it (InventoryModule._expand_hostpattern): `db1:2222` and
+ * `[2001:db8::7]:2022` are hosts `db1` and `2001:db8::7` with a port, which
+ * policyc ignores; a bare IPv6 address (`fe80::1`) has no port (only the
+ * bracketed form gives one); what is no host name, IP address or
+ * `[...]:PORT` is kept whole (`db1:abc`). The result may still hold ranges.
+ */
+export function withoutPort(pattern: string): { host: string; port?: number } {
+  let address = pattern;
+  let port: number | undefined;
+  for (const re of [BRACKETED_HOSTPORT, HOSTPORT]) {
+    const m = re.exec(address);
+    if (m) {
+      address = m[1]!;
+      port = Number(m[2]);
+    }
+  }
+  if (IPV4.test(address) || IPV6.test(address) || HOSTNAME.test(address))
+    return port === undefined ? { host: address } : { host: address, port };
+  return { host: pattern };
+}
+
 /** The most host names one inventory may make from ranges: `web[0:99999999]` is a typo, not a fleet. */
 export const MAX_RANGE_HOSTS = 1_000_000;
 
@@ -156,7 +212,8 @@ function readIni(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[] 
     const at = start + lead;
     start = end + 1;
     if (body === "" || body.startsWith("#") || body.startsWith(";")) continue;
-    if (body.startsWith("[")) {
+    // `[2001:db8::7]:2022` is a host with a port, not a section (Ansible's section pattern does not match it).
+    if (body.startsWith("[") && !/^\[[^\]]+\]:[0-9]+(?:\s|$)/.test(body)) {
       const m = /^\[([^\]:\s]+)(?::(children|vars))?\]$/.exec(body);
       if (!m) {
         diagnostics.report(
@@ -180,7 +237,17 @@ function readIni(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[] 
       g.group(name, loc);
       g.child(section.group, name);
     } else {
-      const names = expandHostPattern(name, MAX_RANGE_HOSTS - g.hosts.size);
+      const { host, port } = withoutPort(name);
+      if (port === undefined && name.endsWith(":")) {
+        diagnostics.report(
+          Messages.InventoryMalformed,
+          { file, ...loc },
+          { reason: 'a host may not end in ":": it is reserved for a port' },
+        );
+        ok = false;
+        continue;
+      }
+      const names = expandHostPattern(host, MAX_RANGE_HOSTS - g.hosts.size);
       if (!Array.isArray(names)) {
         diagnostics.report(Messages.InventoryMalformed, { file, ...loc }, names);
         ok = false;
@@ -237,7 +304,7 @@ function readYaml(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[]
     for (const p of pairs(node, `group "${name}"`)) {
       if (p.name === "hosts") {
         for (const h of pairs(p.value, `the hosts of group "${name}"`)) {
-          const names = expandHostPattern(h.name, MAX_RANGE_HOSTS - g.hosts.size);
+          const names = expandHostPattern(withoutPort(h.name).host, MAX_RANGE_HOSTS - g.hosts.size);
           if (!Array.isArray(names)) bad(h.key, names.reason);
           else for (const n of names) g.host(name, n, locOf(h.key));
         }

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { classifyPamtester as classifyReal } from "../../../src/verify/pam-real.js";
 import { FIXTURES, Platform } from "./platform.js";
 import { sq } from "./process.js";
 import { SandboxOptions, createSandbox } from "./sandbox.js";
@@ -40,17 +41,12 @@ export interface PamCaseResult {
  * (PAM_SERVICE_ERR "Error in service module", missing module, ...) is error.
  * Note: pam_listfile with onerr=fail returns PAM_SERVICE_ERR on a missing
  * file, so a missing list is 'error' (a refusal all the same).
+ *
+ * The one `test --real` uses (src/verify/pam-real.ts): the harness may
+ * import src/ (only test/e2e/oracle/ must not), and a wrong classification
+ * still shows, as a disagreement with the independent oracle.
  */
-export function classifyPamtester(output: string): PamResult {
-  if (/account management done/.test(output)) return "allow";
-  if (
-    /Authentication failure|Permission denied|User not known|User account has expired|Authentication token is no longer valid|Authentication token expired/.test(
-      output,
-    )
-  )
-    return "deny";
-  return "error";
-}
+export const classifyPamtester: (output: string) => PamResult = classifyReal;
 
 /**
  * Run every case as `pamtester [-I rhost=..] [-I tty=..] [-I ruser=..] SERVICE USER acct_mgmt`
