@@ -86,7 +86,11 @@ export function compile(path: string, bytes: Uint8Array, options: CompileOptions
   if (diagnostics.hasErrors) return result;
   // Assertions run on the files the build writes; a failed one fails the build like any error.
   const ran = asserting
-    ? runAssertions(assertions, keep ? viewsOf({ build, program, files }, options.templates) : viewsOfPam(build, program, pam, options.templates), diagnostics)
+    ? runAssertions(
+        assertions,
+        keep ? viewsOf({ build, program, files }, options.templates) : viewsOfPam(build, program, pam, options.templates),
+        diagnostics,
+      )
     : [];
   if (diagnostics.hasErrors) return { ...result, assertions: ran };
   return { ...result, ...(keep && { files }), fileCount, templates: [...templates].sort(), assertions: ran };
@@ -119,7 +123,12 @@ function stockFiles(templates: string): (model: Model, name: string) => string |
 }
 
 /** viewsOf for a compile that kept only each host's pam.d files (keepFiles: false). */
-function viewsOfPam(build: Build, program: Program, pam: ReadonlyMap<string | null, ReadonlyMap<string, string>>, templates: string): HostView[] {
+function viewsOfPam(
+  build: Build,
+  program: Program,
+  pam: ReadonlyMap<string | null, ReadonlyMap<string, string>>,
+  templates: string,
+): HostView[] {
   return hostViewsOf(build, program, (host) => pam.get(host), stockFiles(templates));
 }
 

@@ -227,7 +227,14 @@ export function makeContext(
         ctx.exitCode = 1;
         return undefined;
       }
-      return { files: result.files ?? [], fileCount: result.fileCount, build: result.build!, program: result.program!, templates: result.templates ?? [], result };
+      return {
+        files: result.files ?? [],
+        fileCount: result.fileCount,
+        build: result.build!,
+        program: result.program!,
+        templates: result.templates ?? [],
+        result,
+      };
     },
   };
   return ctx;
