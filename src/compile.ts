@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { check } from "./check/check.js";
-import { type AssertionResult, hostViews, type HostView, readAssertions, runAssertions } from "./decide/index.js";
+import { type AssertionResult, hostViews, hostViewsOf, type HostView, readAssertions, runAssertions } from "./decide/index.js";
 import type { Build, Model } from "./check/model.js";
 import { DiagnosticBag } from "./diagnostics/diagnostic.js";
 import { load, type Program, type ReadFile } from "./syntax/load.js";
@@ -21,8 +21,10 @@ export interface CompileResult {
   build?: Build;
   /** The model of a policy without host blocks (tests and tools use it). */
   model?: Model;
-  /** Present only when there is no error. Paths start with HOST/ when the policy has host blocks. */
+  /** Present only when there is no error and files are kept (see keepFiles). Paths start with HOST/ when the policy has host blocks. */
   files?: OutputFile[];
+  /** How many files the policy produces: present exactly when there is no error, files kept or not. */
+  fileCount?: number;
   /** Template files used (paths as found), for dependency files. */
   templates?: string[];
   /** Every `expect` assertion run on every host it concerns (README "Assertions"), once the policy has no other error. */
@@ -40,6 +42,12 @@ export interface CompileOptions {
   skipAssertions?: boolean;
   /** Stop after checking: no files (diff-access compares models only). */
   checkOnly?: boolean;
+  /**
+   * false: emit every host and run every assertion as a build does, but keep
+   * no file past its host (only fileCount, and the pam.d files of hosts an
+   * assertion asks about): `policyc check` of a fleet in bounded memory.
+   */
+  keepFiles?: boolean;
 }
 
 /** Compiles policy bytes; `path` is shown in diagnostics and in every generated header. */
@@ -52,22 +60,76 @@ export function compile(path: string, bytes: Uint8Array, options: CompileOptions
   const single = build.hosts.length === 1 && build.hosts[0]!.name === null ? build.hosts[0]!.model : undefined;
   const result: CompileResult = { diagnostics, program, build, ...(single && { model: single }) };
   if (diagnostics.hasErrors || options.checkOnly) return result;
+  const keep = options.keepFiles !== false;
+  const asserting = assertions.length > 0 && !options.skipAssertions;
+  const anyHost = assertions.some((a) => a.host === null);
+  const named = new Set(assertions.map((a) => a.host));
   const files: OutputFile[] = [];
+  let fileCount = 0;
+  // The pam.d files of each host an assertion asks about, when files are not kept.
+  const pam = new Map<string | null, Map<string, string>>();
   const templates = new Set<string>();
   const cache = new EmitCache();
+  if (!keep) cache.reused = heldTwice(build);
   for (const { name, model } of build.hosts) {
     const emitted = emit(model, options.templates, diagnostics, cache);
     for (const t of emitted.templates) templates.add(t);
-    for (const f of emitted.files) files.push(name === null ? f : { ...f, path: `${name}/${f.path}` });
+    fileCount += emitted.files.length;
+    if (keep) {
+      for (const f of emitted.files) files.push(name === null ? f : { ...f, path: `${name}/${f.path}` });
+    } else if (asserting && (anyHost || named.has(name))) {
+      const own = new Map<string, string>();
+      for (const f of emitted.files) if (f.path.startsWith("etc/pam.d/")) own.set(f.path.slice("etc/pam.d/".length), f.content);
+      pam.set(name, own);
+    }
   }
   if (diagnostics.hasErrors) return result;
   // Assertions run on the files the build writes; a failed one fails the build like any error.
-  const ran =
-    assertions.length && !options.skipAssertions
-      ? runAssertions(assertions, viewsOf({ build, program, files }, options.templates), diagnostics)
-      : [];
+  const ran = asserting
+    ? runAssertions(
+        assertions,
+        keep ? viewsOf({ build, program, files }, options.templates) : viewsOfPam(build, program, pam, options.templates),
+        diagnostics,
+      )
+    : [];
   if (diagnostics.hasErrors) return { ...result, assertions: ran };
-  return { ...result, files, templates: [...templates].sort(), assertions: ran };
+  return { ...result, ...(keep && { files }), fileCount, templates: [...templates].sort(), assertions: ran };
+}
+
+/**
+ * The services and access lists more than one host holds (shared lowering
+ * gives hosts the same objects): the only ones whose files the targets need
+ * to keep for a later host.
+ */
+function heldTwice(build: Build): (object: object) => boolean {
+  const seen = new Set<object>();
+  const twice = new Set<object>();
+  const add = (o: object): void => void (seen.has(o) ? twice.add(o) : seen.add(o));
+  for (const { model } of build.hosts)
+    for (const service of model.services) {
+      add(service);
+      for (const acl of service.acls) add(acl);
+    }
+  return (o) => twice.has(o);
+}
+
+/** The decision procedure's stock pam.d files of a platform (su-l includes su), from the templates folder. */
+function stockFiles(templates: string): (model: Model, name: string) => string | null {
+  return (model, name) => {
+    if (!stockTemplate(model.platform, model.release, name).stock) return null;
+    const path = templatePath(templates, model.platform, model.release, join("pam.d", name));
+    return existsSync(path) ? readFileSync(path, "utf8") : null;
+  };
+}
+
+/** viewsOf for a compile that kept only each host's pam.d files (keepFiles: false). */
+function viewsOfPam(
+  build: Build,
+  program: Program,
+  pam: ReadonlyMap<string | null, ReadonlyMap<string, string>>,
+  templates: string,
+): HostView[] {
+  return hostViewsOf(build, program, (host) => pam.get(host), stockFiles(templates));
 }
 
 /**
@@ -76,10 +138,5 @@ export function compile(path: string, bytes: Uint8Array, options: CompileOptions
  * includes su) from the templates folder.
  */
 export function viewsOf(compiled: { build: Build; program: Program; files: readonly OutputFile[] }, templates: string): HostView[] {
-  const platformFile = (model: Model, name: string): string | null => {
-    if (!stockTemplate(model.platform, model.release, name).stock) return null;
-    const path = templatePath(templates, model.platform, model.release, join("pam.d", name));
-    return existsSync(path) ? readFileSync(path, "utf8") : null;
-  };
-  return hostViews(compiled.build, compiled.program, compiled.files, platformFile);
+  return hostViews(compiled.build, compiled.program, compiled.files, stockFiles(templates));
 }

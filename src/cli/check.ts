@@ -11,9 +11,10 @@ in it, writing nothing. On success it says how many files the policy produces.`,
   exits: { errors: "errors in the policy, or more warnings than --max-warnings", usage: "wrong usage or an unreadable policy file" },
   takesPolicy: true,
   run(ctx) {
-    const compiled = ctx.compile();
+    // check writes nothing: each host's files are dropped once emitted (a fleet in bounded memory).
+    const compiled = ctx.compile({ keepFiles: false });
     if (!compiled) return ctx.exitCode;
-    const n = compiled.files.length;
+    const n = compiled.fileCount;
     const warnings = compiled.result.diagnostics.warningCount;
     const acknowledged = compiled.result.diagnostics.suppressedCount;
     const notes = [warnings ? countLine(0, warnings) : "", acknowledged ? `${acknowledged} acknowledged` : ""].filter(Boolean);

@@ -120,7 +120,9 @@ export function maxWarnings(options: Options): number | undefined {
 
 /** A successful compile: there were no errors. */
 export interface Compiled {
+  /** Every generated file; empty when compiled with keepFiles: false (fileCount says how many there are). */
   files: OutputFile[];
+  fileCount: number;
   build: Build;
   program: Program;
   templates: string[];
@@ -134,7 +136,7 @@ export interface CommandContext {
   format: Format;
   version: string;
   /** Reads and compiles the policy argument, reporting diagnostics; undefined (and exitCode set) on errors. */
-  compile(options?: { skipAssertions?: boolean; closing?: boolean }): Compiled | undefined;
+  compile(options?: { skipAssertions?: boolean; closing?: boolean; keepFiles?: boolean }): Compiled | undefined;
   /** The last compile's whole result, errors or not (test reads the assertions that ran). */
   lastResult?: CompileResult;
   exitCode: number;
@@ -213,18 +215,26 @@ export function makeContext(
       const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates(), ...opts });
       ctx.lastResult = result;
       const d = result.diagnostics;
-      if (limit !== undefined && result.files && d.warningCount > limit) {
+      if (limit !== undefined && result.fileCount !== undefined && d.warningCount > limit) {
         d.report(Messages.TooManyWarnings, undefined, { warnings: countLine(0, d.warningCount), max: limit });
         delete result.files;
+        delete result.fileCount;
       }
       ctx.report(d);
-      if (!result.files) {
+      if (result.fileCount === undefined) {
         // test says what failed in its own closing line (it never writes).
         if (format === "human" && closing) process.stderr.write(`policyc: ${countLine(d.errorCount, d.warningCount)}; nothing written.\n`);
         ctx.exitCode = 1;
         return undefined;
       }
-      return { files: result.files, build: result.build!, program: result.program!, templates: result.templates ?? [], result };
+      return {
+        files: result.files ?? [],
+        fileCount: result.fileCount,
+        build: result.build!,
+        program: result.program!,
+        templates: result.templates ?? [],
+        result,
+      };
     },
   };
   return ctx;

@@ -47,18 +47,41 @@ export function hostViews(
   files: readonly TreeFile[],
   platformFile: (model: Model, name: string) => string | null,
 ): HostView[] {
+  // One pass over the files, not one per host: a fleet has hosts x files.
+  const named = build.hosts.some((h) => h.name !== null);
+  const pam = new Map<string | null, Map<string, string>>();
+  for (const f of files) {
+    const cut = named ? f.path.indexOf("/") : -1;
+    if (named && cut < 0) continue;
+    if (!f.path.startsWith("etc/pam.d/", cut + 1)) continue;
+    const host = named ? f.path.slice(0, cut) : null;
+    let own = pam.get(host);
+    if (!own) pam.set(host, (own = new Map()));
+    own.set(f.path.slice(cut + 1 + "etc/pam.d/".length), f.content);
+  }
+  return hostViewsOf(build, program, (host) => pam.get(host), platformFile);
+}
+
+/**
+ * hostViews for a build whose files were not kept (check drops each host's
+ * files once emitted): `pamOf(host)` gives the generated pam.d files of a
+ * host by name under pam.d/.
+ */
+export function hostViewsOf(
+  build: Build,
+  program: Program,
+  pamOf: (host: string | null) => ReadonlyMap<string, string> | undefined,
+  platformFile: (model: Model, name: string) => string | null,
+): HostView[] {
   const items = new Map(scopes(program).map((s) => [s.host?.name ?? null, s.items]));
   return build.hosts.map(({ name, model }) => {
-    const prefix = name === null ? "" : `${name}/`;
-    const pam = new Map<string, string>();
-    for (const f of files)
-      if (f.path.startsWith(`${prefix}etc/pam.d/`)) pam.set(f.path.slice(prefix.length + "etc/pam.d/".length), f.content);
+    const pam = pamOf(name);
     const own = items.get(name) ?? [];
     return {
       host: name,
       model,
       items: own,
-      pamFiles: (n) => pam.get(n) ?? platformFile(model, n),
+      pamFiles: (n) => pam?.get(n) ?? platformFile(model, n),
       origin: entryOrigins(own),
     };
   });

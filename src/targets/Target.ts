@@ -23,6 +23,12 @@ export interface EmitContext {
   /** The first-line comment text of every generated file, without comment syntax. */
   header: string;
   diagnostics: DiagnosticBag;
+  /**
+   * Whether a target keeps the file it made for this model object (a service,
+   * an access list) to hand out again: only objects another host also holds
+   * will be asked for again. Absent: keep every one.
+   */
+  reused?: (object: object) => boolean;
 }
 
 /** A generator of one kind of output file. */

@@ -25,6 +25,8 @@ export class EmitCache {
   private readonly stores = new Map<string, TemplateStore>();
   /** Files found plain (targets hand out the same file object for shared model objects). */
   readonly plain = new WeakSet<OutputFile>();
+  /** See EmitContext.reused: set by a compile that keeps no files (check), so a host's own files die with it. */
+  reused?: (object: object) => boolean;
 
   store(root: string, model: Model, diagnostics: DiagnosticBag): TemplateStore {
     const key = `${model.platform}\0${model.release}\0${root}`;
@@ -37,7 +39,7 @@ export class EmitCache {
 /** Runs every target for the model's platform and merges their files. */
 export function emit(model: Model, templateRoot: string, diagnostics: DiagnosticBag, cache: EmitCache = new EmitCache()): Emitted {
   const templates = cache.store(templateRoot, model, diagnostics);
-  const ctx = { model, templates, header: headerText(model.source.path), diagnostics };
+  const ctx = { model, templates, header: headerText(model.source.path), diagnostics, ...(cache.reused && { reused: cache.reused }) };
   const active = targets.filter((t) => t.platforms.includes(model.platform));
   for (const target of active) target.check?.(ctx);
   if (diagnostics.hasErrors) return { files: [], templates: [] };

@@ -146,7 +146,8 @@ export const FOREIGN_FILES: readonly ForeignFile[] = [
 
 /** The entry of FOREIGN_FILES that a path falls under, if any. */
 export function foreignFile(path: string): ForeignFile | undefined {
-  return FOREIGN_FILES.find((f) =>
+  if (known.has(path)) return known.get(path);
+  const found = FOREIGN_FILES.find((f) =>
     f.match === "exact"
       ? path === f.path || path === f.path + "-"
       : f.match === "folder"
@@ -155,7 +156,15 @@ export function foreignFile(path: string): ForeignFile | undefined {
           ? path.includes(f.path)
           : path.startsWith(f.path),
   );
+  // A fleet asks about the same few list paths once per host: remember them (a bounded number).
+  if (known.size >= 4096) known.clear();
+  known.set(path, found);
+  return found;
 }
+const known = new Map<string, ForeignFile | undefined>();
+
+/** The services this rule has checked, per diagnostics bag: hosts sharing a statement share its service object. */
+const checked = new WeakMap<object, WeakSet<object>>();
 
 /**
  * README "Safety checks" PC4110: an access list file must not be a file that
@@ -164,7 +173,12 @@ export function foreignFile(path: string): ForeignFile | undefined {
  * relay; one at /etc/shadow locks everyone out). Not overridable.
  */
 export function ForeignListFileRule(model: Model, { diagnostics }: CheckContext): void {
+  let done = checked.get(diagnostics);
+  if (!done) checked.set(diagnostics, (done = new WeakSet()));
   for (const svc of model.services) {
+    // The same service object (and so the same lists) reports the same findings into this bag: once is enough.
+    if (done.has(svc)) continue;
+    done.add(svc);
     for (const acl of svc.acls) {
       const f = foreignFile(acl.file);
       if (!f || f.unless?.(acl)) continue;

@@ -34,7 +34,7 @@ export const AclTarget: Target = {
           producer: `the access list of service "${service.name}"`,
           origins: [acl.fileSpan],
         };
-        files.set(acl, file);
+        if (ctx.reused?.(acl) !== false) files.set(acl, file);
         out.push(file);
       }
     }

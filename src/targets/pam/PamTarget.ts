@@ -74,7 +74,7 @@ export const PamTarget: Target = {
         continue;
       }
       const file = renderService(ctx, service);
-      rendered.set(service, { templates: ctx.templates, header: ctx.header, file });
+      if (ctx.reused?.(service) !== false) rendered.set(service, { templates: ctx.templates, header: ctx.header, file });
       if (file) out.push(file);
     }
     return out;
