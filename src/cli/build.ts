@@ -100,6 +100,10 @@ async function build(ctx: CommandContext): Promise<number> {
           )
         : findLeftovers(out);
       const stale = staleFiles(out, files, leftovers.journal?.files);
+      if (stale.manifestProblem)
+        process.stderr.write(
+          `policyc: warning: ${join(out, MANIFEST_PATH)} was not read: ${stale.manifestProblem}; files an earlier build wrote that this policy no longer produces would not be removed.\n`,
+        );
       const changes = compareTree(out, files, stale.removable);
       // Files build leaves alone (not policyc's, or edited since) that a copy of OUT would deploy all the same.
       const stray = system
@@ -169,6 +173,10 @@ async function build(ctx: CommandContext): Promise<number> {
         `policyc: warning: ${out} held ${report.recovered}, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n`,
       );
     }
+    if (report.manifestProblem)
+      process.stderr.write(
+        `policyc: warning: ${join(out, MANIFEST_PATH)} was not read: ${report.manifestProblem}; files an earlier build wrote that this policy no longer produces were not removed.\n`,
+      );
     for (const path of report.modified) {
       process.stderr.write(
         `policyc: warning: left ${join(out, path)} in place: the policy no longer produces it, but it was changed since policyc wrote it.\n`,

@@ -62,7 +62,7 @@ export function makeManifest(policy: string, hosts: string[] | null, files: Outp
   };
 }
 
-/** Reads a previous manifest's file list; anything unreadable counts as no manifest. */
+/** Reads a previous manifest's file list, or undefined when the text is not a policyc manifest (the caller says so). */
 export function parseManifest(text: string): Pick<ManifestEntry, "path" | "sha256">[] | undefined {
   try {
     const m = JSON.parse(text) as Manifest;

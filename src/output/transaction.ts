@@ -11,6 +11,8 @@ import { type ExtraFile, type Fs, makeDirs, type WriteOptions, type WriteReport,
 export interface BuildReport extends WriteReport {
   /** Files the policy no longer produces that were edited since: left in place. */
   modified: string[];
+  /** Why OUT's previous manifest could not be read (so nothing it listed was removed as stale), or null. */
+  manifestProblem: string | null;
   /** What an interrupted earlier build had left, when there was something ("2 temporary files"). */
   recovered: string | null;
 }
@@ -65,7 +67,7 @@ export function commitBuild(root: string, files: OutputFile[], options: CommitOp
       stageWorker: options.stageWorker,
       faultInWorker: options.faultInWorker,
     });
-    return { ...report, modified: stale.modified, recovered };
+    return { ...report, modified: stale.modified, manifestProblem: stale.manifestProblem, recovered };
   } catch (e) {
     release();
     release = () => {};

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
-import { MANIFEST_PATH, parseManifest, sha256 } from "./manifest.js";
+import { MANIFEST_PATH, type ManifestEntry, parseManifest, sha256 } from "./manifest.js";
 import { OutputError } from "./write.js";
 
 /** How a file on disk differs from what the policy produces. */
@@ -38,10 +38,11 @@ export function staleFiles(
   root: string,
   files: OutputFile[],
   owned: { path: string; sha256: string }[] = [],
-): { removable: string[]; modified: string[] } {
+): { removable: string[]; modified: string[]; manifestProblem: string | null } {
   const now = new Set(files.map((f) => f.path));
   const hashes = new Map<string, Set<string>>();
-  for (const p of [...(readManifest(root) ?? []), ...owned]) {
+  const previous = readManifest(root);
+  for (const p of [...previous.files, ...owned]) {
     if (now.has(p.path)) continue;
     if (!hashes.has(p.path)) hashes.set(p.path, new Set());
     hashes.get(p.path)!.add(p.sha256);
@@ -63,16 +64,26 @@ export function staleFiles(
     if (shas.has(sha256(disk.content))) removable.push(path);
     else modified.push(path);
   }
-  return { removable: removable.sort(), modified: modified.sort() };
+  return { removable: removable.sort(), modified: modified.sort(), manifestProblem: previous.problem };
 }
 
-function readManifest(root: string) {
+/**
+ * The previous build's manifest: its files, none when there is no manifest,
+ * or why the file that is there cannot be read as one (then nothing it would
+ * have listed is removed, and the caller says so: never a silent "no manifest").
+ */
+function readManifest(root: string): { files: Pick<ManifestEntry, "path" | "sha256">[]; problem: string | null } {
+  const path = join(root, MANIFEST_PATH);
+  let text: string;
   try {
-    if (lstatSync(join(root, MANIFEST_PATH)).isSymbolicLink()) return undefined;
-    return parseManifest(readFileSync(join(root, MANIFEST_PATH), "utf8"));
-  } catch {
-    return undefined;
+    if (lstatSync(path).isSymbolicLink()) return { files: [], problem: "it is a symbolic link" };
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { files: [], problem: null };
+    return { files: [], problem: `it cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})` };
   }
+  const files = parseManifest(text);
+  return files ? { files, problem: null } : { files: [], problem: "it is not a policyc manifest" };
 }
 
 /** The owner and group every generated file has on the target host (the manifest's owner and group). */
