@@ -48,10 +48,15 @@ export class CheckContext {
    * "Safety checks".
    */
   acknowledgeWarnings(from: number): void {
+    // Each host's model asks after every warning since the first: a fleet whose
+    // hosts take no `unsafe` pays nothing per host, and one that does compares
+    // only the warnings of the codes it names.
+    if (this.overrides.length === 0) return;
+    const codes = new Set(this.overrides.map((o) => o.code));
     const items = this.diagnostics.items;
     for (let i = from; i < items.length; i++) {
       const d = items[i]!;
-      if (d.severity !== "warning" || d.suppressed || !d.span) continue;
+      if (d.severity !== "warning" || d.suppressed || !d.span || !codes.has(d.code)) continue;
       const span = d.span;
       const o = this.overrides.find(
         (o) => o.code === d.code && o.scope.file === span.file && o.scope.start <= span.start && span.end <= o.scope.end,
