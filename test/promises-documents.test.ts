@@ -1,0 +1,49 @@
+/**
+ * README "Command line" and "Diagnostics as JSON and SARIF": `--format json`
+ * (or `sarif`) prints exactly one document on stdout for every command, what
+ * the command prints for people going to stderr. test/cli.test.ts covers
+ * check, build, diff --root, fmt and verify; these are the others: explain,
+ * test, who, report, diff-access, diff --stock and import. SARIF is checked
+ * against GitHub's upload rules, the diagnostics documents against
+ * schemas/ (test/documents.ts); the question-answering commands' own JSON
+ * must carry the format and version their README sections name.
+ */
+import { describe, expect, it } from "vitest";
+import { checkedDocument } from "./documents.js";
+import { runCli, tempDir } from "./helpers.js";
+
+const S = "examples/site.policy";
+const importRoot = tempDir("policyc-documents-import-");
+runCli(["build", S, "-o", importRoot, "-q"]);
+
+const cases: Array<[string, string[], number, string]> = [
+  ["explain pam", ["explain", S, "imapd", "dave"], 0, "policyc-explain"],
+  ["explain relay, refused", ["explain", S, "relay", "x@elsewhere.example", "--client", "198.51.100.9"], 1, "policyc-explain"],
+  ["test", ["test", S], 0, "policyc-diagnostics"],
+  ["who", ["who", S], 0, "policyc-who"],
+  ["who SERVICE", ["who", S, "imapd"], 0, "policyc-who"],
+  ["report", ["report", S], 0, "policyc-report"],
+  ["diff-access", ["diff-access", S, S], 0, "policyc-access-diff"],
+  ["diff --stock", ["diff", S, "--stock"], 0, "policyc-diagnostics"],
+  ["import", ["import", "--root", importRoot, "-o", `${tempDir("policyc-documents-out-")}/p.policy`], 0, "policyc-diagnostics"],
+];
+
+describe("--format json and sarif: one document on stdout, for the commands that answer questions too", () => {
+  it.each(cases)("%s", (_label, args, status, format) => {
+    const json = runCli([...args, "--format", "json"]);
+    expect(json.status, json.stderr).toBe(status);
+    const doc = format === "policyc-diagnostics" ? checkedDocument(json.stdout) : JSON.parse(json.stdout);
+    expect([doc.format, doc.version]).toEqual([format, 1]);
+
+    const sarif = runCli([...args, "--format", "sarif"]);
+    expect(sarif.status, sarif.stderr).toBe(status);
+    expect(checkedDocument(sarif.stdout).version).toBe("2.1.0");
+  });
+
+  it("report --format sarif keeps the Markdown matrix, for people, on stderr", () => {
+    const r = runCli(["report", S, "--format", "sarif"]);
+    expect(r.stdout.trimStart().startsWith("{")).toBe(true);
+    expect(r.stderr).toContain("| user | imapd |");
+    expect(r.stdout).not.toContain("| user |");
+  });
+});
