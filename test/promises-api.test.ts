@@ -99,6 +99,27 @@ describe('README "Programmatic API" agrees with the CLI', () => {
     expect(none.ok).toBe(false);
   });
 
+  it("format formats as `policyc fmt` does, with the .prettierrc that applies to path (config: false ignores it)", async () => {
+    const dir = tempDir("policyc-api-format-");
+    writeFileSync(join(dir, ".prettierrc"), '{ "printWidth": 30 }\n');
+    const text = "users staff = alice, bob, carol, dave, erin, frank;\n";
+    writeFileSync(join(dir, "a.policy"), text);
+    expect(runCli(["fmt", "a.policy"], { cwd: dir }).status).toBe(0);
+    const byFmt = readFileSync(join(dir, "a.policy"), "utf8");
+    expect(byFmt).not.toBe(text);
+    expect(await api.format(text, { path: join(dir, "a.policy") })).toEqual({ ok: true, text: byFmt, diagnostics: [] });
+    expect((await api.format(text, { path: join(dir, "a.policy"), config: false })).text).toBe(text);
+  });
+
+  it("format of a syntax error is not ok and carries the diagnostic `check` prints", async () => {
+    const dir = tempDir("policyc-api-format-bad-");
+    writeFileSync(join(dir, "bad.policy"), "platform debian;\nusers a = ;\n");
+    const check = JSON.parse(runCli(["check", "bad.policy", "--format", "json"], { cwd: dir }).stdout);
+    const r = await api.format("platform debian;\nusers a = ;\n", { path: "bad.policy" });
+    expect(r.ok).toBe(false);
+    expect(JSON.parse(JSON.stringify(r.diagnostics))).toEqual(check.diagnostics);
+  });
+
   it("version is what `policyc --version` prints", () => {
     expect(runCli(["--version"]).stdout).toMatch(new RegExp(`^policyc ${api.version.replace(/\./g, "\\.")} `));
   });
