@@ -182,6 +182,18 @@ describe("README Command line: every command's options, as its help lists them",
     expect(refused).toBeGreaterThan(50);
   });
 
+  it("wrong usage under --format json or sarif prints no document, only the one line and the hint on stderr", async () => {
+    for (const c of (await commands()).filter((n) => n !== "completion")) {
+      for (const format of ["json", "sarif"]) {
+        const r = await cli([c, "--format", format, "--no-such-option"]);
+        expect({ c, format, status: r.status, stdout: r.stdout }).toEqual({ c, format, status: 2, stdout: "" });
+        expect(r.stderr, c).toMatch(
+          /^policyc( verify)?: unknown option "--no-such-option" for [a-z-]+; .*\nRun "policyc( verify)? --help" for usage\.\n$/,
+        );
+      }
+    }
+  });
+
   it("the README's own example: `--root is not an option of check.` (the real CLI, exit 2)", () => {
     const r = runCli(["check", "examples/site.policy", "--root", "/tmp"]);
     expect(r).toEqual({ status: 2, stdout: "", stderr: 'policyc: --root is not an option of check.\nRun "policyc --help" for usage.\n' });
