@@ -8,9 +8,12 @@
  * schemas/ (test/documents.ts); the question-answering commands' own JSON
  * must carry the format and version their README sections name.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Messages } from "../src/diagnostics/messages.js";
 import { checkedDocument } from "./documents.js";
-import { runCli, tempDir } from "./helpers.js";
+import { ROOT, runCli, tempDir } from "./helpers.js";
 
 const S = "examples/site.policy";
 const importRoot = tempDir("policyc-documents-import-");
@@ -45,5 +48,20 @@ describe("--format json and sarif: one document on stdout, for the commands that
     expect(r.stdout.trimStart().startsWith("{")).toBe(true);
     expect(r.stderr).toContain("| user | imapd |");
     expect(r.stdout).not.toContain("| user |");
+  });
+  it("every code of the catalogue fits the schema's code pattern (PC6xxx assertions and PC7xxx import findings too)", () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, "schemas", "diagnostics.schema.json"), "utf8"));
+    const pattern = new RegExp(
+      schema.$defs?.diagnostic?.properties?.code?.pattern ?? schema.definitions.diagnostic.properties.code.pattern,
+    );
+    for (const d of Object.values(Messages)) expect(d.code, d.code).toMatch(pattern);
+  });
+
+  it("test --format json with a failed assertion (PC6001) is a valid document", () => {
+    const r = runCli(["test", "-", "--format", "json"], {
+      input: 'platform debian;\nservice sshd { acl user allow "/etc/ssh.acl" { entries root, alice; } }\nexpect allow sshd user mallory;\n',
+    });
+    expect(r.status).toBe(1);
+    expect(checkedDocument(r.stdout).diagnostics.map((d: { code: string }) => d.code)).toContain("PC6001");
   });
 });
