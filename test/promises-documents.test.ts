@@ -8,7 +8,7 @@
  * schemas/ (test/documents.ts); the question-answering commands' own JSON
  * must carry the format and version their README sections name.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Messages } from "../src/diagnostics/messages.js";
@@ -63,5 +63,29 @@ describe("--format json and sarif: one document on stdout, for the commands that
     });
     expect(r.status).toBe(1);
     expect(checkedDocument(r.stdout).diagnostics.map((d: { code: string }) => d.code)).toContain("PC6001");
+  });
+  it("SARIF partialFingerprints survive lines moving (a hash of code, file and message), and differ between findings", () => {
+    const dir = tempDir("policyc-documents-fingerprint-");
+    const body =
+      'service imapd { acl user allow "/f" { entries alice; onerr maybe; } }\nservice pop3d { acl user allow "/g" { entries bob; onerr never; } }\n';
+    const sarif = (text: string) => {
+      writeFileSync(join(dir, "p.policy"), text);
+      const results = checkedDocument(runCli(["check", "p.policy", "--format", "sarif"], { cwd: dir }).stdout).runs[0].results;
+      return results.map(
+        (r: {
+          partialFingerprints: Record<string, string>;
+          locations: Array<{ physicalLocation: { region: { startLine: number } } }>;
+        }) => ({
+          fingerprint: r.partialFingerprints["policyc/v1"],
+          line: r.locations[0]!.physicalLocation.region.startLine,
+        }),
+      );
+    };
+    const before = sarif(`platform debian;\n${body}`);
+    const after = sarif(`platform debian;\n# a comment\n\n# moves every line down by three\n${body}`);
+    expect(before.length).toBe(2);
+    expect(after.map((r: { fingerprint: string }) => r.fingerprint)).toEqual(before.map((r: { fingerprint: string }) => r.fingerprint));
+    expect(after.map((r: { line: number }) => r.line)).toEqual(before.map((r: { line: number }) => r.line + 3));
+    expect(new Set(before.map((r: { fingerprint: string }) => r.fingerprint)).size).toBe(2);
   });
 });
