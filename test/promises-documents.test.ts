@@ -8,7 +8,8 @@
  * schemas/ (test/documents.ts); the question-answering commands' own JSON
  * must carry the format and version their README sections name.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, chownSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Messages } from "../src/diagnostics/messages.js";
@@ -87,5 +88,36 @@ describe("--format json and sarif: one document on stdout, for the commands that
     expect(after.map((r: { fingerprint: string }) => r.fingerprint)).toEqual(before.map((r: { fingerprint: string }) => r.fingerprint));
     expect(after.map((r: { line: number }) => r.line)).toEqual(before.map((r: { line: number }) => r.line + 3));
     expect(new Set(before.map((r: { fingerprint: string }) => r.fingerprint)).size).toBe(2);
+  });
+  it("diff --root: a change of mode or owner only still has both hashes and modes (null only for a file missing or removed)", () => {
+    const dir = tempDir("policyc-documents-owner-");
+    expect(runCli(["build", join(ROOT, S), "-o", join(dir, "root"), "-q"]).status).toBe(0);
+    const asRoot = process.getuid!() === 0;
+    if (asRoot) chownSync(join(dir, "root/etc/security/mail.users"), 1000, 1000);
+    chmodSync(join(dir, "root/etc/ftpusers"), 0o600);
+    const r = runCli(["diff", join(ROOT, S), "--root", join(dir, "root"), "--format", "json"]);
+    expect(r.status).toBe(1);
+    const doc = checkedDocument(r.stdout);
+    const byPath = new Map(doc.changes.map((c: { path: string }) => [c.path, c]));
+    const sha = (p: string) =>
+      createHash("sha256")
+        .update(readFileSync(join(dir, "root", p)))
+        .digest("hex");
+    expect(byPath.get("etc/security/mail.users")).toMatchObject({
+      kind: "owner",
+      oldSha256: sha("etc/security/mail.users"),
+      newSha256: sha("etc/security/mail.users"),
+      oldMode: "0644",
+      newMode: "0644",
+      oldOwner: asRoot ? "1000:1000" : `${process.getuid!()}:${process.getgid!()}`,
+      newOwner: "root:root",
+    });
+    expect(byPath.get("etc/ftpusers")).toMatchObject({
+      kind: "mode",
+      oldSha256: sha("etc/ftpusers"),
+      newSha256: sha("etc/ftpusers"),
+      oldMode: "0600",
+      newMode: "0644",
+    });
   });
 });
