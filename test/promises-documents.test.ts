@@ -112,6 +112,12 @@ describe("--format json and sarif: one document on stdout, for the commands that
       oldOwner: asRoot ? "1000:1000" : `${process.getuid!()}:${process.getgid!()}`,
       newOwner: "root:root",
     });
+    // SARIF: each change a result at the file's path, with the same fields under properties.
+    const sarif = checkedDocument(runCli(["diff", join(ROOT, S), "--root", join(dir, "root"), "--format", "sarif"]).stdout);
+    const drift = sarif.runs[0].results.filter((x: { ruleId: string }) => x.ruleId === "policyc/drift");
+    expect(drift.map((x: { properties: object }) => x.properties)).toEqual(
+      doc.changes.map(({ path: _, ...rest }: { path: string }) => rest),
+    );
     expect(byPath.get("etc/ftpusers")).toMatchObject({
       kind: "mode",
       oldSha256: sha("etc/ftpusers"),
