@@ -126,4 +126,15 @@ describe("--format json and sarif: one document on stdout, for the commands that
       newMode: "0644",
     });
   });
+  it("diff-access --format sarif with a change keeps the change's line, for people, on stderr", () => {
+    const dir = tempDir("policyc-documents-access-");
+    writeFileSync(join(dir, "old.policy"), 'platform debian;\nservice sshd { acl user allow "/etc/x" { entries root; } }\n');
+    writeFileSync(join(dir, "new.policy"), 'platform debian;\nservice sshd { acl user allow "/etc/x" { entries root, carol; } }\n');
+    const r = runCli(["diff-access", "old.policy", "new.policy", "--format", "sarif"], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(checkedDocument(r.stdout).version).toBe("2.1.0");
+    expect(r.stderr).toContain("gain   carol gains sshd");
+    const json = runCli(["diff-access", "old.policy", "new.policy", "--format", "json"], { cwd: dir });
+    expect(JSON.parse(json.stdout)).toMatchObject({ format: "policyc-access-diff", gains: 1 });
+  });
 });
