@@ -78,6 +78,8 @@ function audit(ctx: CommandContext): number {
       out.push(`| trusted mechanisms | ${m.trustedMechanisms.join(", ") || "none"} |`, "");
     }
   }
-  process.stdout.write(out.join("\n"));
+  // With --format sarif, stdout holds the one SARIF document: the matrix, for people, goes to stderr.
+  if (format === "sarif") ctx.out(out.join("\n"));
+  else process.stdout.write(out.join("\n"));
   return EXIT_OK;
 }

@@ -78,6 +78,8 @@ export interface CommandSpec {
   exits: { errors: string; usage: string };
   /** Formats this command prints besides human, json and sarif (diff-access: markdown). */
   extraFormats?: readonly string[];
+  /** Prints no document (completion prints a script): no --format in its table, so the parser refuses it. */
+  noFormat?: true;
   /** Takes exactly one policy file (or "-") as its argument. */
   takesPolicy: boolean;
   /** The prefix of its usage errors and of the hint that follows them (default "policyc"). */

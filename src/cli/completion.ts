@@ -218,6 +218,7 @@ or save it as /usr/share/bash-completion/completions/policyc; in zsh, save
 the output of "policyc completion zsh" as _policyc in a folder of $fpath.`,
     options: [],
     exits: { errors: "(not used)", usage: "wrong usage (a shell other than bash or zsh)" },
+    noFormat: true,
     takesPolicy: false,
     run(ctx) {
       const [shell, ...rest] = ctx.positionals;

@@ -95,7 +95,8 @@ function diffAccessRun(ctx: CommandContext): number {
         2,
       ) + "\n";
   } else if (changes.length) {
-    process.stdout.write(
+    // With --format sarif, stdout holds the one SARIF document: the changes, for people, go to stderr.
+    (ctx.format === "sarif" ? process.stderr : process.stdout).write(
       (ctx.format as string) === "markdown" ? markdown(changes) : changes.map((c) => `${c.effect.padEnd(6)} ${c.text}`).join("\n") + "\n",
     );
   }

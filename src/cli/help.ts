@@ -3,7 +3,7 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from "./io.js";
 
 /** A command's options: its own, then the common ones. */
 export function optionsOf(spec: CommandSpec): OptionSpec[] {
-  return [...spec.options, ...COMMON_OPTIONS];
+  return [...spec.options, ...COMMON_OPTIONS.filter((o) => !(spec.noFormat && o.name === "format"))];
 }
 
 /** "-o, --output DIR" */
@@ -68,6 +68,7 @@ A policy with host blocks writes OUT/HOST/... for each host.
 Every command takes:
 ${table(COMMON_OPTIONS.map((o) => [flagOf(o), o.help]))}
 "policyc COMMAND --help" (or -h, or "policyc help COMMAND") lists the others.
+completion, which prints a script, takes no --format.
 
 Colour is used on a terminal unless NO_COLOR is set; FORCE_COLOR forces it.
 Exit status: ${EXIT_OK} success, ${EXIT_ERRORS} errors in the policy, a failed write, an out-of-date

@@ -312,6 +312,8 @@ export function toSarif(input: DocumentInput): string {
           newSha256: c.newSha256,
           oldMode: c.oldMode,
           newMode: c.newMode,
+          oldOwner: c.oldOwner,
+          newOwner: c.newOwner,
           patch: c.patch,
         },
       });

@@ -105,18 +105,12 @@ export function compareTree(root: string, files: OutputFile[], stale: string[] =
     }
     const owner =
       owners && (disk.uid !== OWNER.uid || disk.gid !== OWNER.gid) ? { ownerBefore: `${disk.uid}:${disk.gid}`, ownerAfter: want } : {};
-    if (disk.content !== f.content) {
-      changes.push({
-        path: f.path,
-        kind: "modify",
-        before: disk.content,
-        after: f.content,
-        modeBefore: disk.mode,
-        modeAfter: f.mode,
-        ...owner,
-      });
-    } else if (disk.mode !== f.mode) changes.push({ path: f.path, kind: "mode", modeBefore: disk.mode, modeAfter: f.mode, ...owner });
-    else if (owner.ownerBefore) changes.push({ path: f.path, kind: "owner", ...owner });
+    // Both hashes and modes describe every file that is there (README "Changes in the document": null only
+    // for a file that is missing or removed), whatever the kind of change.
+    const both = { before: disk.content, after: f.content, modeBefore: disk.mode, modeAfter: f.mode, ...owner };
+    if (disk.content !== f.content) changes.push({ path: f.path, kind: "modify", ...both });
+    else if (disk.mode !== f.mode) changes.push({ path: f.path, kind: "mode", ...both });
+    else if (owner.ownerBefore) changes.push({ path: f.path, kind: "owner", ...both });
   }
   for (const path of stale) {
     const disk = readIfFile(join(root, path));
