@@ -13,7 +13,8 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ROOT, runCli, tempDir } from "./helpers.js";
 
-type Api = typeof import("../dist/api.js");
+// The bundle's types are src/api.ts's (dist/ does not exist yet when tsc runs on a fresh clone).
+type Api = typeof import("../src/api.js");
 const api: Api = await import(pathToFileURL(join(ROOT, "dist", "api.js")).href);
 
 const SITE = "examples/site.policy";

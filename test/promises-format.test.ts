@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ROOT, runCli, tempDir } from "./helpers.js";
 
-const api: typeof import("../dist/api.js") = await import(pathToFileURL(join(ROOT, "dist", "api.js")).href);
+const api: typeof import("../src/api.js") = await import(pathToFileURL(join(ROOT, "dist", "api.js")).href);
 
 const SAMPLES = join(ROOT, "test", "format", "samples");
 
