@@ -3,7 +3,18 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from "./io.js";
 
 /** A command's options: its own, then the common ones. */
 export function optionsOf(spec: CommandSpec): OptionSpec[] {
-  return [...spec.options, ...COMMON_OPTIONS.filter((o) => !(spec.noFormat && o.name === "format"))];
+  const common = COMMON_OPTIONS.filter((o) => !(spec.noFormat && o.name === "format"));
+  return [...spec.options, ...common.map((o) => (o.name === "format" && spec.extraFormats?.length ? formatOption(spec.extraFormats) : o))];
+}
+
+/** --format's row for a command that prints more formats than human, json and sarif (report, diff-access). */
+function formatOption(extra: readonly string[]): OptionSpec {
+  const words = ["json", "sarif", ...extra];
+  return {
+    name: "format",
+    value: "FORMAT",
+    help: `human (the default, on stderr), ${words.slice(0, -1).join(", ")}\nor ${words[words.length - 1]} (one document on stdout)`,
+  };
 }
 
 /** "-o, --output DIR" */
