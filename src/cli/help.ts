@@ -79,7 +79,8 @@ A policy with host blocks writes OUT/HOST/... for each host.
 Every command takes:
 ${table(COMMON_OPTIONS.map((o) => [flagOf(o), o.help]))}
 "policyc COMMAND --help" (or -h, or "policyc help COMMAND") lists the others.
-completion, which prints a script, takes no --format.
+completion, which prints a script, and lsp, whose stdout is the protocol's,
+take no --format.
 
 Colour is used on a terminal unless NO_COLOR is set; FORCE_COLOR forces it.
 Exit status: ${EXIT_OK} success, ${EXIT_ERRORS} errors in the policy, a failed write, an out-of-date
