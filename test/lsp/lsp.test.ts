@@ -134,6 +134,12 @@ host bastion {
     expect(await client.diagnosticsOf(inv, (d) => d.length === 0)).toEqual([]);
     await client.closeDocument(inv);
     await client.closeDocument(f);
+    // An open inventory that no policy names is no policy either: nothing is published on it.
+    const lone = join(sub, "lone.ini");
+    writeFileSync(lone, "[web]\nweb1\n");
+    await client.open(lone, "[web]\nweb1\n");
+    expect(await client.diagnosticsOf(lone, () => true)).toEqual([]);
+    await client.closeDocument(lone);
   });
 
   it("a change on disk to an included file that is not open updates its includers (watched files)", async () => {
