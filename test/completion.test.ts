@@ -67,6 +67,10 @@ describe("completion: bash", () => {
     expect(complete("policyc build site.policy -o ", dir)).toEqual(["out"]);
     expect(complete("policyc check site.policy --format ", dir)).toEqual(["human", "json", "sarif"]);
     expect(complete("policyc -q check --format j", dir)).toEqual(["json"]);
+    // Each command's own formats: the parser takes markdown and csv from report, markdown from diff-access.
+    expect(complete("policyc report site.policy --format ", dir)).toEqual(["csv", "human", "json", "markdown", "sarif"]);
+    expect(complete("policyc diff-access site.policy --format ", dir)).toEqual(["human", "json", "markdown", "sarif"]);
+    expect(complete("policyc check site.policy --format m", dir)).toEqual([]);
     expect(complete("policyc diff site.policy --root ", dir)).toEqual(["out"]);
     expect(complete("policyc fmt ", dir)).toEqual(["lab.policy", "notes.txt", "out", "site.policy"]);
     expect(complete("policyc verify ", dir)).toEqual(["out"]);
@@ -198,6 +202,29 @@ describe("completion: zsh", () => {
     expect(files).toContain("site.policy");
     expect(files).toContain("lab.policy");
     expect(files).not.toContain("notes.txt");
+  });
+
+  it.runIf(runs("zsh"))("completes each command's own --format words", () => {
+    const dir = workspace();
+    const report = complete("policyc report site.policy --format ", dir);
+    for (const word of ["human", "json", "sarif", "markdown", "csv"]) expect(report).toContain(word);
+    const access = complete("policyc diff-access site.policy --format m", dir);
+    expect(access).toContain("policyc diff-access site.policy --format markdown");
+    const check = complete("policyc check site.policy --format ", dir);
+    expect(check).toContain("sarif");
+    expect(check).not.toContain("markdown");
+  });
+});
+
+describe("completion: --format in the help", () => {
+  it("names the extra formats of report and diff-access", () => {
+    expect(runCli(["report", "--help"]).stdout).toMatch(
+      /--format FORMAT +human \(the default, on stderr\), json, sarif, markdown\n +or csv/,
+    );
+    expect(runCli(["diff-access", "--help"]).stdout).toMatch(
+      /--format FORMAT +human \(the default, on stderr\), json, sarif\n +or markdown/,
+    );
+    expect(runCli(["check", "--help"]).stdout).not.toMatch(/markdown/);
   });
 });
 

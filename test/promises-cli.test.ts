@@ -98,14 +98,14 @@ describe("README Command line: every command's options, as its help lists them",
     }
   });
 
-  it("every command takes --format, -q/--quiet and -h/--help (completion, which prints a script, no --format)", async () => {
+  it("every command takes --format, -q/--quiet and -h/--help (completion, which prints a script, and lsp, whose stdout is the protocol's, no --format)", async () => {
     for (const c of await commands()) {
       const listed = listedOptions((await cli(["help", c])).stdout);
       const longs = listed.map((o) => o.long);
       expect(longs, c).toContain("help");
       expect(listed.find((o) => o.long === "help")!.short, c).toBe("h");
       expect(listed.find((o) => o.long === "quiet")?.short, c).toBe("q");
-      if (c === "completion") expect(longs, c).not.toContain("format");
+      if (c === "completion" || c === "lsp") expect(longs, c).not.toContain("format");
       else expect(longs, c).toContain("format");
     }
   });
@@ -183,7 +183,7 @@ describe("README Command line: every command's options, as its help lists them",
   });
 
   it("wrong usage under --format json or sarif prints no document, only the one line and the hint on stderr", async () => {
-    for (const c of (await commands()).filter((n) => n !== "completion")) {
+    for (const c of (await commands()).filter((n) => n !== "completion" && n !== "lsp")) {
       for (const format of ["json", "sarif"]) {
         const r = await cli([c, "--format", format, "--no-such-option"]);
         expect({ c, format, status: r.status, stdout: r.stdout }).toEqual({ c, format, status: 2, stdout: "" });

@@ -2,6 +2,7 @@ import type { CommandSpec, OptionSpec } from "./command.js";
 import { optionsOf } from "./help.js";
 import { VERSION_OPTION } from "./invoke.js";
 import { UsageError } from "./io.js";
+import { FORMATS } from "./report.js";
 
 const SHELLS = ["bash", "zsh"] as const;
 type Shell = (typeof SHELLS)[number];
@@ -10,8 +11,9 @@ type Shell = (typeof SHELLS)[number];
 type Kind = { files: "policy" | "dir" | "any" } | { words: readonly string[] } | { none: true };
 
 /** What an option's value completes to, from the value's name in the option table ("DIR", "FORMAT", ...). */
-function valueKind(o: OptionSpec): Kind {
-  if (o.name === "format") return { words: ["human", "json", "sarif"] };
+function valueKind(o: OptionSpec, spec: CommandSpec): Kind {
+  // The formats the parser accepts for this command: report also takes markdown and csv, diff-access markdown.
+  if (o.name === "format") return { words: [...FORMATS, ...(spec.extraFormats ?? [])] };
   if (o.value === "DIR") return { files: "dir" };
   if (o.value && /FILE$/.test(o.value)) return { files: "any" };
   return { none: true };
@@ -85,7 +87,7 @@ export function bashCompletion(commands: readonly CommandSpec[]): string {
     const opts = optionsOf(c);
     const valueCases = opts
       .filter((o) => o.value)
-      .map((o) => `        ${flags(o).join("|")})\n${bashKind(valueKind(o), "          ")}\n          return ;;`)
+      .map((o) => `        ${flags(o).join("|")})\n${bashKind(valueKind(o, c), "          ")}\n          return ;;`)
       .join("\n");
     return [
       `    ${c.name})`,
@@ -152,7 +154,7 @@ export function zshCompletion(commands: readonly CommandSpec[]): string {
       const names = flags(o);
       const exclusive = names.length > 1 ? `'(${names.join(" ")})'{${names.join(",")}}` : `'${names[0]}`;
       const head = names.length > 1 ? `${exclusive}'` : exclusive;
-      const value = o.value ? `:${o.value}:${zshAction(valueKind(o))}` : "";
+      const value = o.value ? `:${o.value}:${zshAction(valueKind(o, c))}` : "";
       return `        ${head}[${zshText(o.help)}]${value}'`;
     });
     const operand = operandKind(c, commands);

@@ -3,7 +3,18 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from "./io.js";
 
 /** A command's options: its own, then the common ones. */
 export function optionsOf(spec: CommandSpec): OptionSpec[] {
-  return [...spec.options, ...COMMON_OPTIONS.filter((o) => !(spec.noFormat && o.name === "format"))];
+  const common = COMMON_OPTIONS.filter((o) => !(spec.noFormat && o.name === "format"));
+  return [...spec.options, ...common.map((o) => (o.name === "format" && spec.extraFormats?.length ? formatOption(spec.extraFormats) : o))];
+}
+
+/** --format's row for a command that prints more formats than human, json and sarif (report, diff-access). */
+function formatOption(extra: readonly string[]): OptionSpec {
+  const words = ["json", "sarif", ...extra];
+  return {
+    name: "format",
+    value: "FORMAT",
+    help: `human (the default, on stderr), ${words.slice(0, -1).join(", ")}\nor ${words[words.length - 1]} (one document on stdout)`,
+  };
 }
 
 /** "-o, --output DIR" */
@@ -68,7 +79,8 @@ A policy with host blocks writes OUT/HOST/... for each host.
 Every command takes:
 ${table(COMMON_OPTIONS.map((o) => [flagOf(o), o.help]))}
 "policyc COMMAND --help" (or -h, or "policyc help COMMAND") lists the others.
-completion, which prints a script, takes no --format.
+completion, which prints a script, and lsp, whose stdout is the protocol's,
+take no --format.
 
 Colour is used on a terminal unless NO_COLOR is set; FORCE_COLOR forces it.
 Exit status: ${EXIT_OK} success, ${EXIT_ERRORS} errors in the policy, a failed write, an out-of-date

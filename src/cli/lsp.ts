@@ -14,6 +14,8 @@ Editors start it; see the README's "In the editor" for VS Code and Neovim.`,
     { name: "stdio", help: "speak the protocol on standard input and output\n(the default and only transport; editors pass it)" },
   ],
   exits: { errors: "the client ended the session without shutting it down", usage: "wrong usage" },
+  // Its standard output is the protocol's: no document is ever printed there, so --format is refused.
+  noFormat: true,
   takesPolicy: false,
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`lsp takes no arguments, not "${ctx.positionals[0]}".`);

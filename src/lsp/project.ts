@@ -119,6 +119,13 @@ export class Project {
     return includeSites(path, text);
   }
 
+  /** The `inventory "PATH";` statements of a file (top level, as the compiler reads them). */
+  inventories(path: string): IncludeSite[] {
+    const text = this.text(path);
+    if (text === null || !text.includes("inventory")) return [];
+    return includeSites(path, text, "inventory");
+  }
+
   /**
    * The root policies whose compilation covers a file: the policies that
    * include it, directly or not, and that no policy includes; the file
@@ -157,7 +164,9 @@ export class Project {
     for (const f of this.files()) {
       const rf = this.real(f);
       if (!pathOf.has(rf)) pathOf.set(rf, f);
-      for (const site of this.includes(f)) {
+      // An inventory is one of its policy's files like an included one: a change to it (an open
+      // editor's unsaved text) re-checks the policies that name it, never the inventory as a policy.
+      for (const site of [...this.includes(f), ...this.inventories(f)]) {
         const target = this.real(site.target);
         let set = includedBy.get(target);
         if (!set) includedBy.set(target, (set = new Set()));
@@ -191,8 +200,8 @@ export class Project {
   }
 }
 
-/** The include statements of a text: `include` at the top level followed by a string. */
-export function includeSites(path: string, text: string): IncludeSite[] {
+/** The include statements of a text: `include` (or `inventory`) at the top level followed by a string. */
+export function includeSites(path: string, text: string, keyword: "include" | "inventory" = "include"): IncludeSite[] {
   const { tokens } = lex(new SourceFile(path, text), new DiagnosticBag());
   const out: IncludeSite[] = [];
   let depth = 0;
@@ -201,7 +210,7 @@ export function includeSites(path: string, text: string): IncludeSite[] {
     const t = tokens[i]!;
     if (t.type === "lbrace") depth++;
     else if (t.type === "rbrace") depth = Math.max(0, depth - 1);
-    if (depth === 0 && statementStart && t.type === "word" && t.text === "include") {
+    if (depth === 0 && statementStart && t.type === "word" && t.text === keyword) {
       const s = tokens[i + 1];
       if (s?.type === "string" && s.decoded !== undefined && s.decoded !== "" && !isAbsolute(s.decoded)) {
         out.push({ path: s.decoded, target: resolve(dirname(path), s.decoded), start: s.offset, end: s.offset + s.text.length });

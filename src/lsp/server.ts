@@ -26,6 +26,9 @@ function pathOf(uri: string): string | undefined {
   return uri.startsWith("file:") ? fileURLToPath(uri) : undefined;
 }
 
+/** The names of inventory files (INI or YAML, as the compiler tells them apart): never a root policy. */
+const INVENTORY_NAME = /\.(ini|ya?ml)$/i;
+
 /** Runs the server until the client says exit; resolves to the exit status. */
 export function runServer(options: ServerOptions = {}): Promise<number> {
   const templates = options.templates ?? fileURLToPath(new URL("../templates", import.meta.url));
@@ -81,8 +84,10 @@ export function runServer(options: ServerOptions = {}): Promise<number> {
         .all()
         .map((d) => pathOf(d.uri))
         .filter((path): path is string => path !== undefined);
-      const roots = new Set(open.flatMap((path) => p.rootsOf(path)));
-      const affected = everything ? roots : new Set([...changed].flatMap((path) => p.rootsOf(path)));
+      // An open inventory no policy names is not a policy: it is checked only through the policies that name it.
+      const rootsOf = (path: string) => p.rootsOf(path).filter((r) => !INVENTORY_NAME.test(r));
+      const roots = new Set(open.flatMap(rootsOf));
+      const affected = everything ? roots : new Set([...changed].flatMap(rootsOf));
       everything = false;
       changed.clear();
       for (const r of byRoot.keys()) if (!roots.has(r)) byRoot.delete(r);

@@ -96,6 +96,52 @@ describe("lsp: diagnostics", () => {
     await client.diagnosticsOf(f, (d) => d.length === 0);
   });
 
+  it("an open inventory's unsaved text counts: a change to it re-checks the policies that name it", async () => {
+    const sub = join(dir, "inv");
+    mkdirSync(sub, { recursive: true });
+    const f = join(sub, "fleet.policy");
+    const inv = join(sub, "hosts.ini");
+    const text = `platform debian;
+inventory "hosts.ini";
+role shell {
+  service sshd { acl user allow "/etc/ssh.users" { entries root, $admins; } }
+}
+host bastion {
+  users admins = alice;
+}
+`;
+    const clean = "[shell]\nbastion\n";
+    writeFileSync(inv, clean);
+    writeFileSync(f, text);
+    await client.open(f, text);
+    await client.diagnosticsOf(f, (d) => d.length === 0);
+    await client.open(inv, clean);
+    // Edited in the editor, not saved: a host without $admins takes the role, an error in the policy.
+    await client.change(inv, clean + "shell2\n");
+    const d = await client.diagnosticsOf(f, (d) => d.length > 0);
+    expect(d.map((x) => x.code)).toEqual(["PC2011"]);
+    expect(d[0]!.range.start).toEqual(positionOf(text, "$admins"));
+    // A group with no role of its name: PC1042 at the group, on the inventory; the policy is clean again.
+    await client.change(inv, clean + "[dbservers]\ndb1\n");
+    const own = await client.diagnosticsOf(inv, (d) => d.length > 0);
+    expect(own.map((x) => x.code)).toEqual(["PC1042"]);
+    expect(own[0]!.range.start.line).toBe(2);
+    expect(await client.diagnosticsOf(f, (d) => d.length === 0)).toEqual([]);
+    // The disk still holds the saved text; back to it, nothing on either file, and the
+    // inventory is never checked as a policy of its own (no PC1001 on its lines).
+    expect(readFileSync(inv, "utf8")).toBe(clean);
+    await client.change(inv, clean);
+    expect(await client.diagnosticsOf(inv, (d) => d.length === 0)).toEqual([]);
+    await client.closeDocument(inv);
+    await client.closeDocument(f);
+    // An open inventory that no policy names is no policy either: nothing is published on it.
+    const lone = join(sub, "lone.ini");
+    writeFileSync(lone, "[web]\nweb1\n");
+    await client.open(lone, "[web]\nweb1\n");
+    expect(await client.diagnosticsOf(lone, () => true)).toEqual([]);
+    await client.closeDocument(lone);
+  });
+
   it("a change on disk to an included file that is not open updates its includers (watched files)", async () => {
     const f = join(dir, "disk-main.policy");
     const inc = join(dir, "disk-lists.policy");
