@@ -186,8 +186,8 @@ export class ListScope {
    * canonicalisation) are dropped, keeping the first.
    */
   expand(file: SourceFile, source: { values: Value[] }, kind: ListKind, context: string): EntryList {
-    // A list taken whole as the first value is shared, not copied, until
-    // something is added after it.
+    // A list taken whole as the first value is shared, not copied; once
+    // something is added after it, it is the new list's head (still not copied).
     let shared: EntryList | null = null;
     /** The list taken whole as the first value, at the head of the result. */
     let base: EntryList | null = null;
@@ -202,8 +202,14 @@ export class ListScope {
           const l = this.lists.get(name);
           if (l?.resolved && l.def.listKind === kind) room += l.resolved.length;
         });
+        // The list taken whole is referenced as the head, not copied (a
+        // resolved list never changes): every host's `$staff, $admins`
+        // holds its admins only.
+        if (shared) {
+          own.append(shared, true);
+          room -= shared.length;
+        }
         own.reserve(room);
-        if (shared) own.append(shared);
         shared = null;
       }
       return own;
