@@ -115,23 +115,32 @@ export interface Entry extends Span {
  * A site's list of a million user names would otherwise be a million
  * objects and a million strings alive at once; here it is three arrays of
  * small integers over the source text the compiler holds anyway.
+ *
+ * A list may begin with another, finished list that it references instead
+ * of copying (its head): `$staff, $admins` in every host of a fleet is the
+ * one `$staff` followed by each host's few admins. A head has no head of
+ * its own, so reading an entry is one step whatever the policy's shape.
  */
 const EMPTY_I32 = new Int32Array(0);
 
 export class EntryList {
   private readonly files: SourceFile[] = [];
-  // Entry i is data[3i] (its file's index in files), data[3i+1] and
+  /** The list whose first headN entries are this one's first, shared, never changed; null: none. */
+  private head: EntryList | null = null;
+  private headN = 0;
+  // Entry headN + i is data[3i] (its file's index in files), data[3i+1] and
   // data[3i+2] (start and end): one typed array, empty until the first
   // reserve. A typed array costs an allocation outside the heap (and counts
   // towards garbage collection), and a fleet makes hundreds of thousands of
   // short lists.
   private data: Int32Array = EMPTY_I32;
+  /** Entries held in data (after the head). */
   private n = 0;
-  /** Values that are not their source text (quoted strings), by index. */
+  /** Values that are not their source text (quoted strings), by index in data. */
   private decoded: Map<number, string> | null = null;
 
   get length(): number {
-    return this.n;
+    return this.headN + this.n;
   }
 
   /** Makes room for `extra` more entries (exactly, when told the size ahead). */
@@ -162,32 +171,67 @@ export class EntryList {
     this.data[3 * i + 2] = end;
   }
 
-  /** Adds every entry of another list, in order. */
-  append(other: EntryList): void {
-    this.reserve(other.n);
-    const map = other.files.map((f) => this.fileIndex(f));
-    const base = this.n;
-    this.data.set(other.data.subarray(0, other.n * 3), base * 3);
-    if (map.some((to, from) => to !== from)) for (let i = 0; i < other.n; i++) this.data[3 * (base + i)] = map[other.data[3 * i]!]!;
-    if (other.decoded) for (const [i, v] of other.decoded) (this.decoded ??= new Map()).set(base + i, v);
-    this.n += other.n;
+  /**
+   * Adds every entry of another list, in order. Into an empty list, a list
+   * that will not change again (a resolved list) is referenced, not copied:
+   * `shared` says it will not.
+   */
+  append(other: EntryList, shared = false): void {
+    if (shared && this.length === 0 && other.length > 0) {
+      if (other.head) {
+        this.head = other.head;
+        this.headN = other.headN;
+        this.copyData(other);
+      } else {
+        this.head = other;
+        this.headN = other.n;
+      }
+      return;
+    }
+    if (other.head) {
+      this.reserve(other.length);
+      this.copyData(other.head, other.headN);
+    }
+    this.copyData(other);
   }
 
-  /** A copy without the entries whose index is set in drop. */
+  /** Adds the first `count` entries held in another list's data (all by default), in order. */
+  private copyData(other: EntryList, count = other.n): void {
+    this.reserve(count);
+    const map = other.files.map((f) => this.fileIndex(f));
+    const base = this.n;
+    this.data.set(other.data.subarray(0, count * 3), base * 3);
+    if (map.some((to, from) => to !== from)) for (let i = 0; i < count; i++) this.data[3 * (base + i)] = map[other.data[3 * i]!]!;
+    if (other.decoded) for (const [i, v] of other.decoded) if (i < count) (this.decoded ??= new Map()).set(base + i, v);
+    this.n += count;
+  }
+
+  /** A copy without the entries whose index is set in drop; it keeps the head when drop spares it. */
   without(drop: Uint8Array): EntryList {
+    let headKept = this.head !== null;
+    for (let i = 0; headKept && i < this.headN; i++) if (drop[i]) headKept = false;
     const out = new EntryList();
     let kept = 0;
-    for (let i = 0; i < this.n; i++) if (!drop[i]) kept++;
+    for (let i = headKept ? this.headN : 0; i < this.length; i++) if (!drop[i]) kept++;
     out.reserve(kept);
-    out.files.push(...this.files);
+    let from = 0;
+    if (headKept) {
+      out.head = this.head;
+      out.headN = this.headN;
+      from = this.headN;
+    }
     let k = 0;
-    for (let i = 0; i < this.n; i++) {
+    for (let i = from; i < this.length; i++) {
       if (drop[i]) continue;
-      const d = this.decoded?.get(i);
+      // The list (this one, or its head) holding entry i in its data, and where.
+      const inHead = i < this.headN;
+      const src: EntryList = inHead ? this.head! : this;
+      const j = inHead ? i : i - this.headN;
+      const d = src.decoded?.get(j);
       if (d !== undefined) (out.decoded ??= new Map()).set(k, d);
-      out.data[3 * k] = this.data[3 * i]!;
-      out.data[3 * k + 1] = this.data[3 * i + 1]!;
-      out.data[3 * k + 2] = this.data[3 * i + 2]!;
+      out.data[3 * k] = out.fileIndex(src.files[src.data[3 * j]!]!);
+      out.data[3 * k + 1] = src.data[3 * j + 1]!;
+      out.data[3 * k + 2] = src.data[3 * j + 2]!;
       k++;
     }
     out.n = k;
@@ -196,29 +240,41 @@ export class EntryList {
 
   /** FNV-1a of value(i), read from the source text without making the string. */
   hash(i: number): number {
+    if (i < this.headN) return this.head!.hash(i);
+    i -= this.headN;
     const d = this.decoded?.get(i);
     return d !== undefined ? fnv1a(d) : fnv1a(this.files[this.data[3 * i]!]!.text, this.data[3 * i + 1], this.data[3 * i + 2]);
   }
 
   value(i: number): string {
+    if (i < this.headN) return this.head!.value(i);
+    i -= this.headN;
     const d = this.decoded?.get(i);
     return d ?? this.files[this.data[3 * i]!]!.text.slice(this.data[3 * i + 1], this.data[3 * i + 2]);
   }
 
   at(i: number): Entry {
-    return { value: this.value(i), file: this.files[this.data[3 * i]!]!, start: this.data[3 * i + 1]!, end: this.data[3 * i + 2]! };
+    if (i < this.headN) return this.head!.at(i);
+    const value = this.value(i);
+    i -= this.headN;
+    return { value, file: this.files[this.data[3 * i]!]!, start: this.data[3 * i + 1]!, end: this.data[3 * i + 2]! };
   }
 
   /** Every entry as an object: for the short lists of the mail block and for tests. */
   toArray(): Entry[] {
-    return Array.from({ length: this.n }, (_, i) => this.at(i));
+    return Array.from({ length: this.length }, (_, i) => this.at(i));
   }
 
   /** Every value, in order. */
   values(): string[] {
-    const out = new Array<string>(this.n);
-    for (let i = 0; i < this.n; i++) out[i] = this.value(i);
+    const out = new Array<string>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.value(i);
     return out;
+  }
+
+  /** Entries held in this list's own data, not referenced from a head (for tests and measurements). */
+  get ownLength(): number {
+    return this.n;
   }
 }
 

@@ -4,7 +4,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { EntryList } from "../../src/check/model.js";
 import { closest, NearNames } from "../../src/check/suggest.js";
+import { fnv1a } from "../../src/check/unique.js";
+import { SourceFile } from "../../src/diagnostics/source.js";
 import { compileText, diagnosticsOf } from "../helpers.js";
 
 const P = "platform debian;\n";
@@ -304,4 +307,88 @@ describe("lists: cycles through a deep chain", () => {
     expect(cycles.length).toBeGreaterThan(0);
     expect(cycles[0]!.message).toBe('List "l0" includes itself: l0 -> l1 -> l2 -> l3 -> ... -> l19997 -> l19998 -> l19999 -> l0.');
   }, 60_000);
+});
+
+describe("lists: a list made of a shared list and more references it (issue 17)", () => {
+  const file = new SourceFile("t.policy", "alice bob carol dave erin");
+  // Word spans in the text above: alice 0-5, bob 6-9, carol 10-15, dave 16-20, erin 21-25.
+  const W: [number, number][] = [
+    [0, 5],
+    [6, 9],
+    [10, 15],
+    [16, 20],
+    [21, 25],
+  ];
+  const listOf = (words: number[], decoded: Record<number, string> = {}): EntryList => {
+    const l = new EntryList();
+    for (const w of words) l.push(file, W[w]![0], W[w]![1], decoded[w] ?? null);
+    return l;
+  };
+
+  it("reads a head's entries through it, in order, and copies none of them", () => {
+    const staff = listOf([0, 1], { 1: "BOB" });
+    const host = new EntryList();
+    host.append(staff, true);
+    host.push(file, 16, 20, null);
+    expect(host.ownLength).toBe(1);
+    expect(host.values()).toEqual(["alice", "BOB", "dave"]);
+    expect(host.toArray().map((e) => [e.value, e.start, e.end])).toEqual([
+      ["alice", 0, 5],
+      ["BOB", 6, 9],
+      ["dave", 16, 20],
+    ]);
+    expect([0, 1, 2].map((i) => host.hash(i))).toEqual([fnv1a("alice"), fnv1a("BOB"), fnv1a("dave")]);
+    // A list whose head has a head references the first head, not a chain of them.
+    const more = new EntryList();
+    more.append(host, true);
+    more.push(file, 21, 25, null);
+    expect(more.ownLength).toBe(2);
+    expect(more.values()).toEqual(["alice", "BOB", "dave", "erin"]);
+    // Copying (not shared) takes every entry, head included.
+    const copy = new EntryList();
+    copy.append(more);
+    expect(copy.ownLength).toBe(4);
+    expect(copy.values()).toEqual(more.values());
+  });
+
+  it("without() keeps the head when it drops nothing of it, and copies it when it does (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 0, maxLength: 6 }),
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 0, maxLength: 6 }),
+        fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+        fc.boolean(),
+        (headWords, tailWords, dropBits, decode) => {
+          const head = listOf(headWords, decode ? { 2: "Carol" } : {});
+          const list = new EntryList();
+          list.append(head, true);
+          for (const w of tailWords) list.push(file, W[w]![0], W[w]![1], decode && w === 3 ? "Dave" : null);
+          const expected = [...head.values(), ...tailWords.map((w) => (decode && w === 3 ? "Dave" : file.text.slice(W[w]![0], W[w]![1])))];
+          expect(list.values()).toEqual(expected);
+          const drop = Uint8Array.from(dropBits.slice(0, list.length), (b) => (b ? 1 : 0));
+          const out = list.without(drop);
+          expect(out.values()).toEqual(expected.filter((_, i) => !drop[i]));
+          expect(out.toArray().map((e) => e.value)).toEqual(out.values());
+          if (!drop.subarray(0, head.length).some((b) => b)) expect(out.ownLength).toBe(out.length - head.length);
+        },
+      ),
+    );
+  });
+
+  it("gives every host of a fleet `$staff, $admins` as today, holding only its admins", () => {
+    const staff = Array.from({ length: 50 }, (_, i) => `staff${i}`);
+    const text =
+      P +
+      `users staff = ${staff.join(", ")}, "Quoted.User";\n` +
+      `role shell { ${acl("$staff, $admins")} }\n` +
+      `host a { role shell; users admins = root, staff3, root, ann; }\n` +
+      `host b { role shell; users admins = "Quoted.User", bob; }\n`;
+    const r = compileText(text);
+    expect(r.diagnostics.sorted().filter((d) => d.severity === "error")).toEqual([]);
+    const lists = new Map(r.build!.hosts.map((h) => [h.name, h.model.services[0]!.acls[0]!.entries]));
+    expect(lists.get("a")!.values()).toEqual([...staff, "Quoted.User", "root", "ann"]);
+    expect(lists.get("b")!.values()).toEqual([...staff, "Quoted.User", "bob"]);
+    expect(lists.get("a")!.ownLength).toBe(2);
+    expect(lists.get("b")!.ownLength).toBe(1);
+  });
 });

@@ -158,6 +158,19 @@ export class ListScope {
     return start.resolved!;
   }
 
+  /**
+   * The value sets of this scope's own lists (a host's own `$staff`), kept
+   * while the scope lives: a list referenced as a head lives as long as the
+   * models, and the global cache would keep its set as long.
+   */
+  private readonly localSets = new Map<EntryList, Set<string>>();
+
+  private localValueSet(list: EntryList): Set<string> {
+    let set = this.localSets.get(list);
+    if (!set) this.localSets.set(list, (set = makeValueSet(list)));
+    return set;
+  }
+
   /** List names of each kind for suggestions (PC2006, PC2011), made once. */
   private namesByKind: Map<ListKind, NearNames> | null = null;
 
@@ -186,11 +199,13 @@ export class ListScope {
    * canonicalisation) are dropped, keeping the first.
    */
   expand(file: SourceFile, source: { values: Value[] }, kind: ListKind, context: string): EntryList {
-    // A list taken whole as the first value is shared, not copied, until
-    // something is added after it.
+    // A list taken whole as the first value is shared, not copied; once
+    // something is added after it, it is the new list's head (still not copied).
     let shared: EntryList | null = null;
     /** The list taken whole as the first value, at the head of the result. */
     let base: EntryList | null = null;
+    /** Whether base is kept for other scopes (SharedLowering), so its value set may be too. */
+    let baseShared = false;
     let own: EntryList | null = null;
     const target = (): EntryList => {
       if (!own) {
@@ -202,8 +217,14 @@ export class ListScope {
           const l = this.lists.get(name);
           if (l?.resolved && l.def.listKind === kind) room += l.resolved.length;
         });
+        // The list taken whole is referenced as the head, not copied (a
+        // resolved list never changes): every host's `$staff, $admins`
+        // holds its admins only.
+        if (shared) {
+          own.append(shared, true);
+          room -= shared.length;
+        }
         own.reserve(room);
-        if (shared) own.append(shared);
         shared = null;
       }
       return own;
@@ -235,8 +256,10 @@ export class ListScope {
         }
         // Inside a cycle the list is still being resolved: PC2009 said so, and it counts as empty.
         const other = list.resolved ?? (list.resolving ? new EntryList() : this.resolveList(list));
-        if (!own && !shared) shared = base = other;
-        else target().append(other);
+        if (!own && !shared) {
+          shared = base = other;
+          baseShared = this.sharing !== undefined && list.resolution >= 0;
+        } else target().append(other);
         listRefs++;
         return;
       }
@@ -273,7 +296,7 @@ export class ListScope {
       // repeats, so only what follows it can repeat. Its values are a set made
       // once per resolved list (shared by every host taking it), and the few
       // entries after it are checked against that and each other.
-      const before = valueSet(head);
+      const before = baseShared ? valueSet(head) : this.localValueSet(head);
       const later = new Set<string>();
       drop = null;
       for (let i = head.length; i < entries.length; i++) {
@@ -379,14 +402,16 @@ export class ListScope {
 const BASE_SET_LIMIT = 65_536;
 const valueSets = new WeakMap<EntryList, Set<string>>();
 
-/** The values of a resolved list as a set, made once per list. */
+/** The values of a resolved list shared by scopes as a set, made once per list. */
 function valueSet(list: EntryList): Set<string> {
   let set = valueSets.get(list);
-  if (!set) {
-    set = new Set<string>();
-    for (let i = 0; i < list.length; i++) set.add(list.value(i));
-    valueSets.set(list, set);
-  }
+  if (!set) valueSets.set(list, (set = makeValueSet(list)));
+  return set;
+}
+
+function makeValueSet(list: EntryList): Set<string> {
+  const set = new Set<string>();
+  for (let i = 0; i < list.length; i++) set.add(list.value(i));
   return set;
 }
 
