@@ -115,10 +115,13 @@ function heldTwice(build: Build): (object: object) => boolean {
 
 /** The decision procedure's stock pam.d files of a platform (su-l includes su), from the templates folder. */
 function stockFiles(templates: string): (model: Model, name: string) => string | null {
+  // Read once per compile: every host of a fleet asks for the same few files.
+  const read = new Map<string, string | null>();
   return (model, name) => {
     if (!stockTemplate(model.platform, model.release, name).stock) return null;
     const path = templatePath(templates, model.platform, model.release, join("pam.d", name));
-    return existsSync(path) ? readFileSync(path, "utf8") : null;
+    if (!read.has(path)) read.set(path, existsSync(path) ? readFileSync(path, "utf8") : null);
+    return read.get(path)!;
   };
 }
 
