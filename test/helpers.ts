@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { vi } from "vitest";
 import { compile, type CompileResult } from "../src/compile.js";
 import { renderDiagnostic } from "../src/diagnostics/render.js";
 
@@ -75,4 +76,18 @@ export function readTree(dir: string): Map<string, { content: string; mode: numb
   };
   walk(dir);
   return out;
+}
+
+/** Runs a command in-process with process.stdout and process.stderr captured. */
+export async function captured(run: () => number | Promise<number>): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  try {
+    return { status: await run(), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
 }

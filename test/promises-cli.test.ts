@@ -6,9 +6,9 @@
  * `--X is not an option of C.` and exit 2. Runs main() in-process (what
  * bin/policyc.js calls) so that some 300 invocations take well under a second.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
-import { runCli } from "./helpers.js";
+import { captured, runCli } from "./helpers.js";
 
 interface Run {
   status: number;
@@ -16,17 +16,8 @@ interface Run {
   stderr: string;
 }
 
-async function cli(args: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((c) => ((stdout += String(c)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((c) => ((stderr += String(c)), true));
-  try {
-    return { status: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+function cli(args: string[]): Promise<Run> {
+  return captured(() => main(args));
 }
 
 let saved: NodeJS.ProcessEnv;

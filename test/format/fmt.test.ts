@@ -1,27 +1,17 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fmtCommand } from "../../src/cli/fmt.js";
 import { UsageError } from "../../src/cli/io.js";
-import { ROOT, tempDir } from "../helpers.js";
+import { captured, ROOT, tempDir } from "../helpers.js";
 
 const UGLY = "platform   debian ;\nusers a = alice,bob;\n";
 const PRETTY = "platform debian;\nusers a = alice, bob;\n";
 
 /** Runs fmtCommand with stdout and stderr captured (no colour). */
-async function fmt(files: string[], check = false): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const status = await fmtCommand(files, { check });
-    return { status, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+function fmt(files: string[], check = false): Promise<{ status: number; stdout: string; stderr: string }> {
+  return captured(() => fmtCommand(files, { check }));
 }
 
 let saved: NodeJS.ProcessEnv;

@@ -189,30 +189,7 @@ describe("lists: typo suggestions at any number of list names", () => {
 
   it("NearNames finds every name one to three edits away, short names and long ones (property)", () => {
     const name = fc.stringMatching(/^[a-c\u00e9_]{1,46}$/);
-    const edit = fc.tuple(fc.constantFrom("insert", "delete", "replace"), fc.nat(), fc.constantFrom("a", "b", "z", "\u00e9"));
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(name, { minLength: 1, maxLength: 60 }),
-        fc.array(fc.tuple(fc.nat(), fc.array(edit, { maxLength: 3 })), { maxLength: 40 }),
-        (names, picks) => {
-          const near = new NearNames(names);
-          for (const [pick, edits] of picks) {
-            let q = names[pick % names.length]!;
-            for (const [op, at, ch] of edits) {
-              const i = at % (q.length + 1);
-              q =
-                op === "insert"
-                  ? q.slice(0, i) + ch + q.slice(i)
-                  : op === "delete"
-                    ? q.slice(0, i) + q.slice(i + 1)
-                    : q.slice(0, i) + ch + q.slice(i + 1);
-            }
-            expect(near.closest(q), q).toBe(closest(q, names));
-          }
-        },
-      ),
-      { numRuns: 100 },
-    );
+    agreesWithClosest(name, ["a", "b", "z", "\u00e9"], 3, 40, 100);
   });
 
   it("NearNames answers as closest() does around the index's thresholds: 4 to 20 characters, shared prefixes (property)", () => {
@@ -220,30 +197,7 @@ describe("lists: typo suggestions at any number of list names", () => {
     // 4 to 20 cross the two-edit limit (5), the prefix limit (8) and the short index's limit (16).
     const stem = fc.constantFrom("", "team", "ab", "mail.u");
     const name = fc.tuple(stem, fc.stringMatching(/^[ab_1]{0,16}$/)).map(([a, b]) => (a + b).slice(0, 20));
-    const edit = fc.tuple(fc.constantFrom("insert", "delete", "replace"), fc.nat(), fc.constantFrom("a", "b", "1", "t"));
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(name, { minLength: 1, maxLength: 60 }),
-        fc.array(fc.tuple(fc.nat(), fc.array(edit, { maxLength: 4 })), { maxLength: 60 }),
-        (names, picks) => {
-          const near = new NearNames(names);
-          for (const [pick, edits] of picks) {
-            let q = names[pick % names.length]!;
-            for (const [op, at, ch] of edits) {
-              const i = at % (q.length + 1);
-              q =
-                op === "insert"
-                  ? q.slice(0, i) + ch + q.slice(i)
-                  : op === "delete"
-                    ? q.slice(0, i) + q.slice(i + 1)
-                    : q.slice(0, i) + ch + q.slice(i + 1);
-            }
-            expect(near.closest(q), q).toBe(closest(q, names));
-          }
-        },
-      ),
-      { numRuns: 200 },
-    );
+    agreesWithClosest(name, ["a", "b", "1", "t"], 4, 60, 200);
   });
 
   it("NearNames finds a long name after any two edits, wherever they fall (exhaustive)", () => {
@@ -392,3 +346,35 @@ describe("lists: a list made of a shared list and more references it (issue 17)"
     expect(lists.get("b")!.ownLength).toBe(1);
   });
 });
+
+/**
+ * Property: for names drawn from `name`, and queries made from one of them by
+ * up to `maxEdits` inserts, deletes and replacements with `chars`, NearNames
+ * answers exactly as the full comparison closest() does.
+ */
+function agreesWithClosest(name: fc.Arbitrary<string>, chars: string[], maxEdits: number, maxQueries: number, numRuns: number): void {
+  const edit = fc.tuple(fc.constantFrom("insert", "delete", "replace"), fc.nat(), fc.constantFrom(...chars));
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(name, { minLength: 1, maxLength: 60 }),
+      fc.array(fc.tuple(fc.nat(), fc.array(edit, { maxLength: maxEdits })), { maxLength: maxQueries }),
+      (names, picks) => {
+        const near = new NearNames(names);
+        for (const [pick, edits] of picks) {
+          let q = names[pick % names.length]!;
+          for (const [op, at, ch] of edits) {
+            const i = at % (q.length + 1);
+            q =
+              op === "insert"
+                ? q.slice(0, i) + ch + q.slice(i)
+                : op === "delete"
+                  ? q.slice(0, i) + q.slice(i + 1)
+                  : q.slice(0, i) + ch + q.slice(i + 1);
+          }
+          expect(near.closest(q), q).toBe(closest(q, names));
+        }
+      },
+    ),
+    { numRuns },
+  );
+}
