@@ -19,6 +19,9 @@ async function activate(context) {
     "policyc",
     { run: server, debug: server },
     {
+      // The language features (formatting above all) are for policies only. Open inventories
+      // (.ini, .yml, .yaml) are synced too, for their unsaved text: the server registers their
+      // sync itself (didOpen/didChange/didClose), so VS Code never offers policyc for YAML or INI.
       documentSelector: [{ scheme: "file", language: "policy" }],
       // Included files and inventories change on disk too (git checkout, another editor): the server recomputes.
       synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{policy,ini,yml,yaml}") },

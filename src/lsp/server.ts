@@ -11,6 +11,11 @@
 import { fileURLToPath } from "node:url";
 import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter, TextDocuments } from "vscode-languageserver/node";
 import { type Diagnostic, type InitializeParams, TextDocumentSyncKind } from "vscode-languageserver/node";
+import {
+  DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+} from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { readmeDocs } from "./docs.js";
 import * as features from "./features.js";
@@ -28,6 +33,20 @@ function pathOf(uri: string): string | undefined {
 
 /** The names of inventory files (INI or YAML, as the compiler tells them apart): never a root policy. */
 const INVENTORY_NAME = /\.(ini|ya?ml)$/i;
+
+/**
+ * The documents a client that registers dynamically is asked to sync besides
+ * its own selector (VS Code's is the policy language): open inventories, so
+ * their unsaved text is what the policies that name them are checked with.
+ * Only their sync: the language features stay on the client's selector.
+ */
+const INVENTORY_DOCUMENTS = [{ scheme: "file", pattern: "**/*.{ini,yml,yaml}" }];
+
+/** A policy's path for the language features: a file, and not an inventory (which is only synced). */
+function policyPathOf(uri: string): string | undefined {
+  const path = pathOf(uri);
+  return path === undefined || INVENTORY_NAME.test(path) ? undefined : path;
+}
 
 /** Runs the server until the client says exit; resolves to the exit status. */
 export function runServer(options: ServerOptions = {}): Promise<number> {
@@ -107,7 +126,9 @@ export function runServer(options: ServerOptions = {}): Promise<number> {
     timer = setTimeout(publish, 20);
   };
 
+  let registersSync = false;
   connection.onInitialize((params: InitializeParams) => {
+    registersSync = params.capabilities.textDocument?.synchronization?.dynamicRegistration === true;
     const uris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     folders = uris.map(pathOf).filter((p): p is string => p !== undefined);
     return {
@@ -122,6 +143,16 @@ export function runServer(options: ServerOptions = {}): Promise<number> {
       },
       serverInfo: { name: "policyc" },
     };
+  });
+
+  connection.onInitialized(() => {
+    if (!registersSync) return;
+    void connection.client.register(DidOpenTextDocumentNotification.type, { documentSelector: INVENTORY_DOCUMENTS });
+    void connection.client.register(DidChangeTextDocumentNotification.type, {
+      documentSelector: INVENTORY_DOCUMENTS,
+      syncKind: TextDocumentSyncKind.Full,
+    });
+    void connection.client.register(DidCloseTextDocumentNotification.type, { documentSelector: INVENTORY_DOCUMENTS });
   });
 
   documents.onDidOpen((e) => schedule(e.document.uri));
@@ -140,7 +171,7 @@ export function runServer(options: ServerOptions = {}): Promise<number> {
 
   const at = (uri: string, position: { line: number; character: number }) => {
     const doc = documents.get(uri);
-    const path = pathOf(uri);
+    const path = policyPathOf(uri);
     if (!doc || !path) return undefined;
     const text = doc.getText();
     return { path, text, offset: doc.offsetAt(position) };
@@ -173,13 +204,13 @@ export function runServer(options: ServerOptions = {}): Promise<number> {
   connection.onDocumentSymbol(({ textDocument }) =>
     guard("symbols", [], () => {
       const doc = documents.get(textDocument.uri);
-      const path = pathOf(textDocument.uri);
+      const path = policyPathOf(textDocument.uri);
       return doc && path ? features.symbols(path, doc.getText()) : [];
     }),
   );
   connection.onDocumentFormatting(async ({ textDocument }) => {
     const doc = documents.get(textDocument.uri);
-    const path = pathOf(textDocument.uri);
+    const path = policyPathOf(textDocument.uri);
     if (!doc || !path) return [];
     try {
       const text = doc.getText();

@@ -21,6 +21,8 @@ export class LspClient {
   readonly process: ChildProcess;
   /** The latest diagnostics published for each URI. */
   readonly diagnostics = new Map<string, Diagnostic[]>();
+  /** What the server asked to register (client/registerCapability), in order. */
+  readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   private waiters: (() => void)[] = [];
   private versions = new Map<string, number>();
   stderr = "";
@@ -35,27 +37,32 @@ export class LspClient {
       this.diagnostics.set(p.uri, p.diagnostics);
       for (const w of this.waiters.splice(0)) w();
     });
+    this.connection.onRequest("client/registerCapability", (p: { registrations: { method: string; registerOptions?: unknown }[] }) => {
+      this.registrations.push(...p.registrations);
+      return null;
+    });
     this.connection.onNotification("window/logMessage", (p: { message: string }) => {
       this.stderr += p.message + "\n";
     });
     this.connection.listen();
   }
 
-  async initialize(folder: string | null): Promise<unknown> {
+  /** initialize (with the client capabilities given: none by default), then initialized. */
+  async initialize(folder: string | null, capabilities: object = {}): Promise<unknown> {
     const result = await this.connection.sendRequest("initialize", {
       processId: process.pid,
       rootUri: folder ? uri(folder) : null,
       workspaceFolders: folder ? [{ uri: uri(folder), name: "test" }] : null,
-      capabilities: {},
+      capabilities,
     });
     await this.connection.sendNotification("initialized", {});
     return result;
   }
 
-  async open(path: string, text: string): Promise<void> {
+  async open(path: string, text: string, languageId = "policy"): Promise<void> {
     this.versions.set(uri(path), 1);
     await this.connection.sendNotification("textDocument/didOpen", {
-      textDocument: { uri: uri(path), languageId: "policy", version: 1, text },
+      textDocument: { uri: uri(path), languageId, version: 1, text },
     });
   }
 

@@ -409,6 +409,77 @@ describe("lsp: formatting and symbols", () => {
   });
 });
 
+describe("lsp: inventories in an editor that syncs only what it is told (VS Code)", () => {
+  /** The sync a client that registers dynamically gets asked for, by method: the document selectors. */
+  const syncOf = (c: LspClient) =>
+    Object.fromEntries(c.registrations.map((r) => [r.method, (r.registerOptions as { documentSelector?: unknown }).documentSelector]));
+
+  it("asks a client that takes dynamic registrations to sync .ini, .yml and .yaml documents, and nothing else", async () => {
+    const c = new LspClient();
+    await c.initialize(dir, { textDocument: { synchronization: { dynamicRegistration: true } } });
+    // The registration comes after initialized; a hover is answered after it.
+    await c.request("textDocument/hover", { textDocument: { uri: uri(main) }, position: { line: 0, character: 0 } });
+    const selector = [{ scheme: "file", pattern: "**/*.{ini,yml,yaml}" }];
+    expect(syncOf(c)).toEqual({
+      "textDocument/didOpen": selector,
+      "textDocument/didChange": selector,
+      "textDocument/didClose": selector,
+    });
+    expect(c.registrations.find((r) => r.method === "textDocument/didChange")!.registerOptions).toMatchObject({ syncKind: 1 });
+    // Through that sync (the extension's documentSelector stays the policy language), an open
+    // inventory's unsaved text is what the policy that names it is checked with.
+    const sub = join(dir, "vscode-inv");
+    mkdirSync(sub);
+    const f = join(sub, "fleet.policy");
+    const inv = join(sub, "hosts.yml");
+    const text = `platform debian;\ninventory "hosts.yml";\nrole shell { service sshd { acl user allow "/etc/ssh.users" { entries root; } } }\n`;
+    writeFileSync(f, text);
+    writeFileSync(inv, "shell:\n  hosts:\n    bastion:\n");
+    await c.open(f, text);
+    await c.diagnosticsOf(f, (d) => d.length === 0);
+    await c.open(inv, "shell:\n  hosts:\n    bastion:\ndbservers:\n  hosts:\n    db1:\n", "yaml");
+    expect((await c.diagnosticsOf(inv, (d) => d.length > 0)).map((x) => [x.code, x.range.start.line])).toEqual([["PC1042", 3]]);
+    expect(await c.close()).toBe(0);
+  });
+
+  it("asks a client without dynamic registration (Neovim) for nothing", async () => {
+    // The shared client says no capabilities at all; it has been answered many times by now.
+    await client.request("textDocument/hover", at(main, MAIN, "$staff"));
+    expect(client.registrations).toEqual([]);
+  });
+
+  it("answers no language feature for an inventory, even one that reads as a policy", async () => {
+    const inv = join(dir, "looks-like-a-policy.ini");
+    const text = "users   staff = alice;\nservice s { pam s; }\n";
+    writeFileSync(inv, text);
+    await client.open(inv, text, "ini");
+    const doc = { textDocument: { uri: uri(inv) } };
+    expect(await client.request("textDocument/formatting", { ...doc, options: { tabSize: 2, insertSpaces: true } })).toEqual([]);
+    expect(await client.request("textDocument/documentSymbol", doc)).toEqual([]);
+    expect(await client.request("textDocument/hover", { ...doc, position: positionOf(text, "staff", 1) })).toBeNull();
+    expect(await client.request("textDocument/completion", { ...doc, position: { line: 2, character: 0 } })).toEqual([]);
+    expect(await client.request("textDocument/definition", { ...doc, position: positionOf(text, "staff", 1) })).toEqual([]);
+    expect(
+      await client.request("textDocument/references", {
+        ...doc,
+        position: positionOf(text, "staff", 1),
+        context: { includeDeclaration: true },
+      }),
+    ).toEqual([]);
+    // The same text as a policy is formatted (so the answer above is the server's choice, not the text's).
+    const asPolicy = join(dir, "looks-like-a-policy.policy");
+    await client.open(asPolicy, text);
+    expect(
+      await client.request<TextEdit[]>("textDocument/formatting", {
+        textDocument: { uri: uri(asPolicy) },
+        options: { tabSize: 2, insertSpaces: true },
+      }),
+    ).toHaveLength(1);
+    await client.closeDocument(inv);
+    await client.closeDocument(asPolicy);
+  });
+});
+
 describe("lsp: the command", () => {
   it("is not loaded by build or check: the server is its own bundle, imported only by lsp", () => {
     const cli = readFileSync(join(ROOT, "dist/policyc.cjs"), "utf8");
