@@ -4,7 +4,7 @@
  * check per assertion and host, in the shapes of the role's variables; an
  * assertion a live host cannot be asked is listed under skipped, with why.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { schemaErrors } from "./documents.js";
@@ -109,5 +109,45 @@ expect refuse relay to someone@example.org sender a@b.example;
     expect(runCli(["build", join(ROOT, "examples/cookbook.policy"), "-o", out, "-q"]).status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, ".policyc/manifest.json"), "utf8"));
     expect(manifest.files.map((f: { path: string }) => f.path)).not.toContain(".policyc/checks.json");
+  });
+
+  it("build --check: a stale, missing or mode-changed checks.json is out of date like any file (diff, exit 1); build brings it back", () => {
+    const out = tempDir();
+    const policy = join(ROOT, "examples/site.policy");
+    const checks = join(out, ".policyc/checks.json");
+    const check = () => runCli(["build", policy, "-o", out, "--check"]);
+    expect(runCli(["build", policy, "-o", out, "-q"]).status).toBe(0);
+    const built = readFileSync(checks, "utf8");
+    const clean = check();
+    expect(clean.status).toBe(0);
+    expect(clean.stderr).toContain("is up to date (16 files)");
+
+    writeFileSync(checks, built.replace('"expect": "allow"', '"expect": "deny"'));
+    const stale = check();
+    expect(stale.status, stale.stderr).toBe(1);
+    expect(stale.stdout).toMatch(
+      /^diff a\/\.policyc\/checks\.json b\/\.policyc\/checks\.json\n--- a\/\.policyc\/checks\.json\n\+\+\+ b\/\.policyc\/checks\.json\n@@ /,
+    );
+    expect(stale.stdout).toContain('-      "expect": "deny",\n+      "expect": "allow",');
+    expect(stale.stderr).toContain("1 file differs; run policyc build to update it.");
+    const json = JSON.parse(runCli(["build", policy, "-o", out, "--check", "--format", "json"]).stdout);
+    expect(json.changes.map((c: { path: string; kind: string }) => [c.path, c.kind])).toEqual([[".policyc/checks.json", "modify"]]);
+
+    rmSync(checks);
+    const missing = check();
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toMatch(/^diff a\/\.policyc\/checks\.json b\/\.policyc\/checks\.json\nnew file mode 100644\n/);
+
+    expect(runCli(["build", policy, "-o", out, "-q"]).status).toBe(0);
+    expect(readFileSync(checks, "utf8")).toBe(built);
+    chmodSync(checks, 0o600);
+    const mode = check();
+    expect(mode.status).toBe(1);
+    expect(mode.stdout).toContain("old mode 100600\nnew mode 100644");
+    expect(runCli(["build", policy, "-o", out, "-q"]).status).toBe(0);
+    expect(check().status).toBe(0);
+    // The manifest keeps its own handling: not compared (build's record, rewritten by every build).
+    writeFileSync(join(out, ".policyc/manifest.json"), readFileSync(join(out, ".policyc/manifest.json"), "utf8") + "\n");
+    expect(check().status).toBe(0);
   });
 });

@@ -31,7 +31,9 @@ describe("workflow: build --check", () => {
     const first = runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir });
     expect(first.status).toBe(1);
     expect(first.stdout).toContain("diff a/etc/imapd.acl b/etc/imapd.acl\nnew file mode 100644\n--- /dev/null\n+++ b/etc/imapd.acl\n");
-    expect(lastLine(first.stderr)).toBe("policyc: out is not what site.policy produces: 3 files differ; run policyc build to update it.");
+    // The 3 generated files and .policyc/checks.json (the policy's assertions as checks, none here: still build's to write).
+    expect(first.stdout).toContain("diff a/.policyc/checks.json b/.policyc/checks.json\nnew file mode 100644\n");
+    expect(lastLine(first.stderr)).toBe("policyc: out is not what site.policy produces: 4 files differ; run policyc build to update it.");
     expect(runCli(["build", "site.policy", "-o", "out"], { cwd: dir }).status).toBe(0);
     const current = runCli(["build", "site.policy", "-o", "out", "--check"], { cwd: dir });
     expect([current.status, current.stdout, current.stderr]).toEqual([0, "", "policyc: out is up to date (3 files).\n"]);

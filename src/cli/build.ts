@@ -10,6 +10,7 @@ import { renderPatches } from "../output/patch.js";
 import { compareTree, isSystemRoot, staleFiles, strayFiles } from "../output/tree.js";
 import { commitBuild } from "../output/transaction.js";
 import { OutputError } from "../output/write.js";
+import type { OutputFile } from "../targets/Target.js";
 import { errnoWords } from "../diagnostics/errno.js";
 import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
@@ -82,6 +83,14 @@ async function build(ctx: CommandContext): Promise<number> {
   if (!result) return ctx.exitCode;
   const { files, build, program } = result;
   const hosts = build.hosts.some((h) => h.name !== null) ? build.hosts.map((h) => h.name!) : null;
+  /** OUT/.policyc/checks.json as build writes it (mode 0644, as every extra file), for --check to compare. */
+  const checks: OutputFile = {
+    path: CHECKS_PATH,
+    content: JSON.stringify(makeChecks(program.root.path, hosts, build, result.result.assertions ?? []), null, 2) + "\n",
+    mode: 0o644,
+    producer: "the policy's expect assertions",
+    origins: [],
+  };
   const fail = (report: (bag: DiagnosticBag) => void) => {
     const bag = new DiagnosticBag();
     report(bag);
@@ -104,7 +113,9 @@ async function build(ctx: CommandContext): Promise<number> {
         process.stderr.write(
           `policyc: warning: ${join(out, MANIFEST_PATH)} was not read: ${stale.manifestProblem}; files an earlier build wrote that this policy no longer produces would not be removed.\n`,
         );
-      const changes = compareTree(out, files, stale.removable);
+      // .policyc/checks.json is build's output too (the role deploys with it): stale or missing, OUT is out of date.
+      // The manifest is not compared: it is build's record of what it wrote, rewritten by every build.
+      const changes = compareTree(out, [...files, checks], stale.removable);
       // Files build leaves alone (not policyc's, or edited since) that a copy of OUT would deploy all the same.
       const stray = system
         ? []
@@ -150,10 +161,7 @@ async function build(ctx: CommandContext): Promise<number> {
         manifest: JSON.stringify(makeManifest(program.root.path, hosts, files), null, 2) + "\n",
         extra: [
           // The policy's assertions as the checks a deployment runs on the live host (the Ansible role).
-          {
-            path: join(out, CHECKS_PATH),
-            content: JSON.stringify(makeChecks(program.root.path, hosts, build, result.result.assertions ?? []), null, 2) + "\n",
-          },
+          { path: join(out, CHECKS_PATH), content: checks.content },
           ...(dep !== undefined ? [{ path: options.depfile!, content: dep }] : []),
         ],
         jobs,
