@@ -90,7 +90,8 @@ describe("verify: wrong usage is a usage error (exit 2), not an internal error",
   it.each([[[]], [["a", "b"]], [["a", "--cf-dir", ""]]])("verify %j", (args) => {
     const r = runCli(["verify", ...args]);
     expect([r.status, r.stdout]).toEqual([2, ""]);
-    expect(r.stderr).toMatch(/^policyc verify: .*\.\nRun "policyc verify --help" for usage\.\n$/);
+    // As every command's (README "Command line"): "policyc: verify ...", and the hint `Run "policyc --help" for usage.`
+    expect(r.stderr).toMatch(/^policyc: (verify|--cf-dir) .*\.\nRun "policyc --help" for usage\.\n$/);
   });
 });
 

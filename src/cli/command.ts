@@ -82,8 +82,6 @@ export interface CommandSpec {
   noFormat?: true;
   /** Takes exactly one policy file (or "-") as its argument. */
   takesPolicy: boolean;
-  /** The prefix of its usage errors and of the hint that follows them (default "policyc"). */
-  voice?: string;
   run(ctx: CommandContext): number | Promise<number>;
 }
 

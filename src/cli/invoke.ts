@@ -28,8 +28,9 @@ export function allOptions(commands: readonly CommandSpec[]): OptionSpec[] {
   return [...rows.values()];
 }
 
-export function usageLine(voice: string, message: string): string {
-  return `${voice}: ${message}\nRun "${voice} --help" for usage.\n`;
+/** A usage error as every command prints it: one line, then the hint (README "Command line"). */
+export function usageLine(message: string): string {
+  return `policyc: ${message}\nRun "policyc --help" for usage.\n`;
 }
 
 /** "--ouput": an unknown option, with the command's closest one, or the command that has it. */
@@ -68,10 +69,9 @@ function parseCommand(spec: CommandSpec, args: string[], commands: readonly Comm
  * line and the hint, and exit 2.
  */
 export function invoke(spec: CommandSpec, args: string[], commands: readonly CommandSpec[] = [spec]): number | Promise<number> {
-  const voice = spec.voice ?? "policyc";
   const usage = (e: unknown): number => {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(usageLine(voice, e.message));
+    process.stderr.write(usageLine(e.message));
     return EXIT_USAGE;
   };
   let ctx: CommandContext;

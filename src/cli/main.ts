@@ -84,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       const message = e instanceof UsageError ? e.message : (e as Error).message.replace(/\. To specify a positional argument.*$/s, ".");
-      process.stderr.write(usageLine("policyc", message));
+      process.stderr.write(usageLine(message));
       return EXIT_USAGE;
     }
     throw e;

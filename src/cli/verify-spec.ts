@@ -47,7 +47,6 @@ Needs m4, sendmail and makemap (Debian: ${DEBIAN_PACKAGES}).`,
     usage: "wrong usage, no OUT/etc/mail/sendmail.mc, missing tools, or a tree refused as unsafe to run",
   },
   takesPolicy: false,
-  voice: "policyc verify",
   // The runner is bundled apart (dist/verify.js) and loaded only when verify runs. Its usage is
   // checked here first, before that bundle loads (its UsageError, another copy of the class, is recognised by its brand too).
   run: async (ctx) => {
@@ -61,7 +60,9 @@ export function verifyUsage(ctx: CommandContext): { tree: string; limit: number 
   const { options, positionals } = ctx;
   if (positionals.length !== 1) {
     throw new UsageError(
-      positionals.length === 0 ? "needs the output folder of policyc build (OUT)." : `takes one output folder, not ${positionals.length}.`,
+      positionals.length === 0
+        ? "verify needs the output folder of policyc build (OUT)."
+        : `verify takes one output folder, not ${positionals.length}.`,
     );
   }
   if (options["cf-dir"] === "") throw new UsageError("--cf-dir needs a folder.");
