@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, lstatSync, openSync, readFileSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { errnoWords } from "../diagnostics/errno.js";
@@ -6,7 +6,7 @@ import { Messages } from "../diagnostics/messages.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { renderPatches } from "../output/patch.js";
 import { DEPLOYED_RECORD, parseDeployed } from "../output/manifest.js";
-import { type Change, compareTree, isSystemRoot } from "../output/tree.js";
+import { type Change, compareTree, type DiskFile, isSystemRoot } from "../output/tree.js";
 import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import { changeJson } from "./report.js";
@@ -87,13 +87,12 @@ async function diff(ctx: CommandContext): Promise<number> {
     return EXIT_USAGE;
   }
   const stale = ("unreadable" in record ? [] : (record.paths ?? [])).filter((p) => !produced.has(p));
+  // Each deployed file is opened once: what is compared is what was checked (no second open to swap a link in).
+  const deployed = new Map([...files.map((f) => f.path), ...stale].map((p) => [p, readDeployed(join(root, p))] as const));
   // A file that is there but cannot be read is unreadable input (exit 2), never "missing": no drift is reported.
   const unreadable = [
     ...("unreadable" in record ? [record.unreadable] : []),
-    ...[...files.map((f) => f.path), ...stale].flatMap((p) => {
-      const reason = unreadableDeployed(join(root, p));
-      return reason ? [{ path: join(root, p), reason }] : [];
-    }),
+    ...[...deployed].flatMap(([p, d]) => ("reason" in d ? [{ path: join(root, p), reason: d.reason }] : [])),
   ];
   if (unreadable.length) {
     const bag = new DiagnosticBag();
@@ -101,7 +100,10 @@ async function diff(ctx: CommandContext): Promise<number> {
     ctx.report(bag);
     return EXIT_USAGE;
   }
-  const changes = compareTree(root, files, stale, true);
+  const changes = compareTree(root, files, stale, true, (p) => {
+    const d = deployed.get(p);
+    return d && "file" in d ? d.file : undefined;
+  });
   // Temporaries beside the policy's files: an interrupted build was deployed, or a build is running.
   const leftovers = findLeftovers(
     root,
@@ -142,16 +144,10 @@ function deployedRecord(
   host: string | null,
 ): { paths?: string[] } | { unreadable: { path: string; reason: string } } | { invalid: { path: string; reason: string } } {
   const path = join(root, DEPLOYED_RECORD);
-  const reason = unreadableDeployed(path);
-  if (reason) return { unreadable: { path, reason } };
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    if (absent(e)) return {};
-    return { unreadable: { path, reason: errnoWords(e) } };
-  }
-  const paths = parseDeployed(text, host);
+  const read = readDeployed(path);
+  if ("reason" in read) return { unreadable: { path, reason: read.reason } };
+  if (!("file" in read)) return {};
+  const paths = parseDeployed(read.file.content, host);
   return Array.isArray(paths) ? { paths } : { invalid: { path, reason: paths.invalid } };
 }
 
@@ -159,25 +155,47 @@ function deployedRecord(
 const absent = (e: unknown) => ["ENOENT", "ENOTDIR"].includes((e as NodeJS.ErrnoException).code ?? "");
 
 /**
- * Why a deployed path that is there cannot be compared, or undefined (a regular file that opens, or
- * nothing there): a folder, a symbolic link (never followed: O_NOFOLLOW), a FIFO or device, or a file
- * that cannot be opened (permission denied, a folder on its path that cannot be searched).
+ * A deployed file, opened once and read from that descriptor: the file, nothing there (`{}`), or why
+ * what is there cannot be compared: a folder, a symbolic link (never followed: O_NOFOLLOW), a FIFO or
+ * device (never opened: lstat first; what was opened is checked again with fstat), or a file that cannot
+ * be opened or read (permission denied, a folder on its path that cannot be searched).
  */
-function unreadableDeployed(abs: string): string | undefined {
+function readDeployed(abs: string): { file: DiskFile } | { reason: string } | Record<string, never> {
   let st;
   try {
     st = lstatSync(abs);
   } catch (e) {
-    return absent(e) ? undefined : errnoWords(e);
+    return absent(e) ? {} : { reason: errnoWords(e) };
   }
-  if (st.isDirectory()) return errnoWords(Object.assign(new Error(), { code: "EISDIR" }));
-  if (st.isSymbolicLink()) return "it is a symbolic link, which diff does not follow";
-  if (!st.isFile()) return "it is not a regular file";
+  const kind = (s: typeof st) =>
+    s.isDirectory()
+      ? errnoWords(Object.assign(new Error(), { code: "EISDIR" }))
+      : s.isSymbolicLink()
+        ? "it is a symbolic link, which diff does not follow"
+        : s.isFile()
+          ? undefined
+          : "it is not a regular file";
+  const before = kind(st);
+  if (before) return { reason: before };
+  let fd: number;
   try {
-    closeSync(openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK));
-    return undefined;
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    return errnoWords(e);
+    // Gone, or a link put in its place, since lstat: as if diff had looked then.
+    if (absent(e)) return {};
+    if ((e as NodeJS.ErrnoException).code === "ELOOP") return { reason: "it is a symbolic link, which diff does not follow" };
+    return { reason: errnoWords(e) };
+  }
+  try {
+    const opened = fstatSync(fd);
+    const now = kind(opened);
+    if (now) return { reason: now };
+    const content = readFileSync(fd, "utf8");
+    return { file: { content, mode: opened.mode & 0o7777, uid: opened.uid, gid: opened.gid } };
+  } catch (e) {
+    return { reason: errnoWords(e) };
+  } finally {
+    closeSync(fd);
   }
 }
 

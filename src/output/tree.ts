@@ -17,7 +17,15 @@ export interface Change {
   ownerAfter?: string;
 }
 
-function readIfFile(abs: string): { content: string; mode: number; uid: number; gid: number } | undefined {
+/** A file as read from disk: its text and what compareTree compares besides. */
+export interface DiskFile {
+  content: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+function readIfFile(abs: string): DiskFile | undefined {
   try {
     const st = lstatSync(abs);
     if (!st.isFile()) return undefined;
@@ -93,12 +101,20 @@ export const OWNER = { name: "root", uid: 0, group: "root", gid: 0 };
  * Compares files with what is under root. With `stale`, files an earlier
  * build recorded and this one no longer makes count as removals. With
  * `owners` (a deployed root), a file not owned by root:root is drift too.
+ * `read` gives a file's text by its path under root (undefined: missing);
+ * by default each is read here (`diff --root` passes what it read already).
  */
-export function compareTree(root: string, files: OutputFile[], stale: string[] = [], owners = false): Change[] {
+export function compareTree(
+  root: string,
+  files: OutputFile[],
+  stale: string[] = [],
+  owners = false,
+  read: (path: string) => DiskFile | undefined = (path) => readIfFile(join(root, path)),
+): Change[] {
   const changes: Change[] = [];
   const want = `${OWNER.name}:${OWNER.group}`;
   for (const f of files) {
-    const disk = readIfFile(join(root, f.path));
+    const disk = read(f.path);
     if (!disk) {
       changes.push({ path: f.path, kind: "add", after: f.content, modeAfter: f.mode });
       continue;
@@ -113,7 +129,7 @@ export function compareTree(root: string, files: OutputFile[], stale: string[] =
     else if (owner.ownerBefore) changes.push({ path: f.path, kind: "owner", ...both });
   }
   for (const path of stale) {
-    const disk = readIfFile(join(root, path));
+    const disk = read(path);
     if (disk) changes.push({ path, kind: "remove", before: disk.content, modeBefore: disk.mode });
   }
   return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
