@@ -13,12 +13,13 @@ set -euo pipefail
 # jq runs the README's deploy recipe; ansible-core runs the shipped Ansible
 # role (ansible/) in test/e2e/ansible-role.e2e.test.ts; neovim is the real
 # LSP client of test/e2e/neovim.e2e.test.ts; zsh and groff-base test the
-# shell completions and the man page.
-PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl jq ansible-core neovim zsh groff-base)
+# shell completions and the man page; strace counts diff --root's opens
+# (test/e2e/diff-root-opens.e2e.test.ts).
+PACKAGES=(m4 sendmail-cf sendmail-bin sasl2-bin libsasl2-modules swaks pamtester libauthen-sasl-perl libdigest-hmac-perl iproute2 util-linux openssl jq ansible-core neovim zsh groff-base strace)
 
 have_all() {
   local t
-  for t in m4 sendmail makemap saslpasswd2 saslauthd testsaslauthd swaks pamtester unshare nsenter ip timeout openssl jq ansible-playbook nvim zsh groff; do
+  for t in m4 sendmail makemap saslpasswd2 saslauthd testsaslauthd swaks pamtester unshare nsenter ip timeout openssl jq ansible-playbook nvim zsh groff strace; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || return 1
   done
   [ -f /usr/share/sendmail/cf/m4/cf.m4 ] || return 1
