@@ -6,7 +6,6 @@
  * concerns; a wrong answer is PC6001 (PAM) or PC6002 (relay), one that
  * cannot be decided PC6003.
  */
-import { scopes } from "../check/scopes.js";
 import { type DiagnosticBag, format, type Span } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
@@ -16,6 +15,7 @@ import type { HostView } from "./index.js";
 import { decideMail, type MailDecision } from "./mail.js";
 import { decidePam, findService, type PamDecision } from "./pam.js";
 import type { MailRequest, PamRequest } from "./request.js";
+import { scopesOf } from "./scopes.js";
 
 const PAM_CLAUSES: Record<string, keyof PamRequest> = {
   user: "user",
@@ -64,7 +64,7 @@ export function readAssertions(program: Program, bag: DiagnosticBag): Assertion[
   for (const { file, node } of program.shared) if (node.kind === "Expect") push(file, node, null);
   // A host's own assertions and those of the roles it takes (README "Roles"), once per host.
   const shared = new Set<unknown>(program.shared.map((s) => s.node));
-  for (const scope of scopes(program)) {
+  for (const scope of scopesOf(program)) {
     if (!scope.host) continue;
     for (const { file, node } of scope.items) if (node.kind === "Expect" && !shared.has(node)) push(file, node, scope.host.name);
   }

@@ -6,13 +6,13 @@
  * from) and the pam.d files the build writes; it never writes anything.
  */
 import type { Build, Model } from "../check/model.js";
-import { scopes } from "../check/scopes.js";
 import type { HostItem } from "../syntax/ast.js";
 import type { Located, Program } from "../syntax/load.js";
 import { decideMail, type MailDecision } from "./mail.js";
 import { entryOrigins } from "./origin.js";
 import { decidePam, findService, type EntryOrigin, type PamDecision, type PamFiles } from "./pam.js";
 import type { MailRequest, PamRequest } from "./request.js";
+import { scopesOf } from "./scopes.js";
 
 export * from "./diff.js";
 export * from "./expect.js";
@@ -73,7 +73,8 @@ export function hostViewsOf(
   pamOf: (host: string | null) => ReadonlyMap<string, string> | undefined,
   platformFile: (model: Model, name: string) => string | null,
 ): HostView[] {
-  const items = new Map(scopes(program).map((s) => [s.host?.name ?? null, s.items]));
+  // The scopes readAssertions made for this program already (one array per host of a fleet).
+  const items = new Map(scopesOf(program).map((s) => [s.host?.name ?? null, s.items]));
   return build.hosts.map(({ name, model }) => {
     const pam = pamOf(name);
     const own = items.get(name) ?? [];
