@@ -244,6 +244,55 @@ export function eachValue(node: { values: Value[] }, fn: (value: Value) => void)
 }
 
 /**
+ * As eachValue(), but each bare word of a comma run goes to `word` as where
+ * it stands: text[from..to) of the run's text, at source offset base + from.
+ * No string is made for it; the hot path of a million-entry list reads its
+ * characters in place. Every other value (list references too) goes to fn as
+ * eachValue() passes it.
+ */
+export function eachValueSpan(
+  node: { values: Value[] },
+  word: (text: string, from: number, to: number, base: number) => void,
+  fn: (value: Value) => void,
+): void {
+  const tokens = (node as { [RAW]?: Token[] })[RAW];
+  if (!tokens) {
+    for (const v of node.values) fn(v);
+    return;
+  }
+  const one: Value[] = [];
+  const loc = { start: 0, end: 0 };
+  const refWeight: Ref = { kind: "Ref", name: "", value: "", loc };
+  for (const t of tokens) {
+    if (t.type !== "run" && t.type !== "refRun") {
+      one.length = 0;
+      pushValues(t, one);
+      fn(one[0]!);
+      continue;
+    }
+    const refs = t.type === "refRun";
+    const text = t.text;
+    const n = text.length;
+    const base = t.offset;
+    let i = 0;
+    while (i < n) {
+      let c = text.charCodeAt(i);
+      while (c === 44 || c === 32 || c === 9 || c === 10) c = text.charCodeAt(++i);
+      if (i >= n) break;
+      const from = i;
+      while (i < n && c !== 44 && c !== 32 && c !== 9 && c !== 10) c = text.charCodeAt(++i);
+      if (refs && text.charCodeAt(from) === 36) {
+        loc.start = base + from;
+        loc.end = base + i;
+        refWeight.value = text.slice(from, i);
+        refWeight.name = text.slice(from + 1, i);
+        fn(refWeight);
+      } else word(text, from, i, base);
+    }
+  }
+}
+
+/**
  * Calls fn with the name and location of each list reference among a node's
  * values, in order, skipping runs that hold none without reading them: list
  * resolution finds a list's dependencies with it before expanding anything.
