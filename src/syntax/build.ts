@@ -245,13 +245,15 @@ export function eachValue(node: { values: Value[] }, fn: (value: Value) => void)
 
 /**
  * As eachValue(), but each bare word of a comma run goes to `word` as where
- * it stands: text[from..to) of the run's text, at source offset base + from.
- * No string is made for it; the hot path of a million-entry list reads its
- * characters in place. Every other value (list references too) goes to fn as
- * eachValue() passes it.
+ * it stands: text[from..to), at source offset base + from. No string is made
+ * for it; the hot path of a million-entry list reads its characters in
+ * place. Given the text the node was parsed from (`source`), words are passed
+ * in it (base 0): a run's own text is a slice of it, slower to read. Every
+ * other value (list references too) goes to fn as eachValue() passes it.
  */
 export function eachValueSpan(
   node: { values: Value[] },
+  source: string | undefined,
   word: (text: string, from: number, to: number, base: number) => void,
   fn: (value: Value) => void,
 ): void {
@@ -271,23 +273,32 @@ export function eachValueSpan(
       continue;
     }
     const refs = t.type === "refRun";
-    const text = t.text;
-    const n = text.length;
-    const base = t.offset;
-    let i = 0;
-    while (i < n) {
-      let c = text.charCodeAt(i);
-      while (c === 44 || c === 32 || c === 9 || c === 10) c = text.charCodeAt(++i);
-      if (i >= n) break;
-      const from = i;
-      while (i < n && c !== 44 && c !== 32 && c !== 9 && c !== 10) c = text.charCodeAt(++i);
+    // The run in the source, where it stands there; else in its own text.
+    const inSource = source !== undefined && t.offset + t.text.length <= source.length && source.startsWith(t.text.slice(0, 64), t.offset);
+    const text = inSource ? source : t.text;
+    const base = inSource ? 0 : t.offset;
+    const first = inSource ? t.offset : 0;
+    const end = first + t.text.length;
+    // A run is words separated by commas, each with white space around it
+    // (the lexer's rule): find each comma natively, then trim the white space.
+    let i = first;
+    while (i < end) {
+      let comma = text.indexOf(",", i);
+      if (comma === -1 || comma > end) comma = end;
+      let from = i;
+      let c = text.charCodeAt(from);
+      while (c === 32 || c === 9 || c === 10) c = text.charCodeAt(++from);
+      let to = comma;
+      c = text.charCodeAt(to - 1);
+      while (c === 32 || c === 9 || c === 10) c = text.charCodeAt(--to - 1);
+      i = comma + 1;
       if (refs && text.charCodeAt(from) === 36) {
         loc.start = base + from;
-        loc.end = base + i;
-        refWeight.value = text.slice(from, i);
-        refWeight.name = text.slice(from + 1, i);
+        loc.end = base + to;
+        refWeight.value = text.slice(from, to);
+        refWeight.name = text.slice(from + 1, to);
         fn(refWeight);
-      } else word(text, from, i, base);
+      } else word(text, from, to, base);
     }
   }
 }

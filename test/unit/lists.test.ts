@@ -256,8 +256,8 @@ describe("lists: the words of a comma run are read in place (issue 17)", () => {
   it("refuses, of a bare word's characters, what userReason() and groupReason() refuse", () => {
     // A bare word holds only these (the lexer's WORD_CHARS); the hot path tests WORD_REFUSES alone.
     for (const ch of "ABCXYZabcxyz0189_./:@+-") {
-      expect(userReason(`a${ch}b`) !== undefined, ch).toBe(ch.charCodeAt(0) === WORD_REFUSES.users);
-      expect(groupReason(`a${ch}b`) !== undefined, ch).toBe(ch.charCodeAt(0) === WORD_REFUSES.groups);
+      expect(userReason(`a${ch}b`) !== undefined, ch).toBe(ch === WORD_REFUSES.users);
+      expect(groupReason(`a${ch}b`) !== undefined, ch).toBe(ch === WORD_REFUSES.groups);
     }
   });
 

@@ -300,12 +300,22 @@ export class ListScope {
     // passes every check without its string (the kind's shape by character,
     // then hashes: not a list's name, near none) is added where it stands;
     // any other takes value(), which makes the string and reports.
+    // Where the refused character next stands in the text at or after the
+    // last word: found natively, again only once a word passes it.
+    let refusedText: string | null = null;
+    let refusedAt = -1;
     eachValueSpan(
       source,
+      file.text,
       (text, from, to, base) => {
         const n = to - from;
         let plain = refused !== undefined && literalCount >= 64 && n < 255;
-        for (let i = from; plain && i < to; i++) if (text.charCodeAt(i) === refused) plain = false;
+        if (plain && (text !== refusedText || refusedAt < from)) {
+          refusedText = text;
+          refusedAt = text.indexOf(refused!, from);
+          if (refusedAt === -1) refusedAt = text.length;
+        }
+        if (refusedAt < to) plain = false;
         let h = 0;
         if (plain) {
           const P = rangeHashes(text, from, to);
@@ -443,7 +453,7 @@ export class ListScope {
  * userReason() and groupReason() refuse only ":" among them (a unit test
  * holds them to this). A word of other kinds takes the slow path.
  */
-export const WORD_REFUSES: Partial<Record<ListKind, number>> = { users: 0x3a, groups: 0x3a };
+export const WORD_REFUSES: Partial<Record<ListKind, string>> = { users: ":", groups: ":" };
 
 /** Lists of at least this many entries are checked for repeats by hash (unique.ts's repeats() uses a Set below it). */
 const REPEATS_BY_HASH = 4096;
