@@ -55,7 +55,7 @@ function listContent(entries: EntryList): string {
   for (let from = 0; from < n; from += CHUNK) {
     const to = Math.min(n, from + CHUNK);
     lines.length = 0;
-    for (let i = from; i < to; i++) lines.push(entries.value(i));
+    entries.valuesInto(lines, from, to);
     lines.push("");
     chunks.push(lines.join("\n"));
   }
