@@ -246,6 +246,14 @@ export class EntryList {
     return d !== undefined ? fnv1a(d) : fnv1a(this.files[this.data[3 * i]!]!.text, this.data[3 * i + 1], this.data[3 * i + 2]);
   }
 
+  /** The length of value(i), without making it. */
+  valueLength(i: number): number {
+    if (i < this.headN) return this.head!.valueLength(i);
+    i -= this.headN;
+    const d = this.decoded === null ? undefined : this.decoded.get(i);
+    return d !== undefined ? d.length : this.data[3 * i + 2]! - this.data[3 * i + 1]!;
+  }
+
   value(i: number): string {
     if (i < this.headN) return this.head!.value(i);
     i -= this.headN;

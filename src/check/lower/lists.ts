@@ -358,7 +358,13 @@ export class ListScope {
     } else if (listRefs <= 1 && literalCount <= 64) {
       drop = null;
       const emitted = new Set<string>();
+      // Only an entry as long as a literal can be one: the others are passed
+      // by their length, without making their strings (`$big, root` would
+      // otherwise make a million of them).
+      const lengths = new Set<number>();
+      for (const l of literals) lengths.add(l.length);
       for (let i = 0; i < entries.length; i++) {
+        if (!lengths.has(entries.valueLength(i))) continue;
         const v = entries.value(i);
         if (!literals.has(v)) continue;
         if (emitted.has(v)) (drop ??= new Uint8Array(entries.length))[i] = 1;
