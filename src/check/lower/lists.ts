@@ -464,7 +464,7 @@ export const WORD_REFUSES: Partial<Record<ListKind, string>> = { users: ":", gro
 /** Lists of at least this many entries are checked for repeats by hash (unique.ts's repeats() uses a Set below it). */
 const REPEATS_BY_HASH = 4096;
 
-/** An entry's hash for repeats(): its polynomial hash with its bits mixed (murmur3's finaliser), as radix sorting wants. */
+/** An entry's hash for repeats(): its polynomial hash with its bits mixed (murmur3's finaliser), so that every bit depends on every character. */
 function entryHash(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
