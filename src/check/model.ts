@@ -163,7 +163,7 @@ export class EntryList {
 
   /** Adds an entry; `value` is null when it is exactly the source text between start and end. */
   push(file: SourceFile, start: number, end: number, value: string | null): void {
-    this.reserve(1);
+    if (this.n * 3 >= this.data.length) this.reserve(1);
     const i = this.n++;
     if (value !== null) (this.decoded ??= new Map()).set(i, value);
     this.data[3 * i] = this.fileIndex(file);
@@ -246,6 +246,14 @@ export class EntryList {
     return d !== undefined ? fnv1a(d) : fnv1a(this.files[this.data[3 * i]!]!.text, this.data[3 * i + 1], this.data[3 * i + 2]);
   }
 
+  /** The length of value(i), without making it. */
+  valueLength(i: number): number {
+    if (i < this.headN) return this.head!.valueLength(i);
+    i -= this.headN;
+    const d = this.decoded === null ? undefined : this.decoded.get(i);
+    return d !== undefined ? d.length : this.data[3 * i + 2]! - this.data[3 * i + 1]!;
+  }
+
   value(i: number): string {
     if (i < this.headN) return this.head!.value(i);
     i -= this.headN;
@@ -263,6 +271,21 @@ export class EntryList {
   /** Every entry as an object: for the short lists of the mail block and for tests. */
   toArray(): Entry[] {
     return Array.from({ length: this.length }, (_, i) => this.at(i));
+  }
+
+  /** Appends the values of entries [from, to) to out, in order: value() without its steps per entry. */
+  valuesInto(out: string[], from: number, to: number): void {
+    if (from < this.headN) {
+      this.head!.valuesInto(out, from, Math.min(to, this.headN));
+      from = this.headN;
+    }
+    const files = this.files;
+    const data = this.data;
+    const decoded = this.decoded;
+    for (let i = from - this.headN, end = to - this.headN; i < end; i++) {
+      const d = decoded === null ? undefined : decoded.get(i);
+      out.push(d ?? files[data[3 * i]!]!.text.slice(data[3 * i + 1], data[3 * i + 2]));
+    }
   }
 
   /** Every value, in order. */

@@ -106,7 +106,7 @@ export class NearNames {
       }
       if (n >= NearNames.PARTED) {
         this.parted[n] = 1;
-        const P = prefixHashes(name);
+        const P = ownPrefixHashes(name);
         for (let part = 0; part < 3; part++) {
           const [start, end] = partOf(n, part);
           file(partKey(substringHash(P, start, end), n, part), i);
@@ -144,8 +144,26 @@ export class NearNames {
 
   /** The closest name within distance 2 (1 for words of 4 characters or fewer), or undefined. */
   closest(word: string): string | undefined {
+    if (!this.probe(prefixHashes(word), word.length)) return undefined;
+    const found = foundNames;
+    return closest(
+      word,
+      [...new Set(found)].sort((a, b) => a - b).map((i) => this.names[i]!),
+    );
+  }
+
+  /**
+   * Whether closest() may find a name for the word of n characters whose
+   * prefix hashes (rangeHashes()) are P: false means it finds none. A word
+   * read from the source text is asked without making its string.
+   */
+  mayFind(P: Int32Array, n: number): boolean {
+    return this.probe(P, n);
+  }
+
+  /** Fills foundNames with the names filed under the word's hashes (and a few more, on collisions): true if any. */
+  private probe(P: Int32Array, n: number): boolean {
     const index = (this.index ??= this.build());
-    const n = word.length;
     const found = foundNames;
     // Setting length is a call into the runtime even when it changes nothing; most queries find none.
     if (found.length !== 0) found.length = 0;
@@ -153,17 +171,37 @@ export class NearNames {
       const max = n <= 4 ? 1 : 2;
       let near = false;
       for (let m = Math.max(0, n - max); m <= n + max; m++) if (this.short[m]) near = true;
-      if (near) probeDeletions(word, max, this.bits, this.prefixBits, index, found);
+      if (near) probeDeletions(P, n, max, this.bits, this.prefixBits, index, found);
     } else {
       let near = false;
       for (let m = n - 2; m <= n + 2; m++) if (this.parted[m]) near = true;
-      if (near) probeParts(word, this.parted, this.bits, index, found);
+      if (near) probeParts(P, n, this.parted, this.bits, index, found);
     }
-    if (found.length === 0) return undefined;
-    return closest(
-      word,
-      [...new Set(found)].sort((a, b) => a - b).map((i) => this.names[i]!),
-    );
+    return found.length !== 0;
+  }
+
+  /** A bit set of the names' hashes (rangeHashes()'s last), for mayBeName(). */
+  private wholeBits: Int32Array | null = null;
+
+  /**
+   * Whether the word whose hash is h (P[n] of its rangeHashes()) may be one
+   * of the names: false means it is none. About 64 bits a name.
+   */
+  mayBeName(h: number): boolean {
+    let bits = this.wholeBits;
+    if (!bits) {
+      let size = 1024;
+      while (size < this.names.length * 2 && size < 1 << 20) size *= 2;
+      bits = new Int32Array(size);
+      const shift = Math.clz32(size) - 4;
+      for (const name of this.names) {
+        const b = Math.imul(ownPrefixHashes(name)[name.length]!, FIB) >>> shift;
+        bits[b >>> 5]! |= 1 << (b & 31);
+      }
+      this.wholeBits = bits;
+    }
+    const b = Math.imul(h, FIB) >>> (Math.clz32(bits.length) - 4);
+    return (bits[b >>> 5]! & (1 << (b & 31))) !== 0;
   }
 }
 
@@ -199,9 +237,7 @@ function look(index: Map<number, number[]>, bits: Int32Array, h: number, found: 
  * name of the word's length, fewer for the others (at most 5 hashes for each
  * length of name present, 23 in all).
  */
-function probeParts(word: string, parted: Uint8Array, bits: Int32Array, index: Map<number, number[]>, found: number[]): void {
-  const n = word.length;
-  const P = prefixHashes(word);
+function probeParts(P: Int32Array, n: number, parted: Uint8Array, bits: Int32Array, index: Map<number, number[]>, found: number[]): void {
   const shift = Math.clz32(bits.length) - 4;
   for (let m = n - 2; m <= n + 2; m++) {
     if (!parted[m]) continue;
@@ -224,6 +260,7 @@ function probe(index: Map<number, number[]>, bits: Int32Array, shift: number, h:
 }
 
 const BASE = 0x01000193;
+const BASE2 = Math.imul(BASE, BASE);
 let prefix = new Int32Array(0);
 let power = new Int32Array(0);
 
@@ -323,7 +360,8 @@ function hasPrefix(prefixBits: Int32Array, key: number): boolean {
  * handful of hashes instead of 1 + n + n(n - 1) / 2.
  */
 function probeDeletions(
-  word: string,
+  P: Int32Array,
+  n: number,
   max: number,
   bits: Int32Array,
   prefixBits: Int32Array,
@@ -331,8 +369,6 @@ function probeDeletions(
   found: number[],
 ): void {
   const shift = Math.clz32(bits.length) - 4;
-  const n = word.length;
-  const P = prefixHashes(word);
   const pw = power;
   const whole = P[n]!;
   // Deleting i alone gives rest(i) = (P[i] - P[i+1]) * B^(n-1-i) + whole, and
@@ -365,18 +401,55 @@ function probeDeletions(
   }
 }
 
+/** Makes power[] hold BASE^0 .. BASE^n at least. */
+function growPowers(n: number): void {
+  if (power.length > n) return;
+  power = new Int32Array(n * 2 + 1);
+  power[0] = 1;
+  for (let i = 1; i < power.length; i++) power[i] = Math.imul(power[i - 1]!, BASE);
+}
+
 /** The word's prefix hashes (prefix[i] is the hash of word[0..i)), with power[] long enough for it. */
 function prefixHashes(word: string): Int32Array {
-  const n = word.length;
-  if (prefix.length <= n) {
-    prefix = new Int32Array(n * 2 + 1);
-    power = new Int32Array(n * 2 + 1);
-    power[0] = 1;
-    for (let i = 1; i < power.length; i++) power[i] = Math.imul(power[i - 1]!, BASE);
-  }
+  return rangeHashes(word, 0, word.length);
+}
+
+/**
+ * A name's prefix hashes in an array of their own: building an index must
+ * not overwrite the shared buffer, which a caller of mayFind() has filled
+ * before the index is built.
+ */
+function ownPrefixHashes(name: string): Int32Array {
+  const n = name.length;
+  const P = new Int32Array(n + 1);
+  let h = 0;
+  for (let i = 0; i < n; i++) P[i + 1] = h = (Math.imul(h, BASE) + name.charCodeAt(i)) | 0;
+  growPowers(n);
+  return P;
+}
+
+/**
+ * The prefix hashes of text[from..to) (P[i] is the 32-bit polynomial hash of
+ * its first i characters, P[to - from] of all of it), in a buffer the next
+ * call reuses: what NearNames.mayFind() and mayBeName() take for a word read
+ * from a source text without making its string.
+ */
+export function rangeHashes(text: string, from: number, to: number): Int32Array {
+  const n = to - from;
+  if (prefix.length <= n) prefix = new Int32Array(n * 2 + 1);
+  growPowers(n);
   const P = prefix;
   let h = 0;
-  for (let i = 0; i < n; i++) P[i + 1] = h = (Math.imul(h, BASE) + word.charCodeAt(i)) | 0;
+  let i = 0;
+  // Two characters a step: the chain of multiplications each hash waits for is half as long.
+  for (; i + 1 < n; i += 2) {
+    const c0 = text.charCodeAt(from + i);
+    const c1 = text.charCodeAt(from + i + 1);
+    P[i + 1] = (Math.imul(h, BASE) + c0) | 0;
+    h = (Math.imul(h, BASE2) + Math.imul(c0, BASE) + c1) | 0;
+    P[i + 2] = h;
+  }
+  if (i < n) P[i + 1] = (Math.imul(h, BASE) + text.charCodeAt(from + i)) | 0;
   return P;
 }
 
@@ -387,7 +460,7 @@ function prefixHashes(word: string): Int32Array {
  */
 function deletionHashes(word: string, max: number, f: (h: number) => void): void {
   const n = word.length;
-  const P = prefixHashes(word);
+  const P = ownPrefixHashes(word);
   const pw = power;
   const whole = P[n]!;
   // The hash of word[j..n).

@@ -244,6 +244,66 @@ export function eachValue(node: { values: Value[] }, fn: (value: Value) => void)
 }
 
 /**
+ * As eachValue(), but each bare word of a comma run goes to `word` as where
+ * it stands: text[from..to), at source offset base + from. No string is made
+ * for it; the hot path of a million-entry list reads its characters in
+ * place. Given the text the node was parsed from (`source`), words are passed
+ * in it (base 0): a run's own text is a slice of it, slower to read. Every
+ * other value (list references too) goes to fn as eachValue() passes it.
+ */
+export function eachValueSpan(
+  node: { values: Value[] },
+  source: string | undefined,
+  word: (text: string, from: number, to: number, base: number) => void,
+  fn: (value: Value) => void,
+): void {
+  const tokens = (node as { [RAW]?: Token[] })[RAW];
+  if (!tokens) {
+    for (const v of node.values) fn(v);
+    return;
+  }
+  const one: Value[] = [];
+  const loc = { start: 0, end: 0 };
+  const refWeight: Ref = { kind: "Ref", name: "", value: "", loc };
+  for (const t of tokens) {
+    if (t.type !== "run" && t.type !== "refRun") {
+      one.length = 0;
+      pushValues(t, one);
+      fn(one[0]!);
+      continue;
+    }
+    const refs = t.type === "refRun";
+    // The run in the source, where it stands there; else in its own text.
+    const inSource = source !== undefined && t.offset + t.text.length <= source.length && source.startsWith(t.text.slice(0, 64), t.offset);
+    const text = inSource ? source : t.text;
+    const base = inSource ? 0 : t.offset;
+    const first = inSource ? t.offset : 0;
+    const end = first + t.text.length;
+    // A run is words separated by commas, each with white space around it
+    // (the lexer's rule): find each comma natively, then trim the white space.
+    let i = first;
+    while (i < end) {
+      let comma = text.indexOf(",", i);
+      if (comma === -1 || comma > end) comma = end;
+      let from = i;
+      let c = text.charCodeAt(from);
+      while (c === 32 || c === 9 || c === 10) c = text.charCodeAt(++from);
+      let to = comma;
+      c = text.charCodeAt(to - 1);
+      while (c === 32 || c === 9 || c === 10) c = text.charCodeAt(--to - 1);
+      i = comma + 1;
+      if (refs && text.charCodeAt(from) === 36) {
+        loc.start = base + from;
+        loc.end = base + to;
+        refWeight.value = text.slice(from, to);
+        refWeight.name = text.slice(from + 1, to);
+        fn(refWeight);
+      } else word(text, from, to, base);
+    }
+  }
+}
+
+/**
  * Calls fn with the name and location of each list reference among a node's
  * values, in order, skipping runs that hold none without reading them: list
  * resolution finds a list's dependencies with it before expanding anything.

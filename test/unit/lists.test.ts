@@ -5,7 +5,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EntryList } from "../../src/check/model.js";
-import { closest, NearNames } from "../../src/check/suggest.js";
+import { WORD_REFUSES } from "../../src/check/lower/lists.js";
+import { closest, NearNames, rangeHashes } from "../../src/check/suggest.js";
+import { groupReason, userReason } from "../../src/check/values.js";
 import { fnv1a } from "../../src/check/unique.js";
 import { SourceFile } from "../../src/diagnostics/source.js";
 import { compileText, diagnosticsOf } from "../helpers.js";
@@ -250,6 +252,56 @@ describe("lists: typo suggestions at any number of list names", () => {
   }, 60_000);
 });
 
+describe("lists: the words of a comma run are read in place (issue 17)", () => {
+  it("refuses, of a bare word's characters, what userReason() and groupReason() refuse", () => {
+    // A bare word holds only these (the lexer's WORD_CHARS); the hot path tests WORD_REFUSES alone.
+    for (const ch of "ABCXYZabcxyz0189_./:@+-") {
+      expect(userReason(`a${ch}b`) !== undefined, ch).toBe(ch === WORD_REFUSES.users);
+      expect(groupReason(`a${ch}b`) !== undefined, ch).toBe(ch === WORD_REFUSES.groups);
+    }
+  });
+
+  it("gives a run's words the entries and diagnostics that lone words get", () => {
+    // 6,000 words: past the first 64 literals (read as strings) and the 4,096 past which repeats go by hash.
+    // Sparse findings (the bag keeps 100 diagnostics), repeats all along.
+    const words = Array.from({ length: 6000 }, (_, i) => {
+      if (i % 53 === 0) return `u${i % 40}`; // a repeat
+      switch (i % 400) {
+        case 1:
+          return "staffers"; // a list's name (PC2012)
+        case 2:
+          return "stafers"; // near a list's name (PC2006)
+        case 3:
+          return `a:b${i}`; // refused (PC3010)
+        case 4:
+          return "mail.users.of.the.nort"; // near a long list name (PC2006)
+        case 5:
+          return "x".repeat(256); // too long
+        case 6:
+          return "ops"; // a short list's name, too short for the typo check (PC2012)
+        default:
+          return `user${i % 2500}`;
+      }
+    });
+    const lists = "users staffers = root;\nusers mail.users.of.the.north = root;\nusers ops = root;\n";
+    const messages = (text: string) =>
+      compileText(text)
+        .diagnostics.sorted()
+        .map((d) => `${d.code} ${d.message}`);
+    // In a run, and each word alone: a string between words ends every run.
+    const run = P + lists + `users big = ${words.join(", ")};\n` + acl("$big");
+    const alone = P + lists + `users big = ${words.map((w) => `${w}, "zz"`).join(", ")};\n` + acl("$big");
+    expect(messages(run)).toEqual(messages(alone));
+    const findings = (i: number) => i % 53 !== 0 && i % 400 >= 1 && i % 400 <= 6;
+    expect(messages(run).length).toBe(words.filter((_, i) => findings(i)).length);
+    const clean = words.filter((_, i) => !findings(i));
+    const runEntries = entriesOf(P + lists + `users big = ${clean.join(", ")};\n` + acl("$big"));
+    const aloneEntries = entriesOf(P + lists + `users big = ${clean.map((w) => `${w}, "zz"`).join(", ")};\n` + acl("$big"));
+    expect(runEntries).toEqual(aloneEntries.filter((w) => w !== "zz"));
+    expect(runEntries).toEqual([...new Set(clean)]);
+  });
+});
+
 describe("lists: cycles through a deep chain", () => {
   it("reports every cycle with a bounded path, in time linear in the chain", () => {
     // l0 <- l1 <- ... <- l20000, and every list also names l0: 20,000 cycles through a 20,000-deep stack.
@@ -371,8 +423,12 @@ function agreesWithClosest(name: fc.Arbitrary<string>, chars: string[], maxEdits
                   ? q.slice(0, i) + q.slice(i + 1)
                   : q.slice(0, i) + ch + q.slice(i + 1);
           }
-          expect(near.closest(q), q).toBe(closest(q, names));
+          const answer = closest(q, names);
+          expect(near.closest(q), q).toBe(answer);
+          // The questions a word read in place is asked: never "none" where closest() finds a name.
+          if (answer !== undefined) expect(near.mayFind(rangeHashes(q, 0, q.length), q.length), q).toBe(true);
         }
+        for (const n of names) expect(near.mayBeName(rangeHashes(n, 0, n.length)[n.length]!), n).toBe(true);
       },
     ),
     { numRuns },

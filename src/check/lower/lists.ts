@@ -6,12 +6,12 @@
 import type { DiagnosticBag, Span } from "../../diagnostics/diagnostic.js";
 import { Messages } from "../../diagnostics/messages.js";
 import type { SourceFile } from "../../diagnostics/source.js";
-import type { ListDef, ListKind, Value } from "../../syntax/ast.js";
-import { eachRef, eachValue, valueCount } from "../../syntax/build.js";
+import type { ListDef, ListKind, Value, Word } from "../../syntax/ast.js";
+import { eachRef, eachValueSpan, valueCount } from "../../syntax/build.js";
 import { describeChar, firstHidden } from "../../syntax/chars.js";
 import { lookAlike } from "../confusables.js";
 import { EntryList } from "../model.js";
-import { NearNames } from "../suggest.js";
+import { NearNames, rangeHashes } from "../suggest.js";
 import { repeats } from "../unique.js";
 import * as v from "../values.js";
 
@@ -225,15 +225,23 @@ export class ListScope {
           room -= shared.length;
         }
         own.reserve(room);
+        // Entries made of literals alone are checked for repeats with
+        // hashes taken as they are read (see below); only long lists need them.
+        if (!shared && room >= REPEATS_BY_HASH) hashes = new Int32Array(room);
         shared = null;
       }
       return own;
     };
+    /** The hash of each entry (rangeHashes of its value, mixed) while the entries are literals only, or null. */
+    let hashes: Int32Array | null = null;
     let listRefs = 0;
     const literals = new Set<string>();
     let literalCount = 0;
     const typoCandidates = this.listNames(kind);
-    eachValue(source, (value) => {
+    /** For a bare word of a comma run on the slow path: the Word value it is. */
+    const word: Word = { kind: "Word", value: "", loc: { start: 0, end: 0 } };
+    const refused = WORD_REFUSES[kind];
+    const value = (value: Value): void => {
       if (value.kind === "Ref") {
         const list = this.lists.get(value.name);
         if (!list) {
@@ -261,6 +269,7 @@ export class ListScope {
           baseShared = this.sharing !== undefined && list.resolution >= 0;
         } else target().append(other);
         listRefs++;
+        hashes = null;
         return;
       }
       if (value.kind === "Word") {
@@ -282,9 +291,51 @@ export class ListScope {
           });
         }
       }
-      target().push(file, value.loc.start, value.loc.end, value.kind === "Word" && canonical === value.value ? null : canonical);
+      const entries = target();
+      if (hashes) hashes[entries.length] = entryHash(rangeHashes(canonical, 0, canonical.length)[canonical.length]!);
+      entries.push(file, value.loc.start, value.loc.end, value.kind === "Word" && canonical === value.value ? null : canonical);
       if (++literalCount <= 64) literals.add(canonical);
-    });
+    };
+    // The bare words of comma runs: most entries of a long list. A word that
+    // passes every check without its string (the kind's shape by character,
+    // then hashes: not a list's name, near none) is added where it stands;
+    // any other takes value(), which makes the string and reports.
+    // Where the refused character next stands in the text at or after the
+    // last word: found natively, again only once a word passes it.
+    let refusedText: string | null = null;
+    let refusedAt = -1;
+    eachValueSpan(
+      source,
+      file.text,
+      (text, from, to, base) => {
+        const n = to - from;
+        let plain = refused !== undefined && literalCount >= 64 && n < 255;
+        if (plain && (text !== refusedText || refusedAt < from)) {
+          refusedText = text;
+          refusedAt = text.indexOf(refused!, from);
+          if (refusedAt === -1) refusedAt = text.length;
+        }
+        if (refusedAt < to) plain = false;
+        let h = 0;
+        if (plain) {
+          const P = rangeHashes(text, from, to);
+          h = P[n]!;
+          if (typoCandidates && (typoCandidates.mayBeName(h) || (n >= 4 && typoCandidates.mayFind(P, n)))) plain = false;
+        }
+        if (!plain) {
+          word.value = text.slice(from, to);
+          word.loc.start = base + from;
+          word.loc.end = base + to;
+          value(word);
+          return;
+        }
+        const entries = target();
+        if (hashes) hashes[entries.length] = entryHash(h);
+        entries.push(file, base + from, base + to, null);
+        literalCount++;
+      },
+      value,
+    );
     const entries: EntryList = own ?? shared ?? new EntryList();
     // A list's own entries are already free of repeats: with one list and a
     // few literals, a repeat must involve a literal, so only those are tracked.
@@ -307,7 +358,13 @@ export class ListScope {
     } else if (listRefs <= 1 && literalCount <= 64) {
       drop = null;
       const emitted = new Set<string>();
+      // Only an entry as long as a literal can be one: the others are passed
+      // by their length, without making their strings (`$big, root` would
+      // otherwise make a million of them).
+      const lengths = new Set<number>();
+      for (const l of literals) lengths.add(l.length);
       for (let i = 0; i < entries.length; i++) {
+        if (!lengths.has(entries.valueLength(i))) continue;
         const v = entries.value(i);
         if (!literals.has(v)) continue;
         if (emitted.has(v)) (drop ??= new Uint8Array(entries.length))[i] = 1;
@@ -315,11 +372,8 @@ export class ListScope {
       }
     } else {
       const list = entries;
-      drop = repeats(
-        list.length,
-        (i) => list.value(i),
-        (i) => list.hash(i),
-      );
+      const known = listRefs === 0 ? hashes : null;
+      drop = repeats(list.length, (i) => list.value(i), known ? (i) => known[i]! : (i) => list.hash(i));
     }
     return drop ? entries.without(drop) : entries;
   }
@@ -396,6 +450,27 @@ export class ListScope {
     }
     return canonical;
   }
+}
+
+/**
+ * For the kinds whose bare words are written as they stand (no canonical
+ * form), the one word character the kind's check refuses: a bare word holds
+ * only letters, digits and _ . / : @ + - (the lexer saw to it), and
+ * userReason() and groupReason() refuse only ":" among them (a unit test
+ * holds them to this). A word of other kinds takes the slow path.
+ */
+export const WORD_REFUSES: Partial<Record<ListKind, string>> = { users: ":", groups: ":" };
+
+/** Lists of at least this many entries are checked for repeats by hash (unique.ts's repeats() uses a Set below it). */
+const REPEATS_BY_HASH = 4096;
+
+/** An entry's hash for repeats(): its polynomial hash with its bits mixed (murmur3's finaliser), so that every bit depends on every character. */
+function entryHash(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** The most entries of a list whose values are kept as a set for the lists that follow it (valueSet). */
