@@ -38,7 +38,7 @@ if (!firstLine.startsWith(ID)) {
   let cachedData;
   try {
     const cache = fs.readFileSync(cacheFile);
-    if (cache.length > header.length && cache.latin1Slice(0, header.length) === header) cachedData = cache.subarray(header.length);
+    if (cache.length > header.length && cache.toString("latin1", 0, header.length) === header) cachedData = cache.subarray(header.length);
   } catch {
     // no cache: compiled as usual
   }
