@@ -112,6 +112,7 @@ describe("the packed package, installed into an empty project", () => {
     const listing = ok("tar", ["tzf", tarball], work).stdout.split("\n");
     for (const f of [
       "package/dist/policyc.cjs",
+      "package/dist/policyc.cjs.cache",
       "package/dist/prettier.js",
       "package/dist/stage-worker.cjs",
       "package/bin/policyc.js",

@@ -70,11 +70,14 @@ const SKELETON: Record<string, string> = {
   Χ: "X",
 };
 
-const SCRIPTS = [
-  ["Latin", /\p{Script=Latin}/u],
-  ["Cyrillic", /\p{Script=Cyrillic}/u],
-  ["Greek", /\p{Script=Greek}/u],
-] as const;
+/** Made on first use (an entry that is not ASCII): Unicode property classes cost start-up time. */
+let scripts: (readonly [string, RegExp])[] | undefined;
+const SCRIPTS = () =>
+  (scripts ??= [
+    ["Latin", /\p{Script=Latin}/u],
+    ["Cyrillic", /\p{Script=Cyrillic}/u],
+    ["Greek", /\p{Script=Greek}/u],
+  ]);
 
 /** What is wrong with an entry that looks like something it is not. */
 export type LookAlike =
@@ -100,7 +103,7 @@ export function lookAlike(s: string): LookAlike | undefined {
   let skeleton = "";
   let allMapped = true;
   for (const ch of s) {
-    const script = SCRIPTS.find(([, re]) => re.test(ch))?.[0];
+    const script = SCRIPTS().find(([, re]) => re.test(ch))?.[0];
     if (script && !seen.includes(script)) seen.push(script);
     const mapped = SKELETON[ch];
     if (mapped !== undefined) skeleton += mapped;
@@ -110,7 +113,9 @@ export function lookAlike(s: string): LookAlike | undefined {
     }
   }
   if (seen.length > 1) {
-    const ordered = SCRIPTS.map(([n]) => n as string).filter((n) => seen.includes(n));
+    const ordered = SCRIPTS()
+      .map(([n]) => n)
+      .filter((n) => seen.includes(n));
     return { kind: "mixed", scripts: orAnd(ordered), skeleton };
   }
   if (seen.length === 1 && seen[0] !== "Latin" && allMapped && /^[\x20-\x7e]+$/.test(skeleton)) {

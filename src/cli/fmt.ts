@@ -1,5 +1,4 @@
 import { type Dirent, readdirSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Diagnostic, DiagnosticBag, diagnostic } from "../diagnostics/diagnostic.js";
@@ -170,6 +169,8 @@ export async function loadPrettier(): Promise<typeof import("prettier")> {
     prettier = await import("prettier");
   } catch {
     try {
+      // node:module is loaded here, not at start-up (README "Performance").
+      const { createRequire } = process.getBuiltinModule("node:module") as typeof import("node:module");
       const local = createRequire(join(process.cwd(), "policyc-fmt.js")).resolve("prettier");
       const mod = (await import(pathToFileURL(local).href)) as typeof import("prettier") & { default?: typeof import("prettier") };
       // The project's entry may be prettier's CommonJS one: its exports are the default export.

@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import type { OutputFile } from "../targets/Target.js";
-import { chunks } from "./chunks.js";
+import { sha256 } from "./sha256.js";
 import { safeRelative } from "./journal.js";
 
 /** Where a build records what it wrote, relative to the output folder. */
@@ -31,12 +30,7 @@ export interface Manifest {
   files: ManifestEntry[];
 }
 
-export function sha256(content: string): string {
-  // In pieces: hashing a 12 MB string at once copies it into a 12 MB buffer first.
-  const hash = createHash("sha256");
-  for (const piece of chunks(content)) hash.update(piece, "utf8");
-  return hash.digest("hex");
-}
+export { sha256 } from "./sha256.js";
 
 /** The manifest of a build: deterministic, no timestamps, no absolute paths. */
 export function makeManifest(policy: string, hosts: string[] | null, files: OutputFile[]): Manifest {

@@ -1,10 +1,9 @@
-import { randomBytes } from "node:crypto";
 import * as nodeFs from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
 import { errnoWords } from "../diagnostics/errno.js";
 import { chunks } from "./chunks.js";
-import { sha256 } from "./manifest.js";
+import { sha256 } from "./sha256.js";
 import { TEMP_NAME, TEMP_PREFIX } from "../targets/reserved.js";
 import { PARALLEL_MIN_FILES, type StageJob, stageInWorkers } from "./stage.js";
 
@@ -45,8 +44,35 @@ export const DIR_MODE = 0o755;
 
 export { TEMP_NAME, TEMP_PREFIX } from "../targets/reserved.js";
 
-/** Random bytes for temporary names, drawn 64 names at a time (each draw costs a getpid, in OpenSSL's fork check). */
-let pool = Buffer.alloc(0);
+/**
+ * Random bytes for temporary names: /dev/urandom (the kernel's generator,
+ * which also seeds node:crypto's) read directly, so that a small build does
+ * not load node:crypto (README "Performance", cold start); node:crypto's
+ * where there is no /dev/urandom.
+ */
+function randomBytes(size: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  try {
+    const fd = nodeFs.openSync("/dev/urandom", "r");
+    try {
+      let done = 0;
+      while (done < size) {
+        const n = nodeFs.readSync(fd, bytes, done, size - done, null);
+        if (!(n > 0)) break;
+        done += n;
+      }
+      if (done === size) return bytes;
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  } catch {
+    // no /dev/urandom here: node:crypto below
+  }
+  return (process.getBuiltinModule("node:crypto") as typeof import("node:crypto")).randomBytes(size);
+}
+
+/** Random bytes for temporary names, drawn 64 names at a time (each draw costs three system calls). */
+let pool: Buffer = Buffer.alloc(0);
 let used = 0;
 
 /** An unpredictable temporary name: a local user cannot plant a link under it in advance. */

@@ -7,7 +7,6 @@
  * Host ranges (`www[01:50].example.com`) are expanded in both, as Ansible does.
  * The `yaml` package is loaded only when an inventory is YAML.
  */
-import { createRequire } from "node:module";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
@@ -81,29 +80,39 @@ const V4 = `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${NUMERIC_RANGE})`;
 const LABEL = String.raw`(?:[\p{L}\p{N}_]|${ALNUM_RANGE})(?:[\p{L}\p{N}_-]|${ALNUM_RANGE})*(?<![_-])`;
 const BRACKETED_HOSTPORT = /^\[(.+)\]:([0-9]+)$/;
 const HOSTPORT = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/;
-const IPV4 = new RegExp(`^(?:${V4}\\.){3}${V4}$`, "i");
-// As Ansible's, whose alternatives are not grouped: each is anchored at the start, only the last at the end.
-const IPV6 = new RegExp(
-  "^(?:" +
-    [
-      `(?:${V6}:){7}${V6}`,
-      `(?:${V6}:){1,6}:`,
-      `(?:${V6}:)(?::${V6}){1,6}`,
-      `(?:${V6}:){2}(?::${V6}){1,5}`,
-      `(?:${V6}:){3}(?::${V6}){1,4}`,
-      `(?:${V6}:){4}(?::${V6}){1,3}`,
-      `(?:${V6}:){5}(?::${V6}){1,2}`,
-      `(?:${V6}:){6}(?::${V6})`,
-      `:(?::${V6}){1,6}`,
-      `${V6}?::`,
-      `(?:0:){6}(?:${V6}\\.){3}${V6}`,
-      `::(?:ffff:)?(?:${V6}\\.){3}${V6}`,
-      `(?:0:){5}ffff:(?:${V6}\\.){3}${V6}$`,
-    ].join("|") +
-    ")",
-  "i",
-);
-const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, "iu");
+/**
+ * The address forms, made on first use: a Unicode RegExp costs about half a
+ * millisecond to make, which a build without an inventory need not pay
+ * (README "Performance").
+ */
+let addressForms: { ipv4: RegExp; ipv6: RegExp; hostname: RegExp } | undefined;
+function addresses(): { ipv4: RegExp; ipv6: RegExp; hostname: RegExp } {
+  return (addressForms ??= {
+    ipv4: new RegExp(`^(?:${V4}\\.){3}${V4}$`, "i"),
+    // As Ansible's, whose alternatives are not grouped: each is anchored at the start, only the last at the end.
+    ipv6: new RegExp(
+      "^(?:" +
+        [
+          `(?:${V6}:){7}${V6}`,
+          `(?:${V6}:){1,6}:`,
+          `(?:${V6}:)(?::${V6}){1,6}`,
+          `(?:${V6}:){2}(?::${V6}){1,5}`,
+          `(?:${V6}:){3}(?::${V6}){1,4}`,
+          `(?:${V6}:){4}(?::${V6}){1,3}`,
+          `(?:${V6}:){5}(?::${V6}){1,2}`,
+          `(?:${V6}:){6}(?::${V6})`,
+          `:(?::${V6}){1,6}`,
+          `${V6}?::`,
+          `(?:0:){6}(?:${V6}\\.){3}${V6}`,
+          `::(?:ffff:)?(?:${V6}\\.){3}${V6}`,
+          `(?:0:){5}ffff:(?:${V6}\\.){3}${V6}$`,
+        ].join("|") +
+        ")",
+      "i",
+    ),
+    hostname: new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, "iu"),
+  });
+}
 
 /**
  * The host pattern of an inventory's host entry without its port, as
@@ -123,7 +132,8 @@ export function withoutPort(pattern: string): { host: string; port?: number } {
       port = Number(m[2]);
     }
   }
-  if (IPV4.test(address) || IPV6.test(address) || HOSTNAME.test(address))
+  const { ipv4, ipv6, hostname } = addresses();
+  if (ipv4.test(address) || ipv6.test(address) || hostname.test(address))
     return port === undefined ? { host: address } : { host: address, port };
   return { host: pattern };
 }
@@ -263,8 +273,14 @@ interface YamlNode {
   range?: [number, number, number] | null;
 }
 
+/** require() beside this module; node:module is loaded here, not at start-up (README "Performance"). */
+function requireHere(id: string): unknown {
+  const { createRequire } = process.getBuiltinModule("node:module") as typeof import("node:module");
+  return createRequire(import.meta.url)(id);
+}
+
 function readYaml(file: SourceFile, diagnostics: DiagnosticBag): InventoryHost[] | undefined {
-  const yaml = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  const yaml = requireHere("yaml") as typeof import("yaml");
   const doc = yaml.parseDocument(file.text);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import type { Span } from "../../diagnostics/diagnostic.js";
 import type { CheckContext } from "../context.js";
 import { Messages } from "../../diagnostics/messages.js";
@@ -12,7 +11,11 @@ import { type Ipv4Network, ipv4UnionSize, parseIpv4Network } from "../values.js"
  */
 let tldts: typeof import("tldts") | undefined;
 function publicSuffixOf(name: string): { suffix: boolean; private: boolean } {
-  tldts ??= createRequire(import.meta.url)("tldts") as typeof import("tldts");
+  if (!tldts) {
+    // node:module too: loaded here, not at start-up.
+    const { createRequire } = process.getBuiltinModule("node:module") as typeof import("node:module");
+    tldts = createRequire(import.meta.url)("tldts") as typeof import("tldts");
+  }
   const parsed = tldts.parse(name, { allowPrivateDomains: true });
   return { suffix: parsed.domain === null && parsed.publicSuffix !== null, private: parsed.isPrivate === true };
 }
