@@ -31,17 +31,37 @@ export { KIND_FOR_ITEM, listFileReason } from "./services.js";
  * it); one with an invalid name is reported here and left out.
  */
 export function lower(program: Program, diagnostics: DiagnosticBag, models: readonly Scope[] = scopes(program)): Lowered[] {
-  for (const { item: h, prior } of firstOfEach(program.hosts, (h) => h.node.name.value)) {
-    const reason = prior ? undefined : hostNameReason(h);
-    if (reason) diagnostics.report(Messages.InvalidValue, hostNameSpan(h), { value: h.node.name.value, what: "host name", reason });
+  return [...lowerEach(program, diagnostics, models)];
+}
+
+/**
+ * lower() host by host: each host's Lowered is made when asked for, so a
+ * caller that is done with a host before asking for the next holds one
+ * host's model at a time (`check`). `shared`, when given, is told of every
+ * model object handed to a second host (a shared lowering's result taken
+ * from the cache): the only objects a later host will hold again.
+ */
+export function* lowerEach(
+  program: Program,
+  diagnostics: DiagnosticBag,
+  models: readonly Scope[] = scopes(program),
+  shared?: (object: object) => void,
+  whole = true,
+): Generator<Lowered> {
+  // whole: false for a worker's share of the hosts (the main thread reports these once).
+  if (whole) {
+    for (const { item: h, prior } of firstOfEach(program.hosts, (h) => h.node.name.value)) {
+      const reason = prior ? undefined : hostNameReason(h);
+      if (reason) diagnostics.report(Messages.InvalidValue, hostNameSpan(h), { value: h.node.name.value, what: "host name", reason });
+    }
+    reportRoles(program, diagnostics);
   }
-  reportRoles(program, diagnostics);
-  const shared = new Set<object>();
-  for (const { node } of program.shared) shared.add(node);
-  for (const { node } of program.roles) for (const item of node.items) shared.add(item);
-  // One model shares with no other: no keys to make.
-  const sharing = new SharedLowering(models.length > 1 ? shared : null);
-  return models.map((scope) => run(scope, program.root, diagnostics, sharing));
+  const statements = new Set<object>();
+  for (const { node } of program.shared) statements.add(node);
+  for (const { node } of program.roles) for (const item of node.items) statements.add(item);
+  // One model shares with no other: no keys to make (a worker's share of one host still shares: its keys are the program's).
+  const sharing = new SharedLowering(models.length > 1 || !whole ? statements : null, shared);
+  for (const scope of models) yield run(scope, program.root, diagnostics, sharing);
 }
 
 /**
