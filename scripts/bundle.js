@@ -6,6 +6,8 @@
 //   dist/prettier.js  the prettier plugin (the package's "./prettier" export),
 //                     an ES module; `policyc fmt` imports it only when run.
 //   dist/verify.js    `policyc verify`, imported only when run.
+//   dist/hosts-worker.cjs
+//                     the worker threads of check --jobs (src/cli/hosts-worker.ts)
 //   dist/stage-worker.cjs
 //                     the worker threads of a large build (src/output/stage-worker.ts),
 //                     started only by a build with many files to write.
@@ -106,6 +108,17 @@ await build({
   outdir: "dist",
   ...commonjs,
   plugins: [lazyBundles],
+});
+
+// The worker of check --jobs (src/cli/hosts-worker.ts): the compiler again, its own CommonJS bundle, loaded by path.
+await build({
+  ...common,
+  entryPoints: { "hosts-worker": "src/cli/hosts-worker.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  define: { ...common.define, "import.meta.url": "__policyc_url" },
+  banner: { js: 'const __policyc_url = require("node:url").pathToFileURL(__filename).href;' },
 });
 
 // The staging worker: its own small CommonJS bundle, loaded by path (new Worker), never imported.

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { type CheckedHost, checkEach, type CheckEachOptions } from "./check/check.js";
 import { type AssertionResult, hostViews, hostViewsOf, type HostView, readAssertions, runAssertions } from "./decide/index.js";
 import type { Build, Model } from "./check/model.js";
-import { DiagnosticBag } from "./diagnostics/diagnostic.js";
+import { type Diagnostic, DiagnosticBag } from "./diagnostics/diagnostic.js";
 import { load, type Program, type ReadFile } from "./syntax/load.js";
 import { emit, EmitCache } from "./targets/emit.js";
 import { stockTemplate } from "./targets/pam/stock.js";
@@ -59,10 +59,27 @@ export function compile(path: string, bytes: Uint8Array, options: CompileOptions
 }
 
 /**
- * The hosts of a loaded program, checked: checkEach, or the worker threads'
- * results in the same order and with the same findings (cli/hosts.ts).
+ * A host a worker thread checked and emitted (cli/hosts.ts): its check's
+ * findings are already in the bag; what its emit found and made is here.
  */
-export type HostSource = (program: Program, diagnostics: DiagnosticBag, options: CheckEachOptions) => Iterable<CheckedHost>;
+export interface EmittedHost {
+  name: string | null;
+  emitted: {
+    /** What the targets' checks found (emit's findings before its `hasErrors`). */
+    checks: Diagnostic[];
+    /** What making the files found: dropped when the build already had an error there, as emit returns first then. */
+    found: Diagnostic[];
+    fileCount: number;
+    templates: string[];
+  };
+}
+
+/**
+ * The hosts of a loaded program, checked: checkEach, or (cli/hosts.ts) a
+ * share of them checked here and the rest by worker threads, in the same
+ * order and with the same findings.
+ */
+export type HostSource = (program: Program, diagnostics: DiagnosticBag, options: CheckEachOptions) => Iterable<CheckedHost | EmittedHost>;
 
 /**
  * The pipeline after loading, host by host (README "Architecture"): each
@@ -95,6 +112,18 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
   if (reused) cache.reused = (o) => reused.has(o);
   let emitting = !options.checkOnly;
   for (const host of hosts(program, diagnostics, reused ? { shared: (o) => reused.add(o) } : {})) {
+    if ("emitted" in host) {
+      if (keep || concerned(host.name)) throw new Error("policyc bug: a worker's host where its model or files are needed");
+      if (diagnostics.hasErrors) emitting = false;
+      if (!emitting) continue;
+      const e = host.emitted;
+      for (const d of e.checks) emitFindings.add(d);
+      if (emitFindings.hasErrors) continue;
+      for (const d of e.found) emitFindings.add(d);
+      for (const t of e.templates) templates.add(t);
+      fileCount += e.fileCount;
+      continue;
+    }
     const { name, model } = host;
     if (keep || concerned(name) || name === null) build.hosts.push(host);
     if (diagnostics.hasErrors) emitting = false;

@@ -16,18 +16,16 @@ export interface CheckedHost {
 export interface CheckEachOptions {
   /** Told of every model object (service, access list) a second host is given: see lowerEach. */
   shared?: (object: object) => void;
-  /**
-   * Only the hosts scopes(program)[from, to) (a worker's share of a fleet):
-   * the rules on the program and the checks of host names and roles are left
-   * to whoever runs the whole program.
-   */
+  /** Only the hosts scopes(program)[from, to) (a share of a fleet). */
   range?: readonly [number, number];
+  /** false: leave the rules on the program and the checks of host names and roles to another (a worker's share). */
+  programChecks?: boolean;
   /**
    * Instead of acknowledging warnings and reporting unused overrides, hands
-   * each host's context to this (a worker: the main thread acknowledges, in
-   * host order, against the whole program's findings).
+   * each lowered host's context to this, model or not (a worker: the main
+   * thread acknowledges, in host order, against the whole program's findings).
    */
-  settle?: (ctx: CheckContext, host: string | null) => void;
+  settle?: (ctx: CheckContext, host: string | null, model: Model | null) => void;
 }
 
 /**
@@ -43,22 +41,27 @@ export interface CheckEachOptions {
 export function* checkEach(program: Program, diagnostics: DiagnosticBag, options: CheckEachOptions = {}): Generator<CheckedHost> {
   const all = scopes(program);
   const start = diagnostics.items.length;
-  let models: readonly Scope[] = all;
-  if (options.range) {
-    models = all.slice(options.range[0], options.range[1]);
-  } else {
+  const models: readonly Scope[] = options.range ? all.slice(options.range[0], options.range[1]) : all;
+  const programChecks = options.programChecks !== false;
+  if (programChecks) {
     const programContext = new CheckContext(diagnostics, []);
     for (const rule of programRules) rule(program, all, programContext);
   }
-  for (const lowered of lowerEach(program, diagnostics, models, options.shared, !options.range)) {
+  const lowering = lowerEach(program, diagnostics, models, {
+    ...(options.shared && { shared: options.shared }),
+    programChecks,
+    hosts: all.length,
+  });
+  for (const lowered of lowering) {
     const ctx = new CheckContext(diagnostics, lowered.overrides);
     for (const rule of loweredRules) rule(lowered, ctx);
     const model = lowered.model;
-    if (!model) continue;
-    for (const rule of rules) rule(model, ctx);
+    if (model) for (const rule of rules) rule(model, ctx);
     if (options.settle) {
-      options.settle(ctx, lowered.host);
+      options.settle(ctx, lowered.host, model);
+      if (!model) continue;
     } else {
+      if (!model) continue;
       ctx.acknowledgeWarnings(start);
       reportUnusedOverrides(ctx);
     }

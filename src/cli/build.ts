@@ -11,7 +11,7 @@ import { compareTree, isSystemRoot, staleFiles, strayFiles } from "../output/tre
 import { commitBuild } from "../output/transaction.js";
 import { OutputError } from "../output/write.js";
 import { errnoWords } from "../diagnostics/errno.js";
-import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, jobsOf, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 import { changeJson } from "./report.js";
 
@@ -20,17 +20,6 @@ function makePath(p: string): string {
   if (!isAbsolute(p)) return p;
   const rel = relative(process.cwd(), p);
   return rel.startsWith("..") || isAbsolute(rel) ? p : rel;
-}
-
-/**
- * The --jobs value: a whole number from 1. The default is 1: on the 2-core
- * VM the bench runs on, creating files from two threads measured slower
- * than from one (README "Performance"), on ext4 and on tmpfs alike.
- */
-function jobsOf(raw: string | undefined): number {
-  if (raw === undefined) return 1;
-  if (!/^[1-9]\d{0,3}$/.test(raw)) throw new UsageError(`--jobs takes a whole number of threads from 1 to 9999, not "${raw}".`);
-  return Number(raw);
 }
 
 /** `policyc build POLICY -o OUT [--check] [-M FILE]` */

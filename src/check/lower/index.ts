@@ -34,6 +34,15 @@ export function lower(program: Program, diagnostics: DiagnosticBag, models: read
   return [...lowerEach(program, diagnostics, models)];
 }
 
+export interface LowerEachOptions {
+  /** Told of each service and access list a second host is given (see lowerEach). */
+  shared?: (object: object) => void;
+  /** false: leave the checks of host names and roles out (the main thread makes them once for a worker's share of the hosts). */
+  programChecks?: boolean;
+  /** How many models the program has, when `models` is a share of them (sharing is on when more than one). */
+  hosts?: number;
+}
+
 /**
  * lower() host by host: each host's Lowered is made when asked for, so a
  * caller that is done with a host before asking for the next holds one
@@ -45,11 +54,10 @@ export function* lowerEach(
   program: Program,
   diagnostics: DiagnosticBag,
   models: readonly Scope[] = scopes(program),
-  shared?: (object: object) => void,
-  whole = true,
+  options: LowerEachOptions = {},
 ): Generator<Lowered> {
-  // whole: false for a worker's share of the hosts (the main thread reports these once).
-  if (whole) {
+  const { shared, programChecks = true, hosts = models.length } = options;
+  if (programChecks) {
     for (const { item: h, prior } of firstOfEach(program.hosts, (h) => h.node.name.value)) {
       const reason = prior ? undefined : hostNameReason(h);
       if (reason) diagnostics.report(Messages.InvalidValue, hostNameSpan(h), { value: h.node.name.value, what: "host name", reason });
@@ -59,8 +67,8 @@ export function* lowerEach(
   const statements = new Set<object>();
   for (const { node } of program.shared) statements.add(node);
   for (const { node } of program.roles) for (const item of node.items) statements.add(item);
-  // One model shares with no other: no keys to make (a worker's share of one host still shares: its keys are the program's).
-  const sharing = new SharedLowering(models.length > 1 || !whole ? statements : null, shared);
+  // One model shares with no other: no keys to make.
+  const sharing = new SharedLowering(hosts > 1 ? statements : null, shared);
   for (const scope of models) yield run(scope, program.root, diagnostics, sharing);
 }
 
