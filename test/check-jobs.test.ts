@@ -1,0 +1,199 @@
+/**
+ * README "Performance": `check --jobs N` checks a fleet's hosts in worker
+ * threads, and what it prints is the serial run's: the same stdout, stderr
+ * and exit status, the same JSON document (every diagnostic, its order,
+ * suppressed flags, counts, the 100-diagnostic cap), whatever the fleet
+ * holds: roles, an inventory, hosts with errors, warnings some hosts'
+ * lists trigger and others' do not, `unsafe` that acknowledges them or
+ * nothing, assertions. POLICYC_PARALLEL_MIN_HOSTS=2 makes every fleet here
+ * take the threads. A worker that throws or dies fails the command cleanly.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { runCli, tempDir } from "./helpers.js";
+
+interface Fleet {
+  /** Per host: a bitmask of the roles it takes (one at least). */
+  hosts: number[];
+  roles: number;
+  /** Hosts whose admins include root (others draw PC4003 on sshd). */
+  root: boolean[];
+  /** Hosts that name a list nobody defines (an error each). */
+  broken: boolean[];
+  /** Hosts with an `unsafe` that overrides nothing (PC4103 each). */
+  idle: boolean[];
+  /** Hosts with a `su` of their own whose PC4003 their own `unsafe` acknowledges. */
+  acked: boolean[];
+  /** The role r0's sshd acknowledges PC4003. */
+  acknowledge: boolean;
+  inventory: boolean;
+  expect: boolean;
+}
+
+function files(f: Fleet): { policy: string; ini: string } {
+  const lines = ["platform debian;", "users staff = root, alice, bob;"];
+  if (f.inventory) lines.push('inventory "fleet.ini";');
+  for (let r = 0; r < f.roles; r++) {
+    lines.push(`role r${r} {`);
+    if (r === 0) {
+      lines.push("  service sshd {", '    acl user allow "/etc/security/ssh.users" { entries $admins; }');
+      if (f.acknowledge) lines.push('    unsafe PC4003 "break-glass console access";');
+      lines.push("  }");
+    }
+    lines.push(`  service s${r} {`, `    acl user allow "/etc/security/s${r}.users" { entries $staff, $admins; }`, "  }");
+    lines.push(`  service t${r} {`, `    acl user deny "/etc/security/t${r}.deny" { entries $staff; }`, "  }");
+    if (r === 1 && f.expect) lines.push("  expect allow s1 user alice;");
+    lines.push("}");
+  }
+  const groups = new Map<number, string[]>();
+  f.hosts.forEach((mask, h) => {
+    const roles = [...Array(f.roles).keys()].filter((r) => mask & (1 << r));
+    if (roles.length === 0) roles.push(h % f.roles);
+    if (f.inventory) for (const r of roles) groups.set(r, [...(groups.get(r) ?? []), `h${h}`]);
+    lines.push(`host h${h} {`);
+    if (!f.inventory) lines.push(`  role ${roles.map((r) => `r${r}`).join(", ")};`);
+    lines.push(`  users admins = adm${h}${f.root[h] ? ", root" : ""}${f.broken[h] ? `, $nosuch${h}` : ""};`);
+    if (f.idle[h])
+      lines.push(
+        `  service own${h} {`,
+        `    acl user deny "/etc/security/own${h}" { entries bob; }`,
+        '    unsafe PC4101 "nothing";',
+        "  }",
+      );
+    if (f.acked[h])
+      lines.push(
+        "  service su {",
+        `    acl user allow "/etc/security/su${h}" { entries bob; }`,
+        '    unsafe PC4003 "su is for bob";',
+        "  }",
+      );
+    lines.push("}");
+  });
+  if (f.expect) lines.push("expect deny t0 user alice;");
+  const ini = [...groups].map(([r, hs]) => `[r${r}]\n${hs.join("\n")}\n`).join("\n");
+  return { policy: lines.join("\n") + "\n", ini };
+}
+
+const fleets = fc
+  .record({
+    n: fc.integer({ min: 2, max: 140 }),
+    roles: fc.integer({ min: 1, max: 4 }),
+    seed: fc.array(fc.nat(15), { minLength: 1, maxLength: 7 }),
+    rootEvery: fc.integer({ min: 1, max: 4 }),
+    // Hosts before this one all have root: the first PC4003 may come late (in a worker's share).
+    rootUntil: fc.integer({ min: 0, max: 140 }),
+    ackedEvery: fc.integer({ min: 0, max: 4 }),
+    brokenEvery: fc.integer({ min: 0, max: 3 }),
+    idleEvery: fc.integer({ min: 0, max: 5 }),
+    acknowledge: fc.boolean(),
+    inventory: fc.boolean(),
+    // Assertions keep a policy on one thread (they need every host's model): now and then only.
+    expect: fc.integer({ min: 0, max: 3 }).map((x) => x === 0),
+  })
+  .map((c): Fleet => ({
+    hosts: [...Array(c.n).keys()].map((h) => c.seed[h % c.seed.length]! & ((1 << c.roles) - 1)),
+    roles: c.roles,
+    root: [...Array(c.n).keys()].map((h) => h < c.rootUntil || h % c.rootEvery === 0),
+    broken: [...Array(c.n).keys()].map((h) => c.brokenEvery > 0 && h % (7 * c.brokenEvery) === 3),
+    idle: [...Array(c.n).keys()].map((h) => c.idleEvery > 0 && h % (3 * c.idleEvery) === 1),
+    acked: [...Array(c.n).keys()].map((h) => c.ackedEvery > 0 && h % c.ackedEvery === 0 && h > c.n / 2),
+    acknowledge: c.acknowledge,
+    inventory: c.inventory,
+    expect: c.expect,
+  }));
+
+const THREADS = { POLICYC_PARALLEL_MIN_HOSTS: "2" };
+
+function write(f: Fleet): string {
+  const dir = tempDir("policyc-check-jobs-");
+  const { policy, ini } = files(f);
+  writeFileSync(join(dir, "fleet.policy"), policy);
+  writeFileSync(join(dir, "fleet.ini"), ini);
+  return dir;
+}
+
+describe("check --jobs: worker threads print what the serial check prints", () => {
+  it("the same stdout, stderr, exit status and JSON document with --jobs 1 and --jobs 2", () => {
+    fc.assert(
+      fc.property(fleets, (f) => {
+        const cwd = write(f);
+        for (const extra of [[], ["--format", "json"]]) {
+          const one = runCli(["check", "fleet.policy", "--jobs", "1", ...extra], { cwd, env: THREADS });
+          const two = runCli(["check", "fleet.policy", "--jobs", "2", ...extra], { cwd, env: THREADS });
+          expect(two).toEqual(one);
+          expect(one.status === 0 || one.status === 1).toBe(true);
+        }
+      }),
+      {
+        numRuns: 20,
+        examples: [
+          // More than 100 findings (the cap keeps the first found), and the first PC4003 in a worker's share.
+          [
+            {
+              hosts: [...Array(140).keys()].map((h) => 1 + (h % 3)),
+              roles: 2,
+              root: [...Array(140).keys()].map((h) => h < 100),
+              broken: [...Array(140).keys()].map((h) => h % 5 === 2),
+              idle: [...Array(140).keys()].map((h) => h % 3 === 1),
+              acked: [...Array(140).keys()].map((h) => h > 90 && h % 2 === 0),
+              acknowledge: true,
+              inventory: true,
+              expect: false,
+            },
+          ],
+        ],
+      },
+    );
+  }, 300_000);
+
+  it("goes through the threads for these fleets (a worker made to fail shows it)", () => {
+    const f: Fleet = {
+      hosts: [1, 2, 3, 1, 2, 3, 1, 2],
+      roles: 2,
+      root: [true, false, true, false, true, false, true, false],
+      broken: Array(8).fill(false),
+      idle: Array(8).fill(false),
+      acked: Array(8).fill(false),
+      acknowledge: true,
+      inventory: true,
+      expect: false,
+    };
+    const cwd = write(f);
+    const ok = runCli(["check", "fleet.policy", "--jobs", "2"], { cwd, env: THREADS });
+    expect(ok.status).toBe(0);
+    for (const how of ["throw:0", "exit:1"]) {
+      for (const format of ["human", "json"]) {
+        const r = runCli(["check", "fleet.policy", "--jobs", "2", "--format", format], {
+          cwd,
+          env: { ...THREADS, POLICYC_TEST_HOSTS_WORKER: how },
+        });
+        expect(r.status).toBe(1);
+        const out = r.stdout + r.stderr;
+        expect(out).toContain("PC5080");
+        expect(out).not.toMatch(/\n\s+at /);
+        expect(out).not.toContain("is valid");
+      }
+    }
+  }, 120_000);
+
+  it("takes --jobs as build does: a whole number from 1", () => {
+    const cwd = write({
+      hosts: [1, 1],
+      roles: 1,
+      root: [true, true],
+      broken: [false, false],
+      idle: [false, false],
+      acked: [false, false],
+      acknowledge: false,
+      inventory: false,
+      expect: false,
+    });
+    for (const bad of ["0", "x", "1.5", "10000"]) {
+      const r = runCli(["check", "fleet.policy", "--jobs", bad], { cwd });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain("--jobs takes a whole number");
+    }
+  });
+});
