@@ -19,6 +19,8 @@ export interface CompileResult {
   diagnostics: DiagnosticBag;
   program?: Program;
   build?: Build;
+  /** Every host checked, in order (null: a policy without host blocks); build.hosts may hold fewer (see keepFiles, check --jobs). */
+  hosts?: (string | null)[];
   /** The model of a policy without host blocks (tests and tools use it). */
   model?: Model;
   /** Present only when there is no error and files are kept (see keepFiles). Paths start with HOST/ when the policy has host blocks. */
@@ -71,6 +73,8 @@ export interface EmittedHost {
     found: Diagnostic[];
     fileCount: number;
     templates: string[];
+    /** Its files (paths without the host's folder), when files are kept. */
+    files?: OutputFile[];
   };
 }
 
@@ -100,6 +104,7 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
   const named = new Set(assertions.map((a) => a.host));
   const concerned = (name: string | null): boolean => asserting && (anyHost || named.has(name));
   const build: Build = { hosts: [] };
+  const names: (string | null)[] = [];
   const files: OutputFile[] = [];
   let fileCount = 0;
   // The pam.d files of each host an assertion asks about, when files are not kept.
@@ -113,7 +118,9 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
   let emitting = !options.checkOnly;
   for (const host of hosts(program, diagnostics, reused ? { shared: (o) => reused.add(o) } : {})) {
     if ("emitted" in host) {
-      if (keep || concerned(host.name)) throw new Error("policyc bug: a worker's host where its model or files are needed");
+      if (concerned(host.name) || (keep && !host.emitted.files))
+        throw new Error("policyc bug: a worker's host where its model or files are needed");
+      names.push(host.name);
       if (diagnostics.hasErrors) emitting = false;
       if (!emitting) continue;
       const e = host.emitted;
@@ -122,9 +129,11 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
       for (const d of e.found) emitFindings.add(d);
       for (const t of e.templates) templates.add(t);
       fileCount += e.fileCount;
+      if (keep) for (const f of e.files!) files.push(host.name === null ? f : { ...f, path: `${host.name}/${f.path}` });
       continue;
     }
     const { name, model } = host;
+    names.push(name);
     if (keep || concerned(name) || name === null) build.hosts.push(host);
     if (diagnostics.hasErrors) emitting = false;
     if (!emitting) continue;
@@ -141,7 +150,7 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
   }
   for (const d of assertionFindings.items) diagnostics.add(d);
   const single = build.hosts.length === 1 && build.hosts[0]!.name === null ? build.hosts[0]!.model : undefined;
-  const result: CompileResult = { diagnostics, program, build, ...(single && { model: single }) };
+  const result: CompileResult = { diagnostics, program, build, hosts: names, ...(single && { model: single }) };
   if (diagnostics.hasErrors || options.checkOnly) return result;
   for (const d of emitFindings.items) diagnostics.add(d);
   if (diagnostics.hasErrors) return result;

@@ -8,11 +8,11 @@
  * nothing, assertions. POLICYC_PARALLEL_MIN_HOSTS=2 makes every fleet here
  * take the threads. A worker that throws or dies fails the command cleanly.
  */
-import { writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { runCli, tempDir } from "./helpers.js";
+import { readTree, runCli, tempDir } from "./helpers.js";
 
 interface Fleet {
   /** Per host: a bitmask of the roles it takes (one at least). */
@@ -114,6 +114,32 @@ function write(f: Fleet): string {
   return dir;
 }
 
+/** Every path under dir with its mode (folders too); empty when there is no dir. */
+function modes(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const st = statSync(join(d, name));
+      out.push(`${rel}${name} ${(st.mode & 0o7777).toString(8)}`);
+      if (st.isDirectory()) walk(join(d, name), `${rel}${name}/`);
+    }
+  };
+  try {
+    walk(dir, "");
+  } catch {
+    return [];
+  }
+  return out;
+}
+
+/** build --jobs N of the fleet in a fresh folder (the output folder has the same name every time). */
+function buildWith(f: Fleet, jobs: number) {
+  const cwd = write(f);
+  const run = runCli(["build", "fleet.policy", "-o", "out", "--jobs", String(jobs)], { cwd, env: THREADS });
+  const tree = modes(join(cwd, "out"));
+  return { run, tree, files: tree.length ? readTree(join(cwd, "out")) : new Map() };
+}
+
 describe("check --jobs: worker threads print what the serial check prints", () => {
   it("the same stdout, stderr, exit status and JSON document with --jobs 1 and --jobs 2", () => {
     fc.assert(
@@ -148,6 +174,19 @@ describe("check --jobs: worker threads print what the serial check prints", () =
     );
   }, 300_000);
 
+  it("build --jobs 2 writes the tree build --jobs 1 writes, and prints the same", () => {
+    fc.assert(
+      fc.property(fleets, (f) => {
+        const one = buildWith(f, 1);
+        const two = buildWith(f, 2);
+        expect(two.run).toEqual(one.run);
+        expect(two.tree).toEqual(one.tree);
+        expect(two.files).toEqual(one.files);
+      }),
+      { numRuns: 8 },
+    );
+  }, 300_000);
+
   it("goes through the threads for these fleets (a worker made to fail shows it)", () => {
     const f: Fleet = {
       hosts: [1, 2, 3, 1, 2, 3, 1, 2],
@@ -165,15 +204,18 @@ describe("check --jobs: worker threads print what the serial check prints", () =
     expect(ok.status).toBe(0);
     for (const how of ["throw:0", "exit:1"]) {
       for (const format of ["human", "json"]) {
-        const r = runCli(["check", "fleet.policy", "--jobs", "2", "--format", format], {
-          cwd,
-          env: { ...THREADS, POLICYC_TEST_HOSTS_WORKER: how },
-        });
-        expect(r.status).toBe(1);
-        const out = r.stdout + r.stderr;
-        expect(out).toContain("PC5080");
-        expect(out).not.toMatch(/\n\s+at /);
-        expect(out).not.toContain("is valid");
+        for (const command of [["check"], ["build", "-o", "out"]]) {
+          const r = runCli([command[0]!, "fleet.policy", ...command.slice(1), "--jobs", "2", "--format", format], {
+            cwd,
+            env: { ...THREADS, POLICYC_TEST_HOSTS_WORKER: how },
+          });
+          expect(r.status).toBe(1);
+          const out = r.stdout + r.stderr;
+          expect(out).toContain("PC5080");
+          expect(out).not.toMatch(/\n\s+at /);
+          expect(out).not.toContain("is valid");
+          expect(modes(join(cwd, "out"))).toEqual([]);
+        }
       }
     }
   }, 120_000);

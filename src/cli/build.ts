@@ -67,10 +67,10 @@ async function build(ctx: CommandContext): Promise<number> {
     );
   }
   const jobs = jobsOf(options.jobs);
-  const result = ctx.compile();
+  const result = ctx.compile({ jobs });
   if (!result) return ctx.exitCode;
   const { files, build, program } = result;
-  const hosts = build.hosts.some((h) => h.name !== null) ? build.hosts.map((h) => h.name!) : null;
+  const hosts = result.hosts.some((h) => h !== null) ? result.hosts.map((h) => h!) : null;
   const fail = (report: (bag: DiagnosticBag) => void) => {
     const bag = new DiagnosticBag();
     report(bag);

@@ -137,7 +137,10 @@ export interface Compiled {
   /** Every generated file; empty when compiled with keepFiles: false (fileCount says how many there are). */
   files: OutputFile[];
   fileCount: number;
+  /** Every host's model, but only with keepFiles and one thread (--jobs 1, or a policy too small for threads). */
   build: Build;
+  /** Every host's name, in order (null: a policy without host blocks). */
+  hosts: (string | null)[];
   program: Program;
   templates: string[];
   result: CompileResult;
@@ -247,6 +250,7 @@ export function makeContext(
         files: result.files ?? [],
         fileCount: result.fileCount,
         build: result.build!,
+        hosts: result.hosts ?? [],
         program: result.program!,
         templates: result.templates ?? [],
         result,

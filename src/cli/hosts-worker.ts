@@ -60,8 +60,9 @@ function run(share: HostsShare): void {
   let checks: Diagnostic[] = [];
   const emitFindings = new DiagnosticBag(undefined, (d) => emitted.push(d));
   const cache = new EmitCache();
+  // As compileProgram: a file kept for a later host only when lowering handed its object to a second host (build keeps every one).
   const reused = new WeakSet<object>();
-  cache.reused = (o) => reused.has(o);
+  if (!share.keepFiles) cache.reused = (o) => reused.has(o);
   cache.checked = () => {
     checks = emitted;
     emitted = [];
@@ -98,6 +99,16 @@ function run(share: HostsShare): void {
       found: wire(emitted),
       fileCount: out.files.length,
       templates: out.templates,
+      ...(share.keepFiles && {
+        files: out.files.map((f) => ({
+          path: f.path,
+          content: f.content,
+          mode: f.mode,
+          producer: f.producer,
+          origins: f.origins.map(span),
+          ...(f.stock !== undefined && { stock: f.stock }),
+        })),
+      }),
     };
     post(host!);
   }

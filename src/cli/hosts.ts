@@ -68,7 +68,18 @@ export interface WireHost {
     found: WireDiagnostic[];
     fileCount: number;
     templates: string[];
+    /** Its files, when files are kept (build). */
+    files?: WireFile[];
   };
+}
+
+export interface WireFile {
+  path: string;
+  content: string;
+  mode: number;
+  producer: string;
+  origins: WireSpan[];
+  stock?: string;
 }
 
 /** What a worker is given (structured-cloned). */
@@ -79,6 +90,8 @@ export interface HostsShare {
   files: [string, Uint8Array][];
   realpaths: [string, string | null][];
   templates: string;
+  /** Send each host's files (build). */
+  keepFiles: boolean;
   range: [number, number];
   /** [0]: messages posted (bumped after each), [1]: 1 once the worker failed. */
   signal: SharedArrayBuffer;
@@ -135,9 +148,9 @@ function minHosts(): number {
 }
 
 /**
- * compile() for `check` (files not kept) with `jobs` threads: the serial
- * compile for a policy with fewer hosts than PARALLEL_MIN_HOSTS, or with
- * `expect` assertions (they need every host's model on one thread).
+ * compile() with `jobs` threads (check, build): the serial compile for a
+ * policy with fewer hosts than PARALLEL_MIN_HOSTS, or with `expect`
+ * assertions (they need every host's model on one thread).
  */
 export function compileHosts(path: string, bytes: Uint8Array, options: CompileOptions & { jobs: number; script?: string }): CompileResult {
   const diagnostics = new DiagnosticBag();
@@ -165,8 +178,7 @@ export function compileHosts(path: string, bytes: Uint8Array, options: CompileOp
   const hostCount = scopes(program).length;
   const hasExpect =
     program.shared.some((s) => s.node.kind === "Expect") || scopes(program).some((s) => s.items.some((i) => i.node.kind === "Expect"));
-  const serial =
-    options.jobs < 2 || hostCount < Math.max(2, minHosts()) || options.keepFiles !== false || (hasExpect && !options.skipAssertions);
+  const serial = options.jobs < 2 || hostCount < Math.max(2, minHosts()) || options.checkOnly || (hasExpect && !options.skipAssertions);
   if (serial) return compileProgram(program, diagnostics, options, checkEach);
   const share = {
     path,
@@ -174,6 +186,7 @@ export function compileHosts(path: string, bytes: Uint8Array, options: CompileOp
     files: [...files],
     realpaths: [...realpaths],
     templates: options.templates,
+    keepFiles: options.keepFiles !== false,
     script: options.script ?? workerPath(),
   };
   try {
@@ -260,8 +273,19 @@ function* inThreads(
         for (const u of m.model.used) ctx.use(overrides[u]!);
         ctx.acknowledgeWarnings(start);
         reportUnusedOverrides(ctx);
-        const { checks, found, fileCount, templates } = m.model;
-        yield { name: m.name, emitted: { checks: checks.map(revive), found: found.map(revive), fileCount, templates } };
+        const { checks, found, fileCount, templates, files } = m.model;
+        const emitted: EmittedHost["emitted"] = { checks: checks.map(revive), found: found.map(revive), fileCount, templates };
+        if (files) {
+          emitted.files = files.map((f) => ({
+            path: f.path,
+            content: f.content,
+            mode: f.mode,
+            producer: f.producer,
+            origins: f.origins.map(span),
+            ...(f.stock !== undefined && { stock: f.stock }),
+          }));
+        }
+        yield { name: m.name, emitted };
       }
     }
   } finally {
