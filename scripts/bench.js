@@ -361,7 +361,9 @@ if (!LSP_ONLY && (!ONLY || ONLY.split(",").includes("fleet"))) {
     writeFileSync(join(dir, "fleet.ini"), inventory);
     const size = policy.length + inventory.length;
     const checkWith = (jobs) => () => run([probe, "policyc", "check", join(dir, "fleet.policy"), "-q", "--jobs", String(jobs)]);
-    const [one, two, node] = measure([checkWith(1), checkWith(2), () => run(["-e", "0"])], runs);
+    // node -e 0, telling its own peak RSS on fd 3 as the probe does.
+    const bare = () => run(["-e", 'process.on("exit", () => require("node:fs").writeSync(3, String(process.resourceUsage().maxRSS)))']);
+    const [one, two, node] = measure([checkWith(1), checkWith(2), bare], runs);
     const row = { n, size, check: one, two, node };
     fleetRows.push(row);
     for (const [jobs, chk] of [
