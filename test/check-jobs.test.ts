@@ -8,11 +8,12 @@
  * nothing, assertions. POLICYC_PARALLEL_MIN_HOSTS=2 makes every fleet here
  * take the threads. A worker that throws or dies fails the command cleanly.
  */
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readTree, runCli, tempDir } from "./helpers.js";
+import { compileHosts } from "../src/cli/hosts.js";
+import { readTree, runCli, tempDir, TEMPLATES } from "./helpers.js";
 
 interface Fleet {
   /** Per host: a bitmask of the roles it takes (one at least). */
@@ -219,6 +220,40 @@ describe("check --jobs: worker threads print what the serial check prints", () =
       }
     }
   }, 120_000);
+
+  it("fails with PC5080 alone when a worker's bundle is missing or throws as it loads", () => {
+    const f: Fleet = {
+      hosts: [1, 1, 1, 1],
+      roles: 1,
+      root: [true, true, true, true],
+      broken: [false, false, false, false],
+      idle: [false, false, false, false],
+      acked: [false, false, false, false],
+      acknowledge: false,
+      inventory: false,
+      expect: false,
+    };
+    const dir = write(f);
+    const broken = join(dir, "broken-worker.cjs");
+    writeFileSync(broken, 'throw new Error("bundle broken");\n');
+    const before = process.env.POLICYC_PARALLEL_MIN_HOSTS;
+    process.env.POLICYC_PARALLEL_MIN_HOSTS = "2";
+    try {
+      for (const [script, says] of [
+        [join(dir, "no-such-worker.cjs"), "is missing"],
+        [broken, "bundle broken"],
+      ] as const) {
+        const path = join(dir, "fleet.policy");
+        const r = compileHosts(path, readFileSync(path), { templates: TEMPLATES, keepFiles: false, jobs: 2, script });
+        expect(r.diagnostics.items.map((d) => d.code)).toEqual(["PC5080"]);
+        expect(r.diagnostics.items[0]!.message).toContain(says);
+        expect(r.fileCount).toBeUndefined();
+      }
+    } finally {
+      if (before === undefined) delete process.env.POLICYC_PARALLEL_MIN_HOSTS;
+      else process.env.POLICYC_PARALLEL_MIN_HOSTS = before;
+    }
+  });
 
   it("takes --jobs as build does: a whole number from 1", () => {
     const cwd = write({

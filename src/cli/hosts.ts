@@ -175,9 +175,9 @@ export function compileHosts(path: string, bytes: Uint8Array, options: CompileOp
     },
   );
   if (!program || diagnostics.hasErrors) return { diagnostics, ...(program && { program }) };
-  const hostCount = scopes(program).length;
-  const hasExpect =
-    program.shared.some((s) => s.node.kind === "Expect") || scopes(program).some((s) => s.items.some((i) => i.node.kind === "Expect"));
+  const all = scopes(program);
+  const hostCount = all.length;
+  const hasExpect = program.shared.some((s) => s.node.kind === "Expect") || all.some((s) => s.items.some((i) => i.node.kind === "Expect"));
   const serial = options.jobs < 2 || hostCount < Math.max(2, minHosts()) || options.checkOnly || (hasExpect && !options.skipAssertions);
   if (serial) return compileProgram(program, diagnostics, options, checkEach);
   const share = {
