@@ -114,6 +114,7 @@ describe("the packed package, installed into an empty project", () => {
       "package/dist/policyc.cjs",
       "package/dist/prettier.js",
       "package/dist/stage-worker.cjs",
+      "package/dist/hosts-worker.cjs",
       "package/bin/policyc.js",
       "package/LICENSE",
       "package/CHANGELOG.md",
