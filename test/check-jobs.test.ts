@@ -188,6 +188,26 @@ describe("check --jobs: worker threads print what the serial check prints", () =
     );
   }, 300_000);
 
+  it("the bench's fleet (scripts/fleet.js), with hosts that lose root or name a list nobody defines, checks the same on two threads", async () => {
+    const { fleet } = (await import("../scripts/fleet.js" as string)) as { fleet: (n: number) => { policy: string; inventory: string } };
+    const { policy, inventory } = fleet(400);
+    let i = 0;
+    const edited = policy.replace(/users admins = root, ([^;]*);/g, (_, rest: string) => {
+      i++;
+      const admins = i % 37 === 5 ? rest : `root, ${rest}`;
+      return `users admins = ${admins}${i % 53 === 7 ? ", $nosuch" : ""};`;
+    });
+    const cwd = tempDir("policyc-check-jobs-");
+    writeFileSync(join(cwd, "fleet.policy"), edited);
+    writeFileSync(join(cwd, "fleet.ini"), inventory);
+    for (const extra of [[], ["--format", "json"]]) {
+      const one = runCli(["check", "fleet.policy", "--jobs", "1", ...extra], { cwd, env: THREADS });
+      const two = runCli(["check", "fleet.policy", "--jobs", "2", ...extra], { cwd, env: THREADS });
+      expect(one.status).toBe(1);
+      expect(two).toEqual(one);
+    }
+  }, 120_000);
+
   it("goes through the threads for these fleets (a worker made to fail shows it)", () => {
     const f: Fleet = {
       hosts: [1, 2, 3, 1, 2, 3, 1, 2],
