@@ -30,12 +30,17 @@ interface Fleet {
   /** The role r0's sshd acknowledges PC4003. */
   acknowledge: boolean;
   inventory: boolean;
+  /** The roles are in an included file (roles.policy). */
+  included?: boolean;
   expect: boolean;
 }
 
-function files(f: Fleet): { policy: string; ini: string } {
-  const lines = ["platform debian;", "users staff = root, alice, bob;"];
-  if (f.inventory) lines.push('inventory "fleet.ini";');
+function files(f: Fleet): { policy: string; ini: string; roles: string } {
+  const main = ["platform debian;", "users staff = root, alice, bob;"];
+  if (f.inventory) main.push('inventory "fleet.ini";');
+  const included: string[] = [];
+  if (f.included) main.push('include "roles.policy";');
+  let lines = f.included ? included : main;
   for (let r = 0; r < f.roles; r++) {
     lines.push(`role r${r} {`);
     if (r === 0) {
@@ -48,6 +53,7 @@ function files(f: Fleet): { policy: string; ini: string } {
     if (r === 1 && f.expect) lines.push("  expect allow s1 user alice;");
     lines.push("}");
   }
+  lines = main;
   const groups = new Map<number, string[]>();
   f.hosts.forEach((mask, h) => {
     const roles = [...Array(f.roles).keys()].filter((r) => mask & (1 << r));
@@ -74,7 +80,7 @@ function files(f: Fleet): { policy: string; ini: string } {
   });
   if (f.expect) lines.push("expect deny t0 user alice;");
   const ini = [...groups].map(([r, hs]) => `[r${r}]\n${hs.join("\n")}\n`).join("\n");
-  return { policy: lines.join("\n") + "\n", ini };
+  return { policy: lines.join("\n") + "\n", ini, roles: included.join("\n") + "\n" };
 }
 
 const fleets = fc
@@ -90,6 +96,7 @@ const fleets = fc
     idleEvery: fc.integer({ min: 0, max: 5 }),
     acknowledge: fc.boolean(),
     inventory: fc.boolean(),
+    included: fc.boolean(),
     // Assertions keep a policy on one thread (they need every host's model): now and then only.
     expect: fc.integer({ min: 0, max: 3 }).map((x) => x === 0),
   })
@@ -102,6 +109,7 @@ const fleets = fc
     acked: [...Array(c.n).keys()].map((h) => c.ackedEvery > 0 && h % c.ackedEvery === 0 && h > c.n / 2),
     acknowledge: c.acknowledge,
     inventory: c.inventory,
+    included: c.included,
     expect: c.expect,
   }));
 
@@ -109,7 +117,8 @@ const THREADS = { POLICYC_PARALLEL_MIN_HOSTS: "2" };
 
 function write(f: Fleet): string {
   const dir = tempDir("policyc-check-jobs-");
-  const { policy, ini } = files(f);
+  const { policy, ini, roles } = files(f);
+  writeFileSync(join(dir, "roles.policy"), roles);
   writeFileSync(join(dir, "fleet.policy"), policy);
   writeFileSync(join(dir, "fleet.ini"), ini);
   return dir;
