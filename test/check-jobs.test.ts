@@ -32,11 +32,13 @@ interface Fleet {
   inventory: boolean;
   /** The roles are in an included file (roles.policy). */
   included?: boolean;
+  /** When given, no top-level platform: each host names its own but these (PC3002 each, and no model). */
+  platformless?: boolean[];
   expect: boolean;
 }
 
 function files(f: Fleet): { policy: string; ini: string; roles: string } {
-  const main = ["platform debian;", "users staff = root, alice, bob;"];
+  const main = [f.platformless ? "" : "platform debian;", "users staff = root, alice, bob;"];
   if (f.inventory) main.push('inventory "fleet.ini";');
   const included: string[] = [];
   if (f.included) main.push('include "roles.policy";');
@@ -60,6 +62,7 @@ function files(f: Fleet): { policy: string; ini: string; roles: string } {
     if (roles.length === 0) roles.push(h % f.roles);
     if (f.inventory) for (const r of roles) groups.set(r, [...(groups.get(r) ?? []), `h${h}`]);
     lines.push(`host h${h} {`);
+    if (f.platformless && !f.platformless[h]) lines.push("  platform debian;");
     if (!f.inventory) lines.push(`  role ${roles.map((r) => `r${r}`).join(", ")};`);
     lines.push(`  users admins = adm${h}${f.root[h] ? ", root" : ""}${f.broken[h] ? `, $nosuch${h}` : ""};`);
     if (f.idle[h])
@@ -97,6 +100,7 @@ const fleets = fc
     acknowledge: fc.boolean(),
     inventory: fc.boolean(),
     included: fc.boolean(),
+    platformlessEvery: fc.integer({ min: 0, max: 6 }),
     // Assertions keep a policy on one thread (they need every host's model): now and then only.
     expect: fc.integer({ min: 0, max: 3 }).map((x) => x === 0),
   })
@@ -110,6 +114,7 @@ const fleets = fc
     acknowledge: c.acknowledge,
     inventory: c.inventory,
     included: c.included,
+    ...(c.platformlessEvery > 0 && { platformless: [...Array(c.n).keys()].map((h) => h % (2 * c.platformlessEvery) === 1) }),
     expect: c.expect,
   }));
 
