@@ -41,7 +41,10 @@ function run(share: HostsShare): void {
   );
   if (!program || diagnostics.hasErrors) throw new Error("the policy did not load as it did on the main thread");
   found = [];
-  const index = new Map<SourceFile, number>(filesOf(program).map((f, i) => [f, i]));
+  const table = filesOf(program);
+  if (table.length !== share.paths.length || table.some((f, i) => f.path !== share.paths[i]))
+    throw new Error("the policy's files loaded in another order than on the main thread");
+  const index = new Map<SourceFile, number>(table.map((f, i) => [f, i]));
   const span = (s: Span): WireSpan => {
     const file = index.get(s.file);
     if (file === undefined) throw new Error(`a finding in ${s.file.path}, which is no file of the program`);

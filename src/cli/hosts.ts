@@ -90,6 +90,8 @@ export interface HostsShare {
   /** Every file the main thread read (real path -> bytes), and every real path it looked up. */
   files: [string, Uint8Array][];
   realpaths: [string, string | null][];
+  /** filesOf(program) on the main thread, by path: spans cross as an index into it, so the worker's must be the same. */
+  paths: string[];
   templates: string;
   /** Send each host's files (build). */
   keepFiles: boolean;
@@ -186,6 +188,7 @@ export function compileHosts(path: string, bytes: Uint8Array, options: CompileOp
     bytes,
     files: [...files],
     realpaths: [...realpaths],
+    paths: filesOf(program).map((f) => f.path),
     templates: options.templates,
     keepFiles: options.keepFiles !== false,
     script: options.script ?? workerPath(),
