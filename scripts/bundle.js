@@ -9,6 +9,8 @@
 //   dist/prettier.js  the prettier plugin (the package's "./prettier" export),
 //                     an ES module; `policyc fmt` imports it only when run.
 //   dist/verify.js    `policyc verify`, imported only when run.
+//   dist/hosts-worker.cjs
+//                     the worker threads of check --jobs (src/cli/hosts-worker.ts)
 //   dist/stage-worker.cjs
 //                     the worker threads of a large build (src/output/stage-worker.ts),
 //                     started only by a build with many files to write.
@@ -112,7 +114,16 @@ await build({
   plugins: [lazyBundles],
 });
 
-codeCache();
+// The worker of check --jobs (src/cli/hosts-worker.ts): the compiler again, its own CommonJS bundle, loaded by path.
+await build({
+  ...common,
+  entryPoints: { "hosts-worker": "src/cli/hosts-worker.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  define: { ...common.define, "import.meta.url": "__policyc_url" },
+  banner: { js: 'const __policyc_url = require("node:url").pathToFileURL(__filename).href;' },
+});
 
 /**
  * Readies dist/policyc.cjs for bin/policyc.js's code cache: a script run from
@@ -249,3 +260,6 @@ if (/^import|\bimport\(/m.test(declarations.replace(/import\("prettier"\)/g, "")
 copyFileSync(join(types, "api.d.ts"), "dist/api.d.ts");
 copyFileSync(join(types, "api.d.ts"), "dist/api.d.cts");
 rmSync(types, { recursive: true, force: true });
+
+// Last: the code cache is made by a build through bin/policyc.js, with every bundle in place.
+codeCache();

@@ -5,10 +5,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { check } from "./check/check.js";
+import { type CheckedHost, checkEach, type CheckEachOptions } from "./check/check.js";
 import { type AssertionResult, hostViews, hostViewsOf, type HostView, readAssertions, runAssertions } from "./decide/index.js";
 import type { Build, Model } from "./check/model.js";
-import { DiagnosticBag } from "./diagnostics/diagnostic.js";
+import { type Diagnostic, DiagnosticBag } from "./diagnostics/diagnostic.js";
 import { load, type Program, type ReadFile } from "./syntax/load.js";
 import { emit, EmitCache } from "./targets/emit.js";
 import { stockTemplate } from "./targets/pam/stock.js";
@@ -19,6 +19,8 @@ export interface CompileResult {
   diagnostics: DiagnosticBag;
   program?: Program;
   build?: Build;
+  /** Every host checked, in order (null: a policy without host blocks); build.hosts may hold fewer (see keepFiles, check --jobs). */
+  hosts?: (string | null)[];
   /** The model of a policy without host blocks (tests and tools use it). */
   model?: Model;
   /** Present only when there is no error and files are kept (see keepFiles). Paths start with HOST/ when the policy has host blocks. */
@@ -55,34 +57,102 @@ export function compile(path: string, bytes: Uint8Array, options: CompileOptions
   const diagnostics = new DiagnosticBag();
   const program = load(path, bytes, diagnostics, options.readFile, options.realpath);
   if (!program || diagnostics.hasErrors) return { diagnostics, ...(program && { program }) };
-  const build = check(program, diagnostics);
-  const assertions = readAssertions(program, diagnostics);
-  const single = build.hosts.length === 1 && build.hosts[0]!.name === null ? build.hosts[0]!.model : undefined;
-  const result: CompileResult = { diagnostics, program, build, ...(single && { model: single }) };
-  if (diagnostics.hasErrors || options.checkOnly) return result;
+  return compileProgram(program, diagnostics, options, checkEach);
+}
+
+/**
+ * A host a worker thread checked and emitted (cli/hosts.ts): its check's
+ * findings are already in the bag; what its emit found and made is here.
+ */
+export interface EmittedHost {
+  name: string | null;
+  emitted: {
+    /** What the targets' checks found (emit's findings before its `hasErrors`). */
+    checks: Diagnostic[];
+    /** What making the files found: dropped when the build already had an error there, as emit returns first then. */
+    found: Diagnostic[];
+    fileCount: number;
+    templates: string[];
+    /** Its files (paths without the host's folder), when files are kept. */
+    files?: OutputFile[];
+  };
+}
+
+/**
+ * The hosts of a loaded program, checked: checkEach, or (cli/hosts.ts) a
+ * share of them checked here and the rest by worker threads, in the same
+ * order and with the same findings.
+ */
+export type HostSource = (program: Program, diagnostics: DiagnosticBag, options: CheckEachOptions) => Iterable<CheckedHost | EmittedHost>;
+
+/**
+ * The pipeline after loading, host by host (README "Architecture"): each
+ * host is checked, emitted and, unless files are kept, dropped before the
+ * next is lowered. Diagnostics come out as if every host were checked first
+ * and emitted after: emit's findings wait in a bag of their own and join the
+ * program's once every host is checked without error (with an error,
+ * nothing more is emitted, as nothing was before); the assertions' findings
+ * come last.
+ */
+export function compileProgram(program: Program, diagnostics: DiagnosticBag, options: CompileOptions, hosts: HostSource): CompileResult {
   const keep = options.keepFiles !== false;
+  // Read first to know which hosts' pam.d files to keep; their findings follow the check's, as before.
+  const assertionFindings = new DiagnosticBag(Infinity);
+  const assertions = readAssertions(program, assertionFindings);
   const asserting = assertions.length > 0 && !options.skipAssertions;
   const anyHost = assertions.some((a) => a.host === null);
   const named = new Set(assertions.map((a) => a.host));
+  const concerned = (name: string | null): boolean => asserting && (anyHost || named.has(name));
+  const build: Build = { hosts: [] };
+  const names: (string | null)[] = [];
   const files: OutputFile[] = [];
   let fileCount = 0;
   // The pam.d files of each host an assertion asks about, when files are not kept.
   const pam = new Map<string | null, Map<string, string>>();
   const templates = new Set<string>();
   const cache = new EmitCache();
-  if (!keep) cache.reused = heldTwice(build);
-  for (const { name, model } of build.hosts) {
-    const emitted = emit(model, options.templates, diagnostics, cache);
+  const emitFindings = new DiagnosticBag(Infinity);
+  // Only a service or access list a second host was given is asked for again: the rest die with their host.
+  const reused = keep ? undefined : new WeakSet<object>();
+  if (reused) cache.reused = (o) => reused.has(o);
+  let emitting = !options.checkOnly;
+  for (const host of hosts(program, diagnostics, reused ? { shared: (o) => reused.add(o) } : {})) {
+    if ("emitted" in host) {
+      if (concerned(host.name) || (keep && !host.emitted.files))
+        throw new Error("policyc bug: a worker's host where its model or files are needed");
+      names.push(host.name);
+      if (diagnostics.hasErrors) emitting = false;
+      if (!emitting) continue;
+      const e = host.emitted;
+      for (const d of e.checks) emitFindings.add(d);
+      if (emitFindings.hasErrors) continue;
+      for (const d of e.found) emitFindings.add(d);
+      for (const t of e.templates) templates.add(t);
+      fileCount += e.fileCount;
+      if (keep) for (const f of e.files!) files.push(host.name === null ? f : { ...f, path: `${host.name}/${f.path}` });
+      continue;
+    }
+    const { name, model } = host;
+    names.push(name);
+    if (keep || concerned(name) || name === null) build.hosts.push(host);
+    if (diagnostics.hasErrors) emitting = false;
+    if (!emitting) continue;
+    const emitted = emit(model, options.templates, emitFindings, cache);
     for (const t of emitted.templates) templates.add(t);
     fileCount += emitted.files.length;
     if (keep) {
       for (const f of emitted.files) files.push(name === null ? f : { ...f, path: `${name}/${f.path}` });
-    } else if (asserting && (anyHost || named.has(name))) {
+    } else if (concerned(name)) {
       const own = new Map<string, string>();
       for (const f of emitted.files) if (f.path.startsWith("etc/pam.d/")) own.set(f.path.slice("etc/pam.d/".length), f.content);
       pam.set(name, own);
     }
   }
+  for (const d of assertionFindings.items) diagnostics.add(d);
+  const single = build.hosts.length === 1 && build.hosts[0]!.name === null ? build.hosts[0]!.model : undefined;
+  const result: CompileResult = { diagnostics, program, build, hosts: names, ...(single && { model: single }) };
+  if (diagnostics.hasErrors || options.checkOnly) return result;
+  for (const d of emitFindings.items) diagnostics.add(d);
   if (diagnostics.hasErrors) return result;
   // Assertions run on the files the build writes; a failed one fails the build like any error.
   const ran = asserting
@@ -94,23 +164,6 @@ export function compile(path: string, bytes: Uint8Array, options: CompileOptions
     : [];
   if (diagnostics.hasErrors) return { ...result, assertions: ran };
   return { ...result, ...(keep && { files }), fileCount, templates: [...templates].sort(), assertions: ran };
-}
-
-/**
- * The services and access lists more than one host holds (shared lowering
- * gives hosts the same objects): the only ones whose files the targets need
- * to keep for a later host.
- */
-function heldTwice(build: Build): (object: object) => boolean {
-  const seen = new Set<object>();
-  const twice = new Set<object>();
-  const add = (o: object): void => void (seen.has(o) ? twice.add(o) : seen.add(o));
-  for (const { model } of build.hosts)
-    for (const service of model.services) {
-      add(service);
-      for (const acl of service.acls) add(acl);
-    }
-  return (o) => twice.has(o);
 }
 
 /** The decision procedure's stock pam.d files of a platform (su-l includes su), from the templates folder. */

@@ -6,7 +6,9 @@
  * arguments in its `args` file (default: check main.policy), so every path
  * shown is relative and the output is the same on any machine. A case whose
  * input cannot be committed (a 70 MB file) has a `setup.sh`; it then runs in
- * a copy of its folder, where setup.sh makes the input first.
+ * a copy of its folder, where setup.sh makes the input first. A case that
+ * needs a test hook (a worker thread made to fail) names its environment
+ * variables in an `env` file, NAME=VALUE a line.
  *
  * A new code is one catalogue line, one README row and one folder here;
  * `UPDATE_BASELINES=1 npx vitest run test/baselines.test.ts` writes the
@@ -39,7 +41,16 @@ function run(name: string): string {
     dir = copy;
   }
   try {
-    const r = runCli(args, { cwd: dir });
+    const envFile = join(dir, "env");
+    const env = existsSync(envFile)
+      ? Object.fromEntries(
+          readFileSync(envFile, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+        )
+      : {};
+    const r = runCli(args, { cwd: dir, env });
     return `$ policyc ${args.join(" ")}\nexit ${r.status}\n--- stderr\n${r.stderr}--- stdout\n${r.stdout}`;
   } finally {
     if (setup) rmSync(join(dir, ".."), { recursive: true, force: true });

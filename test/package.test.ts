@@ -115,6 +115,7 @@ describe("the packed package, installed into an empty project", () => {
       "package/dist/policyc.cjs.cache",
       "package/dist/prettier.js",
       "package/dist/stage-worker.cjs",
+      "package/dist/hosts-worker.cjs",
       "package/bin/policyc.js",
       "package/LICENSE",
       "package/CHANGELOG.md",

@@ -67,6 +67,16 @@ export class CheckContext {
     }
   }
 
+  /** Records that a safety check used this override (one replayed from a worker thread). */
+  use(o: UnsafeOverride): void {
+    this.used.add(o);
+  }
+
+  /** The overrides a safety check has used so far. */
+  usedOverrides(): UnsafeOverride[] {
+    return this.overrides.filter((o) => this.used.has(o));
+  }
+
   /** The overrides no safety check has used so far. */
   unused(): UnsafeOverride[] {
     return this.overrides.filter((o) => !this.used.has(o));

@@ -12,7 +12,7 @@ import { commitBuild } from "../output/transaction.js";
 import { OutputError } from "../output/write.js";
 import type { OutputFile } from "../targets/Target.js";
 import { errnoWords } from "../diagnostics/errno.js";
-import { type CommandContext, type CommandSpec, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, jobsOf, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 import { changeJson } from "./report.js";
 
@@ -21,17 +21,6 @@ function makePath(p: string): string {
   if (!isAbsolute(p)) return p;
   const rel = relative(process.cwd(), p);
   return rel.startsWith("..") || isAbsolute(rel) ? p : rel;
-}
-
-/**
- * The --jobs value: a whole number from 1. The default is 1: on the 2-core
- * VM the bench runs on, creating files from two threads measured slower
- * than from one (README "Performance"), on ext4 and on tmpfs alike.
- */
-function jobsOf(raw: string | undefined): number {
-  if (raw === undefined) return 1;
-  if (!/^[1-9]\d{0,3}$/.test(raw)) throw new UsageError(`--jobs takes a whole number of threads from 1 to 9999, not "${raw}".`);
-  return Number(raw);
 }
 
 /** `policyc build POLICY -o OUT [--check] [-M FILE]` */
@@ -56,7 +45,12 @@ this machine's own / unless --allow-system-root is given.`,
     { name: "check", help: "write nothing: print a diff and exit 1 if OUT is out of date" },
     { name: "verbose", short: "v", help: "list every file written, unchanged or removed" },
     { name: "allow-system-root", help: "let OUT be this machine's own / (refused otherwise)" },
-    { name: "jobs", short: "j", value: "N", help: 'threads that write the files of a large build\n(default 1: see README "Performance")' },
+    {
+      name: "jobs",
+      short: "j",
+      value: "N",
+      help: 'threads that check a fleet of 1,000 hosts or more and\nwrite the files of a large build (default 1: see README "Performance")',
+    },
     { ...MAX_WARNINGS_OPTION, help: "fail (exit 1, nothing written) with more than N warnings" },
     TEMPLATES_OPTION,
   ],
@@ -79,10 +73,10 @@ async function build(ctx: CommandContext): Promise<number> {
     );
   }
   const jobs = jobsOf(options.jobs);
-  const result = ctx.compile();
+  const result = ctx.compile({ jobs });
   if (!result) return ctx.exitCode;
   const { files, build, program } = result;
-  const hosts = build.hosts.some((h) => h.name !== null) ? build.hosts.map((h) => h.name!) : null;
+  const hosts = result.hosts.some((h) => h !== null) ? result.hosts.map((h) => h!) : null;
   /** OUT/.policyc/checks.json as build writes it (mode 0644, as every extra file), for --check to compare. */
   const checks: OutputFile = {
     path: CHECKS_PATH,

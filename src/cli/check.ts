@@ -1,4 +1,4 @@
-import { MAX_WARNINGS_OPTION, TEMPLATES_OPTION, type CommandSpec } from "./command.js";
+import { jobsOf, MAX_WARNINGS_OPTION, TEMPLATES_OPTION, type CommandSpec } from "./command.js";
 import { countLine, EXIT_OK } from "./io.js";
 
 /** `policyc check POLICY`: everything build does but write. */
@@ -7,12 +7,22 @@ export const checkCommand: CommandSpec = {
   synopsis: [["check POLICY", "report problems, write nothing"]],
   description: `Compiles POLICY (a file, or "-" for standard input) and reports every problem
 in it, writing nothing. On success it says how many files the policy produces.`,
-  options: [MAX_WARNINGS_OPTION, TEMPLATES_OPTION],
+  options: [
+    {
+      name: "jobs",
+      short: "j",
+      value: "N",
+      help: 'threads that check the hosts of a fleet of 1,000 hosts or more\n(default 1: see README "Performance")',
+    },
+    MAX_WARNINGS_OPTION,
+    TEMPLATES_OPTION,
+  ],
   exits: { errors: "errors in the policy, or more warnings than --max-warnings", usage: "wrong usage or an unreadable policy file" },
   takesPolicy: true,
   run(ctx) {
     // check writes nothing: each host's files are dropped once emitted (a fleet in bounded memory).
-    const compiled = ctx.compile({ keepFiles: false });
+    const jobs = jobsOf(ctx.options.jobs);
+    const compiled = ctx.compile({ keepFiles: false, jobs });
     if (!compiled) return ctx.exitCode;
     const n = compiled.fileCount;
     const warnings = compiled.result.diagnostics.warningCount;

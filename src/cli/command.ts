@@ -4,6 +4,7 @@ import { compile, type CompileResult } from "../compile.js";
 import { type Diagnostic, DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { Program } from "../syntax/load.js";
 import type { OutputFile } from "../targets/Target.js";
+import { compileHosts } from "./hosts.js";
 import { countLine, EXIT_OK, EXIT_USAGE, readPolicy, UsageError } from "./io.js";
 import { Messages } from "../diagnostics/messages.js";
 import { type ChangeReport, type Format, report } from "./report.js";
@@ -110,6 +111,17 @@ export const MAX_WARNINGS_OPTION: OptionSpec = {
   help: "fail (exit 1) with more than N warnings",
 };
 
+/**
+ * The --jobs value of build and check: a whole number of threads from 1 to
+ * 9999; default 1 (README "Performance": build's writing measured slower
+ * from two threads on the 2-core VM; check's default is measured there too).
+ */
+export function jobsOf(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  if (!/^[1-9]\d{0,3}$/.test(raw)) throw new UsageError(`--jobs takes a whole number of threads from 1 to 9999, not "${raw}".`);
+  return Number(raw);
+}
+
 /** The --max-warnings limit, or undefined; a UsageError for anything but a whole number from 0. */
 export function maxWarnings(options: Options): number | undefined {
   const raw = options["max-warnings"];
@@ -123,7 +135,10 @@ export interface Compiled {
   /** Every generated file; empty when compiled with keepFiles: false (fileCount says how many there are). */
   files: OutputFile[];
   fileCount: number;
+  /** Every host's model, but only with keepFiles and one thread (--jobs 1, or a policy too small for threads). */
   build: Build;
+  /** Every host's name, in order (null: a policy without host blocks). */
+  hosts: (string | null)[];
   program: Program;
   templates: string[];
   result: CompileResult;
@@ -136,7 +151,7 @@ export interface CommandContext {
   format: Format;
   version: string;
   /** Reads and compiles the policy argument, reporting diagnostics; undefined (and exitCode set) on errors. */
-  compile(options?: { skipAssertions?: boolean; closing?: boolean; keepFiles?: boolean }): Compiled | undefined;
+  compile(options?: { skipAssertions?: boolean; closing?: boolean; keepFiles?: boolean; jobs?: number }): Compiled | undefined;
   /** The last compile's whole result, errors or not (test reads the assertions that ran). */
   lastResult?: CompileResult;
   exitCode: number;
@@ -204,7 +219,7 @@ export function makeContext(
       }
       report(format, { diagnostics: gathered, errors, warnings, suppressed, version, changes: ctx.changes, subject: positionals[0] });
     },
-    compile({ closing = true, ...opts } = {}): Compiled | undefined {
+    compile({ closing = true, jobs = 1, ...opts } = {}): Compiled | undefined {
       const input = readPolicy(positionals[0]!);
       if ("error" in input) {
         ctx.report([input.error]);
@@ -212,7 +227,9 @@ export function makeContext(
         return undefined;
       }
       const limit = maxWarnings(options);
-      const result = compile(input.path, input.bytes, { templates: options.templates ?? defaultTemplates(), ...opts });
+      const compileOptions = { templates: options.templates ?? defaultTemplates(), ...opts };
+      const result =
+        jobs > 1 ? compileHosts(input.path, input.bytes, { ...compileOptions, jobs }) : compile(input.path, input.bytes, compileOptions);
       ctx.lastResult = result;
       const d = result.diagnostics;
       if (limit !== undefined && result.fileCount !== undefined && d.warningCount > limit) {
@@ -231,6 +248,7 @@ export function makeContext(
         files: result.files ?? [],
         fileCount: result.fileCount,
         build: result.build!,
+        hosts: result.hosts ?? [],
         program: result.program!,
         templates: result.templates ?? [],
         result,

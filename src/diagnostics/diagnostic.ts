@@ -52,6 +52,15 @@ export const MAX_DIAGNOSTICS = 100;
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
   private dropped = 0;
+  /**
+   * @param cap how many diagnostics are kept (a bag whose findings are added
+   *   to another later keeps every one: Infinity).
+   * @param onAdd told of every diagnostic added that is no repeat, kept or not.
+   */
+  constructor(
+    private readonly cap: number = MAX_DIAGNOSTICS,
+    private readonly onAdd?: (d: Diagnostic) => void,
+  ) {}
   errorCount = 0;
   /** Warnings not acknowledged: what --max-warnings counts. */
   warningCount = 0;
@@ -77,7 +86,8 @@ export class DiagnosticBag {
     this.seen.add(key);
     if (d.severity === "error") this.errorCount++;
     else this.warningCount++;
-    if (this.items.length < MAX_DIAGNOSTICS) this.items.push(d);
+    this.onAdd?.(d);
+    if (this.items.length < this.cap) this.items.push(d);
     else this.dropped++;
   }
 

@@ -440,6 +440,7 @@ export const Messages = {
   RealUnavailable: def("PC6012", "error", "Cannot run the assertions on the real software: {reason}."),
 
   // PC9xxx: about policyc itself
+  HostsWorkerFailed: def("PC5080", "error", "A worker thread of --jobs failed ({reason}); nothing was written. Run again with --jobs 1."),
   TooManyWarnings: def("PC5050", "error", "{warnings}, more than --max-warnings {max} allows; nothing written."),
   TooManyDiagnostics: def("PC9001", "warning", "{count} more diagnostics are not shown."),
 } satisfies Record<string, MessageDef>;

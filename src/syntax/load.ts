@@ -43,7 +43,7 @@ export interface Program {
  */
 export type ReadFile = (realPath: string, maxBytes: number) => Uint8Array;
 
-const defaultReadFile: ReadFile = (p, maxBytes) => readRegularFile(p, maxBytes, { noFollow: true });
+export const defaultReadFile: ReadFile = (p, maxBytes) => readRegularFile(p, maxBytes, { noFollow: true });
 
 /** An included file, read and parsed once however often it is included. */
 type Cached =
@@ -312,7 +312,7 @@ function addInventoryHosts(
   }
 }
 
-function safeRealpath(p: string): string | undefined {
+export function safeRealpath(p: string): string | undefined {
   try {
     return realpathSync.native(p);
   } catch {

@@ -27,6 +27,8 @@ export class EmitCache {
   readonly plain = new WeakSet<OutputFile>();
   /** See EmitContext.reused: set by a compile that keeps no files (check), so a host's own files die with it. */
   reused?: (object: object) => boolean;
+  /** Told when the targets' checks of a model are done and before its files are made (a worker splits its findings there). */
+  checked?: () => void;
 
   store(root: string, model: Model, diagnostics: DiagnosticBag): TemplateStore {
     const key = `${model.platform}\0${model.release}\0${root}`;
@@ -42,6 +44,7 @@ export function emit(model: Model, templateRoot: string, diagnostics: Diagnostic
   const ctx = { model, templates, header: headerText(model.source.path), diagnostics, ...(cache.reused && { reused: cache.reused }) };
   const active = targets.filter((t) => t.platforms.includes(model.platform));
   for (const target of active) target.check?.(ctx);
+  cache.checked?.();
   if (diagnostics.hasErrors) return { files: [], templates: [] };
   const byPath = new Map<string, OutputFile>();
   for (const target of active) {

@@ -31,17 +31,45 @@ export { KIND_FOR_ITEM, listFileReason } from "./services.js";
  * it); one with an invalid name is reported here and left out.
  */
 export function lower(program: Program, diagnostics: DiagnosticBag, models: readonly Scope[] = scopes(program)): Lowered[] {
-  for (const { item: h, prior } of firstOfEach(program.hosts, (h) => h.node.name.value)) {
-    const reason = prior ? undefined : hostNameReason(h);
-    if (reason) diagnostics.report(Messages.InvalidValue, hostNameSpan(h), { value: h.node.name.value, what: "host name", reason });
+  return [...lowerEach(program, diagnostics, models)];
+}
+
+export interface LowerEachOptions {
+  /** Told of each service and access list a second host is given (see lowerEach). */
+  shared?: (object: object) => void;
+  /** false: leave the checks of host names and roles out (the main thread makes them once for a worker's share of the hosts). */
+  programChecks?: boolean;
+  /** How many models the program has, when `models` is a share of them (sharing is on when more than one). */
+  hosts?: number;
+}
+
+/**
+ * lower() host by host: each host's Lowered is made when asked for, so a
+ * caller that is done with a host before asking for the next holds one
+ * host's model at a time (`check`). `shared`, when given, is told of every
+ * model object handed to a second host (a shared lowering's result taken
+ * from the cache): the only objects a later host will hold again.
+ */
+export function* lowerEach(
+  program: Program,
+  diagnostics: DiagnosticBag,
+  models: readonly Scope[] = scopes(program),
+  options: LowerEachOptions = {},
+): Generator<Lowered> {
+  const { shared, programChecks = true, hosts = models.length } = options;
+  if (programChecks) {
+    for (const { item: h, prior } of firstOfEach(program.hosts, (h) => h.node.name.value)) {
+      const reason = prior ? undefined : hostNameReason(h);
+      if (reason) diagnostics.report(Messages.InvalidValue, hostNameSpan(h), { value: h.node.name.value, what: "host name", reason });
+    }
+    reportRoles(program, diagnostics);
   }
-  reportRoles(program, diagnostics);
-  const shared = new Set<object>();
-  for (const { node } of program.shared) shared.add(node);
-  for (const { node } of program.roles) for (const item of node.items) shared.add(item);
+  const statements = new Set<object>();
+  for (const { node } of program.shared) statements.add(node);
+  for (const { node } of program.roles) for (const item of node.items) statements.add(item);
   // One model shares with no other: no keys to make.
-  const sharing = new SharedLowering(models.length > 1 ? shared : null);
-  return models.map((scope) => run(scope, program.root, diagnostics, sharing));
+  const sharing = new SharedLowering(hosts > 1 ? statements : null, shared);
+  for (const scope of models) yield run(scope, program.root, diagnostics, sharing);
 }
 
 /**

@@ -33,8 +33,14 @@ export class SharedLowering {
   private readonly refs = new Map<object, string[]>();
   private fresh = 0;
 
-  /** @param shared the statements of the top level and of roles, the only ones worth keeping; null: share nothing (one model). */
-  constructor(private readonly shared: ReadonlySet<object> | null) {}
+  /**
+   * @param shared the statements of the top level and of roles, the only ones worth keeping; null: share nothing (one model).
+   * @param handedOut told of each service and access list of a result taken from the cache (a second host holds it).
+   */
+  constructor(
+    private readonly shared: ReadonlySet<object> | null,
+    private readonly handedOut?: (object: object) => void,
+  ) {}
 
   /** Whether anything is shared (more than one model). */
   get enabled(): boolean {
@@ -92,7 +98,13 @@ export class SharedLowering {
   }
 
   get(key: string | null): SharedResult | undefined {
-    return key === null ? undefined : this.results.get(key);
+    if (key === null) return undefined;
+    const result = this.results.get(key);
+    if (result?.kind === "Service" && result.service && this.handedOut) {
+      this.handedOut(result.service);
+      for (const acl of result.service.acls) this.handedOut(acl);
+    }
+    return result;
   }
 
   set(key: string | null, result: SharedResult): void {
