@@ -8,12 +8,13 @@
  * nothing, assertions. POLICYC_PARALLEL_MIN_HOSTS=2 makes every fleet here
  * take the threads. A worker that throws or dies fails the command cleanly.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileHosts } from "../src/cli/hosts.js";
-import { readTree, runCli, tempDir, TEMPLATES } from "./helpers.js";
+import { safeRealpath } from "../src/syntax/load.js";
+import { readTree, ROOT, runCli, tempDir, TEMPLATES } from "./helpers.js";
 
 interface Fleet {
   /** Per host: a bitmask of the roles it takes (one at least). */
@@ -254,6 +255,35 @@ describe("check --jobs: worker threads print what the serial check prints", () =
       }
     }
   }, 120_000);
+
+  it('loads the inventory through the readFile and realpath hooks, on the main thread and in the workers (README "Hosts from an inventory")', () => {
+    const dir = realpathSync(tempDir("policyc-check-jobs-"));
+    const policy =
+      'platform debian;\ninventory "fleet.ini";\nrole r0 { service sshd { acl user allow "/etc/ssh.users" { entries root; } } }\n';
+    writeFileSync(join(dir, "fleet.policy"), policy);
+    writeFileSync(join(dir, "fleet.ini"), "[r0]\nh0\nh1\nh2\nh3\n");
+    // As the hooks have it, fleet.ini is a link to inv/b.ini, a file only they know, with other hosts.
+    const link = join(dir, "fleet.ini");
+    const hidden = join(dir, "inv", "b.ini");
+    const realpath = (p: string) => (p === link ? hidden : safeRealpath(p));
+    const readFile = (real: string, max: number) =>
+      real === hidden ? new TextEncoder().encode("[r0]\nv1\nv2\nv3\n") : readFileSync(real).subarray(0, max + 1);
+    const before = process.env.POLICYC_PARALLEL_MIN_HOSTS;
+    process.env.POLICYC_PARALLEL_MIN_HOSTS = "2";
+    try {
+      const path = join(dir, "fleet.policy");
+      const script = join(ROOT, "dist", "hosts-worker.cjs");
+      for (const jobs of [1, 2]) {
+        const r = compileHosts(path, readFileSync(path), { templates: TEMPLATES, keepFiles: false, jobs, script, readFile, realpath });
+        expect(r.diagnostics.items.map((d) => `${d.code} ${d.message}`)).toEqual([]);
+        expect(r.program?.hosts.map((h) => h.node.name.value)).toEqual(["v1", "v2", "v3"]);
+        expect(r.program?.files.map((file) => file.path)).toContain(join(dir, "fleet.ini"));
+      }
+    } finally {
+      if (before === undefined) delete process.env.POLICYC_PARALLEL_MIN_HOSTS;
+      else process.env.POLICYC_PARALLEL_MIN_HOSTS = before;
+    }
+  });
 
   it("fails with PC5080 alone when a worker's bundle is missing or throws as it loads", () => {
     const f: Fleet = {

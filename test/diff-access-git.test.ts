@@ -118,3 +118,96 @@ describe("diff-access --git REV POLICY", () => {
     expect(two.stderr).toMatch(/--git REV takes one policy file, not 2/);
   });
 });
+
+/**
+ * README "Hosts from an inventory": the inventory is read like an include, so
+ * `--git REV` reads the inventory of REV, resolved inside the revision.
+ */
+describe("diff-access --git REV POLICY with an inventory", () => {
+  const FLEET = `platform debian;
+inventory "hosts.ini";
+role shell {
+  service sshd {
+    acl user allow "/etc/ssh.users" {
+      entries root;
+    }
+  }
+}
+`;
+  const commit = (message: string) => {
+    git("add", "-A");
+    git("commit", "-qm", message);
+  };
+
+  it("shows a host added to the inventory since REV as a difference", () => {
+    write("fleet/main.policy", FLEET);
+    write("fleet/hosts.ini", "[shell]\nweb1\n");
+    commit("fleet");
+    write("fleet/hosts.ini", "[shell]\nweb1\nweb2\n");
+    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout).changes).toEqual([
+      { host: "web2", scope: "sshd", effect: "change", text: "service sshd is new on web2 (PAM service sshd, 1 access list)" },
+    ]);
+  });
+
+  it("reads an inventory of REV that is no longer on disk", () => {
+    write("fleet/main.policy", FLEET);
+    write("fleet/hosts.ini", "[shell]\nweb1\nweb2\n");
+    commit("fleet");
+    rmSync(join(repo, "fleet/hosts.ini"));
+    write("fleet/main.policy", FLEET.replace("hosts.ini", "now.ini"));
+    write("fleet/now.ini", "[shell]\nweb1\n");
+    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout).changes).toEqual([
+      {
+        host: "web2",
+        scope: "sshd",
+        effect: "change",
+        text: "service sshd is no longer in the policy on web2: /etc/pam.d/sshd is the host's again",
+      },
+    ]);
+  });
+
+  it("follows an inventory's symbolic link as it was in REV, not as it is on disk", () => {
+    write("fleet/main.policy", FLEET);
+    write("fleet/inv/a.ini", "[shell]\nweb1\n");
+    write("fleet/inv/b.ini", "[shell]\nweb1\nweb2\n");
+    symlinkSync("inv/a.ini", join(repo, "fleet/hosts.ini"));
+    commit("link to a");
+    // Today the link points at b.ini: web2 is new since HEAD.
+    rmSync(join(repo, "fleet/hosts.ini"));
+    symlinkSync("inv/b.ini", join(repo, "fleet/hosts.ini"));
+    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout).changes).toEqual([
+      { host: "web2", scope: "sshd", effect: "change", text: "service sshd is new on web2 (PAM service sshd, 1 access list)" },
+    ]);
+    // Today hosts.ini is a regular file; in HEAD it was a link to a.ini.
+    rmSync(join(repo, "fleet/hosts.ini"));
+    write("fleet/hosts.ini", "[shell]\nweb1\nweb3\n");
+    const s = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
+    expect(s.stderr).toBe("");
+    expect(JSON.parse(s.stdout).changes).toEqual([
+      { host: "web3", scope: "sshd", effect: "change", text: "service sshd is new on web3 (PAM service sshd, 1 access list)" },
+    ]);
+  });
+
+  it("refuses, as an include, an inventory of REV that leaves the policy's folder through a link (only that folder is read from REV)", () => {
+    write("fleet/main.policy", FLEET);
+    write("outside.ini", "[shell]\nweb1\n");
+    symlinkSync("../outside.ini", join(repo, "fleet/hosts.ini"));
+    commit("link out");
+    rmSync(join(repo, "fleet/hosts.ini"));
+    write("fleet/hosts.ini", "[shell]\nweb1\n");
+    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy"], { cwd: repo });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^HEAD:\.\/fleet\/main\.policy:2:11: error PC1040: Cannot read inventory hosts\.ini: no such file\./);
+    // The same link as an include is refused alike.
+    write("fleet/main.policy", FLEET.replace('inventory "hosts.ini";', 'include "hosts.ini";'));
+    git("commit", "-qm", "include the link", "fleet/main.policy"); // hosts.ini stays the link in HEAD
+    const i = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy"], { cwd: repo });
+    expect(i.stderr).toMatch(/^HEAD:\.\/fleet\/main\.policy:2:9: error PC1011: Cannot include "hosts\.ini": no such file\./);
+  });
+});

@@ -92,7 +92,14 @@ export function load(
   };
 
   const cache = new Map<string, Cached>();
-  const realpaths = new Map<string, string | undefined>(); // an include site's path -> its real path
+  const realpaths = new Map<string, string | undefined>(); // an include's or inventory's path -> its real path
+  /** A path's real path through the `realpath` hook (looked up once): includes and inventories alike. */
+  const realpathOf = (target: string): string | undefined => {
+    if (realpaths.has(target)) return realpaths.get(target);
+    const real = realpath(target);
+    realpaths.set(target, real);
+    return real;
+  };
   let total = rootBytes.length;
   let includes = 0;
   let stopped = false; // a limit was hit: no more includes are followed
@@ -120,7 +127,10 @@ export function load(
   };
 
   const inventories: { file: SourceFile; hosts: InventoryHost[] }[] = [];
-  /** An inventory: its path checked and read like an include's (same folder rule and limits), then parsed. */
+  /**
+   * An inventory: its path resolved through the `realpath` hook and read through `readFile`, as an
+   * include's (same folder rule, regular-file check and limits), then parsed.
+   */
   const readInventoryAt = (
     fromReal: string,
     from: SourceFile,
@@ -129,7 +139,7 @@ export function load(
   ): { file: SourceFile; hosts: InventoryHost[] } | undefined => {
     const fail = (reason: string) => void diagnostics.report(Messages.InventoryUnreadable, span, { path: wanted, reason });
     if (wanted === "" || isAbsolute(wanted)) return fail("an inventory path is relative to the policy file that names it");
-    const real = safeRealpath(resolve(dirname(fromReal), wanted));
+    const real = realpathOf(resolve(dirname(fromReal), wanted));
     if (real === undefined) return fail("no such file");
     const rel = relative(rootDir, real);
     if (rel === "" || rel.startsWith(".." + sep) || rel === ".." || isAbsolute(rel)) {
@@ -201,8 +211,7 @@ export function load(
       continue;
     }
     const target = resolve(dirname(frame.real), wanted);
-    let real = realpaths.get(target);
-    if (real === undefined && !realpaths.has(target)) realpaths.set(target, (real = realpath(target)));
+    const real = realpathOf(target);
     const shown = posix.normalize(posix.join(posix.dirname(file.path === "<stdin>" ? "." : file.path), wanted));
     if (real === undefined) {
       diagnostics.report(Messages.IncludeUnreadable, span, { path: wanted, reason: "no such file" });
