@@ -143,6 +143,15 @@ export class EntryList {
     return this.headN + this.n;
   }
 
+  /** The list this one's first headLength entries are (shared, never changed), or null. */
+  get sharedHead(): EntryList | null {
+    return this.head;
+  }
+
+  get headLength(): number {
+    return this.headN;
+  }
+
   /** Makes room for `extra` more entries (exactly, when told the size ahead). */
   reserve(extra: number): void {
     const need = this.n + extra;

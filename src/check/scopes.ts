@@ -18,8 +18,9 @@ type RoleBlock = Located<Extract<Statement, { kind: "Role" }>>;
 
 /** The statements of one model: the shared top level, plus one host block's own. */
 export interface Scope {
-  host: { name: string; span: Span } | null;
-  items: Located<HostItem>[];
+  readonly host: { name: string; span: Span } | null;
+  /** Made anew on each read for a host block's scope (see scopes): read once per pass. */
+  readonly items: Located<HostItem>[];
 }
 
 /** Items in order, each with the earlier item of the same key when there is one. */
@@ -72,24 +73,71 @@ function roleTable(program: Program): Map<string, RoleBlock> {
  * statements are the shared top level, then each role it takes (in the order
  * it names them, each once), then its own: a name defined in two of them is
  * reported by the same rules as one defined twice anywhere, pointing at both.
+ *
+ * Made once per program (a program is not changed once loaded; check and
+ * the decision procedure both ask), and lean for a fleet: a scope's `items`
+ * are put together each time they are read, from the top level's, each
+ * role's (made once per role, shared by its hosts) and the host block's, so
+ * 10,000 hosts do not hold 10,000 arrays of their statements.
  */
-export function scopes(program: Program): Scope[] {
+export function scopes(program: Program): readonly Scope[] {
+  let s = made.get(program);
+  if (!s) made.set(program, (s = makeScopes(program)));
+  return s;
+}
+
+const made = new WeakMap<Program, readonly Scope[]>();
+
+/** One host's scope; its items made when read (see scopes). */
+class HostScope implements Scope {
+  constructor(
+    readonly host: { name: string; span: Span },
+    private readonly shared: readonly Located<HostItem>[],
+    private readonly roles: readonly (readonly Located<HostItem>[])[],
+    private readonly block: HostBlock,
+  ) {}
+
+  get items(): Located<HostItem>[] {
+    const items = [...this.shared];
+    for (const role of this.roles) for (const item of role) items.push(item);
+    const { file, node } = this.block;
+    for (const item of node.items) if (item.kind !== "RoleUse") items.push({ file, node: item });
+    return items;
+  }
+}
+
+function makeScopes(program: Program): Scope[] {
   if (program.hosts.length === 0) return [{ host: null, items: program.shared }];
   const roles = roleTable(program);
+  // Each role's statements, located once: every host taking the role shares them.
+  const located = new Map<RoleBlock, Located<HostItem>[]>();
+  const locate = (role: RoleBlock): Located<HostItem>[] => {
+    let items = located.get(role);
+    if (items) return items;
+    items = [];
+    for (const node of role.node.items)
+      if ((node as { kind: string }).kind !== "RoleUse" && (node as { kind: string }).kind !== "Include")
+        items.push({ file: role.file, node });
+    located.set(role, items);
+    return items;
+  };
+  // Hosts taking the same roles in the same order share one array of them.
+  const combinations = new Map<string, Located<HostItem>[][]>();
   const out: Scope[] = [];
   for (const { item: h, prior } of firstOfEach(program.hosts, (h) => h.node.name.value)) {
     if (prior || hostNameReason(h)) continue;
-    const items = [...program.shared];
     const taken = new Set<string>();
+    const own: Located<HostItem>[][] = [];
+    let key = "";
     for (const { role } of takenRoles(h, roles)) {
       if (!role || taken.has(role.node.name.value)) continue;
       taken.add(role.node.name.value);
-      for (const node of role.node.items)
-        if ((node as { kind: string }).kind !== "RoleUse" && (node as { kind: string }).kind !== "Include")
-          items.push({ file: role.file, node });
+      own.push(locate(role));
+      key += role.node.name.value + "\n";
     }
-    for (const node of h.node.items) if (node.kind !== "RoleUse") items.push({ file: h.file, node });
-    out.push({ host: { name: h.node.name.value, span: hostNameSpan(h) }, items });
+    let shared = combinations.get(key);
+    if (!shared) combinations.set(key, (shared = own));
+    out.push(new HostScope({ name: h.node.name.value, span: hostNameSpan(h) }, program.shared, shared, h));
   }
   return out;
 }

@@ -73,11 +73,11 @@ export function hostViewsOf(
   pamOf: (host: string | null) => ReadonlyMap<string, string> | undefined,
   platformFile: (model: Model, name: string) => string | null,
 ): HostView[] {
-  // The scopes readAssertions made for this program already (one array per host of a fleet).
-  const items = new Map(scopesOf(program).map((s) => [s.host?.name ?? null, s.items]));
+  // The program's scopes (made once); a scope's items are put together when read, so only for the hosts asked about.
+  const scopes = new Map(scopesOf(program).map((s) => [s.host?.name ?? null, s]));
   return build.hosts.map(({ name, model }) => {
     const pam = pamOf(name);
-    const own = items.get(name) ?? [];
+    const own = scopes.get(name)?.items ?? [];
     return {
       host: name,
       model,

@@ -6,7 +6,7 @@ import { headerText } from "./header.js";
 import { targets } from "./registry.js";
 import type { OutputFile } from "./Target.js";
 import { TemplateStore } from "./templates.js";
-import { STATE_DIR, TEMP_NAME } from "./reserved.js";
+import { STATE_DIR, TEMP_NAME, TEMP_PREFIX } from "./reserved.js";
 
 /** The files a model produces, sorted by path; identical claims on one path are merged. */
 export interface Emitted {
@@ -108,8 +108,10 @@ function plain(file: OutputFile, diagnostics: DiagnosticBag): boolean {
  */
 function pathConflicts(byPath: Map<string, OutputFile>, diagnostics: DiagnosticBag): void {
   for (const file of byPath.values()) {
-    const parts = file.path.split("/");
-    if (parts[0] === STATE_DIR) {
+    // Read in place (indexOf), not split: every file of every host of a fleet passes here.
+    const path = file.path;
+    let slash = path.indexOf("/");
+    if ((slash === -1 ? path : path.slice(0, slash)) === STATE_DIR) {
       diagnostics.report(Messages.ReservedPath, file.origins[0], {
         producer: capitalize(file.producer),
         path: "/" + file.path,
@@ -117,7 +119,7 @@ function pathConflicts(byPath: Map<string, OutputFile>, diagnostics: DiagnosticB
       });
       continue;
     }
-    if (parts.some((p) => TEMP_NAME.test(p))) {
+    if (path.includes(TEMP_PREFIX) && path.split("/").some((p) => TEMP_NAME.test(p))) {
       diagnostics.report(Messages.ReservedPath, file.origins[0], {
         producer: capitalize(file.producer),
         path: "/" + file.path,
@@ -125,8 +127,8 @@ function pathConflicts(byPath: Map<string, OutputFile>, diagnostics: DiagnosticB
       });
       continue;
     }
-    for (let i = 1; i < parts.length; i++) {
-      const prefix = parts.slice(0, i).join("/");
+    for (; slash !== -1; slash = path.indexOf("/", slash + 1)) {
+      const prefix = path.slice(0, slash);
       const blocker = byPath.get(prefix);
       if (!blocker) continue;
       diagnostics.report(

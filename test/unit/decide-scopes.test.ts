@@ -8,8 +8,9 @@ import { load } from "../../src/syntax/load.js";
 /**
  * The decision procedure reads each host's statements (scopes: the shared
  * ones, its roles', its own) for its assertions and for the views it decides
- * on; for a fleet that is one array per host, so it is made once per program,
- * not once per question.
+ * on; for a fleet that is one scope per host, so check/scopes.ts makes them
+ * once per program, for the check and every question, and a role's
+ * statements once for all the hosts taking it.
  */
 vi.mock("../../src/check/scopes.js", async (importOriginal) => {
   const actual = await importOriginal<typeof scopesModule>();
@@ -33,6 +34,7 @@ describe("decide: the scopes of a program", () => {
     const build = check(program, bag);
     expect(bag.hasErrors, JSON.stringify(bag.sorted().map((d) => d.message))).toBe(false);
     const made = vi.mocked(scopesModule.scopes);
+    const checked = made.mock.results[0]!.value as unknown;
     made.mockClear();
     const assertions = readAssertions(program, bag);
     expect(assertions.map((a) => a.host)).toEqual(["a", "b", "b", "c"]);
@@ -53,7 +55,11 @@ describe("decide: the scopes of a program", () => {
       () => undefined,
       () => null,
     );
-    expect(made).toHaveBeenCalledTimes(1);
+    expect(made).toHaveBeenCalled();
+    for (const r of made.mock.results) expect(r.value).toBe(checked);
+    // The role's statement (after the one shared statement, the platform) is one object for every host.
+    expect(views[0]!.items[1]).toBe(views[2]!.items[1]);
+    expect(views[0]!.items[1]!.node.kind).toBe("Service");
     // Another program is another answer.
     const other = load("q.policy", new TextEncoder().encode(POLICY.replace("host c { role shell; }\n", "")), bag)!;
     expect(

@@ -43,19 +43,36 @@ export const AclTarget: Target = {
 const CHUNK = 4096;
 
 /**
- * The entries, one a line, each line ending in LF. Joined in chunks: the
- * strings of one chunk die young, where an array of a million lines would
+ * The text of a head's entries (EntryList.sharedHead), made once: in a
+ * fleet, every host's `$staff, $admins` begins with the one `$staff`, whose
+ * lines were otherwise sliced and joined again for each host's file.
+ */
+const headTexts = new WeakMap<EntryList, { n: number; text: string }>();
+
+/** The entries, one a line, each line ending in LF. */
+function listContent(entries: EntryList): string {
+  const head = entries.sharedHead;
+  const h = entries.headLength;
+  if (!head || h === 0) return lines(entries, 0, entries.length);
+  let known = headTexts.get(head);
+  if (!known || known.n !== h) headTexts.set(head, (known = { n: h, text: lines(head, 0, h) }));
+  return known.text + lines(entries, h, entries.length);
+}
+
+/**
+ * Entries [from, to), one a line, each line ending in LF. Joined in chunks:
+ * the strings of one chunk die young, where an array of a million lines would
  * outlive the young generation and its strings be copied by the collector
  * (the join of a million entries took twice as long).
  */
-function listContent(entries: EntryList): string {
-  const n = entries.length;
+function lines(entries: EntryList, from: number, to: number): string {
+  if (from >= to) return "";
   const chunks: string[] = [];
   const lines: string[] = [];
-  for (let from = 0; from < n; from += CHUNK) {
-    const to = Math.min(n, from + CHUNK);
+  for (let start = from; start < to; start += CHUNK) {
+    const end = Math.min(to, start + CHUNK);
     lines.length = 0;
-    entries.valuesInto(lines, from, to);
+    entries.valuesInto(lines, start, end);
     lines.push("");
     chunks.push(lines.join("\n"));
   }
