@@ -21,6 +21,23 @@ export interface ReadSetting {
   source: { values: Value[] };
 }
 
+/** A schema's setting names (`name` of each key, in order) and those taking a sub-keyword (`name sub` keys). */
+const schemaNames = new WeakMap<Schema, { names: ReadonlySet<string>; withSub: ReadonlySet<string> }>();
+
+/** The names of a schema, made once: every block of every host of a fleet is read against one of a few schemas. */
+function namesOf(schema: Schema): { names: ReadonlySet<string>; withSub: ReadonlySet<string> } {
+  let found = schemaNames.get(schema);
+  if (!found) {
+    const keys = Object.keys(schema);
+    found = {
+      names: new Set(keys.map((k) => k.split(" ")[0]!)),
+      withSub: new Set(keys.filter((k) => k.includes(" ")).map((k) => k.split(" ")[0]!)),
+    };
+    schemaNames.set(schema, found);
+  }
+  return found;
+}
+
 /**
  * Reads the settings of one block against a schema: unknown names (with a
  * suggestion), settings given twice, and the wrong number of values are
@@ -34,13 +51,13 @@ export function readSettings(
   diagnostics: DiagnosticBag,
 ): Map<string, ReadSetting[]> {
   const out = new Map<string, ReadSetting[]>();
-  const names = new Set(Object.keys(schema).map((k) => k.split(" ")[0]!));
+  const { names, withSub } = namesOf(schema);
   for (const setting of settings) {
     const name = setting.name.value;
     let sub: Word | null = setting.sub;
     let source: { values: Value[] } = setting;
     let count = valueCount(setting);
-    const takesSub = Object.keys(schema).some((k) => k.startsWith(name + " "));
+    const takesSub = withSub.has(name);
     if (!names.has(name)) {
       const known = [...names];
       const guess = closest(name, known, { transpositions: true });
