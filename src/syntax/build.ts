@@ -52,9 +52,14 @@ type D = any[];
 
 /** Flattens a cons list into an array, in source order. */
 export function flatten<T>(list: Cons<T> | null): T[] {
-  const out: T[] = [];
-  for (let c = list; c; c = c.prev) out.push(c.item);
-  return out.reverse();
+  // Counted first, so the array has no room to spare: a fleet's syntax tree
+  // holds tens of thousands of short ones (an array grown by push keeps 17
+  // slots for one item).
+  let n = 0;
+  for (let c = list; c; c = c.prev) n++;
+  const out = new Array<T>(n);
+  for (let c = list; c; c = c.prev) out[--n] = c.item;
+  return out;
 }
 
 /**

@@ -309,7 +309,8 @@ function addInventoryHosts(
         loc: { start: h.loc.start, end: h.loc.end, keyword: { ...h.loc } },
       };
       if (block) {
-        const merged: Host = { ...block.node, items: [use, ...block.node.items] };
+        // concat, not a spread: an array of exactly this length (one per host of a fleet).
+        const merged: Host = { ...block.node, items: [use as Host["items"][number]].concat(block.node.items) };
         program.hosts[index!] = { file: block.file, node: merged };
         continue;
       }
