@@ -144,21 +144,36 @@ const ACCOUNT_STACK: Record<string, string> = {
  * is left alone.
  */
 function checkAccountStack(ctx: EmitContext, service: ServiceModel, content: string): void {
-  const rules = content.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"));
-  const includes = rules.filter((l) => l.trimStart().startsWith("@include")).map((l) => l.trim().split(/\s+/)[1] ?? "");
-  if (includes.some((f) => !NO_ACCOUNT_LINES.has(f))) return;
-  const account = rules.filter((l) => /^-?account$/i.test(l.trim().split(/\s+/)[0] ?? ""));
-  if (account.length === 0) {
+  // The same rendered text for another host (the template store keeps one string per rendering) is read once.
+  let known = accountStacks.get(ctx.templates);
+  if (!known) accountStacks.set(ctx.templates, (known = new Map()));
+  let found = known.get(content);
+  if (found === undefined) known.set(content, (found = accountStackOf(content)));
+  if (found === "none") {
     if (ctx.model.platform === "redhat") ctx.diagnostics.report(Messages.PamNoAccountStack, service.span, { pam: service.pamService });
     return;
   }
-  const applyOnly = account.every((l) => /^account required pam_listfile\.so .* apply=\S+/.test(l));
-  if (!applyOnly) return;
+  if (found !== "applyOnly") return;
   ctx.diagnostics.report(Messages.PamOnlyApplyLists, service.span, {
     pam: service.pamService,
     lists: service.acls.map((a) => a.file).join(", "),
     stack: ACCOUNT_STACK[ctx.model.platform] ?? "",
   });
+}
+
+/** What checkAccountStack found in a text, by template store (one per compile and platform). */
+const accountStacks = new WeakMap<object, Map<string, AccountStack>>();
+
+/** "included": an included stack may hold account lines; "none": no account line; "applyOnly": only pam_listfile lines with apply=; "fine". */
+type AccountStack = "included" | "none" | "applyOnly" | "fine";
+
+function accountStackOf(content: string): AccountStack {
+  const rules = content.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"));
+  const includes = rules.filter((l) => l.trimStart().startsWith("@include")).map((l) => l.trim().split(/\s+/)[1] ?? "");
+  if (includes.some((f) => !NO_ACCOUNT_LINES.has(f))) return "included";
+  const account = rules.filter((l) => /^-?account$/i.test(l.trim().split(/\s+/)[0] ?? ""));
+  if (account.length === 0) return "none";
+  return account.every((l) => /^account required pam_listfile\.so .* apply=\S+/.test(l)) ? "applyOnly" : "fine";
 }
 
 /** A rendered template without the line that holds policyc's header. */
