@@ -50,6 +50,13 @@ export interface CompileOptions {
    * assertion asks about): `policyc check` of a fleet in bounded memory.
    */
   keepFiles?: boolean;
+  /**
+   * false: keep the model of no host past its emit but those an assertion
+   * asks about (and a policy without host blocks), and cache only what a
+   * second host shares, as keepFiles: false does: build needs every file but
+   * no model (README "Performance").
+   */
+  keepModels?: boolean;
 }
 
 /** Compiles policy bytes; `path` is shown in diagnostics and in every generated header. */
@@ -96,6 +103,7 @@ export type HostSource = (program: Program, diagnostics: DiagnosticBag, options:
  */
 export function compileProgram(program: Program, diagnostics: DiagnosticBag, options: CompileOptions, hosts: HostSource): CompileResult {
   const keep = options.keepFiles !== false;
+  const keepModels = keep && options.keepModels !== false;
   // Read first to know which hosts' pam.d files to keep; their findings follow the check's, as before.
   const assertionFindings = new DiagnosticBag(Infinity);
   const assertions = readAssertions(program, assertionFindings);
@@ -113,7 +121,7 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
   const cache = new EmitCache();
   const emitFindings = new DiagnosticBag(Infinity);
   // Only a service or access list a second host was given is asked for again: the rest die with their host.
-  const reused = keep ? undefined : new WeakSet<object>();
+  const reused = keepModels ? undefined : new WeakSet<object>();
   if (reused) cache.reused = (o) => reused.has(o);
   let emitting = !options.checkOnly;
   for (const host of hosts(program, diagnostics, reused ? { shared: (o) => reused.add(o) } : {})) {
@@ -134,7 +142,7 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
     }
     const { name, model } = host;
     names.push(name);
-    if (keep || concerned(name) || name === null) build.hosts.push(host);
+    if (keepModels || concerned(name) || name === null) build.hosts.push(host);
     if (diagnostics.hasErrors) emitting = false;
     if (!emitting) continue;
     const emitted = emit(model, options.templates, emitFindings, cache);

@@ -4,7 +4,7 @@ import { Messages } from "../diagnostics/messages.js";
 import { depfile, unrepresentable } from "../output/depfile.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { LOCK_PATH, LockBusy } from "../output/lock.js";
-import { MANIFEST_PATH, makeManifest } from "../output/manifest.js";
+import { MANIFEST_PATH, makeManifest, sha256 } from "../output/manifest.js";
 import { CHECKS_PATH, makeChecks } from "./checks.js";
 import { renderPatches } from "../output/patch.js";
 import { compareTree, isSystemRoot, staleFiles, strayFiles } from "../output/tree.js";
@@ -73,7 +73,8 @@ async function build(ctx: CommandContext): Promise<number> {
     );
   }
   const jobs = jobsOf(options.jobs);
-  const result = ctx.compile({ jobs });
+  // Every file, but no host's model past its emit (checks.json needs only those an assertion asks about).
+  const result = ctx.compile({ jobs, keepModels: false });
   if (!result) return ctx.exitCode;
   const { files, build, program } = result;
   const hosts = result.hosts.some((h) => h !== null) ? result.hosts.map((h) => h!) : null;
@@ -151,8 +152,14 @@ async function build(ctx: CommandContext): Promise<number> {
 
     let report;
     try {
+      // Each file hashed once, for the manifest and the journal; the manifest's text (tens of MB for a fleet)
+      // is made only when it is staged, after the tree's temporaries (README "Performance").
+      const hashes = files.map((f) => sha256(f.content));
       report = commitBuild(out, files, {
-        manifest: JSON.stringify(makeManifest(program.root.path, hosts, files), null, 2) + "\n",
+        manifest: () => JSON.stringify(makeManifest(program.root.path, hosts, files, hashes), null, 2) + "\n",
+        hashes,
+        // Nothing reads the files' texts after this: each is dropped once written or found unchanged.
+        consume: true,
         extra: [
           // The policy's assertions as the checks a deployment runs on the live host (the Ansible role).
           { path: join(out, CHECKS_PATH), content: checks.content },

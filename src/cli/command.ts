@@ -135,7 +135,7 @@ export interface Compiled {
   /** Every generated file; empty when compiled with keepFiles: false (fileCount says how many there are). */
   files: OutputFile[];
   fileCount: number;
-  /** Every host's model, but only with keepFiles and one thread (--jobs 1, or a policy too small for threads). */
+  /** Every host's model, but only with keepFiles, keepModels and one thread (--jobs 1, or a policy too small for threads). */
   build: Build;
   /** Every host's name, in order (null: a policy without host blocks). */
   hosts: (string | null)[];
@@ -151,7 +151,13 @@ export interface CommandContext {
   format: Format;
   version: string;
   /** Reads and compiles the policy argument, reporting diagnostics; undefined (and exitCode set) on errors. */
-  compile(options?: { skipAssertions?: boolean; closing?: boolean; keepFiles?: boolean; jobs?: number }): Compiled | undefined;
+  compile(options?: {
+    skipAssertions?: boolean;
+    closing?: boolean;
+    keepFiles?: boolean;
+    keepModels?: boolean;
+    jobs?: number;
+  }): Compiled | undefined;
   /** The last compile's whole result, errors or not (test reads the assertions that ran). */
   lastResult?: CompileResult;
   exitCode: number;

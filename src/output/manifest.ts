@@ -32,14 +32,18 @@ export interface Manifest {
 
 export { sha256 } from "./sha256.js";
 
-/** The manifest of a build: deterministic, no timestamps, no absolute paths. */
-export function makeManifest(policy: string, hosts: string[] | null, files: OutputFile[]): Manifest {
+/**
+ * The manifest of a build: deterministic, no timestamps, no absolute paths.
+ * `hashes`: each file's sha256, in the files' order, when the caller has
+ * them already (build hashes each file once, for the manifest and the journal).
+ */
+export function makeManifest(policy: string, hosts: string[] | null, files: OutputFile[], hashes?: readonly string[]): Manifest {
   return {
     format: "policyc-manifest",
     version: 1,
     policy,
     hosts,
-    files: files.map((f) => {
+    files: files.map((f, i) => {
       const host = hosts ? f.path.slice(0, f.path.indexOf("/")) : null;
       return {
         path: f.path,
@@ -48,7 +52,7 @@ export function makeManifest(policy: string, hosts: string[] | null, files: Outp
         mode: "0" + f.mode.toString(8),
         owner: "root",
         group: "root",
-        sha256: sha256(f.content),
+        sha256: hashes?.[i] ?? sha256(f.content),
         producer: f.producer,
         sources: f.origins.map((s) => ({ file: s.file.path, ...s.file.position(s.start) })),
       };

@@ -18,8 +18,12 @@ export interface BuildReport extends WriteReport {
 }
 
 export interface CommitOptions {
-  /** The manifest's text (written last). */
-  manifest: string;
+  /** The manifest's text (written last), or how to make it once the tree's temporaries are written. */
+  manifest: string | (() => string);
+  /** Each file's sha256 (in the order of `files`), when already computed: the journal records them. */
+  hashes?: readonly string[];
+  /** Give up the files' texts as they are written (see WriteOptions.consume). */
+  consume?: boolean;
   /** Written before the manifest, in the same transaction (the depfile). */
   extra?: ExtraFile[];
   fs?: Fs;
@@ -59,6 +63,8 @@ export function commitBuild(root: string, files: OutputFile[], options: CommitOp
       journal: JOURNAL_PATH,
       keepJournal: leftovers.journal !== null,
       journalFiles: leftovers.journal?.files,
+      hashes: options.hashes,
+      consume: options.consume,
       // Passed on only when given: writeTree stages in workers with the real file system alone.
       fs: options.fs,
       faultBeforeWrite: options.faultBeforeWrite,

@@ -200,7 +200,8 @@ export interface WriteReport {
 export interface ExtraFile {
   /** Absolute path, or relative to the current folder. */
   path: string;
-  content: string;
+  /** Its text, or how to make it: called once, when it is staged (the manifest of a fleet is tens of MB, made after the tree's temporaries). */
+  content: string | (() => string);
 }
 
 export interface WriteOptions {
@@ -214,6 +215,16 @@ export interface WriteOptions {
   journalFiles?: { path: string; sha256: string }[];
   /** A journal was there before this build (an interrupted one): a failure before the commit keeps it. */
   keepJournal?: boolean;
+  /** Each file's sha256 (in the order of `files`), when the caller computed them already: the journal records them. */
+  hashes?: readonly string[];
+  /**
+   * The caller gives up the files' texts (build: README "Performance"): each
+   * file's content is set to "" once its temporary is written or it is found
+   * unchanged. Writing a text makes V8 flatten it into one more copy, which
+   * lives as long as the text: a fleet's would double its memory. Needs
+   * `hashes` (the journal's).
+   */
+  consume?: boolean;
   fs?: Fs;
   /** Test hook: called before each temporary is written. */
   faultBeforeWrite?: (path: string) => void;
@@ -256,6 +267,22 @@ function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, remo
   }
   return "exist";
 }
+
+/**
+ * join(root, rel) for the many paths of one tree, as a two-piece string
+ * sharing rel: join's own result is built piece by piece while normalising,
+ * about 500 bytes a path that a fleet's 56,000 files held until the build
+ * ended. A rel that is not already normal goes through join.
+ */
+function joiner(root: string): (rel: string) => string {
+  let base = join(root, ".");
+  if (base.length > 1 && base.endsWith("/")) base = base.slice(0, -1);
+  const prefix = base === "." ? "" : base === "/" ? "/" : base + "/";
+  return (rel) => (NORMAL.test(rel) ? prefix + rel : join(root, rel));
+}
+
+/** A relative path join leaves as it is: no empty, "." or ".." part, no leading or trailing "/". */
+const NORMAL = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
 
 /** What checkDirs found of a path's folders: all there, one missing (so the file is too), or a stale file in the way. */
 type Folders = "exist" | "missing" | "deferred";
@@ -303,20 +330,24 @@ function onlyRemoved(fs: Fs, abs: string, rel: string, removing: Set<string>): b
  */
 export function writeTree(root: string, files: OutputFile[], options: WriteOptions = {}): WriteReport {
   const fs = options.fs ?? nodeFs;
+  const consume = options.consume === true;
+  if (consume && options.hashes?.length !== files.length)
+    throw new Error("policyc bug: writeTree consumes the files' texts only with their hashes");
   const report: WriteReport = { written: [], unchanged: [], removed: [] };
   const checked = new Set<string>();
   const removing = new Set(options.remove ?? []);
   const missing = new Set<string>();
-  const plan: { path: string; abs: string; content: string; mode: number; deferred: boolean }[] = [];
-  for (const file of files) {
+  const under = joiner(root);
+  const plan: { index: number; path: string; abs: string; content: string; mode: number; deferred: boolean }[] = [];
+  for (const [index, file] of files.entries()) {
     // A stale file where this one needs a folder, or a folder of stale files where this one goes: removed first.
     const folders = checkDirs(fs, root, file.path, checked, removing, missing);
     const deferred = folders === "deferred";
-    const abs = join(root, file.path);
+    const abs = under(file.path);
     const st = folders === "exist" ? lstatOrNull(fs, abs) : null;
     if (st?.isSymbolicLink()) throw new OutputError(abs, "symbolic link", true);
     if (st?.isDirectory() && onlyRemoved(fs, abs, file.path, removing)) {
-      plan.push({ path: file.path, abs, content: file.content, mode: file.mode, deferred: true });
+      plan.push({ index, path: file.path, abs, content: file.content, mode: file.mode, deferred: true });
       continue;
     }
     if (st && !st.isFile()) throw new OutputError(abs, "exists and is not a regular file");
@@ -327,9 +358,10 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
       fs.readFileSync(abs, "utf8") === file.content
     ) {
       report.unchanged.push(file.path);
+      if (consume) file.content = "";
       continue;
     }
-    plan.push({ path: file.path, abs, content: file.content, mode: file.mode, deferred });
+    plan.push({ index, path: file.path, abs, content: file.content, mode: file.mode, deferred });
   }
   for (const p of options.remove ?? []) checkDirs(fs, root, p, checked, new Set());
   for (const x of options.extra ?? []) {
@@ -368,10 +400,11 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
         makeDirs(fs, root, dir, created);
         ensured.add(dir);
       }
-      const tmp = join(root, dir, tempName());
+      const tmp = dir === "." ? under(tempName()) : under(`${dir}/${tempName()}`);
       staged.push({ tmp, abs: p.abs, path: p.path, deferred: p.deferred });
       if (parallel) {
         jobs.push({ tmp, target: p.abs, content: p.content, mode: p.mode });
+        if (consume) p.content = files[p.index]!.content = "";
         continue;
       }
       try {
@@ -380,6 +413,7 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
       } catch (e) {
         throw e instanceof OutputError ? new OutputError(p.abs, e.reason) : new OutputError(p.abs, reasonOf(e));
       }
+      if (consume) p.content = files[p.index]!.content = "";
     }
     // The folders are made above, on this thread; the workers only create files in them.
     if (parallel) stageInWorkers(jobs, options.jobs!, { script: options.stageWorker, failAt: options.faultInWorker });
@@ -390,7 +424,7 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
       extras.push({ tmp, abs: x.path });
       try {
         options.faultBeforeWrite?.(x.path);
-        writeTemp(fs, tmp, x.content, 0o644);
+        writeTemp(fs, tmp, typeof x.content === "string" ? x.content : x.content(), 0o644);
       } catch (e) {
         throw e instanceof OutputError ? new OutputError(x.path, e.reason) : new OutputError(x.path, reasonOf(e));
       }
@@ -402,7 +436,10 @@ export function writeTree(root: string, files: OutputFile[], options: WriteOptio
         version: 1,
         pid: process.pid,
         temporaries: [...staged, ...extras].map((s) => resolve(s.tmp)),
-        files: [...plan.map((p) => ({ path: p.path, sha256: sha256(p.content) })), ...(options.journalFiles ?? [])],
+        files: [
+          ...plan.map((p) => ({ path: p.path, sha256: options.hashes?.[p.index] ?? sha256(p.content) })),
+          ...(options.journalFiles ?? []),
+        ],
       };
       const tmp = join(dirname(journal), tempName());
       extras.push({ tmp, abs: journal });
