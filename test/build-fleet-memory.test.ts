@@ -11,8 +11,8 @@
  */
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { findLeftovers, hasLeftovers } from "../src/output/journal.js";
 import { makeManifest } from "../src/output/manifest.js";
@@ -20,22 +20,7 @@ import { sha256 } from "../src/output/sha256.js";
 import { commitBuild } from "../src/output/transaction.js";
 import { OutputError } from "../src/output/write.js";
 import type { OutputFile } from "../src/targets/Target.js";
-import { ROOT, runCli, tempDir } from "./helpers.js";
-
-/** Every entry below dir: path -> mode, mtime and size (files) or "dir" (a staged and removed temporary changes a folder's mtime). */
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      const st = statSync(p);
-      out.set(relative(dir, p), e.isDirectory() ? `${st.mode.toString(8)} dir` : `${st.mode.toString(8)} ${st.mtimeMs} ${st.size}`);
-      if (e.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { ROOT, runCli, tempDir, treeState } from "./helpers.js";
 
 /** A fleet of n hosts (scripts/fleet.js), in a fresh folder. */
 function fleet(n: number): { dir: string; policy: string } {
@@ -64,13 +49,13 @@ describe("a fleet's build in bounded memory keeps build's promises", () => {
     const checks = readFileSync(join(out, ".policyc/checks.json"), "utf8");
     expect(checks).toContain(`"host": "${host}"`);
     expect(hasLeftovers(findLeftovers(out))).toBe(false);
-    const before = snapshot(out);
+    const before = treeState(out, { folderTimes: false });
     const again = runCli(["build", policy, "-o", out, "-v"]);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toContain(`wrote 0 files to ${out} (${manifest.files.length} unchanged)`);
     // The manifest and checks.json are rewritten (renamed over) by every build: the tree's files are not.
     const keep = (m: Map<string, string>) => new Map([...m].filter(([p]) => !p.startsWith(".policyc")));
-    expect(keep(snapshot(out))).toEqual(keep(before));
+    expect(keep(treeState(out, { folderTimes: false }))).toEqual(keep(before));
   });
 
   it("an error in the fleet's last host writes nothing over an earlier build", () => {
@@ -78,7 +63,7 @@ describe("a fleet's build in bounded memory keeps build's promises", () => {
     const out = join(dir, "out");
     const first = runCli(["build", policy, "-o", out, "-q"]);
     expect(first.status, first.stderr).toBe(0);
-    const before = snapshot(out);
+    const before = treeState(out, { folderTimes: false });
     // Every file changes (a new blocked host), and the last host's block gets an error.
     const text = readFileSync(policy, "utf8").replace("badhost.example.com", "worsehost.example.com");
     const last = text.lastIndexOf("\n}");
@@ -90,7 +75,7 @@ describe("a fleet's build in bounded memory keeps build's promises", () => {
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/error PC\d{4}:/);
     expect(r.stderr).toMatch(/nothing written\.?\n/);
-    expect(snapshot(out)).toEqual(before);
+    expect(treeState(out, { folderTimes: false })).toEqual(before);
   });
 
   it("a staging failure after most texts were given up leaves OUT as it was, with no temporary", () => {
@@ -116,7 +101,7 @@ describe("a fleet's build in bounded memory keeps build's promises", () => {
     expect(commit(first).written).toHaveLength(300);
     // Given up as written.
     expect(first.every((f) => f.content === "")).toBe(true);
-    const before = snapshot(out);
+    const before = treeState(out, { folderTimes: false });
     const manifest = readFileSync(join(out, ".policyc/manifest.json"), "utf8");
     const next = make("two");
     expect(() =>
@@ -126,7 +111,7 @@ describe("a fleet's build in bounded memory keeps build's promises", () => {
     ).toThrow(OutputError);
     // Every text before the failure was given up, and OUT is exactly as it was.
     expect(next.slice(0, 299).every((f) => f.content === "")).toBe(true);
-    expect(snapshot(out)).toEqual(before);
+    expect(treeState(out, { folderTimes: false })).toEqual(before);
     expect(readFileSync(join(out, ".policyc/manifest.json"), "utf8")).toBe(manifest);
     expect(hasLeftovers(findLeftovers(out))).toBe(false);
     // And a whole build after it writes the new texts, its journal's work done.

@@ -63,6 +63,27 @@ export function tempDir(prefix = "policyc-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * Every entry below dir, folders too: relative path -> mode, mtime and size
+ * (files) or mode and "dir" (folders; with folderTimes, their mtime too: a
+ * staged and removed temporary changes it). What a refused build must leave alone.
+ */
+export function treeState(dir: string, { folderTimes }: { folderTimes: boolean }): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const st = statSync(p);
+      const mode = st.mode.toString(8);
+      if (!e.isDirectory()) out.set(relative(dir, p), `${mode} ${st.mtimeMs} ${st.size}`);
+      else out.set(relative(dir, p), folderTimes ? `${mode} ${st.mtimeMs} dir` : `${mode} dir`);
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
 /** Every file under dir: relative path -> { bytes, mode }. */
 export function readTree(dir: string): Map<string, { content: string; mode: number }> {
   const out = new Map<string, { content: string; mode: number }>();

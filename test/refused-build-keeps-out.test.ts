@@ -7,10 +7,10 @@
  * earlier tree stays exactly as it was (bytes, modes, mtimes, its manifest,
  * the dropped service's files), with no lock, journal or temporary left.
  */
-import { readdirSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tempDir } from "./helpers.js";
+import { runCli, tempDir, treeState } from "./helpers.js";
 
 const GOOD = `platform debian;
 service sshd {
@@ -24,21 +24,6 @@ expect allow sshd user root;
 `;
 /** The new version: imapd dropped, alice no longer in sshd's list. */
 const NEXT = GOOD.replace(/service imapd \{[^}]*\}\n\}\n/, "").replace("root, alice", "root");
-
-/** Every entry below dir (folders too): path -> bytes (files), mode and mtime. */
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      const st = statSync(p);
-      out.set(relative(dir, p), `${st.mode.toString(8)} ${st.mtimeMs} ${e.isDirectory() ? "dir" : st.size}`);
-      if (e.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe("a refused build leaves an earlier OUT exactly as it was", () => {
   it.each([
@@ -62,13 +47,13 @@ describe("a refused build leaves an earlier OUT exactly as it was", () => {
     writeFileSync(policy, GOOD);
     const first = runCli(["build", policy, "-o", out, "-q"]);
     expect(first.status, first.stderr).toBe(0);
-    const before = snapshot(out);
+    const before = treeState(out, { folderTimes: true });
     expect([...before.keys()]).toContain("etc/imapd.acl");
     writeFileSync(policy, text);
     const r = runCli(["build", policy, "-o", out, ...args]);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toContain(`error ${code}:`);
     expect(r.stderr).toMatch(/nothing written\.?\n/);
-    expect(snapshot(out)).toEqual(before);
+    expect(treeState(out, { folderTimes: true })).toEqual(before);
   });
 });

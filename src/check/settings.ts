@@ -15,9 +15,9 @@ export type Schema = Record<string, { arity: Arity; repeat?: boolean; lists?: bo
 export interface ReadSetting {
   key: string;
   setting: Setting;
-  /** Its values (for a long list, read them with eachValue(read.source)). */
+  /** Its values (for a long list, read them with eachValueSpan(read.source, ...)). */
   values: Value[];
-  /** What to pass to eachValue(): the setting itself, or no values when its only word was the sub-keyword. */
+  /** What to pass to eachValueSpan(): the setting itself, or no values when its only word was the sub-keyword. */
   source: { values: Value[] };
 }
 

@@ -12,7 +12,7 @@ import { type Diagnostic, DiagnosticBag, type Span } from "../diagnostics/diagno
 import type { SourceFile } from "../diagnostics/source.js";
 import { load } from "../syntax/load.js";
 import { emit, EmitCache } from "../targets/emit.js";
-import { filesOf, type HostsShare, type WireDiagnostic, type WireHost, type WireSpan } from "./hosts.js";
+import { filesOf, type HostsShare, mapOrigins, type WireDiagnostic, type WireHost, type WireSpan } from "./hosts.js";
 
 function run(share: HostsShare): void {
   const flags = new Int32Array(share.signal);
@@ -103,14 +103,7 @@ function run(share: HostsShare): void {
       fileCount: out.files.length,
       templates: out.templates,
       ...(share.keepFiles && {
-        files: out.files.map((f) => ({
-          path: f.path,
-          content: f.content,
-          mode: f.mode,
-          producer: f.producer,
-          origins: f.origins.map(span),
-          ...(f.stock !== undefined && { stock: f.stock }),
-        })),
+        files: out.files.map((f) => mapOrigins(f, span)),
       }),
     };
     post(host!);

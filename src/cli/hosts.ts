@@ -24,6 +24,7 @@ import { type Diagnostic, DiagnosticBag, type Span } from "../diagnostics/diagno
 import { Messages } from "../diagnostics/messages.js";
 import type { SourceFile } from "../diagnostics/source.js";
 import { defaultReadFile, load, type Program, safeRealpath } from "../syntax/load.js";
+import type { OutputFile } from "../targets/Target.js";
 
 /**
  * Fewer hosts than this are checked on the main thread alone, whatever
@@ -76,13 +77,21 @@ export interface WireHost {
   };
 }
 
-export interface WireFile {
-  path: string;
-  content: string;
-  mode: number;
-  producer: string;
-  origins: WireSpan[];
-  stock?: string;
+export type WireFile = Omit<OutputFile, "origins"> & { origins: WireSpan[] };
+
+/** A generated file with its origins mapped: to the wire in the worker, back to spans here. */
+export function mapOrigins<A, B>(
+  f: Omit<OutputFile, "origins"> & { origins: A[] },
+  span: (a: A) => B,
+): Omit<OutputFile, "origins"> & { origins: B[] } {
+  return {
+    path: f.path,
+    content: f.content,
+    mode: f.mode,
+    producer: f.producer,
+    origins: f.origins.map(span),
+    ...(f.stock !== undefined && { stock: f.stock }),
+  };
 }
 
 /** What a worker is given (structured-cloned). */
@@ -283,14 +292,7 @@ function* inThreads(
         const { checks, found, fileCount, templates, files } = m.model;
         const emitted: EmittedHost["emitted"] = { checks: checks.map(revive), found: found.map(revive), fileCount, templates };
         if (files) {
-          emitted.files = files.map((f) => ({
-            path: f.path,
-            content: f.content,
-            mode: f.mode,
-            producer: f.producer,
-            origins: f.origins.map(span),
-            ...(f.stock !== undefined && { stock: f.stock }),
-          }));
+          emitted.files = files.map((f) => mapOrigins(f, span));
         }
         yield { name: m.name, emitted };
       }

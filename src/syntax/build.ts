@@ -183,7 +183,7 @@ function pushValues(t: Token, out: Value[]): void {
   }
 }
 
-/** The tokens behind a node's `values`, for eachValue(); not enumerable, so invisible to tools. */
+/** The tokens behind a node's `values`, for eachValueSpan(); not enumerable, so invisible to tools. */
 const RAW = Symbol("policyc.valueTokens");
 
 /** The `values` a tool read, made once per node. */
@@ -211,7 +211,7 @@ const valuesProperty: PropertyDescriptor = {
 /**
  * Gives a node a `values` property built from its tokens on first read. The
  * compiler itself never reads it for long lists: it walks the tokens with
- * eachValue(), so a million entries never exist as a million AST nodes at
+ * eachValueSpan(), so a million entries never exist as a million AST nodes at
  * once (they would take ~130 bytes each, most of the peak memory). Tools
  * (the formatter, tests) read `values` and get ordinary Value nodes.
  */
@@ -222,50 +222,14 @@ function withValues<T extends object>(node: T, list: Cons<Token> | null): T & { 
 }
 
 /**
- * Calls fn for each value of a node, in order, without making the node's
- * `values`. The words of a comma run are passed as ONE reused Word object:
- * fn must copy what it keeps (value, loc.start, loc.end), never the object.
- */
-export function eachValue(node: { values: Value[] }, fn: (value: Value) => void): void {
-  const tokens = (node as { [RAW]?: Token[] })[RAW];
-  if (!tokens) {
-    for (const v of node.values) fn(v);
-    return;
-  }
-  const one: Value[] = [];
-  const loc = { start: 0, end: 0 };
-  const flyweight: Word = { kind: "Word", value: "", loc };
-  const refWeight: Ref = { kind: "Ref", name: "", value: "", loc };
-  for (const t of tokens) {
-    if (t.type !== "run" && t.type !== "refRun") {
-      one.length = 0;
-      pushValues(t, one);
-      fn(one[0]!);
-      continue;
-    }
-    const refs = t.type === "refRun";
-    scanRun(t, (value, start, end) => {
-      loc.start = start;
-      loc.end = end;
-      if (refs && value.charCodeAt(0) === 36) {
-        refWeight.value = value;
-        refWeight.name = value.slice(1);
-        fn(refWeight);
-        return;
-      }
-      flyweight.value = value;
-      fn(flyweight);
-    });
-  }
-}
-
-/**
- * As eachValue(), but each bare word of a comma run goes to `word` as where
+ * Calls fn with each of a node's values in order, except that each bare
+ * word of a comma run goes to `word` as where
  * it stands: text[from..to), at source offset base + from. No string is made
  * for it; the hot path of a million-entry list reads its characters in
  * place. Given the text the node was parsed from (`source`), words are passed
  * in it (base 0): a run's own text is a slice of it, slower to read. Every
- * other value (list references too) goes to fn as eachValue() passes it.
+ * other value (list references too) goes to fn; a list reference in a run
+ * is one reused Ref object, which fn must copy from, never keep.
  */
 export function eachValueSpan(
   node: { values: Value[] },

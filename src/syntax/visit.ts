@@ -79,7 +79,7 @@ export function bodyOf(node: Container): readonly Node[] {
 /**
  * Calls fn for each child of a node, in source order, with the key that
  * holds it. Reading a list's `values` makes its Value nodes (see build.ts):
- * tools may, the compiler walks long lists with eachValue() instead.
+ * tools may, the compiler walks long lists with eachValueSpan() instead.
  */
 export function forEachChild(node: Node, fn: (child: Node, key: string) => void): void {
   const record = node as unknown as Record<string, Node | readonly Node[] | null>;
