@@ -12,7 +12,7 @@ import { commitBuild } from "../output/transaction.js";
 import { OutputError } from "../output/write.js";
 import type { OutputFile } from "../targets/Target.js";
 import { errnoWords } from "../diagnostics/errno.js";
-import { type CommandContext, type CommandSpec, jobsOf, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
+import { type CommandContext, type CommandSpec, jobsOf, jobsProblem, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 import { changeJson } from "./report.js";
 
@@ -49,6 +49,7 @@ this machine's own / unless --allow-system-root is given.`,
       name: "jobs",
       short: "j",
       value: "N",
+      problem: jobsProblem,
       help: 'threads that check a fleet of 5,000 hosts or more and\nwrite the files of a large build (default 1: see README "Performance")',
     },
     { ...MAX_WARNINGS_OPTION, help: "fail (exit 1, nothing written) with more than N warnings" },

@@ -1,4 +1,4 @@
-import { jobsOf, MAX_WARNINGS_OPTION, TEMPLATES_OPTION, type CommandSpec } from "./command.js";
+import { jobsOf, jobsProblem, MAX_WARNINGS_OPTION, TEMPLATES_OPTION, type CommandSpec } from "./command.js";
 import { countLine, EXIT_OK } from "./io.js";
 
 /** `policyc check POLICY`: everything build does but write. */
@@ -12,6 +12,7 @@ in it, writing nothing. On success it says how many files the policy produces.`,
       name: "jobs",
       short: "j",
       value: "N",
+      problem: jobsProblem,
       help: 'threads that check the hosts of a fleet of 5,000 hosts or more\n(default 1: see README "Performance")',
     },
     MAX_WARNINGS_OPTION,

@@ -64,6 +64,11 @@ export interface OptionSpec {
   value?: string;
   /** One line, or several joined by "\n". */
   help: string;
+  /**
+   * What is wrong with a value given to it, as a usage error's words; undefined when it is
+   * fine. Asked for every option given, before the command reads any file (README "Command line").
+   */
+  problem?(value: string): string | undefined;
 }
 
 /** A command of policyc: one file in src/cli/, one row in main.ts's table. */
@@ -109,7 +114,13 @@ export const MAX_WARNINGS_OPTION: OptionSpec = {
   name: "max-warnings",
   value: "N",
   help: "fail (exit 1) with more than N warnings",
+  problem: (raw) => (/^\d+$/.test(raw) ? undefined : `--max-warnings takes a whole number of warnings from 0, not "${raw}".`),
 };
+
+/** What is wrong with a --jobs value (build, check): a whole number of threads from 1 to 9999. */
+export function jobsProblem(raw: string): string | undefined {
+  return /^[1-9]\d{0,3}$/.test(raw) ? undefined : `--jobs takes a whole number of threads from 1 to 9999, not "${raw}".`;
+}
 
 /**
  * The --jobs value of build and check: a whole number of threads from 1 to
@@ -118,7 +129,8 @@ export const MAX_WARNINGS_OPTION: OptionSpec = {
  */
 export function jobsOf(raw: string | undefined): number {
   if (raw === undefined) return 1;
-  if (!/^[1-9]\d{0,3}$/.test(raw)) throw new UsageError(`--jobs takes a whole number of threads from 1 to 9999, not "${raw}".`);
+  const problem = jobsProblem(raw);
+  if (problem) throw new UsageError(problem);
   return Number(raw);
 }
 
@@ -126,7 +138,8 @@ export function jobsOf(raw: string | undefined): number {
 export function maxWarnings(options: Options): number | undefined {
   const raw = options["max-warnings"];
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new UsageError(`--max-warnings takes a whole number of warnings from 0, not "${raw}".`);
+  const problem = MAX_WARNINGS_OPTION.problem!(raw);
+  if (problem) throw new UsageError(problem);
   return Number(raw);
 }
 
@@ -226,13 +239,14 @@ export function makeContext(
       report(format, { diagnostics: gathered, errors, warnings, suppressed, version, changes: ctx.changes, subject: positionals[0] });
     },
     compile({ closing = true, jobs = 1, ...opts } = {}): Compiled | undefined {
+      // A usage error before the file is read (invoke has checked the value already).
+      const limit = maxWarnings(options);
       const input = readPolicy(positionals[0]!);
       if ("error" in input) {
         ctx.report([input.error]);
         ctx.exitCode = EXIT_USAGE;
         return undefined;
       }
-      const limit = maxWarnings(options);
       const compileOptions = { templates: options.templates ?? defaultTemplates(), ...opts };
       const result =
         jobs > 1 ? compileHosts(input.path, input.bytes, { ...compileOptions, jobs }) : compile(input.path, input.bytes, compileOptions);

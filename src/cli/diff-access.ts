@@ -25,7 +25,12 @@ that was not; --fail-on any on every change. --git REV POLICY compares POLICY
 as of git revision REV (with the files it included then, read with git, no
 checkout) with POLICY as it is now.`,
   options: [
-    { name: "fail-on", value: "WHAT", help: "gain: exit 1 when access grows; any: on any change" },
+    {
+      name: "fail-on",
+      value: "WHAT",
+      help: "gain: exit 1 when access grows; any: on any change",
+      problem: (raw) => (raw === "gain" || raw === "any" ? undefined : `--fail-on takes gain or any, not "${raw}".`),
+    },
     { name: "git", value: "REV", help: "the old version is the one POLICY as of git revision REV" },
     TEMPLATES_OPTION,
   ],
@@ -80,7 +85,6 @@ function diffAccessRun(ctx: CommandContext): number {
   if (rev === undefined && ctx.positionals.length !== 2)
     throw new UsageError(`diff-access takes two policy files, OLD and NEW, not ${ctx.positionals.length}.`);
   const failOn = ctx.options["fail-on"];
-  if (failOn !== undefined && failOn !== "gain" && failOn !== "any") throw new UsageError(`--fail-on takes gain or any, not "${failOn}".`);
   const a = rev === undefined ? buildOf(ctx, ctx.positionals[0]!) : buildOf(ctx, ctx.positionals[0]!, rev);
   const b = a && buildOf(ctx, ctx.positionals[rev === undefined ? 1 : 0]!);
   if (!a || !b) return ctx.exitCode;

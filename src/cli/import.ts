@@ -4,7 +4,7 @@ import { compile } from "../compile.js";
 import { DiagnosticBag, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { errnoWords } from "../diagnostics/errno.js";
 import { Messages } from "../diagnostics/messages.js";
-import { importHost } from "../import/import.js";
+import { importHost, knownPlatforms } from "../import/import.js";
 import { type CommandContext, type CommandSpec, defaultTemplates, TEMPLATES_OPTION } from "./command.js";
 import { countLine, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 
@@ -25,7 +25,12 @@ written and the exit status is 1, unless --allow-lossy, which writes the
 policy with a comment where each such line was.`,
   options: [
     { name: "root", value: "DIR", help: "the host's root folder to read (required)" },
-    { name: "platform", value: "NAME", help: "debian, redhat, debian-12, ... (default: guessed\nfrom the root's files, else debian)" },
+    {
+      name: "platform",
+      value: "NAME",
+      help: "debian, redhat, debian-12, ... (default: guessed\nfrom the root's files, else debian)",
+      problem: (raw) => (knownPlatforms().includes(raw) ? undefined : `--platform takes ${knownPlatforms().join(", ")}, not "${raw}".`),
+    },
     { name: "output", short: "o", value: "POLICY", help: "write the policy here (default: standard output)" },
     { name: "allow-lossy", help: "write the policy even when something could not be\nrepresented (each is a warning and a comment)" },
     TEMPLATES_OPTION,

@@ -62,6 +62,31 @@ function parseCommand(spec: CommandSpec, args: string[], commands: readonly Comm
   }
 }
 
+/** What an empty value of a file or folder option stands for: it names nothing, so it is refused. */
+const NAMES: Readonly<Record<string, string>> = {
+  DIR: "a folder",
+  OUT: "a folder",
+  FILE: "a file",
+  POLICY: "a file",
+  REV: "a git revision",
+};
+
+/**
+ * Every option given is checked against its row before the command runs, so a
+ * bad value is the usage error (exit 2) whatever the files say, and no file
+ * is read first: an empty file or folder name, and what the row's problem says.
+ */
+function optionProblems(spec: CommandSpec, options: Options): void {
+  for (const o of optionsOf(spec)) {
+    const raw = options[o.name];
+    if (typeof raw !== "string") continue;
+    const what = o.value && NAMES[o.value];
+    if (raw === "" && what) throw new UsageError(`--${o.name} needs ${what}.`);
+    const problem = o.problem?.(raw);
+    if (problem) throw new UsageError(problem);
+  }
+}
+
 /**
  * Runs one command on its arguments (the command word removed): parses them
  * with the command's table, prints its help for -h, builds the context, runs
@@ -85,6 +110,7 @@ export function invoke(spec: CommandSpec, args: string[], commands: readonly Com
     const formats: readonly string[] = [...FORMATS, ...(spec.extraFormats ?? [])];
     if (!formats.includes(format)) throw new UsageError(`unknown format "${options.format}"; expected ${formats.join(", ")}.`);
     if (options.quiet && options.verbose) throw new UsageError("--quiet and --verbose contradict each other.");
+    optionProblems(spec, options);
     if (spec.takesPolicy && positionals.length !== 1) {
       throw new UsageError(
         positionals.length === 0

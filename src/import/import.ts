@@ -33,6 +33,11 @@ export interface ImportResult {
   lossy: number;
 }
 
+/** Every platform word --platform takes: each platform, and each with a release ("debian-12"). */
+export function knownPlatforms(): string[] {
+  return PLATFORMS.flatMap((p) => [p, ...RELEASES[p].map((r) => `${p}-${r}`)]);
+}
+
 export function importHost(o: ImportOptions): ImportResult {
   const diagnostics = new DiagnosticBag();
   const files = new HostFiles(o.root, diagnostics);
