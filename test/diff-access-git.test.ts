@@ -194,7 +194,7 @@ role shell {
     ]);
   });
 
-  it("refuses, as an include, an inventory of REV that leaves the policy's folder through a link (only that folder is read from REV)", () => {
+  it("refuses an inventory or include of REV that leaves the policy's folder through a link, saying so as on disk (only that folder is read from REV)", () => {
     write("fleet/main.policy", FLEET);
     write("outside.ini", "[shell]\nweb1\n");
     symlinkSync("../outside.ini", join(repo, "fleet/hosts.ini"));
@@ -203,11 +203,56 @@ role shell {
     write("fleet/hosts.ini", "[shell]\nweb1\n");
     const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy"], { cwd: repo });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^HEAD:\.\/fleet\/main\.policy:2:11: error PC1040: Cannot read inventory hosts\.ini: no such file\./);
+    expect(r.stderr).toMatch(
+      /^HEAD:\.\/fleet\/main\.policy:2:11: error PC1040: Cannot read inventory hosts\.ini: it is outside HEAD:\.\/fleet, the policy's folder\./,
+    );
     // The same link as an include is refused alike.
     write("fleet/main.policy", FLEET.replace('inventory "hosts.ini";', 'include "hosts.ini";'));
     git("commit", "-qm", "include the link", "fleet/main.policy"); // hosts.ini stays the link in HEAD
     const i = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy"], { cwd: repo });
-    expect(i.stderr).toMatch(/^HEAD:\.\/fleet\/main\.policy:2:9: error PC1011: Cannot include "hosts\.ini": no such file\./);
+    expect(i.stderr).toMatch(
+      /^HEAD:\.\/fleet\/main\.policy:2:9: error PC1012: Cannot include "hosts\.ini": includes must stay inside HEAD:\.\/fleet, the folder of the policy given on the command line\./,
+    );
+  });
+
+  it.each([
+    ["an absolute path outside the repository", () => "/etc/passwd"],
+    ["a path up past the repository's top", () => "../".repeat(40) + "etc/passwd"],
+    ["an absolute path into the repository, outside the folder", () => join(repo, "outside.ini")],
+  ])("says a link of REV to %s is outside the folder, as the disk says of the same link", (_what, target) => {
+    write("fleet/main.policy", FLEET);
+    write("outside.ini", "[shell]\nweb1\n");
+    symlinkSync(target(), join(repo, "fleet/hosts.ini"));
+    commit("link out");
+    const onDisk = runCli(["check", "fleet/main.policy"], { cwd: repo });
+    expect(onDisk.stderr).toMatch(
+      /^fleet\/main\.policy:2:11: error PC1040: Cannot read inventory hosts\.ini: it is outside fleet, the policy's folder\./,
+    );
+    rmSync(join(repo, "fleet/hosts.ini"));
+    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy"], { cwd: repo });
+    expect(r.stderr).toBe(onDisk.stderr.replace(/fleet/g, "HEAD:./fleet").replace(/\npolicyc: .*\n$/, "\n"));
+  });
+
+  it("a link of REV that goes no further than a missing file is no such file, as on disk", () => {
+    write("fleet/main.policy", FLEET);
+    symlinkSync("../gone/hosts.ini", join(repo, "fleet/hosts.ini"));
+    commit("dangling link");
+    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy"], { cwd: repo });
+    expect(r.stderr).toMatch(/^HEAD:\.\/fleet\/main\.policy:2:11: error PC1040: Cannot read inventory hosts\.ini: no such file\./);
+  });
+
+  it("reads from REV a link to an absolute path inside the folder, and one that leaves the folder and comes back", () => {
+    write("fleet/main.policy", FLEET.replace('inventory "hosts.ini";', 'inventory "hosts.ini";\ninclude "lists.policy";'));
+    write("fleet/inv/a.ini", "[shell]\nweb1\n");
+    write("fleet/l.policy", "users a = root;\n");
+    symlinkSync(join(repo, "fleet/inv/a.ini"), join(repo, "fleet/hosts.ini"));
+    symlinkSync("../fleet/l.policy", join(repo, "fleet/lists.policy"));
+    commit("links");
+    write("fleet/inv/a.ini", "[shell]\nweb1\nweb2\n");
+    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout).changes).toEqual([
+      { host: "web2", scope: "sshd", effect: "change", text: "service sshd is new on web2 (PAM service sshd, 1 access list)" },
+    ]);
   });
 });

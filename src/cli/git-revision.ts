@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, posix, relative, resolve, sep } from "node:path";
-import { MAX_FILE_BYTES, NotRegularFileError, type ReadFile } from "../syntax/load.js";
+import { MAX_FILE_BYTES, NotRegularFileError, type ReadFile, safeRealpath } from "../syntax/load.js";
 
 /** Why the old version cannot be read from git (a usage error, PC6010). */
 export class GitError extends Error {}
@@ -76,10 +76,31 @@ export function gitRevisionSource(rev: string, policy: string): GitRevisionSourc
   }
   const blob = (e: Entry, max: number): Buffer => git(topDir, ["cat-file", "blob", e.oid], max + 1).out;
 
-  /** The path with every symbolic link of the revision resolved, or undefined when absent there. */
+  const outsideFolder = new Map<string, Entry | undefined>();
+  /**
+   * A path's entry in the revision. The root's folder is listed at once; a path outside it (a
+   * link leading out of the folder) is looked up alone, so that it resolves as on disk and the
+   * loader says it is outside the folder, not that it is missing.
+   */
+  const entryAt = (rel: string): Entry | undefined => {
+    const listed = entries.get(rel);
+    if (listed || folder === "." || rel === folder || rel.startsWith(folder + "/")) return listed;
+    if (outsideFolder.has(rel)) return outsideFolder.get(rel);
+    const one = git(topDir, ["--literal-pathspecs", "ls-tree", "-l", "-z", oid, "--", rel]);
+    const m = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t(.*)$/s.exec(one.out.toString("utf8").split("\0")[0] ?? "");
+    const e = one.ok && m && m[5] === rel ? { mode: m[1]!, type: m[2]!, oid: m[3]!, size: m[4] === "-" ? 0 : Number(m[4]) } : undefined;
+    outsideFolder.set(rel, e);
+    return e;
+  };
+
+  /**
+   * The path with every symbolic link of the revision resolved, or undefined when absent there.
+   * A path that leaves the repository (a link to an absolute path elsewhere, or up past its top)
+   * is not in the revision: it is what the disk makes of it, as a checkout of REV here would see.
+   */
   const real = (path: string): string | undefined => {
     const rel = relative(topDir, path);
-    if (rel.startsWith(".." + sep) || rel === ".." || isAbsolute(rel)) return undefined;
+    if (rel.startsWith(".." + sep) || rel === ".." || isAbsolute(rel)) return safeRealpath(path);
     const todo = rel === "" ? [] : rel.split(sep);
     const done: string[] = [];
     let hops = 0;
@@ -87,16 +108,21 @@ export function gitRevisionSource(rev: string, policy: string): GitRevisionSourc
       const part = todo.shift()!;
       if (part === "." || part === "") continue;
       if (part === "..") {
-        if (!done.length) return undefined;
+        if (!done.length) return safeRealpath([topDir, "..", ...todo].join("/"));
         done.pop();
         continue;
       }
-      const e = entries.get([...done, part].join("/"));
+      const e = entryAt([...done, part].join("/"));
       if (!e) return undefined;
       if (e.mode === "120000") {
         if (++hops > 40) return undefined;
         const target = blob(e, 4096).toString("utf8");
-        if (target.startsWith("/")) return undefined; // a link out of the repository
+        if (target.startsWith("/")) {
+          if (target !== topDir && !target.startsWith(topDir + "/")) return safeRealpath([target, ...todo].join("/"));
+          done.length = 0; // a link to an absolute path in the repository: on from its top
+          todo.unshift(...target.slice(topDir.length).split("/"));
+          continue;
+        }
         todo.unshift(...target.split("/"));
         continue;
       }
