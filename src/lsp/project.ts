@@ -7,13 +7,13 @@
  * included file is seen by every policy that includes it the next time
  * anything is asked.
  */
-import { type Dirent, readdirSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { type Dirent, readdirSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { compile, type CompileResult } from "../compile.js";
 import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { SourceFile } from "../diagnostics/source.js";
 import { lex } from "../syntax/lexer.js";
-import { load, MAX_FILE_BYTES, type Program, readRegularFile, type ReadFile } from "../syntax/load.js";
+import { load, MAX_FILE_BYTES, type Program, readRegularFile, type ReadFile, safeRealpath } from "../syntax/load.js";
 
 /** The most policy files the server looks at in a workspace (more are left out, the open ones never). */
 export const MAX_PROJECT_FILES = 5000;
@@ -48,19 +48,30 @@ export class Project {
     for (const [path, text] of overlay) this.overlayByReal.set(this.real(path), text);
   }
 
-  /** The real path of a file (symbolic links resolved), or the path itself when it does not exist. */
+  /**
+   * The real path of a file (symbolic links resolved); for a file that does not exist (an editor's
+   * unsaved document), its folder's real path and its name, else the path itself.
+   */
   real(path: string): string {
     let r = this.reals.get(path);
     if (r === undefined) {
-      try {
-        r = realpathSync.native(path);
-      } catch {
-        r = path;
-      }
+      r = safeRealpath(path) ?? join(safeRealpath(dirname(path)) ?? dirname(path), basename(path));
       this.reals.set(path, r);
     }
     return r;
   }
+
+  /**
+   * How the compiler finds an included file or an inventory: its real path on disk, or, for a
+   * document open in the editor and never saved, its real path as real() makes it (README "In
+   * the editor": open documents are read from the editor), which readFile then reads.
+   */
+  readonly realpath = (path: string): string | undefined => {
+    const onDisk = safeRealpath(path);
+    if (onDisk !== undefined) return onDisk;
+    const r = this.real(path);
+    return this.overlayByReal.has(r) ? r : undefined;
+  };
 
   /** A file's text: the editor's when open, else the disk's; null when unreadable or not UTF-8. */
   text(path: string): string | null {
@@ -187,16 +198,16 @@ export class Project {
       } catch {
         bytes = new Uint8Array();
       }
-      return compile(root, bytes, { templates: this.templates, readFile: this.readFile });
+      return compile(root, bytes, { templates: this.templates, readFile: this.readFile, realpath: this.realpath });
     }
-    return compile(root, new TextEncoder().encode(text), { templates: this.templates, readFile: this.readFile });
+    return compile(root, new TextEncoder().encode(text), { templates: this.templates, readFile: this.readFile, realpath: this.realpath });
   }
 
   /** Loads a root policy with its includes, without checking it (for the lists a file can see). */
   load(root: string): Program | undefined {
     const text = this.text(root);
     if (text === null) return undefined;
-    return load(root, new TextEncoder().encode(text), new DiagnosticBag(), this.readFile);
+    return load(root, new TextEncoder().encode(text), new DiagnosticBag(), this.readFile, this.realpath);
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI, ROOT, runCli, tempDir } from "../helpers.js";
@@ -25,6 +25,31 @@ service imapd {
 }
 `;
 
+/** A headless Neovim with the documented runtime files on `file`, running a Lua fixture of test/e2e/fixtures/neovim. */
+function nvim(dir: string, file: string, fixture: string, env: Record<string, string>) {
+  return spawnSync(
+    "nvim",
+    [
+      "--headless",
+      "-u",
+      "NONE",
+      "-i",
+      "NONE",
+      "-n",
+      "--cmd",
+      `set runtimepath^=${join(ROOT, "editors/neovim")}`,
+      "--cmd",
+      `let g:policyc_cmd = ['${process.execPath}', '${CLI}', 'lsp']`,
+      "--cmd",
+      "filetype plugin on",
+      file,
+      "-c",
+      `luafile ${join(ROOT, "test/e2e/fixtures/neovim", fixture)}`,
+    ],
+    { cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } },
+  );
+}
+
 describe.skipIf(missing.length > 0)("neovim's built-in LSP client", () => {
   it("shows diagnostics, a hover, a definition and a formatting edit from policyc lsp", () => {
     const dir = tempDir("policyc-nvim-");
@@ -34,32 +59,11 @@ describe.skipIf(missing.length > 0)("neovim's built-in LSP client", () => {
     writeFileSync(lists, LISTS);
     const result = join(dir, "result.json");
     const at = positionOf(MAIN, "$staff", 1);
-    const r = spawnSync(
-      "nvim",
-      [
-        "--headless",
-        "-u",
-        "NONE",
-        "-i",
-        "NONE",
-        "-n",
-        "--cmd",
-        `set runtimepath^=${join(ROOT, "editors/neovim")}`,
-        "--cmd",
-        `let g:policyc_cmd = ['${process.execPath}', '${CLI}', 'lsp']`,
-        "--cmd",
-        "filetype plugin on",
-        main,
-        "-c",
-        `luafile ${join(ROOT, "test/e2e/fixtures/neovim/client.lua")}`,
-      ],
-      {
-        cwd: dir,
-        encoding: "utf8",
-        timeout: 120_000,
-        env: { ...process.env, POLICYC_NVIM_OUT: result, POLICYC_NVIM_LINE: String(at.line), POLICYC_NVIM_CHARACTER: String(at.character) },
-      },
-    );
+    const r = nvim(dir, main, "client.lua", {
+      POLICYC_NVIM_OUT: result,
+      POLICYC_NVIM_LINE: String(at.line),
+      POLICYC_NVIM_CHARACTER: String(at.character),
+    });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const out = JSON.parse(readFileSync(result, "utf8"));
     expect(out.error).toBeUndefined();
@@ -80,5 +84,23 @@ describe.skipIf(missing.length > 0)("neovim's built-in LSP client", () => {
     expect(out.edits).toBeGreaterThan(0);
     expect(out.formatted).toBe(readFileSync(copy, "utf8"));
     expect(out.formatted).not.toBe(MAIN);
+  });
+
+  it("reads an included file from a buffer never written (README: open documents are read from the editor)", () => {
+    const dir = tempDir("policyc-nvim-");
+    const main = join(dir, "main.policy");
+    const lists = join(dir, "lists.policy");
+    writeFileSync(main, MAIN.replace(", $nobody", ""));
+    const result = join(dir, "result.json");
+    const r = nvim(dir, main, "unsaved.lua", { POLICYC_NVIM_OUT: result, POLICYC_NVIM_LISTS: lists });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const out = JSON.parse(readFileSync(result, "utf8"));
+    expect(out.error).toBeUndefined();
+    expect([out.attached, out.listsFiletype, out.listsAttached]).toEqual([true, "policy", true]);
+    // Not on disk: no such file; in a buffer, never written: found, and $staff with it.
+    expect(out.before).toEqual(["PC1011"]);
+    expect(out.after).toEqual([]);
+    expect(out.onDisk).toBe(false);
+    expect(existsSync(lists)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CompletionItem, DocumentSymbol, Hover, Location, TextEdit } from "vscode-languageserver-protocol";
@@ -140,6 +140,43 @@ host bastion {
     await client.open(lone, "[web]\nweb1\n");
     expect(await client.diagnosticsOf(lone, () => true)).toEqual([]);
     await client.closeDocument(lone);
+  });
+
+  it("an include and an inventory open in the editor but never saved are read from the editor, through a linked folder too", async () => {
+    const real = join(dir, "unsaved");
+    const linked = join(dir, "unsaved-link");
+    mkdirSync(real, { recursive: true });
+    symlinkSync(real, linked);
+    const f = join(real, "fleet.policy");
+    const text = `platform debian;
+include "new-lists.policy";
+inventory "new-hosts.ini";
+role shell {
+  service sshd { acl user allow "/etc/ssh.users" { entries root, $ops; } }
+}
+`;
+    writeFileSync(f, text);
+    await client.open(f, text);
+    // Neither file is on disk: no such file, at the include's and the inventory's string.
+    const missing = await client.diagnosticsOf(f, (d) => d.length >= 2);
+    expect(missing.map((x) => [x.code, x.range.start, x.message])).toEqual([
+      ["PC1011", positionOf(text, '"new-lists'), 'Cannot include "new-lists.policy": no such file.'],
+      ["PC1040", positionOf(text, '"new-hosts'), "Cannot read inventory new-hosts.ini: no such file."],
+    ]);
+    // Opened, never saved: the include through the linked folder (its real path is the real
+    // folder's), the inventory in the policy's own folder.
+    await client.open(join(linked, "new-lists.policy"), "users ops = alice;\n");
+    await client.open(join(real, "new-hosts.ini"), "[shell]\nweb1\n");
+    expect(await client.diagnosticsOf(f, (d) => d.length === 0)).toEqual([]);
+    expect(existsSync(join(real, "new-lists.policy")) || existsSync(join(real, "new-hosts.ini"))).toBe(false);
+    // What they say counts: a host of the inventory without $ops' definition is one more edit away.
+    await client.change(join(linked, "new-lists.policy"), "users opz = alice;\n");
+    expect((await client.diagnosticsOf(f, (d) => d.length > 0)).map((x) => x.code)).toEqual(["PC2011"]);
+    // Closed unsaved, they are missing again.
+    await client.closeDocument(join(linked, "new-lists.policy"));
+    await client.closeDocument(join(real, "new-hosts.ini"));
+    expect((await client.diagnosticsOf(f, (d) => d.length >= 2)).map((x) => x.code)).toEqual(["PC1011", "PC1040"]);
+    await client.closeDocument(f);
   });
 
   it("a change on disk to an included file that is not open updates its includers (watched files)", async () => {
