@@ -319,6 +319,44 @@ describe("check --jobs: worker threads print what the serial check prints", () =
     }
   });
 
+  it("fails with PC5080 alone, not waiting forever, when a worker hangs or is killed for its memory (it posts nothing then)", () => {
+    const f: Fleet = {
+      hosts: [1, 1, 1, 1],
+      roles: 1,
+      root: [true, true, true, true],
+      broken: [false, false, false, false],
+      idle: [false, false, false, false],
+      acked: [false, false, false, false],
+      acknowledge: false,
+      inventory: false,
+      expect: false,
+    };
+    const dir = write(f);
+    const path = join(dir, "fleet.policy");
+    const script = join(ROOT, "dist", "hosts-worker.cjs");
+    const before = { ...process.env };
+    process.env.POLICYC_PARALLEL_MIN_HOSTS = "2";
+    try {
+      for (const how of ["hang:0", "hang:1", "oom:0"]) {
+        process.env.POLICYC_TEST_HOSTS_WORKER = how;
+        const r = compileHosts(path, readFileSync(path), { templates: TEMPLATES, keepFiles: true, jobs: 2, script, stallMs: 1500 });
+        expect(
+          r.diagnostics.items.map((d) => `${d.code} ${d.message}`),
+          how,
+        ).toEqual([
+          "PC5080 A worker thread of --jobs failed (it sent no host for 2 s: it ran out of memory, or hangs); nothing was written. Run again with --jobs 1.",
+        ]);
+        expect(r.fileCount).toBeUndefined();
+        expect(r.files).toBeUndefined();
+      }
+    } finally {
+      for (const k of ["POLICYC_PARALLEL_MIN_HOSTS", "POLICYC_TEST_HOSTS_WORKER"]) {
+        if (before[k] === undefined) delete process.env[k];
+        else process.env[k] = before[k];
+      }
+    }
+  });
+
   it("takes --jobs as build does: a whole number from 1", () => {
     const cwd = write({
       hosts: [1, 1],

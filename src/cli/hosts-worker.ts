@@ -90,6 +90,8 @@ function run(share: HostsShare): void {
   for (const { model } of hosts) {
     if (share.failAfter && count++ === share.failAfter.hosts) {
       if (share.failAfter.how === "exit") process.exit(3);
+      if (share.failAfter.how === "hang") Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+      if (share.failAfter.how === "oom") for (const hog: number[][] = []; ;) hog.push(new Array(100_000).fill(hog.length + 0.5));
       throw new Error("injected failure (test)");
     }
     emitted = [];

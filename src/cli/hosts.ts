@@ -111,14 +111,27 @@ export interface HostsShare {
   signal: SharedArrayBuffer;
   port: MessagePort;
   script: string;
-  /** Test hook (POLICYC_TEST_HOSTS_WORKER): "throw" or "exit" after this many hosts of the share. */
-  failAfter?: { how: "throw" | "exit"; hosts: number };
+  /**
+   * Test hook (POLICYC_TEST_HOSTS_WORKER): after this many hosts of the share, "throw", "exit",
+   * "hang" (wait forever) or "oom" (allocate until the thread is killed for its memory, which
+   * posts nothing: its heap is limited to 16 MB for this).
+   */
+  failAfter?: { how: "throw" | "exit" | "hang" | "oom"; hosts: number };
 }
 
 /** The program's files as spans name them: the root first (a policy from standard input is not in program.files). */
 export function filesOf(program: Program): SourceFile[] {
   return [program.root, ...program.files.filter((f) => f !== program.root)];
 }
+
+/**
+ * How long the main thread waits for a worker's next host before the command fails (PC5080).
+ * A worker killed for running out of memory posts nothing and runs no handler of its own, and
+ * the main thread, waiting synchronously, never sees its exit event: without this, the command
+ * would wait forever where the serial run would have died. A host takes milliseconds; loading
+ * the policy again, the worker's slowest step, took 0.5 s for 10,000 hosts.
+ */
+export const HOSTS_STALL_MS = 60_000;
 
 /** A worker thread that failed: the command fails with PC5080 and writes nothing. */
 class WorkerFailed extends Error {}
@@ -166,7 +179,11 @@ function minHosts(): number {
  * policy with fewer hosts than PARALLEL_MIN_HOSTS, or with `expect`
  * assertions (they need every host's model on one thread).
  */
-export function compileHosts(path: string, bytes: Uint8Array, options: CompileOptions & { jobs: number; script?: string }): CompileResult {
+export function compileHosts(
+  path: string,
+  bytes: Uint8Array,
+  options: CompileOptions & { jobs: number; script?: string; stallMs?: number },
+): CompileResult {
   const diagnostics = new DiagnosticBag();
   // Every file read and real path looked up, for the workers' snapshot.
   const files = new Map<string, Uint8Array>();
@@ -203,6 +220,7 @@ export function compileHosts(path: string, bytes: Uint8Array, options: CompileOp
     templates: options.templates,
     keepFiles: options.keepFiles !== false,
     script: options.script ?? workerPath(),
+    stallMs: options.stallMs ?? HOSTS_STALL_MS,
   };
   try {
     return compileProgram(program, diagnostics, options, (p, bag, opts) => inThreads(p, bag, opts, hostCount, options.jobs, share));
@@ -214,10 +232,10 @@ export function compileHosts(path: string, bytes: Uint8Array, options: CompileOp
   }
 }
 
-/** The test hook's value: POLICYC_TEST_HOSTS_WORKER=throw:N or exit:N. */
+/** The test hook's value: POLICYC_TEST_HOSTS_WORKER=throw:N, exit:N, hang:N or oom:N. */
 function failHook(): HostsShare["failAfter"] {
-  const m = /^(throw|exit):(\d+)$/.exec(process.env.POLICYC_TEST_HOSTS_WORKER ?? "");
-  return m ? { how: m[1] as "throw" | "exit", hosts: Number(m[2]) } : undefined;
+  const m = /^(throw|exit|hang|oom):(\d+)$/.exec(process.env.POLICYC_TEST_HOSTS_WORKER ?? "");
+  return m ? { how: m[1] as NonNullable<HostsShare["failAfter"]>["how"], hosts: Number(m[2]) } : undefined;
 }
 
 /**
@@ -230,7 +248,7 @@ function* inThreads(
   options: CheckEachOptions,
   hostCount: number,
   jobs: number,
-  share: Omit<HostsShare, "range" | "signal" | "port">,
+  { stallMs, ...share }: Omit<HostsShare, "range" | "signal" | "port"> & { stallMs: number },
 ): Generator<CheckedHost | EmittedHost> {
   const { MessageChannel, receiveMessageOnPort, Worker } = process.getBuiltinModule("node:worker_threads");
   if (!existsSync(share.script)) throw new WorkerFailed(`${share.script} is missing (policyc is not fully installed: run npm run build)`);
@@ -251,10 +269,18 @@ function* inThreads(
       const data: HostsShare = { ...share, range: [from, to], signal, port: port2, ...(failAfter && { failAfter }) };
       let worker: Worker;
       try {
-        worker = new Worker(LOADER, { eval: true, workerData: data, transferList: [port2] });
+        worker = new Worker(LOADER, {
+          eval: true,
+          workerData: data,
+          transferList: [port2],
+          ...(failAfter?.how === "oom" && { resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } }),
+        });
       } catch (e) {
         throw new WorkerFailed(`it could not start: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
       }
+      // A worker killed for its memory emits "error" once the event loop runs again, after the command has
+      // reported it (PC5080): handled here, or node would print it with a stack trace and exit.
+      worker.on("error", () => {});
       threads.push({ worker, port: port1, flags: new Int32Array(signal), range: [from, to] });
     }
     const start = diagnostics.items.length;
@@ -268,14 +294,18 @@ function* inThreads(
       return out;
     };
     for (const t of threads) {
+      let since = Date.now();
       for (let i = t.range[0]; i < t.range[1];) {
         const seen = Atomics.load(t.flags, 0);
         const m = receiveMessageOnPort(t.port)?.message as WireHost | { kind: "failed"; reason: string } | undefined;
         if (!m) {
-          Atomics.wait(t.flags, 0, seen, 1000);
+          if (Date.now() - since >= stallMs)
+            throw new WorkerFailed(`it sent no host for ${Math.round(stallMs / 1000)} s: it ran out of memory, or hangs`);
+          Atomics.wait(t.flags, 0, seen, Math.min(1000, stallMs));
           continue;
         }
         if (m.kind === "failed") throw new WorkerFailed(m.reason);
+        since = Date.now();
         i++;
         for (const d of m.check) diagnostics.add(revive(d));
         if (!m.model) continue;
