@@ -233,6 +233,16 @@ role shell {
     expect(r.stderr).toBe(onDisk.stderr.replace(/fleet/g, "HEAD:./fleet").replace(/\npolicyc: .*\n$/, "\n"));
   });
 
+  it("says an include path of REV that climbs out of the folder (no link) is outside it, as on disk", () => {
+    write("fleet/main.policy", FLEET.replace('inventory "hosts.ini";', 'include "../outside.policy";'));
+    write("outside.policy", "users a = root;\n");
+    commit("include out");
+    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy"], { cwd: repo });
+    expect(r.stderr).toMatch(
+      /^HEAD:\.\/fleet\/main\.policy:2:9: error PC1012: Cannot include "\.\.\/outside\.policy": includes must stay inside HEAD:\.\/fleet, /,
+    );
+  });
+
   it("a link of REV that goes no further than a missing file is no such file, as on disk", () => {
     write("fleet/main.policy", FLEET);
     symlinkSync("../gone/hosts.ini", join(repo, "fleet/hosts.ini"));
