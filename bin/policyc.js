@@ -22,6 +22,17 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
+// No allocation-site pretenuring (README "Performance", "Memory: what the heap
+// holds"): V8 decides that objects made at one place in the code are
+// long-lived when a scavenge finds nearly all of them alive, and allocates
+// every later one straight into the old space. A helper that one pass uses in
+// bulk and keeps (firstOfEach over 10,000 hosts) then puts what every host
+// makes there and drops into the old space too, garbage until a full
+// collection: 21 MB of a fleet's peak RSS, for no measurable CPU. Set before
+// the bundle is compiled, so that the code cache (whose flags must match) is
+// made and read with it.
+require("node:v8").setFlagsFromString("--no-allocation-site-pretenuring");
+
 const dir = path.join(__dirname, "..", "dist");
 const bundle = path.join(dir, "policyc.cjs");
 const cacheFile = bundle + ".cache";
