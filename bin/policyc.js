@@ -23,14 +23,15 @@ const fs = require("node:fs");
 const path = require("node:path");
 
 // No allocation-site pretenuring (README "Performance", "Memory: what the heap
-// holds"): V8 decides that objects made at one place in the code are
-// long-lived when a scavenge finds nearly all of them alive, and allocates
-// every later one straight into the old space. A helper that one pass uses in
-// bulk and keeps (firstOfEach over 10,000 hosts) then puts what every host
-// makes there and drops into the old space too, garbage until a full
-// collection: 21 MB of a fleet's peak RSS, for no measurable CPU. Set before
-// the bundle is compiled, so that the code cache (whose flags must match) is
-// made and read with it.
+// holds"): when a scavenge finds nearly all objects made at one place in the
+// code alive, V8 allocates every later one from there straight into the old
+// space. Places that made long-lived objects in bulk once (loading, the
+// scopes of every host) are used again for each host, whose objects die with
+// it: in the old space they were garbage until a full collection. On the
+// 10,000-host fleet, 29 MB of what the hosts made outlived the young
+// generation with it and 8 MB without; peak RSS fell by 12 MB, CPU did not
+// grow. Set before the bundle is compiled, so that the code cache (whose
+// flags must match) is made and read with it.
 require("node:v8").setFlagsFromString("--no-allocation-site-pretenuring");
 
 const dir = path.join(__dirname, "..", "dist");
