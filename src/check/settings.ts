@@ -27,7 +27,7 @@ export interface ReadSetting {
  * read setting shares one hidden class and one getter: an object literal with
  * a getter of its own makes a hidden class, a descriptor array and an accessor
  * pair per object, all in V8's old space, where they stayed as garbage until
- * the next full collection (README "Performance": 20 MB of a fleet's peak).
+ * the next full collection (README "Performance": 13 MB of a fleet's peak).
  */
 class Read implements ReadSetting {
   constructor(
