@@ -22,18 +22,6 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-// No allocation-site pretenuring (README "Performance", "Memory: what the heap
-// holds"): when a scavenge finds nearly all objects made at one place in the
-// code alive, V8 allocates every later one from there straight into the old
-// space. Places that made long-lived objects in bulk once (loading, the
-// scopes of every host) are used again for each host, whose objects die with
-// it: in the old space they were garbage until a full collection. On the
-// 10,000-host fleet, 29 MB of what the hosts made outlived the young
-// generation with it and 8 MB without; peak RSS fell by 12 MB, CPU did not
-// grow. Set before the bundle is compiled, so that the code cache (whose
-// flags must match) is made and read with it.
-require("node:v8").setFlagsFromString("--no-allocation-site-pretenuring");
-
 const dir = path.join(__dirname, "..", "dist");
 const bundle = path.join(dir, "policyc.cjs");
 const cacheFile = bundle + ".cache";
@@ -75,6 +63,9 @@ if (!firstLine.startsWith(ID)) {
 
 /** Writes the code cache of what this process compiled; silently nothing when that fails. */
 function writeCache(script, header) {
+  // The compile of a large policy turned V8's pretenuring off (src/cli/command.ts): a cache made now
+  // would record those flags, and a plain start would refuse it.
+  if (globalThis[Symbol.for("policyc.v8FlagsChanged")]) return;
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   try {
     fs.accessSync(dir, fs.constants.W_OK);
