@@ -257,9 +257,9 @@ export function makeContext(
         ctx.exitCode = EXIT_USAGE;
         return undefined;
       }
-      if (input.bytes.length >= LARGE_POLICY) noPretenuring();
       const limit = maxWarnings(options);
       const compileOptions = { templates: options.templates ?? defaultTemplates(), ...opts };
+      if (input.bytes.length >= LARGE_POLICY) noPretenuring();
       const result =
         jobs > 1 ? compileHosts(input.path, input.bytes, { ...compileOptions, jobs }) : compile(input.path, input.bytes, compileOptions);
       ctx.lastResult = result;
