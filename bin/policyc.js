@@ -63,6 +63,9 @@ if (!firstLine.startsWith(ID)) {
 
 /** Writes the code cache of what this process compiled; silently nothing when that fails. */
 function writeCache(script, header) {
+  // The compile of a large policy turned V8's pretenuring off (src/cli/command.ts): a cache made now
+  // would record those flags, and a plain start would refuse it.
+  if (globalThis[Symbol.for("policyc.v8FlagsChanged")]) return;
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   try {
     fs.accessSync(dir, fs.constants.W_OK);

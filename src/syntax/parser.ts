@@ -1,12 +1,12 @@
 import nearley from "nearley";
-import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Messages } from "../diagnostics/messages.js";
 import { SourceFile } from "../diagnostics/source.js";
 import type { Policy, Statement } from "./ast.js";
 import grammar from "./grammar.generated.js";
 import { describeChar, hiddenRegExp, TEXT_CONTROLS } from "./chars.js";
 import { explainSyntaxError } from "./hints.js";
-import { lex, type Token } from "./lexer.js";
+import { Lexing, type Token } from "./lexer.js";
 
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
 
@@ -71,54 +71,62 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return lo;
 }
 
-/** Parses a policy source into an AST; syntax errors go to the bag. */
+/**
+ * Parses a policy source into an AST; syntax errors go to the bag. Tokens
+ * are lexed as the statements are parsed, and each statement's are dropped
+ * once it is (README "Performance"); the findings are those of lexing the
+ * whole file first, then parsing: the lexer's, in order, then the parser's.
+ */
 export function parse(file: SourceFile, diagnostics: DiagnosticBag): Policy {
-  const { tokens, comments, errorOffsets } = lex(file, diagnostics);
+  const lexing = new Lexing(file, diagnostics);
+  // The parser's findings wait until every lexical one is reported (the bag's cap sees them in that order).
+  const parsing = new DiagnosticBag(Infinity);
   const statements: Statement[] = [];
   let nextError = 0;
-  for (const [from, to] of splitStatements(tokens)) {
+  let any = false;
+  // A statement's tokens, after the last token of the statement before (a syntax hint looks one token back).
+  let tokens: Token[] = [];
+  let from = 0;
+  let depth = 0;
+  const statement = (next: Token | undefined): void => {
     // A statement owns the text up to the next statement; if the lexer already
     // reported an error there, parse errors would only repeat it.
-    const regionEnd = to < tokens.length ? tokens[to]!.offset : file.text.length;
+    const regionEnd = next ? next.offset : file.text.length;
     let lexError = false;
-    while (nextError < errorOffsets.length && errorOffsets[nextError]! < regionEnd) {
+    while (nextError < lexing.errorOffsets.length && lexing.errorOffsets[nextError]! < regionEnd) {
       lexError = true;
       nextError++;
     }
-    if (lexError) continue;
-    const stmt = parseStatement(file, tokens, from, to, diagnostics);
-    if (stmt) statements.push(stmt);
-  }
-  if (tokens.length === 0 && !diagnostics.hasErrors) {
-    diagnostics.report(Messages.EmptyPolicy, { file, start: 0, end: 0 });
-  }
-  return { kind: "Policy", statements, comments, loc: { start: 0, end: file.text.length } };
-}
-
-/**
- * Top-level statements end at a ";" or at the "}" that closes their block.
- * Feeding nearley one statement at a time keeps its chart as small as the
- * largest statement and lets one syntax error not hide the next statements.
- */
-function* splitStatements(tokens: Token[]): Generator<[number, number]> {
-  let depth = 0;
-  let from = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const type = tokens[i]!.type;
+    if (!lexError) {
+      const stmt = parseStatement(file, tokens, from, tokens.length, parsing);
+      if (stmt) statements.push(stmt);
+    }
+    tokens = [tokens[tokens.length - 1]!];
+    from = 1;
+  };
+  // Top-level statements end at a ";" or at the "}" that closes their block.
+  for (let t = lexing.next(); t;) {
+    any = true;
+    tokens.push(t);
+    const type = t.type;
+    let ends = false;
     if (type === "lbrace") depth++;
     else if (type === "rbrace") {
       depth--;
       if (depth <= 0) {
-        yield [from, i + 1];
-        from = i + 1;
+        ends = true;
         depth = 0;
       }
-    } else if (type === "semi" && depth === 0) {
-      yield [from, i + 1];
-      from = i + 1;
-    }
+    } else if (type === "semi" && depth === 0) ends = true;
+    t = lexing.next();
+    if (ends) statement(t);
   }
-  if (from < tokens.length) yield [from, tokens.length];
+  if (from < tokens.length) statement(undefined);
+  for (const d of parsing.items) diagnostics.add(d);
+  if (!any && !diagnostics.hasErrors) {
+    diagnostics.report(Messages.EmptyPolicy, { file, start: 0, end: 0 });
+  }
+  return { kind: "Policy", statements, comments: lexing.comments, loc: { start: 0, end: file.text.length } };
 }
 
 /** A nearley lexer over a slice of already-lexed tokens. */

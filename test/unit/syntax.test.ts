@@ -92,6 +92,18 @@ describe("syntax: parser", () => {
     ]);
   });
 
+  it("reports every lexical finding before the parser's, as when the whole file was lexed first", () => {
+    // Tokens are lexed as statements are parsed (README "Performance"): the order of findings, which the
+    // bag's cap sees, and the hint that looks one token back into the statement before stay as they were.
+    const { ast, bag } = parseText("service a { pam x; };\nusers u = a b;\nusers v = 'x';\nusers w = c;\n");
+    expect(bag.items.map((d) => [d.code, d.span?.start])).toEqual([
+      ["PC1021", 47],
+      ["PC1025", 20],
+      ["PC1001", 34],
+    ]);
+    expect(ast.statements.map((s) => s.kind)).toEqual(["Service", "ListDef"]);
+  });
+
   it("parses keywords as values where a value is expected", () => {
     const { ast, bag } = parseText("users u = mail, service, users, platform;");
     expect(bag.items).toEqual([]);
