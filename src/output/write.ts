@@ -91,7 +91,7 @@ const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
 const reasonOf = errnoWords;
 
-function lstatOrNull(fs: Fs, path: string): nodeFs.Stats | null {
+export function lstatOrNull(fs: Fs, path: string): nodeFs.Stats | null {
   try {
     return fs.lstatSync(path);
   } catch (e) {
@@ -182,7 +182,7 @@ export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): v
   }
 }
 
-function removeQuietly(fs: Fs, path: string): void {
+export function removeQuietly(fs: Fs, path: string): void {
   try {
     fs.unlinkSync(path);
   } catch {
@@ -247,7 +247,7 @@ export interface WriteOptions {
  * build) is allowed: the path is then "deferred" (its folders are made after
  * the removals). Returns whether it is.
  */
-function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, removing: Set<string>, missing?: Set<string>): Folders {
+export function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, removing: Removing, missing?: Set<string>): Folders {
   let dir = root;
   const parts = rel.split("/").slice(0, -1);
   for (let i = 0; i < parts.length; i++) {
@@ -274,7 +274,7 @@ function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, remo
  * about 500 bytes a path that a fleet's 56,000 files held until the build
  * ended. A rel that is not already normal goes through join.
  */
-function joiner(root: string): (rel: string) => string {
+export function joiner(root: string): (rel: string) => string {
   let base = join(root, ".");
   if (base.length > 1 && base.endsWith("/")) base = base.slice(0, -1);
   const prefix = base === "." ? "" : base === "/" ? "/" : base + "/";
@@ -284,14 +284,19 @@ function joiner(root: string): (rel: string) => string {
 /** A relative path join leaves as it is: no empty, "." or ".." part, no leading or trailing "/". */
 const NORMAL = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
 
+/** The files a build removes, by path under root: a Set, or a question answered lazily (a streamed build). */
+export interface Removing {
+  has(path: string): boolean;
+}
+
 /** What checkDirs found of a path's folders: all there, one missing (so the file is too), or a stale file in the way. */
-type Folders = "exist" | "missing" | "deferred";
+export type Folders = "exist" | "missing" | "deferred";
 
 /**
  * Whether a folder holds nothing but files this build removes, and at least
  * one in each folder, so that the removals delete it (an empty folder stays).
  */
-function onlyRemoved(fs: Fs, abs: string, rel: string, removing: Set<string>): boolean {
+export function onlyRemoved(fs: Fs, abs: string, rel: string, removing: Removing): boolean {
   const entries = fs.readdirSync(abs, { withFileTypes: true });
   return (
     entries.length > 0 &&
