@@ -64,7 +64,7 @@ export interface CompileOptions {
    * keeps none, as keepFiles: false does. Whether the build may commit is
    * decided at the end, as always (fileCount present).
    */
-  sink?: (files: OutputFile[]) => void;
+  sink?: (files: OutputFile[], host: string | null) => void;
 }
 
 /** Compiles policy bytes; `path` is shown in diagnostics and in every generated header. */
@@ -148,7 +148,7 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
       fileCount += e.fileCount;
       if (keep) for (const f of e.files!) files.push(host.name === null ? f : { ...f, path: `${host.name}/${f.path}` });
       else if (sink && !emitFindings.hasErrors)
-        sink(host.name === null ? e.files! : e.files!.map((f) => ({ ...f, path: `${host.name}/${f.path}` })));
+        sink(host.name === null ? e.files! : e.files!.map((f) => ({ ...f, path: `${host.name}/${f.path}` })), host.name);
       continue;
     }
     const { name, model } = host;
@@ -167,7 +167,7 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
       pam.set(name, own);
     }
     if (sink && !emitFindings.hasErrors)
-      sink(name === null ? emitted.files : emitted.files.map((f) => ({ ...f, path: `${name}/${f.path}` })));
+      sink(name === null ? emitted.files : emitted.files.map((f) => ({ ...f, path: `${name}/${f.path}` })), name);
   }
   for (const d of assertionFindings.items) diagnostics.add(d);
   const single = build.hosts.length === 1 && build.hosts[0]!.name === null ? build.hosts[0]!.model : undefined;

@@ -4,7 +4,7 @@ import { Messages } from "../diagnostics/messages.js";
 import { depfile, unrepresentable } from "../output/depfile.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { LOCK_PATH, LockBusy } from "../output/lock.js";
-import { MANIFEST_PATH, makeManifest } from "../output/manifest.js";
+import { MANIFEST_PATH } from "../output/manifest.js";
 import { CHECKS_PATH, makeChecks } from "./checks.js";
 import { renderPatches } from "../output/patch.js";
 import { compareTree, isSystemRoot, staleFiles, strayFiles } from "../output/tree.js";
@@ -109,7 +109,7 @@ async function build(ctx: CommandContext): Promise<number> {
   let report;
   try {
     // No host's model past its emit (checks.json needs only those an assertion asks about).
-    const result = ctx.compile({ jobs, keepModels: false, sink: (files) => stream.add(files) });
+    const result = ctx.compile({ jobs, keepModels: false, sink: (files, host) => stream.add(files, host) });
     if (!result) return ctx.exitCode;
     const { build, program } = result;
     const hosts = result.hosts.some((h) => h !== null) ? result.hosts.map((h) => h!) : null;
@@ -119,7 +119,7 @@ async function build(ctx: CommandContext): Promise<number> {
     // The dependency file: a name make cannot take fails the build (its temporaries are removed, OUT as it was).
     let dep: string | undefined;
     if (options.depfile) {
-      const targets = [...stream.files.map((f) => join(out, f.path)), join(out, CHECKS_PATH), join(out, MANIFEST_PATH)];
+      const targets = [...[...stream.paths].map((p) => join(out, p)), join(out, CHECKS_PATH), join(out, MANIFEST_PATH)];
       const inputs = [...program.files.map((f) => f.path), ...result.templates.map(makePath)];
       for (const name of [...targets, ...inputs]) {
         const what = unrepresentable(name);
@@ -133,8 +133,9 @@ async function build(ctx: CommandContext): Promise<number> {
 
     try {
       report = stream.commit({
-        // Made only when it is staged, after the tree's temporaries (README "Performance").
-        manifest: () => JSON.stringify(makeManifest(program.root.path, hosts, stream.files, stream.hashes), null, 2) + "\n",
+        // The manifest is made from the entries the stream wrote as the hosts came (README "Performance").
+        policy: program.root.path,
+        hosts,
         extra: [
           // The policy's assertions as the checks a deployment runs on the live host (the Ansible role).
           { path: join(out, CHECKS_PATH), content: checks },

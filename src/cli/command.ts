@@ -158,7 +158,7 @@ export interface CommandContext {
     keepModels?: boolean;
     jobs?: number;
     /** Each host's files as emitted (build: CompileOptions.sink). */
-    sink?: (files: OutputFile[]) => void;
+    sink?: (files: OutputFile[], host: string | null) => void;
   }): Compiled | undefined;
   /** The last compile's whole result, errors or not (test reads the assertions that ran). */
   lastResult?: CompileResult;

@@ -5,7 +5,7 @@ import type { OutputFile } from "../targets/Target.js";
 import { errnoWords } from "../diagnostics/errno.js";
 import { describeLeftovers, findLeftovers, hasLeftovers, JOURNAL_PATH, type Leftovers, removeStage, removeTemporaries } from "./journal.js";
 import { acquireLock } from "./lock.js";
-import { MANIFEST_PATH, parseManifest } from "./manifest.js";
+import { MANIFEST_PATH, type ManifestEntry, parseManifest } from "./manifest.js";
 import { sha256 } from "./sha256.js";
 import { PARALLEL_MIN_FILES, type StageJob, stageInWorkers } from "./stage.js";
 import { STATE_DIR } from "../targets/reserved.js";
@@ -13,6 +13,7 @@ import { staleFiles } from "./tree.js";
 import type { BuildReport } from "./transaction.js";
 import {
   checkDirs,
+  CREATE_NEW,
   type ExtraFile,
   type Fs,
   joiner,
@@ -22,6 +23,7 @@ import {
   OutputError,
   removeQuietly,
   tempName,
+  TEMP_PREFIX,
   writeTemp,
   type WriteOptions,
 } from "./write.js";
@@ -38,13 +40,8 @@ export interface StreamOptions {
   faultInWorker?: WriteOptions["faultInWorker"];
 }
 
-/** A file staged for the commit: its temporary, its target, and whether its folders are made after the removals. */
-interface Staged {
-  tmp: string;
-  abs: string;
-  path: string;
-  index: number;
-}
+/** Temporaries per folder of the staging folder (the --jobs workers share the folders out). */
+const PER_FOLDER = 256;
 
 /**
  * A build that writes a fleet host by host (README "Architecture"): `add`
@@ -63,9 +60,17 @@ interface Staged {
  * folders are made only when the commit renames into them.
  */
 export class BuildStream {
-  /** Every file of the build, in order, its text given up ("") once compared or staged. */
-  readonly files: OutputFile[] = [];
-  readonly hashes: string[] = [];
+  /** Every file's path, in the build's order (a Set keeps it). */
+  readonly paths = new Set<string>();
+  /** Each file's sha256, 32 bytes each, in the same order. */
+  private digests = new Uint8Array(32 * 1024);
+  /** The indexes (in `paths`) of the files staged, in order: the k-th is in stagedTemp(k). */
+  private stagedIndexes = new Int32Array(1024);
+  private stagedCount = 0;
+  /** The manifest's file entries, written as each host comes to a temporary in the staging folder (never one string). */
+  private body = -1;
+  private bodyPath = "";
+  private bodyBytes = 0;
   /** The first failure (a LockBusy, an OutputError): the stream is aborted then, and takes no more files. */
   failure: unknown = undefined;
   private readonly fs: Fs;
@@ -79,9 +84,6 @@ export class BuildStream {
   private leftovers: Leftovers = { journal: null, temporaries: [], stages: [] };
   private stage = "";
   private stageDev = -1;
-  private hostFolders = 0;
-  private readonly staged: Staged[] = [];
-  private readonly unchanged: string[] = [];
   private readonly checked = new Set<string>();
   private readonly missing = new Set<string>();
   /** Folders found writable (or below one): checked once each. */
@@ -103,34 +105,32 @@ export class BuildStream {
     return (this.options.jobs ?? 1) > 1 && !this.options.fs && !this.options.faultBeforeWrite;
   }
 
-  /** Takes one host's files (paths under root), in the build's order. Never throws: a failure aborts and is kept. */
-  add(files: readonly OutputFile[]): void {
+  /**
+   * Takes one host's files (paths under root), in the build's order, and the
+   * host's name (null: a policy without host blocks). Never throws: a
+   * failure aborts the stream and is kept in `failure`.
+   */
+  add(files: readonly OutputFile[], host: string | null): void {
     if (this.failure !== undefined || this.done) return;
     try {
       if (!this.opened) this.open();
-      const folder = join(this.stage, String(this.hostFolders));
-      let made = false;
-      for (const f of files) {
-        // What the manifest needs; the text only until it is compared or staged (not the stock text diff --stock shows).
-        const file: OutputFile = { path: f.path, content: f.content, mode: f.mode, producer: f.producer, origins: f.origins };
-        const index = this.files.length;
+      let entries = "";
+      for (const file of files) {
+        const index = this.paths.size;
+        this.paths.add(file.path);
+        if (this.paths.size === index) throw new Error(`policyc bug: ${file.path} produced twice`);
         const hash = sha256(file.content);
-        this.files.push(file);
-        this.hashes.push(hash);
-        if (this.isUnchanged(file)) {
-          this.unchanged.push(file.path);
-          file.content = "";
-          continue;
-        }
-        if (!made) {
-          this.fs.mkdirSync(folder, { mode: 0o700 });
-          made = true;
-        }
-        const tmp = join(folder, tempName());
-        this.staged.push({ tmp, abs: this.under(file.path), path: file.path, index });
+        if (this.digests.length < (index + 1) * 32) this.digests = grow(this.digests);
+        this.digests.set(Buffer.from(hash, "hex"), index * 32);
+        entries += (index === 0 ? "" : ",\n") + manifestEntry(file, host, hash);
+        if (this.isUnchanged(file)) continue;
+        const k = this.stagedCount++;
+        if (this.stagedIndexes.length <= k) this.stagedIndexes = grow(this.stagedIndexes);
+        this.stagedIndexes[k] = index;
+        if (k % PER_FOLDER === 0) this.fs.mkdirSync(this.stageFolder(k), { mode: 0o700 });
+        const tmp = this.stagedTemp(k);
         if (this.parallel) {
           this.pending.push({ tmp, target: this.under(file.path), content: file.content, mode: file.mode });
-          file.content = "";
           if (this.pending.length >= STREAM_BATCH) this.flush();
           continue;
         }
@@ -142,13 +142,50 @@ export class BuildStream {
             ? new OutputError(this.under(file.path), e.reason)
             : new OutputError(this.under(file.path), errnoWords(e));
         }
-        file.content = "";
       }
-      if (made) this.hostFolders++;
+      this.appendBody(entries);
     } catch (e) {
       this.failure = e;
       this.abort();
     }
+  }
+
+  private stageFolder(k: number): string {
+    return join(this.stage, Math.floor(k / PER_FOLDER).toString(16));
+  }
+
+  /**
+   * The k-th staged file's temporary: named as every temporary is, from k
+   * (no name is kept per file). The staging folder's name is random and its
+   * folders are this build's own (0700), created exclusively like the files.
+   */
+  private stagedTemp(k: number): string {
+    return `${this.stageFolder(k)}/${TEMP_PREFIX}${k.toString(16).padStart(32, "0")}`;
+  }
+
+  private appendBody(text: string): void {
+    if (!text) return;
+    const buf = Buffer.from(text, "utf8");
+    for (let off = 0; off < buf.length;) {
+      const n = this.fs.writeSync(this.body, buf, off);
+      if (!(n > 0)) throw new OutputError(this.bodyPath, "short write");
+      off += n;
+    }
+    this.bodyBytes += buf.length;
+  }
+
+  /** The k-th staged file's index in `paths`, and its path. */
+  private *stagedFiles(): Generator<{ k: number; path: string }> {
+    let k = 0;
+    let index = 0;
+    for (const path of this.paths) {
+      if (k < this.stagedCount && this.stagedIndexes[k] === index) yield { k: k++, path };
+      index++;
+    }
+  }
+
+  private hexOf(index: number): string {
+    return Buffer.from(this.digests.buffer, this.digests.byteOffset + index * 32, 32).toString("hex");
   }
 
   /** Creates root and root/.policyc as commitBuild does, takes the lock, reads what an interrupted build left, and makes the staging folder. */
@@ -162,6 +199,12 @@ export class BuildStream {
     this.stage = join(this.root, STATE_DIR, tempName());
     makeDirs(this.fs, this.stage, "");
     this.stageDev = this.fs.lstatSync(this.stage).dev;
+    this.bodyPath = join(this.stage, tempName());
+    try {
+      this.body = this.fs.openSync(this.bodyPath, CREATE_NEW, 0o600);
+    } catch (e) {
+      throw new OutputError(this.bodyPath, errnoWords(e));
+    }
   }
 
   /** The nearest folder of path (or path itself) that exists, with its times. */
@@ -295,7 +338,7 @@ export class BuildStream {
    * does. Throws the stream's failure, LockBusy or OutputError; on a failure
    * before the first rename, OUT is as it was.
    */
-  commit(options: { manifest: () => string; extra?: ExtraFile[] }): BuildReport {
+  commit(options: { policy: string; hosts: string[] | null; extra?: ExtraFile[] }): BuildReport {
     if (this.failure !== undefined) throw this.failure;
     if (this.done) throw new Error("policyc bug: a build stream committed twice");
     const { fs, root } = this;
@@ -309,11 +352,15 @@ export class BuildStream {
       // A policy without a file still writes its manifest (and takes the lock).
       if (!this.opened) this.open();
       this.flush();
+      this.closeBody();
       recovered = hasLeftovers(this.leftovers) ? describeLeftovers(this.leftovers) : null;
-      stale = staleFiles(root, this.files, this.leftovers.journal?.files);
+      stale = staleFiles(root, this.paths, this.leftovers.journal?.files);
       const checked = new Set<string>();
       for (const p of stale.removable) checkDirs(fs, root, p, checked, new Set());
-      const all = [...(options.extra ?? []), { path: join(root, MANIFEST_PATH), content: options.manifest }];
+      const all: ExtraFile[] = [
+        ...(options.extra ?? []),
+        { path: join(root, MANIFEST_PATH), content: () => this.manifest(options.policy, options.hosts) },
+      ];
       for (const x of all) {
         const st = lstatOrNull(fs, x.path);
         if (st && !st.isFile() && !st.isSymbolicLink()) throw new OutputError(x.path, "exists and is not a regular file");
@@ -332,19 +379,12 @@ export class BuildStream {
       }
       // What an interrupted build left: its temporaries go now; its journal stays until this build's commit.
       removeTemporaries(this.leftovers);
-      if (this.staged.length > 0 || stale.removable.length > 0) {
-        const record = {
-          format: "policyc-journal",
-          version: 1,
-          pid: process.pid,
-          temporaries: [...this.staged, ...extras].map((s) => resolve(s.tmp)),
-          files: [...this.staged.map((s) => ({ path: s.path, sha256: this.hashes[s.index]! })), ...(this.leftovers.journal?.files ?? [])],
-        };
+      if (this.stagedCount > 0 || stale.removable.length > 0) {
         const tmp = join(dirname(journal), tempName());
         extras.push({ tmp, abs: journal });
         try {
           this.options.faultBeforeWrite?.(JOURNAL_PATH);
-          writeTemp(fs, tmp, JSON.stringify(record) + "\n", 0o644);
+          writeTemp(fs, tmp, this.journal(extras.slice(0, -1).map((x) => x.tmp)), 0o644);
           fs.renameSync(tmp, journal);
           extras.pop();
           journalWritten = true;
@@ -364,7 +404,7 @@ export class BuildStream {
     this.done = true;
     const report: BuildReport = {
       written: [],
-      unchanged: this.unchanged,
+      unchanged: [],
       removed: [],
       modified: stale.modified,
       manifestProblem: stale.manifestProblem,
@@ -386,16 +426,17 @@ export class BuildStream {
         }
       }
       let made = "";
-      for (const s of this.staged) {
-        current = s.abs;
-        this.options.faultBeforeRename?.(s.path);
-        const dir = dirname(s.path);
+      for (const { k, path } of this.stagedFiles()) {
+        const abs = this.under(path);
+        current = abs;
+        this.options.faultBeforeRename?.(path);
+        const dir = dirname(path);
         if (dir !== made && dir !== ".") {
           makeDirs(fs, root, dir);
           made = dir;
         }
-        fs.renameSync(s.tmp, s.abs);
-        report.written.push(s.path);
+        fs.renameSync(this.stagedTemp(k), abs);
+        report.written.push(path);
       }
       for (const x of extras) {
         current = x.abs;
@@ -415,7 +456,79 @@ export class BuildStream {
       throw new OutputError(current, `${errnoWords(e)}; the tree is incomplete until the next build repairs it`);
     }
     this.release();
+    if (report.written.length < this.paths.size) {
+      const written = new Set(report.written);
+      for (const p of this.paths) if (!written.has(p)) report.unchanged.push(p);
+    }
     return report;
+  }
+
+  private closeBody(): void {
+    if (this.body < 0) return;
+    const fd = this.body;
+    this.body = -1;
+    this.fs.closeSync(fd);
+  }
+
+  /**
+   * The manifest, byte for byte what JSON.stringify(makeManifest(...), null, 2)
+   * makes, in pieces: its head, the file entries written as the hosts came
+   * (read back from the staging folder a megabyte at a time), its tail.
+   */
+  private *manifest(policy: string, hosts: string[] | null): Generator<string | Uint8Array> {
+    const whole = (files: unknown[]) => JSON.stringify({ format: "policyc-manifest", version: 1, policy, hosts, files }, null, 2);
+    if (this.paths.size === 0) {
+      yield whole([]) + "\n";
+      return;
+    }
+    const marked = whole([0]);
+    const end = "\n    0\n  ]\n}";
+    if (!marked.endsWith(end)) throw new Error("policyc bug: the manifest's head is not where it was");
+    yield marked.slice(0, -end.length) + "\n";
+    const fd = this.fs.openSync(this.bodyPath, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW);
+    try {
+      const size = this.bodyBytes;
+      for (let at = 0; at < size;) {
+        const buf = Buffer.alloc(Math.min(1 << 20, size - at));
+        let got = 0;
+        while (got < buf.length) {
+          const n = nodeFs.readSync(fd, buf, got, buf.length - got, at + got);
+          if (!(n > 0)) throw new OutputError(this.bodyPath, "shorter than this build wrote it");
+          got += n;
+        }
+        at += got;
+        yield buf;
+      }
+    } finally {
+      this.fs.closeSync(fd);
+    }
+    yield "\n  ]\n}\n";
+  }
+
+  /** The journal's text (as writeTree writes it: every temporary, then each staged file's path and sha256), in pieces. */
+  private *journal(extraTemporaries: string[]): Generator<string> {
+    const earlier = this.leftovers.journal?.files ?? [];
+    yield `{"format":"policyc-journal","version":1,"pid":${process.pid},"temporaries":[`;
+    let piece = "";
+    let first = true;
+    const item = (text: string) => {
+      piece += (first ? "" : ",") + text;
+      first = false;
+    };
+    for (const { k } of this.stagedFiles()) {
+      item(JSON.stringify(resolve(this.stagedTemp(k))));
+      if (piece.length > 1 << 16) (yield piece, (piece = ""));
+    }
+    for (const t of extraTemporaries) item(JSON.stringify(resolve(t)));
+    yield piece + '],"files":[';
+    piece = "";
+    first = true;
+    for (const { k, path } of this.stagedFiles()) {
+      item(JSON.stringify({ path, sha256: this.hexOf(this.stagedIndexes[k]!) }));
+      if (piece.length > 1 << 16) (yield piece, (piece = ""));
+    }
+    for (const f of earlier) item(JSON.stringify({ path: f.path, sha256: f.sha256 }));
+    yield piece + "]}\n";
   }
 
   /**
@@ -428,6 +541,11 @@ export class BuildStream {
     this.done = true;
     this.pending = [];
     if (!this.opened) return;
+    try {
+      this.closeBody();
+    } catch {
+      // gone with the folder below
+    }
     if (this.stage) removeStage(this.stage);
     this.release();
     this.release = () => {};
@@ -458,4 +576,27 @@ function restoreTimes(path: string, atimeNs: bigint, mtimeNs: bigint): void {
   } catch {
     // the times stay as the kernel left them
   }
+}
+
+/** One file's entry in the manifest, as JSON.stringify(makeManifest(...), null, 2) indents it inside "files". */
+function manifestEntry(file: OutputFile, host: string | null, hash: string): string {
+  const entry: ManifestEntry = {
+    path: file.path,
+    host,
+    target: "/" + (host !== null ? file.path.slice(host.length + 1) : file.path),
+    mode: "0" + file.mode.toString(8),
+    owner: "root",
+    group: "root",
+    sha256: hash,
+    producer: file.producer,
+    sources: file.origins.map((s) => ({ file: s.file.path, ...s.file.position(s.start) })),
+  };
+  return "    " + JSON.stringify(entry, null, 2).replace(/\n/g, "\n    ");
+}
+
+/** A typed array twice as long, holding the same values. */
+function grow<T extends Uint8Array | Int32Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
 }

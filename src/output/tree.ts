@@ -44,10 +44,10 @@ function readIfFile(abs: string): DiskFile | undefined {
  */
 export function staleFiles(
   root: string,
-  files: OutputFile[],
+  files: readonly OutputFile[] | ReadonlySet<string>,
   owned: { path: string; sha256: string }[] = [],
 ): { removable: string[]; modified: string[]; manifestProblem: string | null } {
-  const now = new Set(files.map((f) => f.path));
+  const now = files instanceof Set ? (files as ReadonlySet<string>) : new Set((files as readonly OutputFile[]).map((f) => f.path));
   const hashes = new Map<string, Set<string>>();
   const previous = readManifest(root);
   for (const p of [...previous.files, ...owned]) {

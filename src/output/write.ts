@@ -87,7 +87,7 @@ export function tempName(): string {
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = nodeFs.constants;
 /** Created, never opened: O_EXCL fails on anything already there, a symbolic link included. */
-const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+export const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
 const reasonOf = errnoWords;
 
@@ -154,7 +154,7 @@ function mkdir(fs: Fs, dir: string, created: string[]): void {
  * it), written in full, its size checked (no fsync: see writeTree). A write that makes no progress or a size that
  * differs is an error, never a truncated file.
  */
-export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): void {
+export function writeTemp(fs: Fs, tmp: string, content: string | Iterable<string | Uint8Array>, mode: number): void {
   let fd: number;
   try {
     // Created with its final mode; fchmod only when the umask cut it (the fstat below tells): one call less per file.
@@ -164,11 +164,14 @@ export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): v
   }
   try {
     let total = 0;
-    for (const piece of chunks(content)) {
-      const buf = Buffer.from(piece, "utf8");
+    for (const piece of typeof content === "string" ? chunks(content) : content) {
+      const buf = typeof piece === "string" ? Buffer.from(piece, "utf8") : piece;
       for (let off = 0; off < buf.length;) {
         const n = fs.writeSync(fd, buf, off);
-        if (!(n > 0)) throw new Error(`short write: ${total + off} of ${Buffer.byteLength(content)} bytes written`);
+        if (!(n > 0))
+          throw new Error(
+            `short write: ${total + off} of ${typeof content === "string" ? Buffer.byteLength(content) : "more"} bytes written`,
+          );
         off += n;
       }
       total += buf.length;
@@ -200,8 +203,11 @@ export interface WriteReport {
 export interface ExtraFile {
   /** Absolute path, or relative to the current folder. */
   path: string;
-  /** Its text, or how to make it: called once, when it is staged (the manifest of a fleet is tens of MB, made after the tree's temporaries). */
-  content: string | (() => string);
+  /**
+   * Its text, or how to make it: called once, when it is staged (the manifest of a fleet is tens of MB, made after the
+   * tree's temporaries), as one string or in pieces (a streamed build's manifest is never one string).
+   */
+  content: string | (() => string | Iterable<string | Uint8Array>);
 }
 
 export interface WriteOptions {
