@@ -16,6 +16,9 @@ import { type CommandContext, type CommandSpec, jobsOf, MAX_WARNINGS_OPTION, TEM
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 import { changeJson } from "./report.js";
 
+/** Thrown out of the compile by build's sink once its writer failed. */
+class Stopped extends Error {}
+
 /** A path for a make rule: relative to the current folder when inside it. */
 function makePath(p: string): string {
   if (!isAbsolute(p)) return p;
@@ -109,7 +112,18 @@ async function build(ctx: CommandContext): Promise<number> {
   let report;
   try {
     // No host's model past its emit (checks.json needs only those an assertion asks about).
-    const result = ctx.compile({ jobs, keepModels: false, sink: (files, host) => stream.add(files, host) });
+    // A failed write or a lock held stops the compile at once: nothing more would be written.
+    const sink = (files: OutputFile[], host: string | null) => {
+      stream.add(files, host);
+      if (stream.failure !== undefined) throw new Stopped();
+    };
+    let result;
+    try {
+      result = ctx.compile({ jobs, keepModels: false, sink });
+    } catch (e) {
+      if (e instanceof Stopped) return failOutput(stream.failure);
+      throw e;
+    }
     if (!result) return ctx.exitCode;
     const { build, program } = result;
     const hosts = result.hosts.some((h) => h !== null) ? result.hosts.map((h) => h!) : null;
