@@ -242,6 +242,18 @@ describe("the streamed manifest", () => {
         ) + "\n";
       expect(readFileSync(join(out, String(hosts !== null), ".policyc/manifest.json"), "utf8")).toBe(want);
     }
+    // A compiled policy's files: sources with lines and columns, several per file.
+    const site = join(ROOT, "examples", "site.policy");
+    const compiled = compile(site, readFileSync(site), { templates: TEMPLATES });
+    const files = compiled.files!;
+    expect(files.some((f) => f.origins.length > 1)).toBe(true);
+    const hashes = files.map((f) => sha256(f.content));
+    const stream = new BuildStream(join(out, "site"));
+    stream.add(files, null);
+    stream.commit({ policy: site, hosts: null });
+    expect(readFileSync(join(out, "site", ".policyc/manifest.json"), "utf8")).toBe(
+      JSON.stringify(makeManifest(site, null, files, hashes), null, 2) + "\n",
+    );
     const empty = new BuildStream(join(out, "empty"));
     empty.commit({ policy: "p.policy", hosts: null });
     expect(readFileSync(join(out, "empty", ".policyc/manifest.json"), "utf8")).toBe(
