@@ -5,11 +5,11 @@ import type { OutputFile } from "../targets/Target.js";
 import { errnoWords } from "../diagnostics/errno.js";
 import { describeLeftovers, findLeftovers, hasLeftovers, JOURNAL_PATH, type Leftovers, removeStage, removeTemporaries } from "./journal.js";
 import { acquireLock } from "./lock.js";
-import { MANIFEST_PATH, parseManifest } from "./manifest.js";
+import { MANIFEST_PATH } from "./manifest.js";
 import { sha256 } from "./sha256.js";
 import { PARALLEL_MIN_FILES, type StageJob, stageInWorkers } from "./stage.js";
 import { STATE_DIR } from "../targets/reserved.js";
-import { staleFiles } from "./tree.js";
+import { readManifest, staleFiles } from "./tree.js";
 import type { BuildReport } from "./transaction.js";
 import {
   checkDirs,
@@ -286,13 +286,8 @@ export class BuildStream {
     if (known !== undefined) return known;
     if (!this.previous) {
       this.previous = new Map();
-      let listed: { path: string; sha256: string }[] = [];
-      try {
-        const abs = join(this.root, MANIFEST_PATH);
-        if (!nodeFs.lstatSync(abs).isSymbolicLink()) listed = parseManifest(nodeFs.readFileSync(abs, "utf8")) ?? [];
-      } catch {
-        // no manifest, or one that cannot be read: the commit's staleFiles says so
-      }
+      // A manifest that cannot be read lists nothing here; the commit's staleFiles says so.
+      const listed = readManifest(this.root).files;
       for (const p of [...listed, ...(this.leftovers.journal?.files ?? [])]) {
         if (!this.previous.has(p.path)) this.previous.set(p.path, new Set());
         this.previous.get(p.path)!.add(p.sha256);
