@@ -102,17 +102,22 @@ export function parseManifestPieces(
       let from = 0;
       let keyFrom = 0;
       for (let i = 0; i < n; i++) {
-        const c = buf[i]!;
         if (inString) {
-          if (escaped) escaped = false;
-          else if (c === 0x5c) escaped = true;
-          else if (c === 0x22) {
-            inString = false;
-            if (inKey) key.add(buf, keyFrom, i);
-            inKey = false;
+          // To the quote that ends the string: one preceded by an even run of backslashes (native indexOf, not a loop per byte).
+          const end = stringEnd(buf, i, n, escaped);
+          if (end < 0) {
+            escaped = end === -2;
+            i = n;
+            break;
           }
+          escaped = false;
+          inString = false;
+          if (inKey) key.add(buf, keyFrom, end);
+          inKey = false;
+          i = end;
           continue;
         }
+        const c = buf[i]!;
         if (c === 0x22) {
           inString = true;
           if (depth === 1) {
@@ -162,6 +167,30 @@ export function parseManifestPieces(
 }
 
 const ZERO = Buffer.from("0");
+
+/**
+ * Where a JSON string that is open at `from` ends in buf[from, n): the index
+ * of its closing quote, or -1 when it goes on past n (-2: and the next byte
+ * is escaped). `escaped`: the byte at `from` is escaped.
+ */
+function stringEnd(buf: Buffer, from: number, n: number, escaped: boolean): number {
+  let at = from;
+  for (;;) {
+    const q = buf.indexOf(0x22, at);
+    const stop = q === -1 || q >= n ? n : q;
+    // The run of backslashes just before stop (back to from, where the carried escape counts as one more).
+    let run = 0;
+    let b = stop - 1;
+    while (b >= from && buf[b] === 0x5c) {
+      run++;
+      b--;
+    }
+    if (b < from && escaped) run++;
+    if (stop === n) return run % 2 === 1 ? -2 : -1;
+    if (run % 2 === 0) return q;
+    at = q + 1;
+  }
+}
 
 /** A growing run of bytes, decoded as UTF-8 only whole. */
 class Bytes {
