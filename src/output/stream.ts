@@ -49,8 +49,9 @@ const PER_FOLDER = 256;
  * writes a changed one to a temporary in a staging folder of its own under
  * OUT/.policyc, then gives up its text; `commit` does what writeTree's
  * commit does once the whole policy is known good, and `abort` undoes
- * everything when it is not. What is kept is each file's path, mode, hash,
- * producer and origins (the manifest's), and each staged file's temporary.
+ * everything when it is not. What is kept per file is its path and its
+ * sha256 (32 bytes); its manifest entry waits in the staging folder, and a
+ * staged file's temporary is named from its rank.
  *
  * Nothing is touched before the first `add`: a policy whose error is found
  * before its first host is emitted leaves OUT as it was, not even created.
