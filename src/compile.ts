@@ -57,6 +57,14 @@ export interface CompileOptions {
    * no model (README "Performance").
    */
   keepModels?: boolean;
+  /**
+   * Where each host's files go as it is emitted (paths under the output
+   * root: HOST/... for a policy with host blocks), while the policy has no
+   * error so far: build streams them to its writer (output/stream.ts) and
+   * keeps none, as keepFiles: false does. Whether the build may commit is
+   * decided at the end, as always (fileCount present).
+   */
+  sink?: (files: OutputFile[], host: string | null) => void;
 }
 
 /** Compiles policy bytes; `path` is shown in diagnostics and in every generated header. */
@@ -102,7 +110,8 @@ export type HostSource = (program: Program, diagnostics: DiagnosticBag, options:
  * come last.
  */
 export function compileProgram(program: Program, diagnostics: DiagnosticBag, options: CompileOptions, hosts: HostSource): CompileResult {
-  const keep = options.keepFiles !== false;
+  const sink = options.sink;
+  const keep = options.keepFiles !== false && !sink;
   const keepModels = keep && options.keepModels !== false;
   // Read first to know which hosts' pam.d files to keep; their findings follow the check's, as before.
   const assertionFindings = new DiagnosticBag(Infinity);
@@ -126,7 +135,7 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
   let emitting = !options.checkOnly;
   for (const host of hosts(program, diagnostics, reused ? { shared: (o) => reused.add(o) } : {})) {
     if ("emitted" in host) {
-      if (concerned(host.name) || (keep && !host.emitted.files))
+      if (concerned(host.name) || ((keep || sink) && !host.emitted.files))
         throw new Error("policyc bug: a worker's host where its model or files are needed");
       names.push(host.name);
       if (diagnostics.hasErrors) emitting = false;
@@ -138,6 +147,8 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
       for (const t of e.templates) templates.add(t);
       fileCount += e.fileCount;
       if (keep) for (const f of e.files!) files.push(host.name === null ? f : { ...f, path: `${host.name}/${f.path}` });
+      else if (sink && !emitFindings.hasErrors)
+        sink(host.name === null ? e.files! : e.files!.map((f) => ({ ...f, path: `${host.name}/${f.path}` })), host.name);
       continue;
     }
     const { name, model } = host;
@@ -155,6 +166,8 @@ export function compileProgram(program: Program, diagnostics: DiagnosticBag, opt
       for (const f of emitted.files) if (f.path.startsWith("etc/pam.d/")) own.set(f.path.slice("etc/pam.d/".length), f.content);
       pam.set(name, own);
     }
+    if (sink && !emitFindings.hasErrors)
+      sink(name === null ? emitted.files : emitted.files.map((f) => ({ ...f, path: `${name}/${f.path}` })), name);
   }
   for (const d of assertionFindings.items) diagnostics.add(d);
   const single = build.hosts.length === 1 && build.hosts[0]!.name === null ? build.hosts[0]!.model : undefined;

@@ -4,17 +4,20 @@ import { Messages } from "../diagnostics/messages.js";
 import { depfile, unrepresentable } from "../output/depfile.js";
 import { describeLeftovers, findLeftovers, hasLeftovers } from "../output/journal.js";
 import { LOCK_PATH, LockBusy } from "../output/lock.js";
-import { MANIFEST_PATH, makeManifest, sha256 } from "../output/manifest.js";
+import { MANIFEST_PATH } from "../output/manifest.js";
 import { CHECKS_PATH, makeChecks } from "./checks.js";
 import { renderPatches } from "../output/patch.js";
 import { compareTree, isSystemRoot, staleFiles, strayFiles } from "../output/tree.js";
-import { commitBuild } from "../output/transaction.js";
+import { BuildStream } from "../output/stream.js";
 import { OutputError } from "../output/write.js";
 import type { OutputFile } from "../targets/Target.js";
 import { errnoWords } from "../diagnostics/errno.js";
 import { type CommandContext, type CommandSpec, jobsOf, jobsProblem, MAX_WARNINGS_OPTION, TEMPLATES_OPTION } from "./command.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError } from "./io.js";
 import { changeJson } from "./report.js";
+
+/** Thrown out of the compile by build's sink once its writer failed. */
+class Stopped extends Error {}
 
 /** A path for a make rule: relative to the current folder when inside it. */
 function makePath(p: string): string {
@@ -74,6 +77,128 @@ async function build(ctx: CommandContext): Promise<number> {
     );
   }
   const jobs = jobsOf(options.jobs);
+  const fail = (report: (bag: DiagnosticBag) => void) => {
+    const bag = new DiagnosticBag();
+    report(bag);
+    ctx.report(bag);
+    return EXIT_ERRORS;
+  };
+  const failOutput = (e: unknown): number => {
+    if (e instanceof LockBusy)
+      return fail((bag) =>
+        bag.report(Messages.OutputLocked, undefined, {
+          holder: e.pid !== null ? `pid ${e.pid}` : "pid unknown",
+          out,
+          lock: join(out, LOCK_PATH),
+        }),
+      );
+    if (!(e instanceof OutputError) && !(e as NodeJS.ErrnoException).code) throw e;
+    return fail((bag) => {
+      if (e instanceof OutputError && e.symlink) bag.report(Messages.OutputSymlink, undefined, { path: e.path });
+      else if (e instanceof OutputError) bag.report(Messages.OutputFailed, undefined, { path: e.path, reason: e.reason });
+      else bag.report(Messages.OutputFailed, undefined, { path: (e as NodeJS.ErrnoException).path ?? out, reason: errnoWords(e) });
+    });
+  };
+  if (options.check) {
+    try {
+      return await checkOut(ctx, out, jobs, fail);
+    } catch (e) {
+      return failOutput(e);
+    }
+  }
+
+  // Host by host to the disk (README "Architecture"): each host's files are compared with OUT and, when changed,
+  // written to temporaries as it is emitted; the commit waits for the whole policy, and anything else undoes it.
+  const stream = new BuildStream(out, { jobs });
+  let report;
+  try {
+    // No host's model past its emit (checks.json needs only those an assertion asks about).
+    // A failed write or a lock held stops the compile at once: nothing more would be written.
+    const sink = (files: OutputFile[], host: string | null) => {
+      stream.add(files, host);
+      if (stream.failure !== undefined) throw new Stopped();
+    };
+    let result;
+    try {
+      result = ctx.compile({ jobs, keepModels: false, sink });
+    } catch (e) {
+      if (e instanceof Stopped) return failOutput(stream.failure);
+      throw e;
+    }
+    if (!result) return ctx.exitCode;
+    const { build, program } = result;
+    const hosts = result.hosts.some((h) => h !== null) ? result.hosts.map((h) => h!) : null;
+    if (stream.failure !== undefined) return failOutput(stream.failure);
+    const checks = JSON.stringify(makeChecks(program.root.path, hosts, build, result.result.assertions ?? []), null, 2) + "\n";
+
+    // The dependency file: a name make cannot take fails the build (its temporaries are removed, OUT as it was).
+    let dep: string | undefined;
+    if (options.depfile) {
+      const targets = [...[...stream.paths].map((p) => join(out, p)), join(out, CHECKS_PATH), join(out, MANIFEST_PATH)];
+      const inputs = [...program.files.map((f) => f.path), ...result.templates.map(makePath)];
+      for (const name of [...targets, ...inputs]) {
+        const what = unrepresentable(name);
+        if (what)
+          return fail((bag) =>
+            bag.report(Messages.DepfileName, undefined, { depfile: options.depfile!, path: JSON.stringify(name), what }),
+          );
+      }
+      dep = depfile(targets, inputs);
+    }
+
+    try {
+      report = stream.commit({
+        // The manifest is made from the entries the stream wrote as the hosts came (README "Performance").
+        policy: program.root.path,
+        hosts,
+        extra: [
+          // The policy's assertions as the checks a deployment runs on the live host (the Ansible role).
+          { path: join(out, CHECKS_PATH), content: checks },
+          ...(dep !== undefined ? [{ path: options.depfile!, content: dep }] : []),
+        ],
+      });
+    } catch (e) {
+      return failOutput(e);
+    }
+  } finally {
+    // Anything but a commit (an error in the policy, too many warnings, a failed write): nothing stays.
+    stream.abort();
+  }
+  if (report.recovered) {
+    process.stderr.write(
+      `policyc: warning: ${out} held ${report.recovered}, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n`,
+    );
+  }
+  if (report.manifestProblem)
+    process.stderr.write(
+      `policyc: warning: ${join(out, MANIFEST_PATH)} was not read: ${report.manifestProblem}; files an earlier build wrote that this policy no longer produces were not removed.\n`,
+    );
+  for (const path of report.modified) {
+    process.stderr.write(
+      `policyc: warning: left ${join(out, path)} in place: the policy no longer produces it, but it was changed since policyc wrote it.\n`,
+    );
+  }
+  if (options.verbose) {
+    for (const p of report.written) process.stderr.write(`  wrote     ${join(out, p)}\n`);
+    for (const p of report.unchanged) process.stderr.write(`  unchanged ${join(out, p)}\n`);
+    for (const p of report.removed) process.stderr.write(`  removed   ${join(out, p)}\n`);
+  }
+  const n = report.written.length;
+  const extraWords = [
+    report.unchanged.length ? `${report.unchanged.length} unchanged` : "",
+    report.removed.length ? `${report.removed.length} removed` : "",
+  ].filter(Boolean);
+  ctx.say(`policyc: wrote ${n} file${n === 1 ? "" : "s"} to ${out}${extraWords.length ? ` (${extraWords.join(", ")})` : ""}.`);
+  return EXIT_OK;
+}
+
+/** build --check: compares OUT with what the policy produces and writes nothing (every file kept, as before streaming). */
+async function checkOut(
+  ctx: CommandContext,
+  out: string,
+  jobs: number,
+  fail: (report: (bag: DiagnosticBag) => void) => number,
+): Promise<number> {
   // Every file, but no host's model past its emit (checks.json needs only those an assertion asks about).
   const result = ctx.compile({ jobs, keepModels: false });
   if (!result) return ctx.exitCode;
@@ -87,129 +212,42 @@ async function build(ctx: CommandContext): Promise<number> {
     producer: "the policy's expect assertions",
     origins: [],
   };
-  const fail = (report: (bag: DiagnosticBag) => void) => {
-    const bag = new DiagnosticBag();
-    report(bag);
-    ctx.report(bag);
-    return EXIT_ERRORS;
-  };
-
-  try {
-    if (options.check) {
-      // On the machine's own / (allowed explicitly), only the policy's folders: not every file of the system.
-      const system = isSystemRoot(out);
-      const leftovers = system
-        ? findLeftovers(
-            out,
-            files.map((f) => dirname(f.path)),
-          )
-        : findLeftovers(out);
-      const stale = staleFiles(out, files, leftovers.journal?.files);
-      if (stale.manifestProblem)
-        process.stderr.write(
-          `policyc: warning: ${join(out, MANIFEST_PATH)} was not read: ${stale.manifestProblem}; files an earlier build wrote that this policy no longer produces would not be removed.\n`,
-        );
-      // .policyc/checks.json is build's output too (the role deploys with it): stale or missing, OUT is out of date.
-      // The manifest is not compared: it is build's record of what it wrote, rewritten by every build.
-      const changes = compareTree(out, [...files, checks], stale.removable);
-      // Files build leaves alone (not policyc's, or edited since) that a copy of OUT would deploy all the same.
-      const stray = system
-        ? []
-        : strayFiles(out, new Set([...files.map((f) => f.path), ...stale.removable])).filter(
-            (p) => !leftovers.temporaries.includes(resolve(out, p)), // PC5012 reports those
-          );
-      const patches = changes.length ? await renderPatches(changes, { a: "a", b: "b" }) : [];
-      ctx.changes = { rule: "out-of-date", root: out, changes: changes.map((c, i) => changeJson(c, patches[i]!)) };
-      if (changes.length === 0 && !hasLeftovers(leftovers) && !stray.length) {
-        ctx.say(`policyc: ${out} is up to date (${files.length} files).`);
-        return EXIT_OK;
-      }
-      if (changes.length) ctx.out(patches.join(""));
-      if (hasLeftovers(leftovers))
-        fail((bag) => bag.report(Messages.OutputInterrupted, undefined, { out, what: describeLeftovers(leftovers) }));
-      if (stray.length) fail((bag) => stray.forEach((path) => bag.report(Messages.OutputStray, undefined, { out, path: join(out, path) })));
-      if (changes.length) {
-        process.stderr.write(
-          `policyc: ${out} is not what ${program.root.path} produces: ${changes.length === 1 ? "1 file differs" : `${changes.length} files differ`}; run policyc build to update it.\n`,
-        );
-      }
-      return EXIT_ERRORS;
-    }
-
-    // The dependency file is decided before anything is written: a name make cannot take fails the build.
-    let dep: string | undefined;
-    if (options.depfile) {
-      const targets = [...files.map((f) => join(out, f.path)), join(out, CHECKS_PATH), join(out, MANIFEST_PATH)];
-      const inputs = [...program.files.map((f) => f.path), ...result.templates.map(makePath)];
-      for (const name of [...targets, ...inputs]) {
-        const what = unrepresentable(name);
-        if (what)
-          return fail((bag) =>
-            bag.report(Messages.DepfileName, undefined, { depfile: options.depfile!, path: JSON.stringify(name), what }),
-          );
-      }
-      dep = depfile(targets, inputs);
-    }
-
-    let report;
-    try {
-      // Each file hashed once, for the manifest and the journal; the manifest's text (tens of MB for a fleet)
-      // is made only when it is staged, after the tree's temporaries (README "Performance").
-      const hashes = files.map((f) => sha256(f.content));
-      report = commitBuild(out, files, {
-        manifest: () => JSON.stringify(makeManifest(program.root.path, hosts, files, hashes), null, 2) + "\n",
-        hashes,
-        // Nothing reads the files' texts after this: each is dropped once written or found unchanged.
-        consume: true,
-        extra: [
-          // The policy's assertions as the checks a deployment runs on the live host (the Ansible role).
-          { path: join(out, CHECKS_PATH), content: checks.content },
-          ...(dep !== undefined ? [{ path: options.depfile!, content: dep }] : []),
-        ],
-        jobs,
-      });
-    } catch (e) {
-      if (!(e instanceof LockBusy)) throw e;
-      return fail((bag) =>
-        bag.report(Messages.OutputLocked, undefined, {
-          holder: e.pid !== null ? `pid ${e.pid}` : "pid unknown",
-          out,
-          lock: join(out, LOCK_PATH),
-        }),
+  // On the machine's own / (allowed explicitly), only the policy's folders: not every file of the system.
+  const system = isSystemRoot(out);
+  const leftovers = system
+    ? findLeftovers(
+        out,
+        files.map((f) => dirname(f.path)),
+      )
+    : findLeftovers(out);
+  const stale = staleFiles(out, files, leftovers.journal?.files);
+  if (stale.manifestProblem)
+    process.stderr.write(
+      `policyc: warning: ${join(out, MANIFEST_PATH)} was not read: ${stale.manifestProblem}; files an earlier build wrote that this policy no longer produces would not be removed.\n`,
+    );
+  // .policyc/checks.json is build's output too (the role deploys with it): stale or missing, OUT is out of date.
+  // The manifest is not compared: it is build's record of what it wrote, rewritten by every build.
+  const changes = compareTree(out, [...files, checks], stale.removable);
+  // Files build leaves alone (not policyc's, or edited since) that a copy of OUT would deploy all the same.
+  const stray = system
+    ? []
+    : strayFiles(out, new Set([...files.map((f) => f.path), ...stale.removable])).filter(
+        (p) => !leftovers.temporaries.includes(resolve(out, p)), // PC5012 reports those
       );
-    }
-    if (report.recovered) {
-      process.stderr.write(
-        `policyc: warning: ${out} held ${report.recovered}, left by an interrupted build; removed the temporaries, and this build repaired the tree.\n`,
-      );
-    }
-    if (report.manifestProblem)
-      process.stderr.write(
-        `policyc: warning: ${join(out, MANIFEST_PATH)} was not read: ${report.manifestProblem}; files an earlier build wrote that this policy no longer produces were not removed.\n`,
-      );
-    for (const path of report.modified) {
-      process.stderr.write(
-        `policyc: warning: left ${join(out, path)} in place: the policy no longer produces it, but it was changed since policyc wrote it.\n`,
-      );
-    }
-    if (options.verbose) {
-      for (const p of report.written) process.stderr.write(`  wrote     ${join(out, p)}\n`);
-      for (const p of report.unchanged) process.stderr.write(`  unchanged ${join(out, p)}\n`);
-      for (const p of report.removed) process.stderr.write(`  removed   ${join(out, p)}\n`);
-    }
-    const n = report.written.length;
-    const extraWords = [
-      report.unchanged.length ? `${report.unchanged.length} unchanged` : "",
-      report.removed.length ? `${report.removed.length} removed` : "",
-    ].filter(Boolean);
-    ctx.say(`policyc: wrote ${n} file${n === 1 ? "" : "s"} to ${out}${extraWords.length ? ` (${extraWords.join(", ")})` : ""}.`);
+  const patches = changes.length ? await renderPatches(changes, { a: "a", b: "b" }) : [];
+  ctx.changes = { rule: "out-of-date", root: out, changes: changes.map((c, i) => changeJson(c, patches[i]!)) };
+  if (changes.length === 0 && !hasLeftovers(leftovers) && !stray.length) {
+    ctx.say(`policyc: ${out} is up to date (${files.length} files).`);
     return EXIT_OK;
-  } catch (e) {
-    if (!(e instanceof OutputError) && !(e as NodeJS.ErrnoException).code) throw e;
-    return fail((bag) => {
-      if (e instanceof OutputError && e.symlink) bag.report(Messages.OutputSymlink, undefined, { path: e.path });
-      else if (e instanceof OutputError) bag.report(Messages.OutputFailed, undefined, { path: e.path, reason: e.reason });
-      else bag.report(Messages.OutputFailed, undefined, { path: (e as NodeJS.ErrnoException).path ?? out, reason: errnoWords(e) });
-    });
   }
+  if (changes.length) ctx.out(patches.join(""));
+  if (hasLeftovers(leftovers))
+    fail((bag) => bag.report(Messages.OutputInterrupted, undefined, { out, what: describeLeftovers(leftovers) }));
+  if (stray.length) fail((bag) => stray.forEach((path) => bag.report(Messages.OutputStray, undefined, { out, path: join(out, path) })));
+  if (changes.length) {
+    process.stderr.write(
+      `policyc: ${out} is not what ${program.root.path} produces: ${changes.length === 1 ? "1 file differs" : `${changes.length} files differ`}; run policyc build to update it.\n`,
+    );
+  }
+  return EXIT_ERRORS;
 }

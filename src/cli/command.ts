@@ -195,6 +195,8 @@ export interface CommandContext {
     keepFiles?: boolean;
     keepModels?: boolean;
     jobs?: number;
+    /** Each host's files as emitted (build: CompileOptions.sink). */
+    sink?: (files: OutputFile[], host: string | null) => void;
   }): Compiled | undefined;
   /** The last compile's whole result, errors or not (test reads the assertions that ran). */
   lastResult?: CompileResult;

@@ -104,7 +104,7 @@ function run(share: HostsShare): void {
       found: wire(emitted),
       fileCount: out.files.length,
       templates: out.templates,
-      ...(share.keepFiles && {
+      ...(share.sendFiles && {
         files: out.files.map((f) => mapOrigins(f, span)),
       }),
     };

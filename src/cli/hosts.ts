@@ -104,8 +104,10 @@ export interface HostsShare {
   /** filesOf(program) on the main thread, by path: spans cross as an index into it, so the worker's must be the same. */
   paths: string[];
   templates: string;
-  /** Send each host's files (build). */
+  /** Keep every file made for a later host, as compile's keepFiles does (not only those a second host shares). */
   keepFiles: boolean;
+  /** Send each host's files (build). */
+  sendFiles: boolean;
   range: [number, number];
   /** [0]: messages posted (bumped after each), [1]: 1 once the worker failed. */
   signal: SharedArrayBuffer;
@@ -218,7 +220,8 @@ export function compileHosts(
     realpaths: [...realpaths],
     paths: filesOf(program).map((f) => f.path),
     templates: options.templates,
-    keepFiles: options.keepFiles !== false,
+    keepFiles: options.keepFiles !== false && !options.sink,
+    sendFiles: options.keepFiles !== false || options.sink !== undefined,
     script: options.script ?? workerPath(),
     stallMs: options.stallMs ?? HOSTS_STALL_MS,
   };

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { TEMP_NAME } from "../targets/reserved.js";
 
@@ -10,6 +10,8 @@ export interface Leftovers {
   /** The journal's pid, or null when there is no journal (or it cannot be read). */
   journal: { pid: number | null; files: { path: string; sha256: string }[] } | null;
   temporaries: string[];
+  /** Staging folders a streamed build made in OUT/.policyc (named as temporaries are; their temporaries are among `temporaries`). */
+  stages: string[];
 }
 
 export function readJournal(root: string): Leftovers["journal"] {
@@ -95,12 +97,54 @@ export function findLeftovers(root: string, dirs?: Iterable<string>): Leftovers 
   const temporaries = new Set(findTemporaries(root, dirs).map((t) => resolve(t)));
   for (const t of journalTemporaries(root)) if (isAbsolute(t) && isTemp(t)) temporaries.add(t);
   const exists = lstatSync(join(root, JOURNAL_PATH), { throwIfNoEntry: false }) !== undefined;
-  return { journal: exists ? (journal ?? { pid: null, files: [] }) : null, temporaries: [...temporaries].sort() };
+  return { journal: exists ? (journal ?? { pid: null, files: [] }) : null, temporaries: [...temporaries].sort(), stages: findStages(root) };
+}
+
+/** The staging folders of streamed builds: folders named as temporaries directly in OUT/.policyc (never through a link). */
+export function findStages(root: string): string[] {
+  const state = join(root, ".policyc");
+  try {
+    if (!lstatSync(state).isDirectory()) return [];
+    return readdirSync(state, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && TEMP_NAME.test(e.name))
+      .map((e) => resolve(join(state, e.name)))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Removes a staging folder: the temporaries in it and in its folders (one
+ * level: a streamed build stages each host in a folder of its own), then
+ * the folders. Anything else found there stays (and so does its folder).
+ */
+export function removeStage(path: string): void {
+  const clear = (dir: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isFile() && TEMP_NAME.test(e.name)) unlinkSync(p);
+      else if (e.isDirectory() && depth > 0) clear(p, depth - 1);
+    }
+    try {
+      rmdirSync(dir);
+    } catch {
+      // something not ours is in it: it stays
+    }
+  };
+  if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) clear(path, 1);
 }
 
 /** Removes the temporaries an interrupted build left (the journal stays until this build commits). */
 export function removeTemporaries(leftovers: Leftovers): void {
   for (const t of leftovers.temporaries) if (isTemp(t)) unlinkSync(t);
+  for (const s of leftovers.stages) removeStage(s);
 }
 
 /** "a journal (pid 123) and 4 temporary files" */
@@ -108,9 +152,10 @@ export function describeLeftovers(l: Leftovers): string {
   const parts: string[] = [];
   if (l.journal) parts.push(`the journal of an unfinished build${l.journal.pid !== null ? ` (pid ${l.journal.pid})` : ""}`);
   if (l.temporaries.length) parts.push(`${l.temporaries.length} temporary file${l.temporaries.length === 1 ? "" : "s"}`);
+  else if (l.stages.length) parts.push(`${l.stages.length === 1 ? "an empty staging folder" : `${l.stages.length} empty staging folders`}`);
   return parts.join(" and ");
 }
 
 export function hasLeftovers(l: Leftovers): boolean {
-  return l.journal !== null || l.temporaries.length > 0;
+  return l.journal !== null || l.temporaries.length > 0 || l.stages.length > 0;
 }

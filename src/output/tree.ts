@@ -1,7 +1,7 @@
-import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
-import { MANIFEST_PATH, type ManifestEntry, parseManifest, sha256 } from "./manifest.js";
+import { MANIFEST_PATH, type ManifestEntry, parseManifestPieces, sha256 } from "./manifest.js";
 import { OutputError } from "./write.js";
 
 /** How a file on disk differs from what the policy produces. */
@@ -44,12 +44,12 @@ function readIfFile(abs: string): DiskFile | undefined {
  */
 export function staleFiles(
   root: string,
-  files: OutputFile[],
+  files: readonly OutputFile[] | ReadonlySet<string>,
   owned: { path: string; sha256: string }[] = [],
 ): { removable: string[]; modified: string[]; manifestProblem: string | null } {
-  const now = new Set(files.map((f) => f.path));
+  const now = files instanceof Set ? (files as ReadonlySet<string>) : new Set((files as readonly OutputFile[]).map((f) => f.path));
   const hashes = new Map<string, Set<string>>();
-  const previous = readManifest(root);
+  const previous = readManifest(root, (p) => !now.has(p));
   for (const p of [...previous.files, ...owned]) {
     if (now.has(p.path)) continue;
     if (!hashes.has(p.path)) hashes.set(p.path, new Set());
@@ -76,21 +76,40 @@ export function staleFiles(
 }
 
 /**
- * The previous build's manifest: its files, none when there is no manifest,
+ * The previous build's manifest: its files (those `keep` takes), none when there is no manifest,
  * or why the file that is there cannot be read as one (then nothing it would
  * have listed is removed, and the caller says so: never a silent "no manifest").
  */
-function readManifest(root: string): { files: Pick<ManifestEntry, "path" | "sha256">[]; problem: string | null } {
+export function readManifest(
+  root: string,
+  keep?: (path: string) => boolean,
+): { files: Pick<ManifestEntry, "path" | "sha256">[]; problem: string | null } {
   const path = join(root, MANIFEST_PATH);
-  let text: string;
+  const cannot = (e: unknown) => ({ files: [], problem: `it cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})` });
+  let fd: number;
   try {
     if (lstatSync(path).isSymbolicLink()) return { files: [], problem: "it is a symbolic link" };
-    text = readFileSync(path, "utf8");
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { files: [], problem: null };
-    return { files: [], problem: `it cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})` };
+    return cannot(e);
   }
-  const files = parseManifest(text);
+  // In pieces: a fleet's manifest is hundreds of MB, and only the entries this build does not produce again matter.
+  let failed: unknown;
+  let files;
+  try {
+    files = parseManifestPieces((buf) => {
+      try {
+        return readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        failed = e;
+        return 0;
+      }
+    }, keep);
+  } finally {
+    closeSync(fd);
+  }
+  if (failed !== undefined) return cannot(failed);
   return files ? { files, problem: null } : { files: [], problem: "it is not a policyc manifest" };
 }
 

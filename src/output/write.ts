@@ -87,11 +87,11 @@ export function tempName(): string {
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = nodeFs.constants;
 /** Created, never opened: O_EXCL fails on anything already there, a symbolic link included. */
-const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+export const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
 const reasonOf = errnoWords;
 
-function lstatOrNull(fs: Fs, path: string): nodeFs.Stats | null {
+export function lstatOrNull(fs: Fs, path: string): nodeFs.Stats | null {
   try {
     return fs.lstatSync(path);
   } catch (e) {
@@ -154,7 +154,7 @@ function mkdir(fs: Fs, dir: string, created: string[]): void {
  * it), written in full, its size checked (no fsync: see writeTree). A write that makes no progress or a size that
  * differs is an error, never a truncated file.
  */
-export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): void {
+export function writeTemp(fs: Fs, tmp: string, content: string | Iterable<string | Uint8Array>, mode: number): void {
   let fd: number;
   try {
     // Created with its final mode; fchmod only when the umask cut it (the fstat below tells): one call less per file.
@@ -164,11 +164,14 @@ export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): v
   }
   try {
     let total = 0;
-    for (const piece of chunks(content)) {
-      const buf = Buffer.from(piece, "utf8");
+    for (const piece of typeof content === "string" ? chunks(content) : content) {
+      const buf = typeof piece === "string" ? Buffer.from(piece, "utf8") : piece;
       for (let off = 0; off < buf.length;) {
         const n = fs.writeSync(fd, buf, off);
-        if (!(n > 0)) throw new Error(`short write: ${total + off} of ${Buffer.byteLength(content)} bytes written`);
+        if (!(n > 0))
+          throw new Error(
+            `short write: ${total + off} of ${typeof content === "string" ? Buffer.byteLength(content) : "more"} bytes written`,
+          );
         off += n;
       }
       total += buf.length;
@@ -182,7 +185,7 @@ export function writeTemp(fs: Fs, tmp: string, content: string, mode: number): v
   }
 }
 
-function removeQuietly(fs: Fs, path: string): void {
+export function removeQuietly(fs: Fs, path: string): void {
   try {
     fs.unlinkSync(path);
   } catch {
@@ -200,8 +203,11 @@ export interface WriteReport {
 export interface ExtraFile {
   /** Absolute path, or relative to the current folder. */
   path: string;
-  /** Its text, or how to make it: called once, when it is staged (the manifest of a fleet is tens of MB, made after the tree's temporaries). */
-  content: string | (() => string);
+  /**
+   * Its text, or how to make it: called once, when it is staged (the manifest of a fleet is tens of MB, made after the
+   * tree's temporaries), as one string or in pieces (a streamed build's manifest is never one string).
+   */
+  content: string | (() => string | Iterable<string | Uint8Array>);
 }
 
 export interface WriteOptions {
@@ -247,7 +253,7 @@ export interface WriteOptions {
  * build) is allowed: the path is then "deferred" (its folders are made after
  * the removals). Returns whether it is.
  */
-function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, removing: Set<string>, missing?: Set<string>): Folders {
+export function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, removing: Removing, missing?: Set<string>): Folders {
   let dir = root;
   const parts = rel.split("/").slice(0, -1);
   for (let i = 0; i < parts.length; i++) {
@@ -274,7 +280,7 @@ function checkDirs(fs: Fs, root: string, rel: string, checked: Set<string>, remo
  * about 500 bytes a path that a fleet's 56,000 files held until the build
  * ended. A rel that is not already normal goes through join.
  */
-function joiner(root: string): (rel: string) => string {
+export function joiner(root: string): (rel: string) => string {
   let base = join(root, ".");
   if (base.length > 1 && base.endsWith("/")) base = base.slice(0, -1);
   const prefix = base === "." ? "" : base === "/" ? "/" : base + "/";
@@ -284,14 +290,19 @@ function joiner(root: string): (rel: string) => string {
 /** A relative path join leaves as it is: no empty, "." or ".." part, no leading or trailing "/". */
 const NORMAL = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
 
+/** The files a build removes, by path under root: a Set, or a question answered lazily (a streamed build). */
+export interface Removing {
+  has(path: string): boolean;
+}
+
 /** What checkDirs found of a path's folders: all there, one missing (so the file is too), or a stale file in the way. */
-type Folders = "exist" | "missing" | "deferred";
+export type Folders = "exist" | "missing" | "deferred";
 
 /**
  * Whether a folder holds nothing but files this build removes, and at least
  * one in each folder, so that the removals delete it (an empty folder stays).
  */
-function onlyRemoved(fs: Fs, abs: string, rel: string, removing: Set<string>): boolean {
+export function onlyRemoved(fs: Fs, abs: string, rel: string, removing: Removing): boolean {
   const entries = fs.readdirSync(abs, { withFileTypes: true });
   return (
     entries.length > 0 &&
