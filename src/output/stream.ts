@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as nodeFs from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
@@ -568,6 +567,8 @@ function restoreTimes(path: string, atimeNs: bigint, mtimeNs: bigint): void {
     nodeFs.utimesSync(path, seconds(atimeNs), seconds(mtimeNs));
     if (nodeFs.statSync(path, { bigint: true }).mtimeNs === mtimeNs) return;
     const stamp = `@${mtimeNs / 1_000_000_000n}.${String(mtimeNs % 1_000_000_000n).padStart(9, "0")}`;
+    // Loaded here, on this failure path only: a build that succeeds never loads child_process (cold start).
+    const { spawnSync } = process.getBuiltinModule("node:child_process") as typeof import("node:child_process");
     spawnSync("touch", ["-m", "-d", stamp, "--", path], { stdio: "ignore" });
   } catch {
     // the times stay as the kernel left them
