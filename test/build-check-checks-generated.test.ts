@@ -38,7 +38,7 @@ interface Gen {
 
 const anyGen: fc.Arbitrary<Gen> = fc
   .record({
-    hosts: fc.constantFrom([], ["h1"], ["h1", "h2"], ["h1", "h2", "h3"]),
+    hosts: fc.constantFrom<string[]>([], ["h1"], ["h1", "h2"], ["h1", "h2", "h3"]),
     entries: fc.subarray(USERS, { minLength: 1 }),
     raw: fc.array(fc.record({ host: fc.nat(3), user: fc.constantFrom(...USERS) }), { minLength: 1, maxLength: 6 }),
     edit: fc.constantFrom("add", "remove", "reorder", "reaim", "shift", "space", "none", "none"),
