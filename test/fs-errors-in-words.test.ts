@@ -53,9 +53,9 @@ function plant(dir: string, name: string, bad: Bad): string {
 }
 
 /** Each place a command takes a path: which name to plant, and the command line around it. */
-const PLACES: { what: string; name: string; args: (p: string) => string[]; skip?: Bad[] }[] = [
-  { what: "check POLICY", name: "x.policy", args: (p) => ["check", p] },
-  { what: "build POLICY", name: "x.policy", args: (p) => ["build", p, "-o", "out"] },
+const PLACES: { what: string; name: string; args: (p: string) => string[]; skip?: Bad[]; exit?: number; code?: string }[] = [
+  { what: "check POLICY", name: "x.policy", args: (p) => ["check", p], exit: 2 },
+  { what: "build POLICY", name: "x.policy", args: (p) => ["build", p, "-o", "out"], exit: 2 },
   { what: "build -o OUT", name: "o", args: (p) => ["build", "p.policy", "-o", `${p}/out`], skip: ["folder", "missing"] },
   {
     what: "build -M DEPFILE",
@@ -64,14 +64,14 @@ const PLACES: { what: string; name: string; args: (p: string) => string[]; skip?
     skip: ["folder", "missing"],
   },
   { what: "build --templates", name: "t", args: (p) => ["build", "p.policy", "-o", "out", "--templates", p] },
-  { what: "include", name: "inc.policy", args: () => ["check", "i.policy"] },
-  { what: "diff --root", name: "r", args: (p) => ["diff", "p.policy", "--root", p], skip: ["folder"] },
-  { what: "verify OUT", name: "v", args: (p) => ["verify", p] },
+  { what: "include", name: "inc.policy", args: () => ["check", "i.policy"], exit: 1 },
+  { what: "diff --root", name: "r", args: (p) => ["diff", "p.policy", "--root", p], skip: ["folder"], exit: 2, code: "PC5060" },
+  { what: "verify OUT", name: "v", args: (p) => ["verify", p], exit: 2 },
   { what: "fmt FILE", name: "f.policy", args: (p) => ["fmt", "--check", p], skip: ["folder"] },
   { what: "test --junit FILE", name: "j", args: (p) => ["test", "p.policy", "--junit", `${p}/junit.xml`], skip: ["folder"] },
   { what: "import --root", name: "ir", args: (p) => ["import", "--root", p, "--platform", "debian", "-o", "imported.policy"] },
-  { what: "explain POLICY", name: "x.policy", args: (p) => ["explain", p, "imapd", "alice"] },
-  { what: "diff-access NEW", name: "x.policy", args: (p) => ["diff-access", "p.policy", p] },
+  { what: "explain POLICY", name: "x.policy", args: (p) => ["explain", p, "imapd", "alice"], exit: 2 },
+  { what: "diff-access NEW", name: "x.policy", args: (p) => ["diff-access", "p.policy", p], exit: 2 },
 ];
 
 /** README: "--format json (or sarif) prints exactly one document on stdout for every command, success or not". */
@@ -91,7 +91,7 @@ describe("README Command line: file-system errors in words, for every command an
   it("exit 1 or 2, no internal error, no errno code or system call, in human and JSON output", async () => {
     const base = tempDir("policyc-fs-words-");
     try {
-      const runs: { label: string; dir: string; args: string[] }[] = [];
+      const runs: { label: string; dir: string; args: string[]; exit?: number; code?: string }[] = [];
       for (const place of PLACES)
         for (const bad of BADS) {
           if (place.skip?.includes(bad)) continue;
@@ -102,7 +102,13 @@ describe("README Command line: file-system errors in words, for every command an
             writeFileSync(join(dir, "i.policy"), `include "inc.policy";\n`);
             const p = plant(dir, place.name, bad);
             if (place.what === "include" && bad === "under a file") writeFileSync(join(dir, "i.policy"), `include "plain/inc.policy";\n`);
-            runs.push({ label: `${place.what} as ${bad} (${format})`, dir, args: [...place.args(p), "--format", format] });
+            runs.push({
+              label: `${place.what} as ${bad} (${format})`,
+              dir,
+              args: [...place.args(p), "--format", format],
+              exit: place.exit,
+              code: place.code,
+            });
           }
         }
       const wrong: string[] = [];
@@ -112,6 +118,11 @@ describe("README Command line: file-system errors in words, for every command an
         const text = res.stdout + res.stderr;
         if (res.status === null) wrong.push(`${r.label}: hung`);
         else if (![1, 2].includes(res.status)) wrong.push(`${r.label}: exit ${res.status}: ${text.slice(0, 300)}`);
+        // README's exit table: unreadable input (a policy file, a --root DIR: PC5060, a tree verify cannot run) is 2;
+        // a missing include is an error in the policy, 1.
+        else if (r.exit !== undefined && res.status !== r.exit)
+          wrong.push(`${r.label}: exit ${res.status}, not ${r.exit}: ${text.slice(0, 300)}`);
+        else if (r.code && !text.includes(r.code)) wrong.push(`${r.label}: no ${r.code}: ${text.slice(0, 300)}`);
         else if (/internal error/.test(text)) wrong.push(`${r.label}: ${text.slice(0, 300)}`);
         // An unwritable --junit file is reported as wrong usage today (one line and the --help hint, exit 2, no
         // document), unlike an unreadable policy (exit 2 with a document): noted in the report, not checked here.
