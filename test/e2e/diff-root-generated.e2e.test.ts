@@ -311,6 +311,19 @@ function check(dir: string, c: Case, n: number): string {
     expect(got, label).toEqual(expected);
     expect(codes, label).toEqual(leftoverThere ? ["PC5012"] : []);
     expect(r.status, label).toBe(expected.length || leftoverThere ? 1 : 0);
+    // "Exit 1 on drift (the summary line counts each kind)".
+    if (expected.length) {
+      const n = (k: string) => expected.filter((e) => e.kind === k).length;
+      const owners = expected.filter((e) => e.oldOwner !== null).length;
+      const parts = [
+        n("modify") ? `${n("modify")} edited or out of date` : "",
+        n("add") ? `${n("add")} missing` : "",
+        n("mode") ? `${n("mode")} with another mode` : "",
+        owners ? `${owners} with another owner or group` : "",
+        n("remove") ? `${n("remove")} deployed by policyc and no longer produced` : "",
+      ].filter(Boolean);
+      expect(r.stderr, label).toContain(`policyc: root has drifted from the policy: ${parts.join(", ")}.\n`);
+    }
   }
 
   // Every open under the root: never without O_NOFOLLOW unless it is a folder's; each file at most once;
