@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI, runCli, tempDir } from "./helpers.js";
@@ -18,7 +18,8 @@ import { CLI, runCli, tempDir } from "./helpers.js";
  * src/output/journal.ts reads the journal by name without O_NOFOLLOW or a
  * regular-file check (journalTemporaries), src/output/tree.ts's readManifest
  * and src/output/lock.ts's read() open a FIFO, and findTemporaries lets
- * ENOTDIR escape when a folder on a policy file's path is a file.
+ * ENOTDIR escape when a folder on a policy file's path is a file, and
+ * findLeftovers takes the journal's absolute temporaries as they are written.
  */
 const POLICY = `platform debian;
 service imapd {
@@ -94,6 +95,27 @@ describe("policyc's own files replaced by a FIFO, a link or a folder", () => {
       rmSync(base, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("a journal naming a temporary outside OUT does not make build remove it (only temporaries below OUT)", () => {
+    // README "Interrupted builds": "The next build removes the temporaries (only regular files named
+    // `.policyc-tmp-` and 32 hex digits, anywhere below OUT)". journalTemporaries takes absolute paths
+    // (a depfile's temporary outside the tree) from the journal as written: today a journal put in OUT
+    // makes build delete such a file anywhere, another build's temporary included.
+    const dir = tempDir("policyc-leftover-reads-");
+    try {
+      writeFileSync(join(dir, "p.policy"), POLICY);
+      expect(runCli(["build", "p.policy", "-o", "out", "-q"], { cwd: dir }).status).toBe(0);
+      mkdirSync(join(dir, "elsewhere"));
+      const victim = join(dir, "elsewhere", ".policyc-tmp-0123456789abcdef0123456789abcdef");
+      writeFileSync(victim, "another build's temporary\n");
+      writeFileSync(join(dir, "out/.policyc/journal"), JSON.stringify({ pid: 1, files: [], temporaries: [victim] }) + "\n");
+      const r = runCli(["build", "p.policy", "-o", "out"], { cwd: dir });
+      expect(r.stderr).not.toContain("internal error");
+      expect(existsSync(victim), r.stderr).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("diff --root reports a file where a folder of the policy's files should be as drift, not an internal error", () => {
     const dir = tempDir("policyc-leftover-reads-");
