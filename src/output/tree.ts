@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
 import { MANIFEST_PATH, type ManifestEntry, parseManifest, sha256 } from "./manifest.js";
+import { readOwnFile } from "./read.js";
 import { OutputError } from "./write.js";
 
 /** How a file on disk differs from what the policy produces. */
@@ -64,7 +65,11 @@ export function staleFiles(
       dir = join(dir, part);
       const st = lstatSync(dir, { throwIfNoEntry: false });
       if (st?.isSymbolicLink()) throw new OutputError(dir, "symbolic link", true);
-      if (!st?.isDirectory()) through = true;
+      // Not a folder (or nothing): the file is not there, and nothing deeper can be looked at (ENOTDIR).
+      if (!st?.isDirectory()) {
+        through = true;
+        break;
+      }
     }
     if (through) continue;
     const disk = readIfFile(join(root, path));
@@ -81,16 +86,11 @@ export function staleFiles(
  * have listed is removed, and the caller says so: never a silent "no manifest").
  */
 function readManifest(root: string): { files: Pick<ManifestEntry, "path" | "sha256">[]; problem: string | null } {
-  const path = join(root, MANIFEST_PATH);
-  let text: string;
-  try {
-    if (lstatSync(path).isSymbolicLink()) return { files: [], problem: "it is a symbolic link" };
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { files: [], problem: null };
-    return { files: [], problem: `it cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})` };
-  }
-  const files = parseManifest(text);
+  // Opened once, never through a link, never waiting on a FIFO: a folder or a FIFO is a problem in words.
+  const read = readOwnFile(join(root, MANIFEST_PATH));
+  if ("absent" in read) return { files: [], problem: null };
+  if ("problem" in read) return { files: [], problem: read.problem };
+  const files = parseManifest(read.text);
   return files ? { files, problem: null } : { files: [], problem: "it is not a policyc manifest" };
 }
 
