@@ -1,5 +1,5 @@
-import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
 import { MANIFEST_PATH, type ManifestEntry, parseManifest, sha256 } from "./manifest.js";
 import { readOwnFile } from "./read.js";
@@ -162,13 +162,62 @@ export function strayFiles(root: string, known: Set<string>): string[] {
 }
 
 /**
- * Whether a path is the running system's root folder (the same file as /,
- * whatever the spelling: "/", "/.", a link to /, a bind mount of /). A path
- * that does not exist is not.
+ * Whether a path is, or becomes once build has made its missing folders, the
+ * running system's root folder (the same file as /, whatever the spelling:
+ * "/", "//", "/.", a link to /, a bind mount of /, "/tmp/missing/../.."). The
+ * path is walked as the kernel will walk it after `mkdir -p`: each existing
+ * component by its real path (links followed, as build follows OUT and its
+ * parents), each missing one as a new folder, `..` from either to its parent;
+ * then the result, if it exists, is compared with / by device and inode. A
+ * path that stays missing is a new folder, not /; one that cannot be walked
+ * (a component unreadable or not a folder) is not /, and fails where it is used.
  */
 export function isSystemRoot(path: string): boolean {
+  if (path === "") return false;
+  // The real path so far, as components; `missing` counts the trailing ones that do not exist yet.
+  let at: string[] = [];
+  let missing = 0;
+  if (!isAbsolute(path)) {
+    try {
+      at = realpathSync(".").split("/").filter(Boolean);
+    } catch {
+      return false;
+    }
+  }
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      at.pop();
+      if (missing > 0) missing--;
+      continue;
+    }
+    if (missing > 0) {
+      at.push(part);
+      missing++;
+      continue;
+    }
+    const next = "/" + [...at, part].join("/");
+    let st;
+    try {
+      st = lstatSync(next);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return false;
+      at.push(part);
+      missing = 1;
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      try {
+        at = realpathSync(next).split("/").filter(Boolean);
+      } catch {
+        return false; // a dangling link or a loop: build cannot make a folder there either
+      }
+    } else if (st.isDirectory()) at.push(part);
+    else return false;
+  }
+  if (missing > 0) return false;
   try {
-    const a = statSync(path);
+    const a = statSync("/" + at.join("/"));
     const b = statSync("/");
     return a.dev === b.dev && a.ino === b.ino;
   } catch {
