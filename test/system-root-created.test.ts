@@ -44,6 +44,25 @@ describe("build: the system root spelt in ways that get through", () => {
     }
   });
 
+  it("diff --root refuses the same spellings (exit 2), and a missing path that would lead back to / once made", () => {
+    const dir = tempDir("policyc-sysroot-");
+    try {
+      writeFileSync(join(dir, "good.policy"), GOOD);
+      const depth = dir.split("/").filter(Boolean).length;
+      for (const spelling of ["//", "///", `${dir}/missing${"/..".repeat(depth + 1)}`]) {
+        const r = runCli(["diff", "good.policy", "--root", spelling], { cwd: dir });
+        expect(r.status, `${spelling}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toContain("own root folder");
+      }
+      const allowed = runCli(["diff", "good.policy", "--root", "//", "--allow-system-root"], { cwd: dir });
+      expect(allowed.stderr).not.toContain("own root folder");
+      expect([0, 1]).toContain(allowed.status);
+      expect(existsSync(join(dir, "missing"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   asRoot("refuses an OUT that becomes / once its folders are made, and makes none of them (run as nobody)", () => {
     const dir = tempDir("policyc-sysroot-");
     try {
