@@ -70,7 +70,9 @@ async function build(ctx: CommandContext): Promise<number> {
   const { options } = ctx;
   if (!options.output) throw new UsageError("build needs an output folder: -o OUT.");
   if (options.depfile && options.check) throw new UsageError("--check writes nothing, so it takes no --depfile.");
-  const out = options.output.length > 1 ? options.output.replace(/\/+$/, "") : options.output;
+  // Trailing slashes go ("out/" is "out"), but an all-slash OUT ("//") is "/", never "" (the current folder).
+  const out = options.output.replace(/(?<=.)\/+$/, "");
+  // Decided on what OUT will be once build has made its missing folders ("x/missing/../.." may become /).
   if (!options["allow-system-root"] && isSystemRoot(out)) {
     throw new UsageError(
       `${out} is this machine's own root folder: build writes a tree to deploy, not the running system; to write into / all the same, say so with --allow-system-root.`,

@@ -1,5 +1,6 @@
-import { lstatSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
-import { basename, isAbsolute, join, resolve } from "node:path";
+import { lstatSync, readdirSync, realpathSync, rmdirSync, unlinkSync } from "node:fs";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import { readOwnFile } from "./read.js";
 import { TEMP_NAME } from "../targets/reserved.js";
 
 /** Where a build records, before renaming anything, what it is about to rename. */
@@ -7,21 +8,28 @@ export const JOURNAL_PATH = ".policyc/journal";
 
 /** What an interrupted build left: its journal, if any, and temporaries. */
 export interface Leftovers {
-  /** The journal's pid, or null when there is no journal (or it cannot be read). */
-  journal: { pid: number | null; files: { path: string; sha256: string }[] } | null;
+  /**
+   * The journal's pid, or null when there is no journal (or it cannot be read); `problem` says why
+   * what stands there was not read ("it is a symbolic link", "it is not a regular file", ...).
+   */
+  journal: { pid: number | null; files: { path: string; sha256: string }[]; problem?: string } | null;
   temporaries: string[];
   /** Staging folders a streamed build made in OUT/.policyc (named as temporaries are; their temporaries are among `temporaries`). */
   stages: string[];
 }
 
-export function readJournal(root: string): Leftovers["journal"] {
-  let text: string;
-  try {
-    if (!lstatSync(join(root, JOURNAL_PATH)).isFile()) return null;
-    text = readFileSync(join(root, JOURNAL_PATH), "utf8");
-  } catch {
-    return null;
-  }
+/**
+ * The journal's text: read once, never through a link, never waiting on a FIFO
+ * (readOwnFile). Null when there is none, or what is there is not a regular
+ * file that can be read: findLeftovers still reports it (it exists), with no pid.
+ */
+function journalText(root: string): string | null {
+  const read = readOwnFile(join(root, JOURNAL_PATH));
+  return "text" in read ? read.text : null;
+}
+
+export function readJournal(root: string, text: string | null = journalText(root)): Leftovers["journal"] {
+  if (text === null) return null;
   try {
     const j = JSON.parse(text) as { pid?: unknown; files?: unknown; temporaries?: unknown };
     const files = Array.isArray(j.files)
@@ -35,13 +43,55 @@ export function readJournal(root: string): Leftovers["journal"] {
   }
 }
 
-/** The temporaries a journal lists, as written (absolute for a depfile outside the tree). */
-function journalTemporaries(root: string): string[] {
+/**
+ * The temporaries a journal lists that are below root (README "Interrupted
+ * builds": only temporaries below OUT are removed). The journal holds absolute
+ * paths, as the build that wrote it resolved them; one that leads out of root
+ * (absolute elsewhere, `..`, through a link below root) is not taken: the
+ * journal is data anyone who can write OUT may have put there. Each is given
+ * as root's path joined with what lies below it, never as written.
+ */
+function journalTemporaries(root: string, text: string | null): string[] {
+  if (text === null) return [];
+  let listed: unknown;
   try {
-    const j = JSON.parse(readFileSync(join(root, JOURNAL_PATH), "utf8")) as { temporaries?: unknown };
-    return Array.isArray(j.temporaries) ? j.temporaries.filter((t): t is string => typeof t === "string") : [];
+    listed = (JSON.parse(text) as { temporaries?: unknown }).temporaries;
   } catch {
     return [];
+  }
+  if (!Array.isArray(listed)) return [];
+  const bases = [resolve(root)];
+  try {
+    bases.push(realpathSync(root));
+  } catch {
+    // root is not there: nothing below it either
+  }
+  return listed.flatMap((t) => {
+    if (typeof t !== "string" || !isAbsolute(t)) return [];
+    for (const base of bases) {
+      const rel = relative(base, t);
+      if (safeRelative(rel) && foldersBelow(base, rel.split("/").slice(0, -1))) return [join(base, rel)];
+    }
+    return [];
+  });
+}
+
+/** Whether each of `parts` below root is a real folder (not a link, not a file, there). */
+function foldersBelow(root: string, parts: string[]): boolean {
+  let dir = root;
+  for (const part of parts) {
+    dir = join(dir, part);
+    if (!lstatQuiet(dir)?.isDirectory()) return false;
+  }
+  return true;
+}
+
+/** lstat, with nothing there (ENOENT, or ENOTDIR: a file where a folder of the path should be) as undefined. */
+function lstatQuiet(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
   }
 }
 
@@ -82,8 +132,13 @@ export function findTemporaries(root: string, dirs?: Iterable<string>): string[]
   if (dirs) {
     for (const d of new Set(dirs)) {
       const abs = join(root, d);
-      // A folder reached through a link is not the tree's: skip it.
-      if (d.split("/").some((_, i, parts) => lstatSync(join(root, ...parts.slice(0, i + 1)), { throwIfNoEntry: false })?.isSymbolicLink()))
+      // A folder reached through a link is not the tree's, and one with a file on its path holds nothing: skip it.
+      if (
+        !foldersBelow(
+          root,
+          d.split("/").filter((p) => p !== "" && p !== "."),
+        )
+      )
         continue;
       scan(abs, false);
     }
@@ -93,11 +148,18 @@ export function findTemporaries(root: string, dirs?: Iterable<string>): string[]
 
 /** What an interrupted build left in root (the journal and the temporaries). */
 export function findLeftovers(root: string, dirs?: Iterable<string>): Leftovers {
-  const journal = readJournal(root);
+  const read = readOwnFile(join(root, JOURNAL_PATH));
+  const text = "text" in read ? read.text : null;
+  const journal = readJournal(root, text);
   const temporaries = new Set(findTemporaries(root, dirs).map((t) => resolve(t)));
-  for (const t of journalTemporaries(root)) if (isAbsolute(t) && isTemp(t)) temporaries.add(t);
-  const exists = lstatSync(join(root, JOURNAL_PATH), { throwIfNoEntry: false }) !== undefined;
-  return { journal: exists ? (journal ?? { pid: null, files: [] }) : null, temporaries: [...temporaries].sort(), stages: findStages(root) };
+  for (const t of journalTemporaries(root, text)) if (isTemp(t)) temporaries.add(resolve(t));
+  const exists = lstatQuiet(join(root, JOURNAL_PATH)) !== undefined;
+  const problem = "problem" in read ? { problem: read.problem } : {};
+  return {
+    journal: exists ? (journal ?? { pid: null, files: [], ...problem }) : null,
+    temporaries: [...temporaries].sort(),
+    stages: findStages(root),
+  };
 }
 
 /** The staging folders of streamed builds: folders named as temporaries directly in OUT/.policyc (never through a link). */
@@ -150,7 +212,11 @@ export function removeTemporaries(leftovers: Leftovers): void {
 /** "a journal (pid 123) and 4 temporary files" */
 export function describeLeftovers(l: Leftovers): string {
   const parts: string[] = [];
-  if (l.journal) parts.push(`the journal of an unfinished build${l.journal.pid !== null ? ` (pid ${l.journal.pid})` : ""}`);
+  if (l.journal) {
+    const about =
+      l.journal.problem !== undefined ? ` (not read: ${l.journal.problem})` : l.journal.pid !== null ? ` (pid ${l.journal.pid})` : "";
+    parts.push(`the journal of an unfinished build${about}`);
+  }
   if (l.temporaries.length) parts.push(`${l.temporaries.length} temporary file${l.temporaries.length === 1 ? "" : "s"}`);
   else if (l.stages.length) parts.push(`${l.stages.length === 1 ? "an empty staging folder" : `${l.stages.length} empty staging folders`}`);
   return parts.join(" and ");

@@ -1,6 +1,7 @@
 import { closeSync, constants, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { errnoWords } from "../diagnostics/errno.js";
+import { readOwnFile } from "./read.js";
 import { OutputError, tempName } from "./write.js";
 
 /** Where a build holds the output tree's lock, relative to the output folder. */
@@ -46,12 +47,26 @@ function alive(h: Holder): boolean {
   return h.start === null || now === null || now === h.start;
 }
 
+/**
+ * The lock's text, or null when there is none (or it vanished). Opened once,
+ * never through a link, never waiting on a FIFO (readOwnFile): a lock that is
+ * not a regular file (a link, a FIFO, a folder) is refused in words, never
+ * taken over (taking it over would remove what someone else put there).
+ */
 function read(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return null;
+  const r = readOwnFile(path);
+  if ("absent" in r) return null;
+  if ("problem" in r) {
+    if (r.problem === "it is a symbolic link") throw new OutputError(path, "symbolic link", true);
+    throw new OutputError(path, r.problem);
   }
+  return r.text;
+}
+
+/** The text at path, or null for anything else (nothing there, or not a regular file): never throws. */
+function readQuietly(path: string): string | null {
+  const r = readOwnFile(path);
+  return "text" in r ? r.text : null;
 }
 
 /**
@@ -90,7 +105,7 @@ export function acquireLock(root: string): () => void {
       } catch {
         continue;
       }
-      if (read(aside) !== text) {
+      if (readQuietly(aside) !== text) {
         try {
           linkSync(aside, path);
         } catch {
@@ -116,7 +131,7 @@ export function acquireLock(root: string): () => void {
       closeSync(fd);
     }
     return () => {
-      if (read(path) === mine) unlinkSync(path);
+      if (readQuietly(path) === mine) unlinkSync(path);
     };
   }
   throw new LockBusy(path, null);

@@ -1,7 +1,9 @@
-import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, lstatSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import type { OutputFile } from "../targets/Target.js";
 import { MANIFEST_PATH, type ManifestEntry, parseManifestPieces, sha256 } from "./manifest.js";
+import { openOwnFile } from "./read.js";
+import { errnoWords } from "../diagnostics/errno.js";
 import { OutputError } from "./write.js";
 
 /** How a file on disk differs from what the policy produces. */
@@ -64,7 +66,11 @@ export function staleFiles(
       dir = join(dir, part);
       const st = lstatSync(dir, { throwIfNoEntry: false });
       if (st?.isSymbolicLink()) throw new OutputError(dir, "symbolic link", true);
-      if (!st?.isDirectory()) through = true;
+      // Not a folder (or nothing): the file is not there, and nothing deeper can be looked at (ENOTDIR).
+      if (!st?.isDirectory()) {
+        through = true;
+        break;
+      }
     }
     if (through) continue;
     const disk = readIfFile(join(root, path));
@@ -85,15 +91,11 @@ export function readManifest(
   keep?: (path: string) => boolean,
 ): { files: Pick<ManifestEntry, "path" | "sha256">[]; problem: string | null } {
   const path = join(root, MANIFEST_PATH);
-  const cannot = (e: unknown) => ({ files: [], problem: `it cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})` });
-  let fd: number;
-  try {
-    if (lstatSync(path).isSymbolicLink()) return { files: [], problem: "it is a symbolic link" };
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { files: [], problem: null };
-    return cannot(e);
-  }
+  // Opened once, never through a link, never waiting on a FIFO: a folder or a FIFO is a problem in words.
+  const opened = openOwnFile(path);
+  if ("absent" in opened) return { files: [], problem: null };
+  if ("problem" in opened) return { files: [], problem: opened.problem };
+  const { fd } = opened;
   // In pieces: a fleet's manifest is hundreds of MB, and only the entries this build does not produce again matter.
   let failed: unknown;
   let files;
@@ -109,7 +111,7 @@ export function readManifest(
   } finally {
     closeSync(fd);
   }
-  if (failed !== undefined) return cannot(failed);
+  if (failed !== undefined) return { files: [], problem: errnoWords(failed) };
   return files ? { files, problem: null } : { files: [], problem: "it is not a policyc manifest" };
 }
 
@@ -181,13 +183,62 @@ export function strayFiles(root: string, known: Set<string>): string[] {
 }
 
 /**
- * Whether a path is the running system's root folder (the same file as /,
- * whatever the spelling: "/", "/.", a link to /, a bind mount of /). A path
- * that does not exist is not.
+ * Whether a path is, or becomes once build has made its missing folders, the
+ * running system's root folder (the same file as /, whatever the spelling:
+ * "/", "//", "/.", a link to /, a bind mount of /, "/tmp/missing/../.."). The
+ * path is walked as the kernel will walk it after `mkdir -p`: each existing
+ * component by its real path (links followed, as build follows OUT and its
+ * parents), each missing one as a new folder, `..` from either to its parent;
+ * then the result, if it exists, is compared with / by device and inode. A
+ * path that stays missing is a new folder, not /; one that cannot be walked
+ * (a component unreadable or not a folder) is not /, and fails where it is used.
  */
 export function isSystemRoot(path: string): boolean {
+  if (path === "") return false;
+  // The real path so far, as components; `missing` counts the trailing ones that do not exist yet.
+  let at: string[] = [];
+  let missing = 0;
+  if (!isAbsolute(path)) {
+    try {
+      at = realpathSync(".").split("/").filter(Boolean);
+    } catch {
+      return false;
+    }
+  }
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      at.pop();
+      if (missing > 0) missing--;
+      continue;
+    }
+    if (missing > 0) {
+      at.push(part);
+      missing++;
+      continue;
+    }
+    const next = "/" + [...at, part].join("/");
+    let st;
+    try {
+      st = lstatSync(next);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return false;
+      at.push(part);
+      missing = 1;
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      try {
+        at = realpathSync(next).split("/").filter(Boolean);
+      } catch {
+        return false; // a dangling link or a loop: build cannot make a folder there either
+      }
+    } else if (st.isDirectory()) at.push(part);
+    else return false;
+  }
+  if (missing > 0) return false;
   try {
-    const a = statSync(path);
+    const a = statSync("/" + at.join("/"));
     const b = statSync("/");
     return a.dev === b.dev && a.ino === b.ino;
   } catch {
