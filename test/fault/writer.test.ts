@@ -154,6 +154,33 @@ describe("fault injection: every write of a build fails in turn", () => {
     });
   }
 
+  it("a fault in a later host's add, after the earlier hosts were staged, and one in the commit: OUT exactly as it was", () => {
+    const hosts = ["h0", "h1", "h2"];
+    const mk = (v: string) => hosts.flatMap((h) => [file(`${h}/etc/a.acl`, `${v} a\n`), file(`${h}/etc/pam.d/imap`, `${v} imap\n`)]);
+    // Before each: the last host's first file, checks.json (an extra file, staged by the commit), the manifest, the journal.
+    for (const at of ["h2/etc/a.acl", "checks.json", ".policyc/manifest.json", ".policyc/journal"]) {
+      const root = tempDir();
+      streamFiles(root, mk("old"), { hosts });
+      const before = readTree(root);
+      const state = treeState(root, { folderTimes: true });
+      let staged = 0;
+      const fault = (p: string) => {
+        if (!p.endsWith(at)) return;
+        staged = temporaries(root).length;
+        throw new Error("ENOSPC: injected");
+      };
+      const extra = [{ path: join(root, ".policyc/checks.json"), content: "{}\n" }];
+      expect(() => streamFiles(root, mk("new"), { hosts, extra, faultBeforeWrite: fault }), at).toThrow(OutputError);
+      // The staging folder and the temporaries of the hosts before (4 files at least) were there when it failed.
+      expect(staged, at).toBeGreaterThanOrEqual(5);
+      expect(readTree(root), at).toEqual(before);
+      expect(treeState(root, { folderTimes: true }), at).toEqual(state);
+      expect(temporaries(root), at).toEqual([]);
+      expect(existsSync(join(root, ".policyc/lock")), at).toBe(false);
+      expect(hasLeftovers(findLeftovers(root)), at).toBe(false);
+    }
+  });
+
   it("a write that makes no progress is an error, never a short file", () => {
     const root = tempDir();
     build(root, oldFiles);
