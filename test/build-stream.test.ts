@@ -14,6 +14,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { makeChecks } from "../src/cli/checks.js";
+import { compileHosts } from "../src/cli/hosts.js";
 import { compile } from "../src/compile.js";
 import { findLeftovers, hasLeftovers, JOURNAL_PATH } from "../src/output/journal.js";
 import { LockBusy } from "../src/output/lock.js";
@@ -69,6 +70,42 @@ function streamBuild(policy: string, out: string, hooks: StreamOptions = {}): bo
   }
 }
 
+/**
+ * build --jobs 2's streamed build, in process, on hosts threads forced by
+ * POLICYC_PARALLEL_MIN_HOSTS=2, with POLICYC_TEST_HOSTS_WORKER=`how` making
+ * each worker fail after some hosts, and a short stall limit (a hung worker
+ * fails the build after 1.5 s, not 60 s). Returns the diagnostics' codes
+ * and how many files the stream had taken when it was aborted.
+ */
+function threadsBuild(policy: string, out: string, how: string): { codes: string[]; added: number } {
+  const saved = { min: process.env.POLICYC_PARALLEL_MIN_HOSTS, how: process.env.POLICYC_TEST_HOSTS_WORKER };
+  process.env.POLICYC_PARALLEL_MIN_HOSTS = "2";
+  process.env.POLICYC_TEST_HOSTS_WORKER = how;
+  const stream = new BuildStream(out, { jobs: 2, stageWorker: WORKER });
+  try {
+    const r = compileHosts(policy, readFileSync(policy), {
+      templates: TEMPLATES,
+      keepModels: false,
+      keepFiles: false,
+      jobs: 2,
+      script: join(ROOT, "dist", "hosts-worker.cjs"),
+      stallMs: 1500,
+      sink: (f, h) => stream.add(f, h),
+    });
+    expect(stream.failure).toBeUndefined();
+    return { codes: r.diagnostics.items.map((d) => d.code), added: stream.paths.size };
+  } finally {
+    stream.abort();
+    for (const [k, v] of [
+      ["POLICYC_PARALLEL_MIN_HOSTS", saved.min],
+      ["POLICYC_TEST_HOSTS_WORKER", saved.how],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
 /** OUT as build leaves it for good: every file with bytes and mode, nothing of an unfinished build. */
 function expectClean(out: string): void {
   expect(temporaries(out)).toEqual([]);
@@ -97,6 +134,65 @@ describe("a streamed build keeps the transaction's promises", () => {
     expectClean(out);
   });
 
+  type Fault = { kind: "host" | "write" | "worker" | "lock" | "warnings" | "throw" | "exit" | "hang"; k: number };
+  /** One fault: OUT exactly as it was after it, then a good build equals a fresh one. */
+  const tryFault = ({ kind, k }: Fault) => {
+    const out = join(dir, `out${trial++}`);
+    expect(runCli(["build", a, "-o", out, "-q"]).status).toBe(0);
+    const before = treeState(out, { folderTimes: true });
+    const bytes = readTree(out);
+    if (kind === "host") {
+      const broken = join(dir, "b.policy");
+      writeFileSync(broken, fleet(HOSTS, "b", k));
+      const r = runCli(["build", broken, "-o", out]);
+      writeFileSync(b, fleet(HOSTS, "b"));
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/nothing written\.?\n/);
+    } else if (kind === "warnings") {
+      const r = runCli(["build", b, "-o", out, "--max-warnings", "0"]);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain("PC5050");
+    } else if (kind === "lock") {
+      // A live holder: this very process.
+      const stat = readFileSync(`/proc/${process.pid}/stat`, "latin1");
+      const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+      writeFileSync(join(out, ".policyc/lock"), `${process.pid} ${start}\n`);
+      const locked = treeState(out, { folderTimes: true });
+      expect(() => streamBuild(b, out)).toThrow(LockBusy);
+      expect(treeState(out, { folderTimes: true })).toEqual(locked);
+      return;
+    } else if (kind === "throw" || kind === "exit") {
+      const r = runCli(["build", b, "-o", out, "--jobs", "2"], {
+        env: { POLICYC_PARALLEL_MIN_HOSTS: "2", POLICYC_TEST_HOSTS_WORKER: `${kind}:${k}` },
+      });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain("PC5080");
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } else if (kind === "hang") {
+      const r = threadsBuild(b, out, `hang:${k}`);
+      expect(r.codes).toEqual(["PC5080"]);
+      // The hosts the workers sent before hanging were staged: the abort had something to undo.
+      if (k > 0) expect(r.added).toBeGreaterThan(0);
+    } else if (kind === "write") {
+      let calls = 0;
+      const hook = () => {
+        if (calls++ === k) throw new Error("injected");
+      };
+      expect(() => streamBuild(b, out, { faultBeforeWrite: hook })).toThrow(OutputError);
+    } else {
+      // The k-th file (in the build's order) fails in a staging worker.
+      const target = join(out, [...want.keys()].filter((p) => !p.startsWith(".policyc/")).sort()[k]!);
+      expect(() => streamBuild(b, out, { jobs: 2, stageWorker: WORKER, faultInWorker: target })).toThrow(OutputError);
+    }
+    expect(treeState(out, { folderTimes: true })).toEqual(before);
+    expect(readTree(out)).toEqual(bytes);
+    expectClean(out);
+    const good = runCli(["build", b, "-o", out, "-q"]);
+    expect(good.status, good.stderr).toBe(0);
+    expect(readTree(out)).toEqual(want);
+    expectClean(out);
+  };
+
   it("a random fault anywhere: OUT exactly as it was, then a good build equals a fresh one", () => {
     const fault = fc.oneof(
       fc.record({ kind: fc.constant("host" as const), k: fc.integer({ min: 0, max: HOSTS - 1 }) }),
@@ -105,54 +201,17 @@ describe("a streamed build keeps the transaction's promises", () => {
       fc.record({ kind: fc.constant("worker" as const), k: fc.integer({ min: 0, max: files - 1 }) }),
       fc.record({ kind: fc.constant("lock" as const), k: fc.constant(0) }),
       fc.record({ kind: fc.constant("warnings" as const), k: fc.constant(0) }),
-    );
-    fc.assert(
-      fc.property(fault, ({ kind, k }) => {
-        const out = join(dir, `out${trial++}`);
-        expect(runCli(["build", a, "-o", out, "-q"]).status).toBe(0);
-        const before = treeState(out, { folderTimes: true });
-        const bytes = readTree(out);
-        if (kind === "host") {
-          const broken = join(dir, "b.policy");
-          writeFileSync(broken, fleet(HOSTS, "b", k));
-          const r = runCli(["build", broken, "-o", out]);
-          writeFileSync(b, fleet(HOSTS, "b"));
-          expect(r.status, r.stderr).toBe(1);
-          expect(r.stderr).toMatch(/nothing written\.?\n/);
-        } else if (kind === "warnings") {
-          const r = runCli(["build", b, "-o", out, "--max-warnings", "0"]);
-          expect(r.status, r.stderr).toBe(1);
-          expect(r.stderr).toContain("PC5050");
-        } else if (kind === "lock") {
-          // A live holder: this very process.
-          const stat = readFileSync(`/proc/${process.pid}/stat`, "latin1");
-          const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-          writeFileSync(join(out, ".policyc/lock"), `${process.pid} ${start}\n`);
-          const locked = treeState(out, { folderTimes: true });
-          expect(() => streamBuild(b, out)).toThrow(LockBusy);
-          expect(treeState(out, { folderTimes: true })).toEqual(locked);
-          return;
-        } else if (kind === "write") {
-          let calls = 0;
-          const hook = () => {
-            if (calls++ === k) throw new Error("injected");
-          };
-          expect(() => streamBuild(b, out, { faultBeforeWrite: hook })).toThrow(OutputError);
-        } else {
-          // The k-th file (in the build's order) fails in a staging worker.
-          const target = join(out, [...want.keys()].filter((p) => !p.startsWith(".policyc/")).sort()[k]!);
-          expect(() => streamBuild(b, out, { jobs: 2, stageWorker: WORKER, faultInWorker: target })).toThrow(OutputError);
-        }
-        expect(treeState(out, { folderTimes: true })).toEqual(before);
-        expect(readTree(out)).toEqual(bytes);
-        expectClean(out);
-        const good = runCli(["build", b, "-o", out, "-q"]);
-        expect(good.status, good.stderr).toBe(0);
-        expect(readTree(out)).toEqual(want);
-        expectClean(out);
+      // A hosts thread of --jobs 2 (12 hosts each) that throws, exits or hangs after k hosts, while the stream has staged the hosts before.
+      fc.record({
+        kind: fc.constantFrom("throw" as const, "exit" as const, "hang" as const),
+        k: fc.integer({ min: 0, max: HOSTS / 2 - 1 }),
       }),
-      { numRuns: 12, seed: 20261207 },
     );
+    fc.assert(fc.property(fault, tryFault), { numRuns: 12, seed: 20261207 });
+  }, 300_000);
+
+  it("a hosts thread of build --jobs 2 that throws, exits or hangs while hosts are streamed: OUT exactly as it was", () => {
+    for (const kind of ["throw", "exit", "hang"] as const) for (const k of [0, 5]) tryFault({ kind, k });
   }, 300_000);
 
   it("a failure at the k-th rename: each file old or new, the journal says so, the next build repairs it", () => {

@@ -10,13 +10,11 @@ import { cpSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { makeManifest } from "../src/output/manifest.js";
 import { PARALLEL_MIN_FILES, stageInWorkers } from "../src/output/stage.js";
-import { commitBuild } from "../src/output/transaction.js";
 import { OutputError } from "../src/output/write.js";
 import type { OutputFile } from "../src/targets/Target.js";
 import { readTree, ROOT, runCli, tempDir } from "./helpers.js";
-import { temporaries } from "./fault/helpers.js";
+import { streamFiles, temporaries } from "./fault/helpers.js";
 
 /** Every path under dir (folders too) with its mode, and each file's bytes. */
 function snapshot(dir: string): string[] {
@@ -111,22 +109,19 @@ describe("build --jobs: worker threads give the serial build's result", () => {
 
 describe("build --jobs: a failure in a worker", () => {
   const file = (path: string, content: string): OutputFile => ({ path, content, mode: 0o644, producer: "test", origins: [] });
-  const manifestOf = (files: OutputFile[]) => JSON.stringify(makeManifest("test.policy", null, files), null, 2) + "\n";
   const WORKER = join(ROOT, "dist", "stage-worker.cjs");
   const many = (tag: string) => Array.from({ length: PARALLEL_MIN_FILES + 50 }, (_, i) => file(`h${i % 7}/etc/f${i}`, `${tag} ${i}\n`));
 
   it("leaves the tree as it was: no file changed, no temporary, no new folder", () => {
     const dir = tempDir("policyc-worker-fail-");
     const old = many("old");
-    commitBuild(dir, old, { manifest: manifestOf(old) });
+    streamFiles(dir, old, { per: 64 });
     const before = snapshot(dir);
     const next = [...many("new"), file("h9/etc/new", "new\n")];
     const failAt = join(dir, next[200]!.path);
-    expect(() => commitBuild(dir, next, { manifest: manifestOf(next), jobs: 2, stageWorker: WORKER, faultInWorker: failAt })).toThrow(
-      OutputError,
-    );
+    expect(() => streamFiles(dir, next, { per: 64, jobs: 2, stageWorker: WORKER, faultInWorker: failAt })).toThrow(OutputError);
     try {
-      commitBuild(dir, next, { manifest: manifestOf(next), jobs: 2, stageWorker: WORKER, faultInWorker: failAt });
+      streamFiles(dir, next, { per: 64, jobs: 2, stageWorker: WORKER, faultInWorker: failAt });
     } catch (e) {
       expect((e as OutputError).path).toBe(failAt);
     }
@@ -137,7 +132,7 @@ describe("build --jobs: a failure in a worker", () => {
   it("a worker that dies after writing a temporary: the build fails, the tree is as it was, no temporary left", () => {
     const dir = tempDir("policyc-worker-die-");
     const old = many("old");
-    commitBuild(dir, old, { manifest: manifestOf(old) });
+    streamFiles(dir, old, { per: 64 });
     const before = snapshot(dir);
     const script = join(tempDir("policyc-worker-script-"), "dies.cjs");
     writeFileSync(
@@ -146,9 +141,7 @@ describe("build --jobs: a failure in a worker", () => {
         'require("node:fs").writeFileSync(j.tmp, j.content); process.exit(7);\n',
     );
     const next = many("new");
-    expect(() => commitBuild(dir, next, { manifest: manifestOf(next), jobs: 2, stageWorker: script })).toThrow(
-      /staging worker stopped before it finished/,
-    );
+    expect(() => streamFiles(dir, next, { per: 64, jobs: 2, stageWorker: script })).toThrow(/staging worker stopped before it finished/);
     expect(snapshot(dir)).toEqual(before);
     expect(temporaries(dir)).toEqual([]);
   });
@@ -157,8 +150,8 @@ describe("build --jobs: a failure in a worker", () => {
     const a = tempDir("policyc-worker-a-");
     const b = tempDir("policyc-worker-b-");
     const files = many("x");
-    const ra = commitBuild(a, files, { manifest: manifestOf(files), jobs: 1 });
-    const rb = commitBuild(b, files, { manifest: manifestOf(files), jobs: 2, stageWorker: WORKER });
+    const ra = streamFiles(a, files, { per: 64, jobs: 1 });
+    const rb = streamFiles(b, files, { per: 64, jobs: 2, stageWorker: WORKER });
     expect(rb).toEqual(ra);
     expect(snapshot(b)).toEqual(snapshot(a));
     expect(readTree(b)).toEqual(readTree(a));

@@ -9,7 +9,6 @@ import { sha256 } from "./sha256.js";
 import { PARALLEL_MIN_FILES, type StageJob, stageInWorkers } from "./stage.js";
 import { STATE_DIR } from "../targets/reserved.js";
 import { readManifest, staleFiles } from "./tree.js";
-import type { BuildReport } from "./transaction.js";
 import {
   checkDirs,
   CREATE_NEW,
@@ -24,19 +23,43 @@ import {
   tempName,
   TEMP_PREFIX,
   writeTemp,
-  type WriteOptions,
 } from "./write.js";
 
 /** With --jobs, the workers are handed this many temporaries at a time: the texts wait for them only this long. */
 export const STREAM_BATCH = 4096;
 
+export interface BuildReport {
+  /** Files renamed into place: new, or their bytes or mode changed. */
+  written: string[];
+  /** Files whose bytes and mode were already right: left alone (their mtime stays, so make rebuilds nothing). */
+  unchanged: string[];
+  /** Stale files of an earlier build, removed. */
+  removed: string[];
+  /** Files the policy no longer produces that were edited since: left in place. */
+  modified: string[];
+  /** Why OUT's previous manifest could not be read (so nothing it listed was removed as stale), or null. */
+  manifestProblem: string | null;
+  /** What an interrupted earlier build had left, when there was something ("2 temporary files"). */
+  recovered: string | null;
+}
+
 export interface StreamOptions {
+  /** The file system calls (the fault-injection tests pass a copy that fails); node:fs by default. */
   fs?: Fs;
-  faultBeforeWrite?: WriteOptions["faultBeforeWrite"];
-  faultBeforeRename?: WriteOptions["faultBeforeRename"];
+  /** Test hook: called before each temporary is written (a staged file's path under root, or an extra file's path). */
+  faultBeforeWrite?: (path: string) => void;
+  /** Test hook: called before each rename of the commit. */
+  faultBeforeRename?: (path: string) => void;
+  /**
+   * Threads that write the temporaries (README "Performance"): above 1, and
+   * with at least PARALLEL_MIN_FILES changed files in a batch, worker threads
+   * write them; the checks, the journal and the commit stay on this thread.
+   * Only with node:fs and without faultBeforeWrite.
+   */
   jobs?: number;
-  stageWorker?: WriteOptions["stageWorker"];
-  faultInWorker?: WriteOptions["faultInWorker"];
+  /** Test hooks: the worker script (tests run from source), and a target whose staging fails in a worker. */
+  stageWorker?: string;
+  faultInWorker?: string;
 }
 
 /** Temporaries per folder of the staging folder (the --jobs workers share the folders out). */
@@ -46,9 +69,11 @@ const PER_FOLDER = 256;
  * A build that writes a fleet host by host (README "Architecture"): `add`
  * takes each host's files as compile emits them, compares each with OUT and
  * writes a changed one to a temporary in a staging folder of its own under
- * OUT/.policyc, then gives up its text; `commit` does what writeTree's
- * commit does once the whole policy is known good, and `abort` undoes
- * everything when it is not. What is kept per file is its path and its
+ * OUT/.policyc, then gives up its text; `commit`, once the whole policy
+ * is known good, removes the stale files and renames everything into place
+ * after writing a journal of it, and `abort` undoes everything when it is
+ * not. This is the only writer of OUT: every command that writes a tree
+ * goes through it. What is kept per file is its path and its
  * sha256 (32 bytes); its manifest entry waits in the staging folder, and a
  * staged file's temporary is named from its rank.
  *
@@ -58,6 +83,17 @@ const PER_FOLDER = 256;
  * that changes is OUT/.policyc (or, when it is made now, the folder it is
  * made in), and `abort` puts that folder's times back as they were: target
  * folders are made only when the commit renames into them.
+ *
+ * A reader sees each file either old or new; the tree as a whole is mixed
+ * only while the commit renames, and a manifest always describes a complete
+ * tree (it is renamed last). A failure during the commit leaves the journal,
+ * and the next build repairs the tree.
+ *
+ * Nothing is fsync'd: renames give readers old-or-new and a killed build
+ * leaves its journal in the page cache, which outlives the process; only a
+ * power cut needs the disk, and making the tree durable is the deploy's job
+ * (`sync`, or the copy to the hosts), as for any compiler's output. A
+ * per-file fsync made build 1.4-1.9x slower than writing the files plainly.
  */
 export class BuildStream {
   /** Every file's path, in the build's order (a Set keeps it). */
@@ -127,7 +163,10 @@ export class BuildStream {
         const k = this.stagedCount++;
         if (this.stagedIndexes.length <= k) this.stagedIndexes = grow(this.stagedIndexes);
         this.stagedIndexes[k] = index;
-        if (k % PER_FOLDER === 0) this.fs.mkdirSync(this.stageFolder(k), { mode: 0o700 });
+        if (k % PER_FOLDER === 0) {
+          const folder = this.stageFolder(k);
+          at(folder, () => this.fs.mkdirSync(folder, { mode: 0o700 }));
+        }
         const tmp = this.stagedTemp(k);
         if (this.parallel) {
           this.pending.push({ tmp, target: this.under(file.path), content: file.content, mode: file.mode });
@@ -167,7 +206,7 @@ export class BuildStream {
     if (!text) return;
     const buf = Buffer.from(text, "utf8");
     for (let off = 0; off < buf.length;) {
-      const n = this.fs.writeSync(this.body, buf, off);
+      const n = at(this.bodyPath, () => this.fs.writeSync(this.body, buf, off));
       if (!(n > 0)) throw new OutputError(this.bodyPath, "short write");
       off += n;
     }
@@ -188,7 +227,7 @@ export class BuildStream {
     return Buffer.from(this.digests.buffer, this.digests.byteOffset + index * 32, 32).toString("hex");
   }
 
-  /** Creates root and root/.policyc as commitBuild does, takes the lock, reads what an interrupted build left, and makes the staging folder. */
+  /** Creates root and root/.policyc (0755), takes the lock, reads what an interrupted build left, and makes the staging folder. */
   private open(): void {
     this.opened = true;
     this.touched = this.firstExisting(join(this.root, STATE_DIR));
@@ -198,7 +237,7 @@ export class BuildStream {
     this.leftovers = findLeftovers(this.root);
     this.stage = join(this.root, STATE_DIR, tempName());
     makeDirs(this.fs, this.stage, "");
-    this.stageDev = this.fs.lstatSync(this.stage).dev;
+    this.stageDev = at(this.stage, () => this.fs.lstatSync(this.stage).dev);
     this.bodyPath = join(this.stage, tempName());
     try {
       this.body = this.fs.openSync(this.bodyPath, CREATE_NEW, 0o600);
@@ -221,7 +260,9 @@ export class BuildStream {
 
   /**
    * Whether a file on disk is already this one (bytes and mode), after
-   * checking the way to it as writeTree's plan does. A changed file's
+   * checking the way to it: no symbolic link below root, no file where a
+   * folder must be, no folder where the file goes (unless it holds only
+   * stale files this build removes). A changed file's
    * target folder must be one the commit can rename into.
    */
   private isUnchanged(file: OutputFile): boolean {
@@ -240,7 +281,7 @@ export class BuildStream {
       st &&
       (st.mode & 0o7777) === file.mode &&
       st.size === Buffer.byteLength(file.content) &&
-      fs.readFileSync(abs, "utf8") === file.content
+      at(abs, () => fs.readFileSync(abs, "utf8")) === file.content
     )
       return true;
     this.checkWritable(dirname(abs));
@@ -263,7 +304,7 @@ export class BuildStream {
         return;
       }
     }
-    const st = nodeFs.statSync(d);
+    const st = at(d, () => nodeFs.statSync(d));
     if (st.dev !== this.stageDev) throw new OutputError(d, `is on another file system than ${join(this.root, STATE_DIR)}`);
     try {
       nodeFs.accessSync(d, nodeFs.constants.W_OK | nodeFs.constants.X_OK);
@@ -329,8 +370,9 @@ export class BuildStream {
   /**
    * The policy is good: removes what an interrupted build left, works out
    * the stale files, stages the extra files (the manifest last, made now),
-   * writes the journal and renames everything into place, as writeTree
-   * does. Throws the stream's failure, LockBusy or OutputError; on a failure
+   * writes the journal and renames everything into place: the stale files
+   * removed first (one may stand where a new file needs a folder), then the
+   * staged files, the extra files, the manifest last, and the journal removed. Throws the stream's failure, LockBusy or OutputError; on a failure
    * before the first rename, OUT is as it was.
    */
   commit(options: { policy: string; hosts: string[] | null; extra?: ExtraFile[] }): BuildReport {
@@ -462,7 +504,7 @@ export class BuildStream {
     if (this.body < 0) return;
     const fd = this.body;
     this.body = -1;
-    this.fs.closeSync(fd);
+    at(this.bodyPath, () => this.fs.closeSync(fd));
   }
 
   /**
@@ -500,7 +542,7 @@ export class BuildStream {
     yield "\n  ]\n}\n";
   }
 
-  /** The journal's text (as writeTree writes it: every temporary, then each staged file's path and sha256), in pieces. */
+  /** The journal's text (every temporary, then each staged file's path and sha256), in pieces. */
   private *journal(extraTemporaries: string[]): Generator<string> {
     const earlier = this.leftovers.journal?.files ?? [];
     yield `{"format":"policyc-journal","version":1,"pid":${process.pid},"temporaries":[`;
@@ -600,6 +642,20 @@ function manifestEntry(file: OutputFile, host: string | null, hash: string): str
     `\n      "mode": "0${file.mode.toString(8)}",\n      "owner": "root",\n      "group": "root",\n      "sha256": "${hash}",` +
     `\n      "producer": ${q(file.producer)},\n      "sources": ${sources}\n    }`
   );
+}
+
+/**
+ * f(), with a failing system call's error (ENOSPC, EIO, ...) made an
+ * OutputError naming path: build reports it as PC code with the path, and
+ * the fault tests hold every failure of the writer to that.
+ */
+function at<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof OutputError || typeof (e as NodeJS.ErrnoException).code !== "string") throw e;
+    throw new OutputError(path, errnoWords(e));
+  }
 }
 
 /** A typed array twice as long, holding the same values. */

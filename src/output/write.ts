@@ -1,11 +1,8 @@
 import * as nodeFs from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import type { OutputFile } from "../targets/Target.js";
+import { dirname, join } from "node:path";
 import { errnoWords } from "../diagnostics/errno.js";
 import { chunks } from "./chunks.js";
-import { sha256 } from "./sha256.js";
-import { TEMP_NAME, TEMP_PREFIX } from "../targets/reserved.js";
-import { PARALLEL_MIN_FILES, type StageJob, stageInWorkers } from "./stage.js";
+import { TEMP_PREFIX } from "../targets/reserved.js";
 
 /** A reason the tree cannot be written; the CLI turns it into a diagnostic. */
 export class OutputError extends Error {
@@ -151,7 +148,7 @@ function mkdir(fs: Fs, dir: string, created: string[]): void {
 /**
  * Writes content to a new temporary file: created exclusively (never through
  * a link, never over anything) with its mode (set again when the umask cut
- * it), written in full, its size checked (no fsync: see writeTree). A write that makes no progress or a size that
+ * it), written in full, its size checked (no fsync: see BuildStream). A write that makes no progress or a size that
  * differs is an error, never a truncated file.
  */
 export function writeTemp(fs: Fs, tmp: string, content: string | Iterable<string | Uint8Array>, mode: number): void {
@@ -193,12 +190,6 @@ export function removeQuietly(fs: Fs, path: string): void {
   }
 }
 
-export interface WriteReport {
-  written: string[];
-  unchanged: string[];
-  removed: string[];
-}
-
 /** A file outside the tree's own list that goes through the same transaction (the manifest, the depfile). */
 export interface ExtraFile {
   /** Absolute path, or relative to the current folder. */
@@ -208,43 +199,6 @@ export interface ExtraFile {
    * tree's temporaries), as one string or in pieces (a streamed build's manifest is never one string).
    */
   content: string | (() => string | Iterable<string | Uint8Array>);
-}
-
-export interface WriteOptions {
-  /** Files of an earlier build to remove (relative to root; checked to be policyc's and unchanged by the caller). */
-  remove?: string[];
-  /** Written after the tree, in this order; the last one is renamed last (the manifest). */
-  extra?: ExtraFile[];
-  /** Where to record, before anything is renamed, what this build will rename (relative to root). */
-  journal?: string;
-  /** Files an earlier, interrupted build's journal recorded: carried over, so they stay known as policyc's. */
-  journalFiles?: { path: string; sha256: string }[];
-  /** A journal was there before this build (an interrupted one): a failure before the commit keeps it. */
-  keepJournal?: boolean;
-  /** Each file's sha256 (in the order of `files`), when the caller computed them already: the journal records them. */
-  hashes?: readonly string[];
-  /**
-   * The caller gives up the files' texts (build: README "Performance"): each
-   * file's content is set to "" once its temporary is written or it is found
-   * unchanged. Writing a text makes V8 flatten it into one more copy, which
-   * lives as long as the text: a fleet's would double its memory. Needs
-   * `hashes` (the journal's).
-   */
-  consume?: boolean;
-  fs?: Fs;
-  /** Test hook: called before each temporary is written. */
-  faultBeforeWrite?: (path: string) => void;
-  /** Test hook: called before each rename. */
-  faultBeforeRename?: (path: string) => void;
-  /**
-   * Threads that write the temporaries (README "Performance"): above 1, and
-   * with at least PARALLEL_MIN_FILES changed files, worker threads write
-   * them; the plan, the journal and the commit stay on this thread.
-   */
-  jobs?: number;
-  /** Test hooks: the worker script (tests run from source), and a target whose staging fails in a worker. */
-  stageWorker?: string;
-  faultInWorker?: string;
 }
 
 /**
@@ -312,204 +266,4 @@ export function onlyRemoved(fs: Fs, abs: string, rel: string, removing: Removing
       return e.isFile() && removing.has(r);
     })
   );
-}
-
-/**
- * Writes the tree under root as one transaction.
- *
- * 1. Plan: every path is checked before any byte is written: no symbolic
- *    link anywhere below root, no file where a folder must be and no folder
- *    where a file must be. Files whose bytes and mode are already right are
- *    left alone (their mtime stays, so make rebuilds nothing).
- * 2. Stage: every changed file, then each extra file, is written in full to
- *    an exclusively created temporary with a random name beside its target. Any failure removes the temporaries (and the folders this
- *    build created) and leaves the tree as it was.
- * 3. Journal: the list of temporaries and targets is written (the same way)
- *    to `journal`, so an interrupted build can be found and repaired.
- * 4. Commit: files to remove are removed (one may stand where a new file
- *    needs a folder), tree files are renamed into place, then the extra files are renamed, the last one
- *    (the manifest) last. Then the journal is removed.
- *
- * A reader sees each file either old or new; the tree as a whole is mixed
- * only during step 4, and a manifest always describes a complete tree.
- *
- * Nothing is fsync'd: renames give readers old-or-new and a killed build
- * leaves its journal in the page cache, which outlives the process; only a
- * power cut needs the disk, and making the tree durable is the deploy's job
- * (`sync`, or the copy to the hosts), as for any compiler's output. A
- * per-file fsync made build 1.4-1.9x slower than writing the files plainly.
- */
-export function writeTree(root: string, files: OutputFile[], options: WriteOptions = {}): WriteReport {
-  const fs = options.fs ?? nodeFs;
-  const consume = options.consume === true;
-  if (consume && options.hashes?.length !== files.length)
-    throw new Error("policyc bug: writeTree consumes the files' texts only with their hashes");
-  const report: WriteReport = { written: [], unchanged: [], removed: [] };
-  const checked = new Set<string>();
-  const removing = new Set(options.remove ?? []);
-  const missing = new Set<string>();
-  const under = joiner(root);
-  const plan: { index: number; path: string; abs: string; content: string; mode: number; deferred: boolean }[] = [];
-  for (const [index, file] of files.entries()) {
-    // A stale file where this one needs a folder, or a folder of stale files where this one goes: removed first.
-    const folders = checkDirs(fs, root, file.path, checked, removing, missing);
-    const deferred = folders === "deferred";
-    const abs = under(file.path);
-    const st = folders === "exist" ? lstatOrNull(fs, abs) : null;
-    if (st?.isSymbolicLink()) throw new OutputError(abs, "symbolic link", true);
-    if (st?.isDirectory() && onlyRemoved(fs, abs, file.path, removing)) {
-      plan.push({ index, path: file.path, abs, content: file.content, mode: file.mode, deferred: true });
-      continue;
-    }
-    if (st && !st.isFile()) throw new OutputError(abs, "exists and is not a regular file");
-    if (
-      st &&
-      (st.mode & 0o7777) === file.mode &&
-      st.size === Buffer.byteLength(file.content) &&
-      fs.readFileSync(abs, "utf8") === file.content
-    ) {
-      report.unchanged.push(file.path);
-      if (consume) file.content = "";
-      continue;
-    }
-    plan.push({ index, path: file.path, abs, content: file.content, mode: file.mode, deferred });
-  }
-  for (const p of options.remove ?? []) checkDirs(fs, root, p, checked, new Set());
-  for (const x of options.extra ?? []) {
-    const st = lstatOrNull(fs, x.path);
-    if (st && !st.isFile() && !st.isSymbolicLink()) throw new OutputError(x.path, "exists and is not a regular file");
-  }
-
-  const created: string[] = [];
-  const staged: { tmp: string; abs: string; path: string; deferred: boolean }[] = [];
-  const extras: { tmp: string; abs: string }[] = [];
-  const journal = options.journal ? join(root, options.journal) : undefined;
-  let journalWritten = false;
-  const undo = () => {
-    for (const s of [...staged, ...extras]) removeQuietly(fs, s.tmp);
-    if (journalWritten && journal && !options.keepJournal) removeQuietly(fs, journal);
-    for (const d of created.reverse()) {
-      try {
-        fs.rmdirSync(d);
-      } catch {
-        // not empty or gone: leave it
-      }
-    }
-  };
-
-  // Stage. In parallel only with the real file system and no test hook of the serial path.
-  const parallel = (options.jobs ?? 1) > 1 && plan.length >= PARALLEL_MIN_FILES && !options.fs && !options.faultBeforeWrite;
-  try {
-    const ensured = new Set<string>();
-    const jobs: StageJob[] = [];
-    for (const p of plan) {
-      let dir = dirname(p.path);
-      if (p.deferred) {
-        // Staged in the deepest folder that exists and stays: its own folders are made after the removals.
-        while (dir !== "." && !lstatOrNull(fs, join(root, dir))?.isDirectory()) dir = dirname(dir);
-      } else if (!ensured.has(dir)) {
-        makeDirs(fs, root, dir, created);
-        ensured.add(dir);
-      }
-      const tmp = dir === "." ? under(tempName()) : under(`${dir}/${tempName()}`);
-      staged.push({ tmp, abs: p.abs, path: p.path, deferred: p.deferred });
-      if (parallel) {
-        jobs.push({ tmp, target: p.abs, content: p.content, mode: p.mode });
-        if (consume) p.content = files[p.index]!.content = "";
-        continue;
-      }
-      try {
-        options.faultBeforeWrite?.(p.path);
-        writeTemp(fs, tmp, p.content, p.mode);
-      } catch (e) {
-        throw e instanceof OutputError ? new OutputError(p.abs, e.reason) : new OutputError(p.abs, reasonOf(e));
-      }
-      if (consume) p.content = files[p.index]!.content = "";
-    }
-    // The folders are made above, on this thread; the workers only create files in them.
-    if (parallel) stageInWorkers(jobs, options.jobs!, { script: options.stageWorker, failAt: options.faultInWorker });
-    for (const x of options.extra ?? []) {
-      const dir = dirname(x.path);
-      makeDirs(fs, dir, "", created);
-      const tmp = join(dir, tempName());
-      extras.push({ tmp, abs: x.path });
-      try {
-        options.faultBeforeWrite?.(x.path);
-        writeTemp(fs, tmp, typeof x.content === "string" ? x.content : x.content(), 0o644);
-      } catch (e) {
-        throw e instanceof OutputError ? new OutputError(x.path, e.reason) : new OutputError(x.path, reasonOf(e));
-      }
-    }
-    // Only the extra files change (the manifest): each rename is atomic on its own, no journal needed.
-    if (journal && (staged.length > 0 || (options.remove ?? []).length > 0)) {
-      const record = {
-        format: "policyc-journal",
-        version: 1,
-        pid: process.pid,
-        temporaries: [...staged, ...extras].map((s) => resolve(s.tmp)),
-        files: [
-          ...plan.map((p) => ({ path: p.path, sha256: options.hashes?.[p.index] ?? sha256(p.content) })),
-          ...(options.journalFiles ?? []),
-        ],
-      };
-      const tmp = join(dirname(journal), tempName());
-      extras.push({ tmp, abs: journal });
-      try {
-        options.faultBeforeWrite?.(options.journal!);
-        writeTemp(fs, tmp, JSON.stringify(record) + "\n", 0o644);
-        fs.renameSync(tmp, journal);
-        extras.pop();
-        journalWritten = true;
-      } catch (e) {
-        throw new OutputError(journal, reasonOf(e));
-      }
-    }
-  } catch (e) {
-    undo();
-    throw e;
-  }
-
-  // Commit. From here a failure leaves a mixed tree and the journal that says so.
-  let current = "";
-  try {
-    // Stale files first: one may stand where a new file needs a folder.
-    for (const p of options.remove ?? []) {
-      const abs = join(root, p);
-      current = abs;
-      fs.unlinkSync(abs);
-      report.removed.push(p);
-      for (let dir = dirname(abs); dir.length > root.length && dir.startsWith(root + "/"); dir = dirname(dir)) {
-        try {
-          fs.rmdirSync(dir);
-        } catch {
-          break; // not empty: it stays
-        }
-      }
-    }
-    for (const s of staged) {
-      current = s.abs;
-      options.faultBeforeRename?.(s.path);
-      if (s.deferred) makeDirs(fs, root, dirname(s.path));
-      fs.renameSync(s.tmp, s.abs);
-      report.written.push(s.path);
-    }
-    for (const x of extras) {
-      current = x.abs;
-      options.faultBeforeRename?.(x.abs);
-      fs.renameSync(x.tmp, x.abs);
-    }
-    if (journal && (journalWritten || options.keepJournal)) {
-      current = journal;
-      fs.unlinkSync(journal);
-    }
-  } catch (e) {
-    for (const s of [...staged, ...extras]) if (lstatOrNull(fs, s.tmp)) removeQuietly(fs, s.tmp);
-    throw new OutputError(current, `${reasonOf(e)}; the tree is incomplete until the next build repairs it`);
-  }
-  return report;
-}
-
-/** Is this a temporary policyc made (by name, and a regular file)? */
-export function isTemporary(fs: Fs, path: string): boolean {
-  return TEMP_NAME.test(basename(path)) && lstatOrNull(fs, path)?.isFile() === true;
 }

@@ -1,10 +1,14 @@
 /**
- * Fault injection in the writer, in process: every write, open and
- * rename of a build fails in turn (ENOSPC, EIO, a write that makes no
- * progress), and writes come back short. After each fault the tree must be
- * whole: before the commit exactly the old tree, during it every file old or
- * new with the old manifest and a journal; and the next build must leave no
- * temporaries and equal a clean build.
+ * Fault injection in build's writer (BuildStream, src/output/stream.ts), in
+ * process: every write, open, mkdir, close and rename of a build fails in
+ * turn (ENOSPC, EIO, a write that makes no progress), and writes come back
+ * short. The files are added one "host" at a time, so a fault also hits a
+ * later host's `add` after earlier hosts' temporaries were written, and the
+ * commit. After each fault the tree must be whole: before the commit
+ * exactly the old tree (folder times too) with no temporary, staging folder
+ * or lock; during it every file old or new with the old manifest and a
+ * journal; and the next build must leave no temporaries and equal a clean
+ * build.
  */
 import * as nodeFs from "node:fs";
 import { existsSync } from "node:fs";
@@ -13,15 +17,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { findLeftovers, hasLeftovers } from "../../src/output/journal.js";
 import { makeManifest } from "../../src/output/manifest.js";
-import { commitBuild } from "../../src/output/transaction.js";
 import { type Fs, OutputError } from "../../src/output/write.js";
 import type { OutputFile } from "../../src/targets/Target.js";
-import { readTree, tempDir } from "../helpers.js";
-import { temporaries } from "./helpers.js";
+import { readTree, tempDir, treeState } from "../helpers.js";
+import { streamFiles, temporaries } from "./helpers.js";
 
 const file = (path: string, content: string): OutputFile => ({ path, content, mode: 0o644, producer: "test", origins: [] });
 const manifestOf = (files: OutputFile[]) => JSON.stringify(makeManifest("test.policy", null, files), null, 2) + "\n";
-const build = (root: string, files: OutputFile[], fs?: Fs) => commitBuild(root, files, { manifest: manifestOf(files), fs });
+const build = (root: string, files: OutputFile[], fs?: Fs, per = 1) => streamFiles(root, files, { fs, per });
 
 /** A clean build of files in a fresh folder, as a tree. */
 function clean(files: OutputFile[]) {
@@ -30,7 +33,7 @@ function clean(files: OutputFile[]) {
   return readTree(dir);
 }
 
-type Op = "openSync" | "writeSync" | "renameSync" | "unlinkSync";
+type Op = "openSync" | "writeSync" | "closeSync" | "mkdirSync" | "renameSync" | "unlinkSync";
 
 /** node:fs with the n-th call of `op` failing (or counting calls when n is Infinity). */
 function failing(op: Op, n: number, how: "ENOSPC" | "EIO" | "zero" = "ENOSPC") {
@@ -106,7 +109,7 @@ describe("fault injection: every write of a build fails in turn", () => {
     file("new/deep/f", "f\n"),
   ];
 
-  for (const op of ["openSync", "writeSync"] as const) {
+  for (const op of ["openSync", "writeSync", "closeSync", "mkdirSync"] as const) {
     it(`${op}: ENOSPC at each call leaves exactly the old tree, no temporaries, journal or lock`, () => {
       const count = failing(op, Infinity);
       build(tempDir(), oldFiles);
@@ -119,6 +122,7 @@ describe("fault injection: every write of a build fails in turn", () => {
         const root = tempDir();
         build(root, oldFiles);
         const before = readTree(root);
+        const state = treeState(root, { folderTimes: true });
         const f = failing(op, n);
         let error: unknown;
         try {
@@ -138,6 +142,7 @@ describe("fault injection: every write of a build fails in turn", () => {
           expectMixed(root, oldFiles, newFiles);
         } else {
           expect(after, `call ${n}`).toEqual(before);
+          expect(treeState(root, { folderTimes: true }), `call ${n}`).toEqual(state);
           expect(existsSync(join(root, "new")), `call ${n}: a folder created for the build stays`).toBe(false);
         }
         expect(temporaries(root), `call ${n}`).toEqual([]);
@@ -148,6 +153,33 @@ describe("fault injection: every write of a build fails in turn", () => {
       }
     });
   }
+
+  it("a fault in a later host's add, after the earlier hosts were staged, and one in the commit: OUT exactly as it was", () => {
+    const hosts = ["h0", "h1", "h2"];
+    const mk = (v: string) => hosts.flatMap((h) => [file(`${h}/etc/a.acl`, `${v} a\n`), file(`${h}/etc/pam.d/imap`, `${v} imap\n`)]);
+    // Before each: the last host's first file, checks.json (an extra file, staged by the commit), the manifest, the journal.
+    for (const at of ["h2/etc/a.acl", "checks.json", ".policyc/manifest.json", ".policyc/journal"]) {
+      const root = tempDir();
+      streamFiles(root, mk("old"), { hosts });
+      const before = readTree(root);
+      const state = treeState(root, { folderTimes: true });
+      let staged = 0;
+      const fault = (p: string) => {
+        if (!p.endsWith(at)) return;
+        staged = temporaries(root).length;
+        throw new Error("ENOSPC: injected");
+      };
+      const extra = [{ path: join(root, ".policyc/checks.json"), content: "{}\n" }];
+      expect(() => streamFiles(root, mk("new"), { hosts, extra, faultBeforeWrite: fault }), at).toThrow(OutputError);
+      // The staging folder and the temporaries of the hosts before (4 files at least) were there when it failed.
+      expect(staged, at).toBeGreaterThanOrEqual(5);
+      expect(readTree(root), at).toEqual(before);
+      expect(treeState(root, { folderTimes: true }), at).toEqual(state);
+      expect(temporaries(root), at).toEqual([]);
+      expect(existsSync(join(root, ".policyc/lock")), at).toBe(false);
+      expect(hasLeftovers(findLeftovers(root)), at).toBe(false);
+    }
+  });
 
   it("a write that makes no progress is an error, never a short file", () => {
     const root = tempDir();
@@ -185,10 +217,10 @@ describe("fault injection: every write of a build fails in turn", () => {
 
   it("short writes (a few bytes per call) still give exactly the clean tree", () => {
     fc.assert(
-      fc.property(tree, tree, fc.integer({ min: 1, max: 5 }), (a, b, max) => {
+      fc.property(tree, tree, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 3 }), (a, b, max, per) => {
         const root = tempDir();
-        build(root, a, shortWrites(max));
-        build(root, b, shortWrites(max));
+        build(root, a, shortWrites(max), per);
+        build(root, b, shortWrites(max), per);
         expect(readTree(root)).toEqual(clean(b));
       }),
       { numRuns: 12, seed: 11 },
@@ -200,19 +232,24 @@ describe("fault injection: every write of a build fails in turn", () => {
       fc.property(
         tree,
         tree,
-        fc.constantFrom<Op>("openSync", "writeSync", "renameSync", "unlinkSync"),
+        fc.constantFrom<Op>("openSync", "writeSync", "closeSync", "mkdirSync", "renameSync", "unlinkSync"),
         fc.integer({ min: 1, max: 40 }),
-        (a, b, op, n) => {
+        fc.integer({ min: 1, max: 3 }),
+        (a, b, op, n, per) => {
           const root = tempDir();
           build(root, a);
           const before = readTree(root);
+          const state = treeState(root, { folderTimes: true });
           try {
-            build(root, b, failing(op, n, "EIO").fs);
+            build(root, b, failing(op, n, "EIO").fs, per);
           } catch (e) {
             expect(e).toBeInstanceOf(OutputError);
-            if (!hasLeftovers(findLeftovers(root))) expect(readTree(root)).toEqual(before);
-            else expectMixed(root, a, b);
+            if (!hasLeftovers(findLeftovers(root))) {
+              expect(readTree(root)).toEqual(before);
+              expect(treeState(root, { folderTimes: true })).toEqual(state);
+            } else expectMixed(root, a, b);
           }
+          expect(existsSync(join(root, ".policyc/lock"))).toBe(false);
           expect(temporaries(root)).toEqual([]);
           build(root, b);
           expect(readTree(root)).toEqual(clean(b));
