@@ -119,6 +119,9 @@ export class BuildStream {
   private touched: { path: string; atimeNs: bigint; mtimeNs: bigint } | null = null;
   private leftovers: Leftovers = { journal: null, temporaries: [], stages: [] };
   private stage = "";
+  /** Staged temporaries' names: 96 random bits, then 32 more (random) plus the file's rank (see stagedTemp). */
+  private nameHigh = "";
+  private nameLow = 0;
   private stageDev = -1;
   private readonly checked = new Set<string>();
   private readonly missing = new Set<string>();
@@ -194,12 +197,13 @@ export class BuildStream {
   }
 
   /**
-   * The k-th staged file's temporary: named as every temporary is, from k
-   * (no name is kept per file). The staging folder's name is random and its
-   * folders are this build's own (0700), created exclusively like the files.
+   * The k-th staged file's temporary: `.policyc-tmp-` and 32 hex digits as
+   * every temporary, drawn from one random name and k (no name is kept per
+   * file). The staging folder's name is random too and its folders are this
+   * build's own (0700), created exclusively like the files.
    */
   private stagedTemp(k: number): string {
-    return `${this.stageFolder(k)}/${TEMP_PREFIX}${k.toString(16).padStart(32, "0")}`;
+    return `${this.stageFolder(k)}/${TEMP_PREFIX}${this.nameHigh}${((this.nameLow + k) >>> 0).toString(16).padStart(8, "0")}`;
   }
 
   private appendBody(text: string): void {
@@ -236,6 +240,11 @@ export class BuildStream {
     // Before the staging folder exists: only an earlier build's leftovers. They are removed at the commit.
     this.leftovers = findLeftovers(this.root);
     this.stage = join(this.root, STATE_DIR, tempName());
+    // Every temporary's name is as unpredictable as tempName()'s (README "Temporaries and links"), yet no name is kept per file:
+    // one random name, the k-th file's adds k to its last 32 bits (a build stages far fewer than 2^32 files).
+    const random = tempName().slice(TEMP_PREFIX.length);
+    this.nameHigh = random.slice(0, 24);
+    this.nameLow = Number.parseInt(random.slice(24), 16);
     makeDirs(this.fs, this.stage, "");
     this.stageDev = at(this.stage, () => this.fs.lstatSync(this.stage).dev);
     this.bodyPath = join(this.stage, tempName());
