@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { schemaErrors } from "./documents.js";
-import { runCli, tempDir } from "./helpers.js";
+import { propertyRuns, runCli, tempDir } from "./helpers.js";
 
 /**
  * README "Deploying a fleet with Ansible": "`policyc build` writes every
@@ -168,11 +168,7 @@ describe("checks.json on generated fleets with assertions", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 40),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(40),
     );
   }, 600_000);
 });

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readTree, runCli, tempDir } from "./helpers.js";
+import { propertyRuns, readTree, runCli, tempDir } from "./helpers.js";
 
 /**
  * README "Command line", diff --root with hosts: "A policy with hosts needs
@@ -73,11 +73,7 @@ describe("diff --root --host on generated fleets", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 30),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(30),
     );
   }, 600_000);
 });

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { anyPolicy } from "./e2e/arbitrary-policy.js";
-import { ROOT, runCli, tempDir } from "./helpers.js";
+import { propertyRuns, ROOT, runCli, tempDir } from "./helpers.js";
 
 /**
  * README "Command line", diff --stock: "prints, per generated file, a unified
@@ -81,11 +81,7 @@ describe("diff --stock on generated policies", () => {
           }
         },
       ),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 40),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(40),
     );
   }, 600_000);
 
@@ -151,11 +147,7 @@ describe("diff --stock on generated policies", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 40),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(40),
     );
     console.log(`diff --stock: ${compared} stock-based pam.d files taken back to their stock file`);
   }, 600_000);

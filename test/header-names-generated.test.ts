@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tempDir } from "./helpers.js";
+import { propertyRuns, runCli, tempDir } from "./helpers.js";
 
 /**
  * README "Generated files": "Every file but the list files starts with a
@@ -50,11 +50,7 @@ describe("the header names the policy as given, odd characters as ?", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 40),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(40),
     );
   }, 300_000);
 });

@@ -112,3 +112,15 @@ export async function captured(run: () => number | Promise<number>): Promise<{ s
     err.mockRestore();
   }
 }
+
+/**
+ * fast-check options of the generated-input tests: `runs` by default,
+ * POLICYC_PROPERTY_RUNS and POLICYC_PROPERTY_SEED to run more or replay one.
+ */
+export function propertyRuns(runs: number): { numRuns: number; seed: number; endOnFailure: true } {
+  return {
+    numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? runs),
+    seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
+    endOnFailure: true,
+  };
+}

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { posix } from "node:path";
 import { describe, expect, it } from "vitest";
-import { codesOf } from "./helpers.js";
+import { codesOf, propertyRuns } from "./helpers.js";
 
 /**
  * README "Safety checks", PC4110 (list files that belong to another program:
@@ -131,11 +131,7 @@ describe("list file paths, on generated spellings", () => {
         // Whatever the spelling: a path that lands on a file of another program is refused.
         if (path.startsWith("/") && foreign(lands, sense)) expect(codes.length, label).toBeGreaterThan(0);
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 500),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(500),
     );
   });
 });

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tempDir } from "./helpers.js";
+import { propertyRuns, runCli, tempDir } from "./helpers.js";
 
 /**
  * README "Command line", build: stale files are removed "but only those
@@ -97,11 +97,7 @@ describe("a hostile or unreadable manifest in OUT, on generated variants", () =>
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 30),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(30),
     );
   }, 600_000);
 });

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tempDir, treeState } from "./helpers.js";
+import { propertyRuns, runCli, tempDir, treeState } from "./helpers.js";
 
 /**
  * README "Command line": "Every command that compiles a policy and prints its
@@ -78,11 +78,7 @@ describe("--max-warnings N on every command that compiles, on generated policies
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 40),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(40),
     );
   }, 600_000);
 });

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI, tempDir } from "./helpers.js";
+import { CLI, propertyRuns, tempDir } from "./helpers.js";
 
 /**
  * README "Safety checks", Modes: "Files are 0644; folders policyc creates
@@ -91,11 +91,7 @@ describe("modes of what build writes, on generated trees and umasks", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 30),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(30),
     );
   }, 600_000);
 });

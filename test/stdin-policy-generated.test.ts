@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { anyPolicy } from "./e2e/arbitrary-policy.js";
-import { readTree, runCli, tempDir } from "./helpers.js";
+import { propertyRuns, readTree, runCli, tempDir } from "./helpers.js";
 
 /**
  * README "Command line": "POLICY `-` reads standard input (named 'standard
@@ -56,11 +56,7 @@ describe("POLICY - (standard input), on generated policies", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 25),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(25),
     );
     expect(built).toBeGreaterThan(0);
   }, 600_000);

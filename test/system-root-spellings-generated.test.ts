@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli, tempDir } from "./helpers.js";
+import { propertyRuns, runCli, tempDir } from "./helpers.js";
 
 /**
  * README "Command line": "`build` refuses an OUT that is this machine's own
@@ -77,11 +77,7 @@ describe("the system root, however it is spelt", () => {
           for (const r of [build, check, diff]) expect(r.stderr, label).not.toContain("own root folder");
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 60),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(60),
     );
     console.log("system root spellings:", seen);
     expect(seen.root).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tempDir } from "./helpers.js";
+import { propertyRuns, runCli, tempDir } from "./helpers.js";
 
 /**
  * README "Safety checks", Interrupted builds: "build --check and diff report
@@ -93,11 +93,7 @@ describe("temporaries below OUT, on generated names and kinds", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 40),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(40),
     );
   }, 600_000);
 });

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI, tempDir } from "../helpers.js";
+import { CLI, propertyRuns, tempDir } from "../helpers.js";
 import { anyPolicy } from "./arbitrary-policy.js";
 import { requireTools, skipBanner } from "./stack.js";
 
@@ -97,11 +97,7 @@ describe.skipIf(missing.length > 0)("what build creates below OUT, under strace,
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      {
-        numRuns: Number(process.env.POLICYC_PROPERTY_RUNS ?? 30),
-        seed: Number(process.env.POLICYC_PROPERTY_SEED ?? 20261207),
-        endOnFailure: true,
-      },
+      propertyRuns(30),
     );
     console.log(`build creates: ${built} builds, ${names.size} temporaries`);
     expect(built).toBeGreaterThan(0);
