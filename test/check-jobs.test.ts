@@ -156,6 +156,18 @@ function buildWith(f: Fleet, jobs: number) {
   return { run, tree, files: tree.length ? readTree(join(cwd, "out")) : new Map() };
 }
 
+/** Four hosts of one service each, nothing wrong: for the tests of a worker that fails. */
+const FOUR_CLEAN_HOSTS: Fleet = {
+  hosts: [1, 1, 1, 1],
+  roles: 1,
+  root: [true, true, true, true],
+  broken: [false, false, false, false],
+  idle: [false, false, false, false],
+  acked: [false, false, false, false],
+  acknowledge: false,
+  inventory: false,
+  expect: false,
+};
 describe("check --jobs: worker threads print what the serial check prints", () => {
   it("the same stdout, stderr, exit status and JSON document with --jobs 1 and --jobs 2", () => {
     fc.assert(
@@ -286,18 +298,7 @@ describe("check --jobs: worker threads print what the serial check prints", () =
   });
 
   it("fails with PC5080 alone when a worker's bundle is missing or throws as it loads", () => {
-    const f: Fleet = {
-      hosts: [1, 1, 1, 1],
-      roles: 1,
-      root: [true, true, true, true],
-      broken: [false, false, false, false],
-      idle: [false, false, false, false],
-      acked: [false, false, false, false],
-      acknowledge: false,
-      inventory: false,
-      expect: false,
-    };
-    const dir = write(f);
+    const dir = write(FOUR_CLEAN_HOSTS);
     const broken = join(dir, "broken-worker.cjs");
     writeFileSync(broken, 'throw new Error("bundle broken");\n');
     const before = process.env.POLICYC_PARALLEL_MIN_HOSTS;
@@ -320,18 +321,7 @@ describe("check --jobs: worker threads print what the serial check prints", () =
   });
 
   it("fails with PC5080 alone, not waiting forever, when a worker hangs or is killed for its memory (it posts nothing then)", () => {
-    const f: Fleet = {
-      hosts: [1, 1, 1, 1],
-      roles: 1,
-      root: [true, true, true, true],
-      broken: [false, false, false, false],
-      idle: [false, false, false, false],
-      acked: [false, false, false, false],
-      acknowledge: false,
-      inventory: false,
-      expect: false,
-    };
-    const dir = write(f);
+    const dir = write(FOUR_CLEAN_HOSTS);
     const path = join(dir, "fleet.policy");
     const script = join(ROOT, "dist", "hosts-worker.cjs");
     const before = { ...process.env };
