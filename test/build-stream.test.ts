@@ -275,48 +275,58 @@ service login { acl user allow "/etc/d/one" { entries root; } }
 });
 
 describe("the streamed manifest", () => {
-  it("is JSON.stringify(makeManifest(...), null, 2) byte for byte: hosts or none, sources or none, any characters", () => {
-    const out = tempDir("policyc-stream-manifest-");
-    const mk = (path: string, content: string): OutputFile => ({ path, content, mode: 0o644, producer: 'service "ä\u2028"', origins: [] });
-    for (const hosts of [null, ["h\u00e9", "x"]]) {
-      const files = hosts
-        ? [mk("h\u00e9/etc/a", "a\n"), mk("h\u00e9/etc/b", "é\n"), mk("x/etc/a", '"quoted"\n')]
-        : [mk("etc/a", "a\n"), mk("etc/\u00fc", "b\n")];
-      const stream = new BuildStream(join(out, String(hosts !== null)));
-      if (hosts) {
-        stream.add(files.slice(0, 2), hosts[0]!);
-        stream.add(files.slice(2), hosts[1]!);
-      } else stream.add(files, null);
-      stream.commit({ policy: "p.policy", hosts });
-      const want =
-        JSON.stringify(
-          makeManifest(
-            "p.policy",
-            hosts,
-            files,
-            files.map((f) => sha256(f.content)),
-          ),
-          null,
-          2,
-        ) + "\n";
-      expect(readFileSync(join(out, String(hosts !== null), ".policyc/manifest.json"), "utf8")).toBe(want);
-    }
-    // A compiled policy's files: sources with lines and columns, several per file.
-    const site = join(ROOT, "examples", "site.policy");
-    const compiled = compile(site, readFileSync(site), { templates: TEMPLATES });
-    const files = compiled.files!;
-    expect(files.some((f) => f.origins.length > 1)).toBe(true);
-    const hashes = files.map((f) => sha256(f.content));
-    const stream = new BuildStream(join(out, "site"));
-    stream.add(files, null);
-    stream.commit({ policy: site, hosts: null });
-    expect(readFileSync(join(out, "site", ".policyc/manifest.json"), "utf8")).toBe(
-      JSON.stringify(makeManifest(site, null, files, hashes), null, 2) + "\n",
-    );
-    const empty = new BuildStream(join(out, "empty"));
-    empty.commit({ policy: "p.policy", hosts: null });
-    expect(readFileSync(join(out, "empty", ".policyc/manifest.json"), "utf8")).toBe(
-      JSON.stringify(makeManifest("p.policy", null, []), null, 2) + "\n",
-    );
-  });
+  // Its entries wait in memory (a small build), go to the staging folder from the first (0), or spill there mid-way (300, 600: after the first entries).
+  it.each([undefined, 0, 300, 600])(
+    "is JSON.stringify(makeManifest(...), null, 2) byte for byte: hosts or none, sources or none, any characters (entries in memory up to %s)",
+    (bodyInMemory) => {
+      const out = tempDir("policyc-stream-manifest-");
+      const mk = (path: string, content: string): OutputFile => ({
+        path,
+        content,
+        mode: 0o644,
+        producer: 'service "ä\u2028"',
+        origins: [],
+      });
+      for (const hosts of [null, ["h\u00e9", "x"]]) {
+        const files = hosts
+          ? [mk("h\u00e9/etc/a", "a\n"), mk("h\u00e9/etc/b", "é\n"), mk("x/etc/a", '"quoted"\n')]
+          : [mk("etc/a", "a\n"), mk("etc/\u00fc", "b\n")];
+        const stream = new BuildStream(join(out, String(hosts !== null)), { bodyInMemory });
+        if (hosts) {
+          stream.add(files.slice(0, 2), hosts[0]!);
+          stream.add(files.slice(2), hosts[1]!);
+        } else stream.add(files, null);
+        stream.commit({ policy: "p.policy", hosts });
+        const want =
+          JSON.stringify(
+            makeManifest(
+              "p.policy",
+              hosts,
+              files,
+              files.map((f) => sha256(f.content)),
+            ),
+            null,
+            2,
+          ) + "\n";
+        expect(readFileSync(join(out, String(hosts !== null), ".policyc/manifest.json"), "utf8")).toBe(want);
+      }
+      // A compiled policy's files: sources with lines and columns, several per file.
+      const site = join(ROOT, "examples", "site.policy");
+      const compiled = compile(site, readFileSync(site), { templates: TEMPLATES });
+      const files = compiled.files!;
+      expect(files.some((f) => f.origins.length > 1)).toBe(true);
+      const hashes = files.map((f) => sha256(f.content));
+      const stream = new BuildStream(join(out, "site"), { bodyInMemory });
+      stream.add(files, null);
+      stream.commit({ policy: site, hosts: null });
+      expect(readFileSync(join(out, "site", ".policyc/manifest.json"), "utf8")).toBe(
+        JSON.stringify(makeManifest(site, null, files, hashes), null, 2) + "\n",
+      );
+      const empty = new BuildStream(join(out, "empty"), { bodyInMemory });
+      empty.commit({ policy: "p.policy", hosts: null });
+      expect(readFileSync(join(out, "empty", ".policyc/manifest.json"), "utf8")).toBe(
+        JSON.stringify(makeManifest("p.policy", null, []), null, 2) + "\n",
+      );
+    },
+  );
 });

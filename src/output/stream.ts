@@ -57,10 +57,15 @@ export interface StreamOptions {
    * Only with node:fs and without faultBeforeWrite.
    */
   jobs?: number;
+  /** Test hook: how much of the manifest's entries waits in memory (BODY_IN_MEMORY); 0 puts them in the staging folder at once. */
+  bodyInMemory?: number;
   /** Test hooks: the worker script (tests run from source), and a target whose staging fails in a worker. */
   stageWorker?: string;
   faultInWorker?: string;
 }
+
+/** How much of the manifest's entries (UTF-16 code units) waits in memory before they go to the staging folder. */
+const BODY_IN_MEMORY = 1 << 20;
 
 /** Temporaries per folder of the staging folder (the --jobs workers share the folders out). */
 const PER_FOLDER = 256;
@@ -74,7 +79,8 @@ const PER_FOLDER = 256;
  * after writing a journal of it, and `abort` undoes everything when it is
  * not. This is the only writer of OUT: every command that writes a tree
  * goes through it. What is kept per file is its path and its
- * sha256 (32 bytes); its manifest entry waits in the staging folder, and a
+ * sha256 (32 bytes); its manifest entry waits in memory while the entries are
+ * small, then in the staging folder, and a
  * staged file's temporary is named from its rank.
  *
  * Nothing is touched before the first `add`: a policy whose error is found
@@ -123,6 +129,10 @@ export class BuildStream {
   private nameHigh = "";
   private nameLow = 0;
   private stageDev = -1;
+  /** Whether the staging folder exists yet: made for the first temporary or when the manifest's entries outgrow memory. */
+  private staged = false;
+  /** The manifest's file entries while they are small (BODY_IN_MEMORY): a small build makes no staging folder when nothing changed. */
+  private bodyText = "";
   private readonly checked = new Set<string>();
   private readonly missing = new Set<string>();
   /** Folders found writable (or below one): checked once each. */
@@ -167,6 +177,7 @@ export class BuildStream {
         if (this.stagedIndexes.length <= k) this.stagedIndexes = grow(this.stagedIndexes);
         this.stagedIndexes[k] = index;
         if (k % PER_FOLDER === 0) {
+          this.ensureStage();
           const folder = this.stageFolder(k);
           at(folder, () => this.fs.mkdirSync(folder, { mode: 0o700 }));
         }
@@ -208,6 +219,22 @@ export class BuildStream {
 
   private appendBody(text: string): void {
     if (!text) return;
+    if (this.body < 0 && this.bodyText.length + text.length <= (this.options.bodyInMemory ?? BODY_IN_MEMORY)) {
+      this.bodyText += text;
+      return;
+    }
+    if (this.body < 0) {
+      // Outgrew memory: from here on the entries go to a file in the staging folder, those so far first.
+      this.ensureStage();
+      this.bodyPath = join(this.stage, tempName());
+      try {
+        this.body = this.fs.openSync(this.bodyPath, CREATE_NEW, 0o600);
+      } catch (e) {
+        throw new OutputError(this.bodyPath, errnoWords(e));
+      }
+      text = this.bodyText + text;
+      this.bodyText = "";
+    }
     const buf = Buffer.from(text, "utf8");
     for (let off = 0; off < buf.length;) {
       const n = at(this.bodyPath, () => this.fs.writeSync(this.body, buf, off));
@@ -231,7 +258,7 @@ export class BuildStream {
     return Buffer.from(this.digests.buffer, this.digests.byteOffset + index * 32, 32).toString("hex");
   }
 
-  /** Creates root and root/.policyc (0755), takes the lock, reads what an interrupted build left, and makes the staging folder. */
+  /** Creates root and root/.policyc (0755), takes the lock, reads what an interrupted build left and names the staging folder (made when first needed). */
   private open(): void {
     this.opened = true;
     this.touched = this.firstExisting(join(this.root, STATE_DIR));
@@ -245,14 +272,16 @@ export class BuildStream {
     const random = tempName().slice(TEMP_PREFIX.length);
     this.nameHigh = random.slice(0, 24);
     this.nameLow = Number.parseInt(random.slice(24), 16);
+    // The staging folder will be made in OUT/.policyc: its file system is the one every rename must stay on.
+    const state = join(this.root, STATE_DIR);
+    this.stageDev = at(state, () => this.fs.lstatSync(state).dev);
+  }
+
+  /** Makes the staging folder, once. */
+  private ensureStage(): void {
+    if (this.staged) return;
     makeDirs(this.fs, this.stage, "");
-    this.stageDev = at(this.stage, () => this.fs.lstatSync(this.stage).dev);
-    this.bodyPath = join(this.stage, tempName());
-    try {
-      this.body = this.fs.openSync(this.bodyPath, CREATE_NEW, 0o600);
-    } catch (e) {
-      throw new OutputError(this.bodyPath, errnoWords(e));
-    }
+    this.staged = true;
   }
 
   /** The nearest folder of path (or path itself) that exists, with its times. */
@@ -531,6 +560,11 @@ export class BuildStream {
     const end = "\n    0\n  ]\n}";
     if (!marked.endsWith(end)) throw new Error("policyc bug: the manifest's head is not where it was");
     yield marked.slice(0, -end.length) + "\n";
+    if (!this.bodyPath) {
+      yield this.bodyText;
+      yield "\n  ]\n}\n";
+      return;
+    }
     const fd = this.fs.openSync(this.bodyPath, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW);
     try {
       const size = this.bodyBytes;

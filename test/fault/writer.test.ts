@@ -24,7 +24,9 @@ import { streamFiles, temporaries } from "./helpers.js";
 
 const file = (path: string, content: string): OutputFile => ({ path, content, mode: 0o644, producer: "test", origins: [] });
 const manifestOf = (files: OutputFile[]) => JSON.stringify(makeManifest("test.policy", null, files), null, 2) + "\n";
-const build = (root: string, files: OutputFile[], fs?: Fs, per = 1) => streamFiles(root, files, { fs, per });
+/** bodyInMemory 0: the manifest's entries go to the staging folder from the first file on, as a fleet's do. */
+const build = (root: string, files: OutputFile[], fs?: Fs, per = 1, bodyInMemory?: number) =>
+  streamFiles(root, files, { fs, per, bodyInMemory });
 
 /** A clean build of files in a fresh folder, as a tree. */
 function clean(files: OutputFile[]) {
@@ -109,50 +111,51 @@ describe("fault injection: every write of a build fails in turn", () => {
     file("new/deep/f", "f\n"),
   ];
 
-  for (const op of ["openSync", "writeSync", "closeSync", "mkdirSync"] as const) {
-    it(`${op}: ENOSPC at each call leaves exactly the old tree, no temporaries, journal or lock`, () => {
-      const count = failing(op, Infinity);
-      build(tempDir(), oldFiles);
-      const probe = tempDir();
-      build(probe, oldFiles);
-      build(probe, newFiles, count.fs);
-      const total = count.calls();
-      expect(total).toBeGreaterThan(3);
-      for (let n = 1; n <= total; n++) {
-        const root = tempDir();
-        build(root, oldFiles);
-        const before = readTree(root);
-        const state = treeState(root, { folderTimes: true });
-        const f = failing(op, n);
-        let error: unknown;
-        try {
-          build(root, newFiles, f.fs);
-        } catch (e) {
-          error = e;
+  for (const op of ["openSync", "writeSync", "closeSync", "mkdirSync"] as const)
+    for (const spill of [undefined, 0]) {
+      it(`${op}: ENOSPC at each call leaves exactly the old tree, no temporaries, journal or lock (manifest entries ${spill === 0 ? "in the staging folder" : "in memory"})`, () => {
+        const count = failing(op, Infinity);
+        build(tempDir(), oldFiles);
+        const probe = tempDir();
+        build(probe, oldFiles);
+        build(probe, newFiles, count.fs, 1, spill);
+        const total = count.calls();
+        expect(total).toBeGreaterThan(3);
+        for (let n = 1; n <= total; n++) {
+          const root = tempDir();
+          build(root, oldFiles);
+          const before = readTree(root);
+          const state = treeState(root, { folderTimes: true });
+          const f = failing(op, n);
+          let error: unknown;
+          try {
+            build(root, newFiles, f.fs, 1, spill);
+          } catch (e) {
+            error = e;
+          }
+          if (error === undefined) {
+            // A fault after the commit (not every build makes the same calls): the new tree is whole.
+            expect(readTree(root)).toEqual(clean(newFiles));
+            continue;
+          }
+          expect(error, `call ${n}`).toBeInstanceOf(OutputError);
+          const after = readTree(root);
+          if (hasLeftovers(findLeftovers(root))) {
+            // The fault hit the commit: mixed but whole, and reported.
+            expectMixed(root, oldFiles, newFiles);
+          } else {
+            expect(after, `call ${n}`).toEqual(before);
+            expect(treeState(root, { folderTimes: true }), `call ${n}`).toEqual(state);
+            expect(existsSync(join(root, "new")), `call ${n}: a folder created for the build stays`).toBe(false);
+          }
+          expect(temporaries(root), `call ${n}`).toEqual([]);
+          expect(existsSync(join(root, ".policyc/lock"))).toBe(false);
+          build(root, newFiles);
+          expect(temporaries(root)).toEqual([]);
+          expect(readTree(root), `call ${n}: the next build`).toEqual(clean(newFiles));
         }
-        if (error === undefined) {
-          // A fault after the commit (not every build makes the same calls): the new tree is whole.
-          expect(readTree(root)).toEqual(clean(newFiles));
-          continue;
-        }
-        expect(error, `call ${n}`).toBeInstanceOf(OutputError);
-        const after = readTree(root);
-        if (hasLeftovers(findLeftovers(root))) {
-          // The fault hit the commit: mixed but whole, and reported.
-          expectMixed(root, oldFiles, newFiles);
-        } else {
-          expect(after, `call ${n}`).toEqual(before);
-          expect(treeState(root, { folderTimes: true }), `call ${n}`).toEqual(state);
-          expect(existsSync(join(root, "new")), `call ${n}: a folder created for the build stays`).toBe(false);
-        }
-        expect(temporaries(root), `call ${n}`).toEqual([]);
-        expect(existsSync(join(root, ".policyc/lock"))).toBe(false);
-        build(root, newFiles);
-        expect(temporaries(root)).toEqual([]);
-        expect(readTree(root), `call ${n}: the next build`).toEqual(clean(newFiles));
-      }
-    });
-  }
+      });
+    }
 
   it("a fault in a later host's add, after the earlier hosts were staged, and one in the commit: OUT exactly as it was", () => {
     const hosts = ["h0", "h1", "h2"];
