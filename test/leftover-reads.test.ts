@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI, runCli, tempDir } from "./helpers.js";
+import { CLI, runCli, tempDir, treeState } from "./helpers.js";
 
 /**
  * README "Safe output" and "Command line": policyc's own files under OUT
@@ -128,6 +128,27 @@ describe("policyc's own files replaced by a FIFO, a link or a folder", () => {
       expect(r.stderr).not.toContain("internal error");
       expect(r.status, r.stderr).toBe(1);
       expect(r.stdout).toContain("diff deployed/etc/acl/sub/imapd.acl policy/etc/acl/sub/imapd.acl\nnew file mode 100644\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a folder at OUT/.policyc/journal: build refuses before writing anything and says to remove it, not that the tree is incomplete", () => {
+    const dir = tempDir("policyc-leftover-reads-");
+    try {
+      writeFileSync(join(dir, "p.policy"), POLICY);
+      expect(runCli(["build", "p.policy", "-o", "out", "-q"], { cwd: dir }).status).toBe(0);
+      writeFileSync(join(dir, "p.policy"), POLICY.replace("alice, bob", "alice, carol"));
+      mkdirSync(join(dir, "out/.policyc/journal"));
+      const before = treeState(join(dir, "out"), { folderTimes: true });
+      const r = runCli(["build", "p.policy", "-o", "out", "-q"], { cwd: dir });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain("out/.policyc/journal: it is a folder where build keeps its journal; remove it (nothing was written)");
+      expect(r.stderr).not.toContain("incomplete");
+      expect(treeState(join(dir, "out"), { folderTimes: true })).toEqual(before);
+      rmSync(join(dir, "out/.policyc/journal"), { recursive: true });
+      expect(runCli(["build", "p.policy", "-o", "out", "-q"], { cwd: dir }).status).toBe(0);
+      expect(readFileSync(join(dir, "out/etc/acl/sub/imapd.acl"), "utf8")).toContain("carol");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

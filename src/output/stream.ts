@@ -266,6 +266,11 @@ export class BuildStream {
     this.release = acquireLock(this.root);
     // Before the staging folder exists: only an earlier build's leftovers. They are removed at the commit.
     this.leftovers = findLeftovers(this.root);
+    // The commit renames its journal into place, which it cannot over a folder: found at the commit, that failed every build,
+    // all staged, with a message that the tree was incomplete; said now, before anything is written.
+    const journal = join(this.root, JOURNAL_PATH);
+    if (lstatOrNull(this.fs, journal)?.isDirectory())
+      throw new OutputError(journal, "it is a folder where build keeps its journal; remove it (nothing was written)");
     this.stage = join(this.root, STATE_DIR, tempName());
     // Every temporary's name is as unpredictable as tempName()'s (README "Temporaries and links"), yet no name is kept per file:
     // one random name, the k-th file's adds k to its last 32 bits (a build stages far fewer than 2^32 files).
