@@ -138,15 +138,19 @@ role shell {
     git("add", "-A");
     git("commit", "-qm", message);
   };
+  /** What diff-access --git HEAD says changed for fleet/main.policy (as JSON), once it said nothing on stderr. */
+  const changesSinceHead = () => {
+    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    return JSON.parse(r.stdout).changes;
+  };
 
   it("shows a host added to the inventory since REV as a difference", () => {
     write("fleet/main.policy", FLEET);
     write("fleet/hosts.ini", "[shell]\nweb1\n");
     commit("fleet");
     write("fleet/hosts.ini", "[shell]\nweb1\nweb2\n");
-    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
-    expect(r.stderr).toBe("");
-    expect(JSON.parse(r.stdout).changes).toEqual([
+    expect(changesSinceHead()).toEqual([
       { host: "web2", scope: "sshd", effect: "change", text: "service sshd is new on web2 (PAM service sshd, 1 access list)" },
     ]);
   });
@@ -158,9 +162,7 @@ role shell {
     rmSync(join(repo, "fleet/hosts.ini"));
     write("fleet/main.policy", FLEET.replace("hosts.ini", "now.ini"));
     write("fleet/now.ini", "[shell]\nweb1\n");
-    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
-    expect(r.stderr).toBe("");
-    expect(JSON.parse(r.stdout).changes).toEqual([
+    expect(changesSinceHead()).toEqual([
       {
         host: "web2",
         scope: "sshd",
@@ -179,17 +181,13 @@ role shell {
     // Today the link points at b.ini: web2 is new since HEAD.
     rmSync(join(repo, "fleet/hosts.ini"));
     symlinkSync("inv/b.ini", join(repo, "fleet/hosts.ini"));
-    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
-    expect(r.stderr).toBe("");
-    expect(JSON.parse(r.stdout).changes).toEqual([
+    expect(changesSinceHead()).toEqual([
       { host: "web2", scope: "sshd", effect: "change", text: "service sshd is new on web2 (PAM service sshd, 1 access list)" },
     ]);
     // Today hosts.ini is a regular file; in HEAD it was a link to a.ini.
     rmSync(join(repo, "fleet/hosts.ini"));
     write("fleet/hosts.ini", "[shell]\nweb1\nweb3\n");
-    const s = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
-    expect(s.stderr).toBe("");
-    expect(JSON.parse(s.stdout).changes).toEqual([
+    expect(changesSinceHead()).toEqual([
       { host: "web3", scope: "sshd", effect: "change", text: "service sshd is new on web3 (PAM service sshd, 1 access list)" },
     ]);
   });
@@ -259,9 +257,7 @@ role shell {
     symlinkSync("../fleet/l.policy", join(repo, "fleet/lists.policy"));
     commit("links");
     write("fleet/inv/a.ini", "[shell]\nweb1\nweb2\n");
-    const r = runCli(["diff-access", "--git", "HEAD", "fleet/main.policy", "--format", "json"], { cwd: repo });
-    expect(r.stderr).toBe("");
-    expect(JSON.parse(r.stdout).changes).toEqual([
+    expect(changesSinceHead()).toEqual([
       { host: "web2", scope: "sshd", effect: "change", text: "service sshd is new on web2 (PAM service sshd, 1 access list)" },
     ]);
   });

@@ -91,7 +91,6 @@ export interface CommandSpec {
   run(ctx: CommandContext): number | Promise<number>;
 }
 
-/** The options every command takes, after its own. */
 /** A policy this large (bytes) is compiled without V8's allocation-site pretenuring (see noPretenuring). */
 const LARGE_POLICY = 64 * 1024;
 
@@ -117,6 +116,7 @@ function noPretenuring(): void {
   (process.getBuiltinModule("node:v8") as typeof import("node:v8")).setFlagsFromString("--no-allocation-site-pretenuring");
 }
 
+/** The options every command takes, after its own. */
 export const COMMON_OPTIONS: OptionSpec[] = [
   { name: "format", value: "FORMAT", help: "human (the default, on stderr), json or sarif\n(one document on stdout)" },
   { name: "quiet", short: "q", help: "print only diagnostics and failures" },

@@ -116,19 +116,7 @@ function isTemp(path: string): boolean {
  */
 export function findTemporaries(root: string, dirs?: Iterable<string>): string[] {
   const found: string[] = [];
-  const scan = (dir: string, deep: boolean) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(dir, e.name);
-      if (e.isFile() && TEMP_NAME.test(e.name)) found.push(p);
-      else if (deep && e.isDirectory()) scan(p, true);
-    }
-  };
+  const scan = (dir: string, deep: boolean) => eachTemporary(dir, deep ? Infinity : 0, (p) => found.push(p));
   if (dirs) {
     for (const d of new Set(dirs)) {
       const abs = join(root, d);
@@ -182,25 +170,35 @@ export function findStages(root: string): string[] {
  * the folders. Anything else found there stays (and so does its folder).
  */
 export function removeStage(path: string): void {
-  const clear = (dir: string, depth: number) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(dir, e.name);
-      if (e.isFile() && TEMP_NAME.test(e.name)) unlinkSync(p);
-      else if (e.isDirectory() && depth > 0) clear(p, depth - 1);
-    }
+  if (!lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) return;
+  eachTemporary(path, 1, unlinkSync, (dir) => {
     try {
       rmdirSync(dir);
     } catch {
       // something not ours is in it: it stays
     }
-  };
-  if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) clear(path, 1);
+  });
+}
+
+/**
+ * Calls `temporary` for each regular file named as policyc names its
+ * temporaries in dir and its folders `depth` levels down (never through a
+ * link: readdir's entries are not followed), then `done` for each folder
+ * walked, deepest first. A folder that cannot be read is passed over.
+ */
+function eachTemporary(dir: string, depth: number, temporary: (path: string) => void, done?: (dir: string) => void): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isFile() && TEMP_NAME.test(e.name)) temporary(p);
+    else if (e.isDirectory() && depth > 0) eachTemporary(p, depth - 1, temporary, done);
+  }
+  done?.(dir);
 }
 
 /** Removes the temporaries an interrupted build left (the journal stays until this build commits). */
